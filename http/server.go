@@ -1,0 +1,281 @@
+// Package http serves trueup's APIs: the carrier API of seeds 000, 001 and
+// 004 with its OAuth2 token endpoint, the operations endpoints (/healthz,
+// /readyz, /metrics) and the OpenAPI document. Every error is mapped to a
+// status and body in one place (error.go).
+package http
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/auth"
+	"github.com/trueup/trueup/sqlstore"
+)
+
+// Config holds the server's settings.
+type Config struct {
+	// MaxBodyBytes limits JSON and form bodies (default 1 MiB).
+	MaxBodyBytes int64
+	// MaxUploadBytes limits statement uploads (default 256 MiB).
+	MaxUploadBytes int64
+}
+
+// Server is trueup's HTTP server.
+type Server struct {
+	Config  Config
+	Store   *sqlstore.DB
+	Auth    *auth.Service
+	Logger  *slog.Logger
+	Metrics *Metrics
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+
+	mux    *http.ServeMux
+	server *http.Server
+	ln     net.Listener
+}
+
+// NewServer returns a server with its routes registered.
+func NewServer(cfg Config, store *sqlstore.DB, authSvc *auth.Service, logger *slog.Logger, metrics *Metrics) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = 256 << 20
+	}
+	s := &Server{Config: cfg, Store: store, Auth: authSvc, Logger: logger, Metrics: metrics, Now: time.Now, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	s.handle("GET /healthz", s.handleHealthz)
+	s.handle("GET /readyz", s.handleReadyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+	s.handle("GET /openapi.json", s.handleOpenAPI)
+	s.handle("GET /docs", s.handleDocs)
+	s.handle("POST /koodrive/oauth2/v1/token", s.handleToken)
+}
+
+// handle registers h for pattern with the common middleware.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.instrument(pattern, h))
+}
+
+// Handler returns the server's root handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Open listens on addr and serves in the background. Use Addr for the bound
+// address (addr may use port 0).
+func (s *Server) Open(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	s.ln = ln
+	s.server = &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.Logger.Error("serve", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Close stops accepting requests and waits for those in flight until ctx
+// ends.
+func (s *Server) Close(ctx context.Context) error {
+	if s.server == nil {
+		return nil
+	}
+	return s.server.Shutdown(ctx)
+}
+
+type ctxKey int
+
+const traceKey ctxKey = 1
+
+// TraceID returns the trace id of the request context.
+func TraceID(ctx context.Context) string {
+	v, _ := ctx.Value(traceKey).(string)
+	return v
+}
+
+// NewTraceID returns a fresh trace id of 58 hexadecimal characters.
+func NewTraceID() string {
+	b := make([]byte, 29)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func validTraceID(v string) bool {
+	if v == "" || len(v) > 128 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x21 || v[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter records the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// instrument adds the trace id, the access log, metrics, the body limit and
+// panic recovery.
+func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		trace := r.Header.Get("x-traceid")
+		if !validTraceID(trace) {
+			trace = NewTraceID()
+		}
+		w.Header().Set("x-traceid", trace)
+		ctx := context.WithValue(r.Context(), traceKey, trace)
+		r = r.WithContext(ctx)
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+			r.Body = http.MaxBytesReader(w, r.Body, s.Config.MaxBodyBytes)
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				s.Logger.Error("panic", "trace_id", trace, "panic", fmt.Sprint(p))
+				if sw.status == 0 {
+					s.writeError(sw, r, fmt.Errorf("panic: %v", p))
+				}
+			}
+			d := time.Since(start)
+			s.Metrics.observe(route, sw.status, d)
+			s.Logger.Info("request", "trace_id", trace, "method", r.Method, "path", r.URL.Path, "route", route,
+				"status", sw.status, "ms", d.Milliseconds(), "bytes", sw.bytes, "remote", r.RemoteAddr)
+		}()
+		h(sw, r)
+	})
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+}
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ready(ctx); err != nil {
+		s.Logger.Warn("not ready", "trace_id", TraceID(r.Context()), "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "database": s.Store.Dialect().Name})
+}
+
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.writeError(w, r, bodyError(err, "send the form fields grant_type, client_id and client_secret as application/x-www-form-urlencoded"))
+		return
+	}
+	tok, err := s.Auth.IssueToken(r.Context(), r.PostForm.Get("grant_type"), trueup.ClientID(r.PostForm.Get("client_id")), r.PostForm.Get("client_secret"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, tok)
+}
+
+// Metrics are the server's Prometheus collectors.
+type Metrics struct {
+	Registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	Jobs     *prometheus.CounterVec
+	JobTime  *prometheus.HistogramVec
+}
+
+// NewMetrics returns the collectors registered on a fresh registry, with the
+// Go and process collectors.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trueup_http_requests_total", Help: "HTTP requests by route and status."}, []string{"route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "trueup_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"route"}),
+		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trueup_jobs_total", Help: "Background jobs finished, by kind and outcome."}, []string{"kind", "outcome"}),
+		JobTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "trueup_job_duration_seconds", Help: "Background job run time by kind.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10)}, []string{"kind"}),
+	}
+	m.Registry.MustRegister(m.requests, m.latency, m.Jobs, m.JobTime, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *Metrics) observe(route string, status int, d time.Duration) {
+	if status == 0 {
+		status = http.StatusOK
+	}
+	m.requests.WithLabelValues(route, fmt.Sprint(status)).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// ObserveJob records a finished job.
+func (m *Metrics) ObserveJob(kind, outcome string, d time.Duration) {
+	m.Jobs.WithLabelValues(kind, outcome).Inc()
+	m.JobTime.WithLabelValues(kind).Observe(d.Seconds())
+}

@@ -1,0 +1,12 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/trueup/trueup/postgres/pgtest"
+	"github.com/trueup/trueup/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, pgtest.Open)
+}

@@ -1,0 +1,210 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/trueup/trueup"
+)
+
+const carrierCols = `id, name, user_id, whitelisted, time_zone, created_at`
+
+func scanCarrier(s interface{ Scan(...any) error }) (trueup.Carrier, error) {
+	var c trueup.Carrier
+	err := s.Scan(&c.ID, &c.Name, &c.UserID, &c.Whitelisted, &c.TimeZone, &c.CreatedAt)
+	c.CreatedAt = c.CreatedAt.UTC()
+	return c, err
+}
+
+// CreateCarrier stores a new carrier. A name or user id already taken is an
+// ECONFLICT error.
+func (db *DB) CreateCarrier(ctx context.Context, c trueup.Carrier) error {
+	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO carriers (`+carrierCols+`) VALUES (?, ?, ?, ?, ?, ?)`),
+		c.ID, c.Name, c.UserID, c.Whitelisted, c.TimeZone, c.CreatedAt.UTC())
+	if err != nil {
+		if db.dialect.IsUniqueViolation(err) {
+			return trueup.Errorf(trueup.ECONFLICT, trueup.CodeConflict, "a carrier named %q already exists; choose another name", c.Name)
+		}
+		return fmt.Errorf("insert carrier: %w", err)
+	}
+	return nil
+}
+
+// Carrier returns the carrier with the given id, or an ENOTFOUND error.
+func (db *DB) Carrier(ctx context.Context, id trueup.CarrierID) (trueup.Carrier, error) {
+	c, err := scanCarrier(db.sql.QueryRowContext(ctx, db.q(`SELECT `+carrierCols+` FROM carriers WHERE id = ?`), id))
+	if err != nil {
+		return c, notFound(err, "carrier %q not found; list carriers with `trueup admin carrier list`", id)
+	}
+	return c, nil
+}
+
+// Carriers returns every carrier, oldest first.
+func (db *DB) Carriers(ctx context.Context) ([]trueup.Carrier, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+carrierCols+` FROM carriers ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list carriers: %w", err)
+	}
+	defer rows.Close()
+	var out []trueup.Carrier
+	for rows.Next() {
+		c, err := scanCarrier(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan carrier: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// SetWhitelisted puts the carrier on the whitelist or takes it off.
+func (db *DB) SetWhitelisted(ctx context.Context, id trueup.CarrierID, on bool) error {
+	res, err := db.sql.ExecContext(ctx, db.q(`UPDATE carriers SET whitelisted = ? WHERE id = ?`), on, id)
+	if err != nil {
+		return fmt.Errorf("update carrier: %w", err)
+	}
+	return mustAffect(res, trueup.NotFound("carrier %q not found", id))
+}
+
+// SetTimeZone sets the zone in which the carrier's zone-less times are read.
+func (db *DB) SetTimeZone(ctx context.Context, id trueup.CarrierID, zone string) error {
+	if _, err := time.LoadLocation(zone); err != nil {
+		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "time zone %q is unknown; use an IANA name such as Asia/Shanghai or UTC", zone)
+	}
+	res, err := db.sql.ExecContext(ctx, db.q(`UPDATE carriers SET time_zone = ? WHERE id = ?`), zone, id)
+	if err != nil {
+		return fmt.Errorf("update carrier: %w", err)
+	}
+	return mustAffect(res, trueup.NotFound("carrier %q not found", id))
+}
+
+func mustAffect(res sql.Result, notFound error) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("rows affected: %w", err)
+	}
+	if n == 0 {
+		return notFound
+	}
+	return nil
+}
+
+const clientCols = `id, carrier_id, secret_hash, created_at, rotated_at, revoked_at`
+
+func scanClient(s interface{ Scan(...any) error }) (trueup.Client, error) {
+	var c trueup.Client
+	var rot, rev sql.NullTime
+	err := s.Scan(&c.ID, &c.CarrierID, &c.SecretHash, &c.CreatedAt, &rot, &rev)
+	c.CreatedAt = c.CreatedAt.UTC()
+	c.RotatedAt, c.RevokedAt = timePtr(rot), timePtr(rev)
+	return c, err
+}
+
+// CreateClient stores a new client of a carrier.
+func (db *DB) CreateClient(ctx context.Context, c trueup.Client) error {
+	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO clients (`+clientCols+`) VALUES (?, ?, ?, ?, ?, ?)`),
+		c.ID, c.CarrierID, c.SecretHash, c.CreatedAt.UTC(), nullTime(c.RotatedAt), nullTime(c.RevokedAt))
+	if err != nil {
+		return fmt.Errorf("insert client: %w", err)
+	}
+	return nil
+}
+
+// Client returns the client with the given id, or an ENOTFOUND error.
+func (db *DB) Client(ctx context.Context, id trueup.ClientID) (trueup.Client, error) {
+	c, err := scanClient(db.sql.QueryRowContext(ctx, db.q(`SELECT `+clientCols+` FROM clients WHERE id = ?`), id))
+	if err != nil {
+		return c, notFound(err, "client %q not found", id)
+	}
+	return c, nil
+}
+
+// Clients returns the clients of a carrier, oldest first.
+func (db *DB) Clients(ctx context.Context, carrier trueup.CarrierID) ([]trueup.Client, error) {
+	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT `+clientCols+` FROM clients WHERE carrier_id = ? ORDER BY created_at, id`), carrier)
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	defer rows.Close()
+	var out []trueup.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan client: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// RotateClient replaces a client's secret hash and revokes every token
+// issued to it, in one transaction. A revoked client cannot be rotated.
+func (db *DB) RotateClient(ctx context.Context, id trueup.ClientID, secretHash string) error {
+	now := db.now()
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE clients SET secret_hash = ?, rotated_at = ? WHERE id = ? AND revoked_at IS NULL`), secretHash, now, id)
+		if err != nil {
+			return fmt.Errorf("rotate client: %w", err)
+		}
+		if err := mustAffect(res, trueup.NotFound("client %q not found or revoked; create a new one with `trueup admin client create --carrier ID`", id)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL`), now, id); err != nil {
+			return fmt.Errorf("revoke tokens: %w", err)
+		}
+		return nil
+	})
+}
+
+// RevokeClient revokes a client and every token issued to it.
+func (db *DB) RevokeClient(ctx context.Context, id trueup.ClientID) error {
+	now := db.now()
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE clients SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`), now, id)
+		if err != nil {
+			return fmt.Errorf("revoke client: %w", err)
+		}
+		if err := mustAffect(res, trueup.NotFound("client %q not found", id)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL`), now, id); err != nil {
+			return fmt.Errorf("revoke tokens: %w", err)
+		}
+		return nil
+	})
+}
+
+// CreateToken stores an issued token.
+func (db *DB) CreateToken(ctx context.Context, t trueup.Token) error {
+	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO tokens (hash, client_id, carrier_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)`),
+		t.Hash, t.ClientID, t.CarrierID, t.IssuedAt.UTC(), t.ExpiresAt.UTC())
+	if err != nil {
+		return fmt.Errorf("insert token: %w", err)
+	}
+	return nil
+}
+
+// TokenByHash returns the token with the given hash, or an ENOTFOUND error.
+func (db *DB) TokenByHash(ctx context.Context, hash string) (trueup.Token, error) {
+	var t trueup.Token
+	var rev sql.NullTime
+	err := db.sql.QueryRowContext(ctx, db.q(`SELECT hash, client_id, carrier_id, issued_at, expires_at, revoked_at FROM tokens WHERE hash = ?`), hash).
+		Scan(&t.Hash, &t.ClientID, &t.CarrierID, &t.IssuedAt, &t.ExpiresAt, &rev)
+	if err != nil {
+		return t, notFound(err, "token not found")
+	}
+	t.IssuedAt, t.ExpiresAt, t.RevokedAt = t.IssuedAt.UTC(), t.ExpiresAt.UTC(), timePtr(rev)
+	return t, nil
+}
+
+// DeleteExpiredTokens removes tokens that expired before the given time and
+// returns how many.
+func (db *DB) DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error) {
+	res, err := db.sql.ExecContext(ctx, db.q(`DELETE FROM tokens WHERE expires_at < ?`), before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("delete tokens: %w", err)
+	}
+	return res.RowsAffected()
+}
