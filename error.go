@@ -29,6 +29,7 @@ const (
 	CodeTokenExpired   = 40103 // token past its expiry
 	CodeDateWindow     = 40104 // X-Date more than 15 minutes old or in the future
 	CodeBadCredentials = 40105 // client_id/client_secret wrong, or the client revoked
+	CodeUserMissing    = 40106 // X-User-Id missing
 	CodeUserMismatch   = 40301 // X-User-Id is not the account bound to the token
 	CodeNotWhitelisted = 40302 // the carrier is not whitelisted for this API
 	CodeNotFound       = 40401
@@ -92,3 +93,7 @@ func ErrorMessage(err error) string {
 func NotFound(format string, args ...any) *Error {
 	return Errorf(ENOTFOUND, CodeNotFound, format, args...)
 }
+
+// CodeBatchFailed is the code of a discrepancy list asked of a batch that
+// failed (row errors or an unreadable file).
+const CodeBatchFailed = 42201

@@ -198,7 +198,7 @@ func (s *Service) Authenticate(ctx context.Context, r Request) (trueup.Carrier, 
 		return trueup.Carrier{}, err
 	}
 	if strings.TrimSpace(r.XUserID) == "" {
-		return trueup.Carrier{}, trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeUserMismatch, "X-User-Id header is missing; send the user id bound to your credentials")
+		return trueup.Carrier{}, trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeUserMissing, "X-User-Id header is missing; send the user id bound to your credentials")
 	}
 	c, err := s.Store.Carrier(ctx, t.CarrierID)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
+	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/sqlstore"
 )
 
@@ -40,6 +41,7 @@ type Server struct {
 	Auth    *auth.Service
 	Logger  *slog.Logger
 	Metrics *Metrics
+	Batches *batch.Service
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 
@@ -49,14 +51,14 @@ type Server struct {
 }
 
 // NewServer returns a server with its routes registered.
-func NewServer(cfg Config, store *sqlstore.DB, authSvc *auth.Service, logger *slog.Logger, metrics *Metrics) *Server {
+func NewServer(cfg Config, store *sqlstore.DB, authSvc *auth.Service, batches *batch.Service, logger *slog.Logger, metrics *Metrics) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = 256 << 20
 	}
-	s := &Server{Config: cfg, Store: store, Auth: authSvc, Logger: logger, Metrics: metrics, Now: time.Now, mux: http.NewServeMux()}
+	s := &Server{Config: cfg, Store: store, Auth: authSvc, Logger: logger, Metrics: metrics, Batches: batches, Now: time.Now, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }
@@ -67,12 +69,20 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	s.handle("GET /openapi.json", s.handleOpenAPI)
 	s.handle("GET /docs", s.handleDocs)
+	s.handle("/", s.handleNotFound)
 	s.handle("POST /koodrive/oauth2/v1/token", s.handleToken)
+	s.carrierRoutes()
 }
 
-// handle registers h for pattern with the common middleware.
+// handle registers h for pattern with the common middleware and the JSON
+// body limit.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
-	s.mux.Handle(pattern, s.instrument(pattern, h))
+	s.mux.Handle(pattern, s.instrument(pattern, s.Config.MaxBodyBytes, h))
+}
+
+// handleUpload registers h for pattern with the upload body limit.
+func (s *Server) handleUpload(pattern string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.instrument(pattern, s.Config.MaxUploadBytes+1<<20, h))
 }
 
 // Handler returns the server's root handler.
@@ -173,7 +183,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // instrument adds the trace id, the access log, metrics, the body limit and
 // panic recovery.
-func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
+func (s *Server) instrument(route string, limit int64, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		trace := r.Header.Get("x-traceid")
@@ -183,9 +193,7 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 		w.Header().Set("x-traceid", trace)
 		ctx := context.WithValue(r.Context(), traceKey, trace)
 		r = r.WithContext(ctx)
-		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-			r.Body = http.MaxBytesReader(w, r.Body, s.Config.MaxBodyBytes)
-		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
@@ -221,10 +229,18 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.Store.Ready(ctx); err != nil {
 		s.Logger.Warn("not ready", "trace_id", TraceID(r.Context()), "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": err.Error()})
+		reason := "database not reachable"
+		if strings.Contains(err.Error(), "migrations not current") {
+			reason = "migrations not current"
+		}
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": reason})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "database": s.Store.Dialect().Name})
+}
+
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, trueup.NotFound("no endpoint %s %s; the endpoints are listed at /docs", r.Method, r.URL.Path))
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,196 @@
+package auth_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/auth"
+	"github.com/trueup/trueup/sqlite"
+	"github.com/trueup/trueup/storetest"
+)
+
+func TestCheckDate(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 30, 0, 400e6, time.UTC)
+	tests := []struct {
+		name  string
+		value string
+		code  int // 0: accepted
+	}{
+		{"now", "20261123T103000Z", 0},
+		{"one second old", "20261123T102959Z", 0},
+		{"exactly 15 minutes old", "20261123T101500Z", 0},
+		{"15 minutes and 1 second old", "20261123T101459Z", trueup.CodeDateWindow},
+		{"one second in the future", "20261123T103001Z", trueup.CodeDateWindow},
+		{"a day old", "20261122T103000Z", trueup.CodeDateWindow},
+		{"missing", "", trueup.CodeInvalidDate},
+		{"no Z", "20261123T103000", trueup.CodeInvalidDate},
+		{"ISO with dashes", "2026-11-23T10:30:00Z", trueup.CodeInvalidDate},
+		{"month 13", "20261323T103000Z", trueup.CodeInvalidDate},
+		{"lower-case z", "20261123T103000z", trueup.CodeInvalidDate},
+		{"trailing space", "20261123T103000Z ", trueup.CodeInvalidDate},
+		{"offset", "20261123T183000+0800", trueup.CodeInvalidDate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := auth.CheckDate(tt.value, now)
+			if got := codeOf(err); got != tt.code {
+				t.Errorf("CheckDate(%q) code = %d (%v), want %d", tt.value, got, err, tt.code)
+			}
+		})
+	}
+}
+
+func codeOf(err error) int {
+	if err == nil {
+		return 0
+	}
+	return trueup.ErrorCode(err)
+}
+
+// fixture is a carrier with credentials on a real SQLite store.
+type fixture struct {
+	svc   *auth.Service
+	clock *storetest.Clock
+	cred  auth.Credentials
+	token string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clock := &storetest.Clock{T: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	db.Now = clock.Now
+	svc := auth.New(db)
+	svc.Now = clock.Now
+	cred, err := svc.CreateCarrier(context.Background(), auth.CreateCarrierParams{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := svc.IssueToken(context.Background(), "client_credentials", cred.ClientID, cred.ClientSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.TokenType != "Bearer" || tok.ExpiresIn != 3600 || tok.AccessToken == "" {
+		t.Fatalf("IssueToken = %+v", tok)
+	}
+	return &fixture{svc: svc, clock: clock, cred: cred, token: tok.AccessToken}
+}
+
+func TestIssueToken(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	tests := []struct {
+		name          string
+		grant, secret string
+		id            trueup.ClientID
+		kind          string
+	}{
+		{"valid", "client_credentials", f.cred.ClientSecret, f.cred.ClientID, ""},
+		{"wrong secret", "client_credentials", "nope", f.cred.ClientID, trueup.EUNAUTHORIZED},
+		{"unknown client", "client_credentials", f.cred.ClientSecret, "cli_unknown", trueup.EUNAUTHORIZED},
+		{"other grant", "password", f.cred.ClientSecret, f.cred.ClientID, trueup.EINVALID},
+		{"missing secret", "client_credentials", "", f.cred.ClientID, trueup.EINVALID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.svc.IssueToken(ctx, tt.grant, tt.id, tt.secret)
+			if got := trueup.ErrorKind(err); got != tt.kind {
+				t.Errorf("kind = %q (%v), want %q", got, err, tt.kind)
+			}
+		})
+	}
+}
+
+func TestAuthenticate(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	other, err := f.svc.CreateCarrier(ctx, auth.CreateCarrierParams{Name: "Other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xdate := func(d time.Duration) string { return f.clock.T.Add(d).UTC().Format(auth.DateLayout) }
+	tests := []struct {
+		name    string
+		req     auth.Request
+		advance time.Duration // clock moves before the call
+		code    int
+	}{
+		{"valid", auth.Request{"Bearer " + f.token, xdate(0), f.cred.UserID}, 0, 0},
+		{"scheme lower case", auth.Request{"bearer " + f.token, xdate(0), f.cred.UserID}, 0, 0},
+		{"scheme upper case", auth.Request{"BEARER " + f.token, xdate(0), f.cred.UserID}, 0, 0},
+		{"missing authorization", auth.Request{"", xdate(0), f.cred.UserID}, 0, trueup.CodeUnauthorized},
+		{"basic scheme", auth.Request{"Basic " + f.token, xdate(0), f.cred.UserID}, 0, trueup.CodeUnauthorized},
+		{"bearer without token", auth.Request{"Bearer ", xdate(0), f.cred.UserID}, 0, trueup.CodeUnauthorized},
+		{"unknown token", auth.Request{"Bearer abc", xdate(0), f.cred.UserID}, 0, trueup.CodeTokenInvalid},
+		{"X-Date exactly 15 minutes old", auth.Request{"Bearer " + f.token, xdate(-15 * time.Minute), f.cred.UserID}, 0, 0},
+		{"X-Date 15m1s old", auth.Request{"Bearer " + f.token, xdate(-15*time.Minute - time.Second), f.cred.UserID}, 0, trueup.CodeDateWindow},
+		{"X-Date one second in the future", auth.Request{"Bearer " + f.token, xdate(time.Second), f.cred.UserID}, 0, trueup.CodeDateWindow},
+		{"X-Date malformed", auth.Request{"Bearer " + f.token, "2026-11-23 10:00:00", f.cred.UserID}, 0, trueup.CodeInvalidDate},
+		{"X-Date missing", auth.Request{"Bearer " + f.token, "", f.cred.UserID}, 0, trueup.CodeInvalidDate},
+		{"X-User-Id missing", auth.Request{"Bearer " + f.token, xdate(0), ""}, 0, trueup.CodeUserMissing},
+		{"X-User-Id of another carrier", auth.Request{"Bearer " + f.token, xdate(0), other.UserID}, 0, trueup.CodeUserMismatch},
+		{"token one second before expiry", auth.Request{"Bearer " + f.token, xdate(time.Hour - time.Second), f.cred.UserID}, time.Hour - time.Second, 0},
+		{"token at expiry", auth.Request{"Bearer " + f.token, xdate(time.Hour), f.cred.UserID}, time.Hour, trueup.CodeTokenExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := f.clock.T
+			f.clock.T = start.Add(tt.advance)
+			defer func() { f.clock.T = start }()
+			c, err := f.svc.Authenticate(ctx, tt.req)
+			if got := codeOf(err); got != tt.code {
+				t.Fatalf("code = %d (%v), want %d", got, err, tt.code)
+			}
+			if err == nil && c.ID != f.cred.CarrierID {
+				t.Errorf("carrier = %s, want %s", c.ID, f.cred.CarrierID)
+			}
+			if err != nil && trueup.ErrorMessage(err) == "" {
+				t.Errorf("error without a message")
+			}
+		})
+	}
+}
+
+func TestRevokedAndRotatedTokens(t *testing.T) {
+	ctx := context.Background()
+	for _, op := range []string{"revoke", "rotate"} {
+		t.Run(op, func(t *testing.T) {
+			f := newFixture(t)
+			req := auth.Request{"Bearer " + f.token, f.clock.T.Format(auth.DateLayout), f.cred.UserID}
+			if _, err := f.svc.Authenticate(ctx, req); err != nil {
+				t.Fatalf("before %s: %v", op, err)
+			}
+			var newSecret string
+			if op == "revoke" {
+				if err := f.svc.Store.(interface {
+					RevokeClient(context.Context, trueup.ClientID) error
+				}).RevokeClient(ctx, f.cred.ClientID); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				c, err := f.svc.RotateClient(ctx, f.cred.ClientID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				newSecret = c.ClientSecret
+			}
+			if _, err := f.svc.Authenticate(ctx, req); codeOf(err) != trueup.CodeTokenInvalid {
+				t.Errorf("token after %s: err = %v, want code %d", op, err, trueup.CodeTokenInvalid)
+			}
+			if _, err := f.svc.IssueToken(ctx, "client_credentials", f.cred.ClientID, f.cred.ClientSecret); codeOf(err) != trueup.CodeBadCredentials {
+				t.Errorf("old secret after %s: err = %v", op, err)
+			}
+			if op == "rotate" {
+				if _, err := f.svc.IssueToken(ctx, "client_credentials", f.cred.ClientID, newSecret); err != nil {
+					t.Errorf("new secret after rotate: %v", err)
+				}
+			}
+		})
+	}
+}

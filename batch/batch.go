@@ -1,0 +1,433 @@
+// Package batch runs the carrier statement check: it accepts an upload
+// (format and header checked at once), stores it with a queued job, and in
+// that job streams the file through the reconcile engine against the
+// ledger, recording discrepancies or, when any row is bad, the row errors
+// and no discrepancies.
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/reconcile"
+	"github.com/trueup/trueup/sqlstore"
+	"github.com/trueup/trueup/statement"
+)
+
+// JobKind is the kind of the job that checks a batch.
+const JobKind = "batch.check"
+
+// MaxStoredRowErrors is how many row errors a failed batch keeps.
+const MaxStoredRowErrors = 1000
+
+// Service accepts and checks statement batches.
+type Service struct {
+	Store  *sqlstore.DB
+	Logger *slog.Logger
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+	// Tolerance of the amount comparison; zero means the engine's default
+	// (0.01).
+	Tolerance decimal.Decimal
+	// TempDir holds the worker's copy of an upload (os.TempDir when empty).
+	TempDir string
+	// Notify, when set, wakes a worker after a batch is queued.
+	Notify func()
+}
+
+// New returns a Service over store.
+func New(store *sqlstore.DB, logger *slog.Logger) *Service {
+	return &Service{Store: store, Logger: logger, Now: time.Now}
+}
+
+// SubmitParams are the inputs of Submit.
+type SubmitParams struct {
+	Carrier  trueup.Carrier
+	Cycle    string
+	FileName string
+	// File is the upload, already on disk, and its size.
+	File    *os.File
+	Size    int64
+	TraceID string
+}
+
+// CheckCycle parses a billing cycle and checks that it is strictly before
+// the month of now.
+func CheckCycle(s string, now time.Time) (trueup.Cycle, error) {
+	if strings.TrimSpace(s) == "" {
+		return trueup.Cycle{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "billingCycle is required; send the past cycle as yyyy-mm, for example %s", now.UTC().AddDate(0, -1, 0).Format("2006-01"))
+	}
+	c, err := trueup.ParseCycle(s)
+	if err != nil {
+		return c, err
+	}
+	if !c.Before(now.UTC()) {
+		return c, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "billingCycle %s is not a past cycle; reconcile a month before %s, for example %s", s, now.UTC().Format("2006-01"), now.UTC().AddDate(0, -1, 0).Format("2006-01"))
+	}
+	return c, nil
+}
+
+// Submit checks an upload's cycle, format and header, then stores it as a
+// queued batch with the job that will check it, and returns its number.
+func (s *Service) Submit(ctx context.Context, p SubmitParams) (trueup.BatchNo, error) {
+	now := s.Now().UTC()
+	cycle, err := CheckCycle(p.Cycle, now)
+	if err != nil {
+		return "", err
+	}
+	if p.Size == 0 {
+		return "", trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "the file %q is empty; fill the template and upload it again", p.FileName)
+	}
+	format, err := DetectFile(p.File, p.FileName)
+	if err != nil {
+		return "", err
+	}
+	if err := checkHeader(p.File, p.Size, format); err != nil {
+		return "", err
+	}
+	if _, err := p.File.Seek(0, io.SeekStart); err != nil {
+		return "", fmt.Errorf("rewind upload: %w", err)
+	}
+	no := NewBatchNo(now)
+	args, _ := json.Marshal(jobArgs{BatchNo: no})
+	err = s.Store.CreateBatch(ctx, sqlstore.CreateBatchParams{
+		Batch: trueup.Batch{No: no, CarrierID: p.Carrier.ID, Cycle: cycle.String(), FileName: p.FileName, Format: string(format),
+			FileSize: p.Size, CreatedAt: now},
+		File: p.File, TraceID: p.TraceID, JobKind: JobKind, JobArgs: string(args),
+	})
+	if err != nil {
+		return "", err
+	}
+	if s.Notify != nil {
+		s.Notify()
+	}
+	return no, nil
+}
+
+// NewBatchNo returns a batch number like the seeds' examples: the UTC date,
+// an underscore and 19 random digits (20251021_1801572310432403201).
+func NewBatchNo(now time.Time) trueup.BatchNo {
+	return trueup.BatchNo(now.UTC().Format("20060102") + "_" + trueup.NewDigits(19))
+}
+
+// DetectFile names the format of an upload from its first bytes and name.
+func DetectFile(f io.ReaderAt, name string) (statement.Format, error) {
+	head := make([]byte, 4096)
+	n, err := f.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read upload: %w", err)
+	}
+	format, err := statement.Detect(head[:n], name)
+	if err != nil {
+		return "", fileError(err)
+	}
+	return format, nil
+}
+
+// fileError turns a reader error into the client's error.
+func fileError(err error) error {
+	if trueup.ErrorKind(err) != trueup.EINTERNAL {
+		return err
+	}
+	switch {
+	case errors.Is(err, statement.ErrEmpty), errors.Is(err, statement.ErrWrongFormat), errors.Is(err, statement.ErrCorrupt),
+		errors.Is(err, statement.ErrHeader):
+		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "%s", err.Error())
+	}
+	var pe *statement.ParseError
+	if errors.As(err, &pe) {
+		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "%s", err.Error())
+	}
+	return err
+}
+
+// checkHeader opens the file, maps its header and makes sure a data row
+// follows.
+func checkHeader(f io.ReaderAt, size int64, format statement.Format) error {
+	r, err := statement.Open(f, size, format)
+	if err != nil {
+		return fileError(err)
+	}
+	defer r.Close()
+	head, err := r.Next()
+	if errors.Is(err, io.EOF) {
+		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "the file has no rows; fill the template: a header row, then one row per order")
+	}
+	if err != nil {
+		return fileError(err)
+	}
+	if _, err := statement.MapHeader(head.Cells); err != nil {
+		return fileError(err)
+	}
+	if _, err := r.Next(); errors.Is(err, io.EOF) {
+		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "the file has a header row but no data rows; add one row per order below the header")
+	} else if err != nil {
+		return fileError(err)
+	}
+	return nil
+}
+
+type jobArgs struct {
+	BatchNo trueup.BatchNo `json:"batchNo"`
+}
+
+// Process is the job handler of JobKind. It is safe to run again after a
+// crash: each attempt starts over and only the attempt that finishes while
+// holding the job decides the batch's outcome.
+func (s *Service) Process(ctx context.Context, job trueup.Job) error {
+	var a jobArgs
+	if err := json.Unmarshal([]byte(job.Args), &a); err != nil {
+		return fmt.Errorf("job args: %w", err)
+	}
+	b, _, err := s.Store.Batch(ctx, a.BatchNo)
+	if err != nil {
+		return err
+	}
+	carrier, err := s.Store.Carrier(ctx, b.CarrierID)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.StartBatch(ctx, b.No, job.Attempt); err != nil {
+		if trueup.ErrorKind(err) == trueup.ECONFLICT {
+			return nil // finished by an earlier attempt
+		}
+		return err
+	}
+	tmp, err := os.CreateTemp(s.TempDir, "trueup-batch-*")
+	if err != nil {
+		return fmt.Errorf("temp file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	size, err := s.Store.CopyBatchFile(ctx, b.No, tmp)
+	if err != nil {
+		return err
+	}
+	cycle, err := trueup.ParseCycle(b.Cycle)
+	if err != nil {
+		return err
+	}
+	run := &run{
+		s: s, job: job, batch: b,
+		opt:    reconcile.Options{Cycle: cycle, Location: carrier.Location(), Tolerance: s.Tolerance},
+		writer: s.Store.NewDiscrepancyWriter(b.No, job.Attempt),
+	}
+	return run.do(ctx, tmp, size)
+}
+
+// run is one attempt at checking a batch.
+type run struct {
+	s      *Service
+	job    trueup.Job
+	batch  trueup.Batch
+	opt    reconcile.Options
+	writer *sqlstore.DiscrepancyWriter
+
+	rows      rowStore
+	dedup     *reconcile.Dedup
+	errs      []trueup.RowError
+	errTotal  int64
+	rowsRead  int64
+	counts    trueup.DiffCounts
+	lastSaved time.Time
+}
+
+func (r *run) finish(ctx context.Context, state trueup.BatchState, failure string) error {
+	err := r.s.Store.FinishBatch(ctx, sqlstore.FinishBatchParams{
+		No: r.batch.No, Attempt: r.job.Attempt, State: state, Counts: r.counts, RowsRead: r.rowsRead,
+		RowErrors: r.errs, ErrTotal: r.errTotal, Failure: failure, Job: r.job,
+	})
+	if errors.Is(err, sqlstore.ErrLeaseLost) {
+		return nil // a newer attempt owns the batch; it decides
+	}
+	return err
+}
+
+func (r *run) do(ctx context.Context, f *os.File, size int64) error {
+	format := statement.Format(r.batch.Format)
+	rd, err := statement.Open(f, size, format)
+	if err != nil {
+		return r.finish(ctx, trueup.BatchFailed, trueup.ErrorMessage(fileError(err)))
+	}
+	defer rd.Close()
+	head, err := rd.Next()
+	if err != nil {
+		return r.finish(ctx, trueup.BatchFailed, "the file has no header row")
+	}
+	header, err := statement.MapHeader(head.Cells)
+	if err != nil {
+		return r.finish(ctx, trueup.BatchFailed, trueup.ErrorMessage(fileError(err)))
+	}
+	r.dedup = reconcile.NewDedup(int(min(size/64, 1<<20)))
+	var cells []string
+	get := func(col string) string { return header.Get(cells, col) }
+	for {
+		row, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// A damaged file fails the batch; nothing is matched.
+			return r.finish(ctx, trueup.BatchFailed, trueup.ErrorMessage(fileError(err)))
+		}
+		r.rowsRead++
+		cells = row.Cells
+		parsed, errs := reconcile.ParseRow(row.Number, get, r.opt)
+		if len(errs) == 0 && parsed.CarrierOrderID != "" {
+			if dup := r.dedup.Add(row.Number, parsed.CarrierOrderID); dup != nil {
+				errs = append(errs, *dup)
+			}
+		}
+		if len(errs) > 0 {
+			r.errTotal += int64(len(errs))
+			for _, e := range errs {
+				if len(r.errs) < MaxStoredRowErrors {
+					r.errs = append(r.errs, e)
+				}
+			}
+			continue
+		}
+		if r.errTotal == 0 {
+			r.rows.add(parsed)
+		}
+		if r.rowsRead%4096 == 0 {
+			r.progress(ctx, rd.Progress()*90)
+		}
+	}
+	if r.errTotal > 0 {
+		return r.finish(ctx, trueup.BatchFailed, fmt.Sprintf("%d row error(s); fix the rows listed and upload the statement again", r.errTotal))
+	}
+	r.progress(ctx, 90)
+	if err := r.match(ctx); err != nil {
+		return err
+	}
+	if err := r.writer.Flush(ctx); err != nil {
+		return err
+	}
+	return r.finish(ctx, trueup.BatchSucceeded, "")
+}
+
+func (r *run) progress(ctx context.Context, percent float64) {
+	if time.Since(r.lastSaved) < 500*time.Millisecond {
+		return
+	}
+	r.lastSaved = time.Now()
+	if err := r.s.Store.SetBatchProgress(ctx, r.batch.No, r.job.Attempt, r.rowsRead, int(percent)); err != nil && ctx.Err() == nil {
+		r.s.Logger.Warn("batch progress", "batch_no", r.batch.No, "err", err)
+	}
+}
+
+func (r *run) write(ctx context.Context, d trueup.Discrepancy) error {
+	r.counts.Add(d.DiffType)
+	return r.writer.Write(ctx, d)
+}
+
+// match streams the ledger of the carrier and cycle against the rows held.
+func (r *run) match(ctx context.Context) error {
+	matched := make([]bool, r.rows.len())
+	err := r.s.Store.EachOrder(ctx, r.batch.CarrierID, r.batch.Cycle, func(o trueup.Order) error {
+		number, ok := r.dedup.Lookup(o.CarrierOrderID)
+		if !ok {
+			return r.write(ctx, reconcile.MissingOnCarrier(o, r.opt))
+		}
+		i := r.rows.index(number)
+		matched[i] = true
+		for _, d := range reconcile.Compare(r.rows.row(i), o, r.opt) {
+			if err := r.write(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.progress(ctx, 95)
+	for i := range matched {
+		if !matched[i] {
+			if err := r.write(ctx, reconcile.MissingOnPlatform(r.rows.row(i), r.opt)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// rowStore holds validated rows compactly: fixed-size slots with times as
+// Unix milliseconds and the text in one arena, so a million rows take some
+// 150 MB rather than the 400 MB of reconcile.Row values.
+type rowStore struct {
+	slots []slot
+	arena []byte
+}
+
+const nText = 7 // carrierOrderId, carrierUserId, skuCode, carrierPackageId, channel, carrierSale, carrierSaleToKd
+
+type slot struct {
+	number                   int64
+	orderMs, activeMs, endMs int64
+	off                      uint64
+	lens                     [nText]uint16
+	hasSale                  bool
+}
+
+func (s *rowStore) len() int { return len(s.slots) }
+
+func (s *rowStore) add(r reconcile.Row) {
+	sale := ""
+	if r.HasCarrierSale {
+		sale = keepScale(r.CarrierSale)
+	}
+	texts := [nText]string{r.CarrierOrderID, r.CarrierUserID, r.SkuCode, r.CarrierPackageID, r.Channel, sale, keepScale(r.CarrierSaleToKd)}
+	sl := slot{number: r.Number, orderMs: r.OrderTime.UnixMilli(), activeMs: r.ActiveTime.UnixMilli(), endMs: r.EndTime.UnixMilli(),
+		off: uint64(len(s.arena)), hasSale: r.HasCarrierSale}
+	for i, t := range texts {
+		sl.lens[i] = uint16(len(t))
+		s.arena = append(s.arena, t...)
+	}
+	s.slots = append(s.slots, sl)
+}
+
+// keepScale writes d with the decimal places it was written with (0.50
+// stays 0.50), so that discrepancies show the carrier's amounts as written.
+func keepScale(d decimal.Decimal) string {
+	if e := d.Exponent(); e < 0 {
+		return d.StringFixed(-e)
+	}
+	return d.String()
+}
+
+// index returns the slot of row number; rows are added in increasing order.
+func (s *rowStore) index(number int64) int {
+	return sort.Search(len(s.slots), func(i int) bool { return s.slots[i].number >= number })
+}
+
+func (s *rowStore) row(i int) reconcile.Row {
+	sl := &s.slots[i]
+	var texts [nText]string
+	off := sl.off
+	for k, n := range sl.lens {
+		texts[k] = string(s.arena[off : off+uint64(n)])
+		off += uint64(n)
+	}
+	r := reconcile.Row{
+		Number: sl.number, CarrierOrderID: texts[0], CarrierUserID: texts[1], SkuCode: texts[2], CarrierPackageID: texts[3], Channel: texts[4],
+		OrderTime: time.UnixMilli(sl.orderMs).UTC(), ActiveTime: time.UnixMilli(sl.activeMs).UTC(), EndTime: time.UnixMilli(sl.endMs).UTC(),
+		HasCarrierSale: sl.hasSale,
+	}
+	if sl.hasSale {
+		r.CarrierSale = decimal.RequireFromString(texts[5])
+	}
+	r.CarrierSaleToKd = decimal.RequireFromString(texts[6])
+	return r
+}

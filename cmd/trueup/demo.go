@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/auth"
+	"github.com/trueup/trueup/gen"
+)
+
+// demoCarrier is the name of the carrier `serve --demo` provisions.
+const demoCarrier = "Demo Carrier"
+
+// demoSpec is the demo's ledger and statement: 3,000 orders of the last
+// cycle, with every kind of discrepancy.
+func demoSpec(cycle trueup.Cycle) gen.Spec {
+	return gen.Spec{Orders: 3000, Cycle: cycle, Seed: 42, MissingEvery: 50, ExtraEvery: 75, RightsEvery: 40, AmountEvery: 60}
+}
+
+// runDemo provisions the demo carrier (or gives it a fresh secret), loads
+// its ledger, writes a matching statement with known discrepancies, and
+// prints ready-to-paste calls.
+func runDemo(ctx context.Context, m *Main, env Env) error {
+	store := m.Store
+	svc := m.Server.Auth
+	var cred auth.Credentials
+	carriers, err := store.Carriers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range carriers {
+		if c.Name != demoCarrier {
+			continue
+		}
+		clients, err := store.Clients(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		for _, cl := range clients {
+			if cl.RevokedAt == nil {
+				if cred, err = svc.RotateClient(ctx, cl.ID); err != nil {
+					return err
+				}
+				break
+			}
+		}
+		if cred.ClientID == "" {
+			if cred, err = svc.CreateClient(ctx, c.ID); err != nil {
+				return err
+			}
+		}
+	}
+	if cred.ClientID == "" {
+		if cred, err = svc.CreateCarrier(ctx, auth.CreateCarrierParams{Name: demoCarrier, Whitelisted: true}); err != nil {
+			return err
+		}
+	}
+	now := m.Server.Now().UTC()
+	prev := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	cycle := trueup.Cycle{Year: prev.Year(), Month: prev.Month()}
+	spec := demoSpec(cycle)
+	imp, err := store.BeginOrderImport(ctx, cred.CarrierID)
+	if err != nil {
+		return err
+	}
+	defer imp.Rollback()
+	for i := 0; i < spec.Orders; i++ {
+		o := spec.Order(i)
+		o.CarrierID = cred.CarrierID
+		if err := imp.Add(ctx, o); err != nil {
+			return err
+		}
+	}
+	if _, err := imp.Commit(); err != nil {
+		return err
+	}
+	dir := os.TempDir()
+	path, err := filepath.Abs(filepath.Join(dir, "trueup-demo-statement-"+cycle.String()+".csv"))
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write demo statement: %w", err)
+	}
+	if err := spec.WriteCSV(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write demo statement: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	tok, err := svc.IssueToken(ctx, "client_credentials", cred.ClientID, cred.ClientSecret)
+	if err != nil {
+		return err
+	}
+	exp := spec.Expected()
+	base := "http://" + m.Server.Addr()
+	h := fmt.Sprintf(`-H "Authorization: Bearer %s" -H "X-User-Id: %s" -H "X-Date: $(date -u +%%Y%%m%%dT%%H%%M%%SZ)"`, tok.AccessToken, cred.UserID)
+	fmt.Fprintf(env.Stdout, `
+trueup demo is running at %[1]s  (docs: %[1]s/docs)
+
+Demo carrier %[2]s, user id %[3]s, %[4]d ledger orders in cycle %[5]s.
+  client_id:     %[6]s
+  client_secret: %[7]s   (shown once)
+
+A statement with %[8]d discrepancies (1: %[9]d, 2: %[10]d, 3: %[11]d, 4: %[12]d) is at
+  %[13]s
+
+Paste these (the token lasts %[14]d s; X-Date is computed by your shell):
+
+  # a fresh token
+  curl -s -X POST %[1]s/koodrive/oauth2/v1/token -d grant_type=client_credentials -d client_id=%[6]s -d client_secret=%[7]s
+
+  # check the statement: answers {"code":0,"msg":"Success.","batchNo":"..."}
+  curl -s %[15]s -F data=@%[13]s -F billingCycle=%[5]s %[1]s/koodrive/ose/v1/reconciliation/data/verify
+
+  # then, with the batchNo from the answer:
+  BATCH=...
+  curl -s %[15]s "%[1]s/koodrive/ose/v1/reconciliation/batch?batchNo=$BATCH"
+  curl -s %[15]s "%[1]s/koodrive/ose/v1/reconciliation/diff/getList?batchNo=$BATCH&pageSize=5"
+  curl -s %[15]s -o diffs.xlsx "%[1]s/koodrive/ose/v1/reconciliation/diff/export?batchNo=$BATCH&format=xlsx"
+
+  # the import template
+  curl -s %[15]s -o template.xlsx %[1]s/koodrive/ose/v1/reconciliation/template
+
+Stop with Ctrl-C.
+`, base, cred.CarrierID, cred.UserID, spec.Orders, cycle, cred.ClientID, cred.ClientSecret,
+		exp.Total(), exp.MissingOnCarrier, exp.MissingOnPlatform, exp.Rights, exp.Amount, path, tok.ExpiresIn, h)
+	return nil
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/trueup/trueup/auth"
+	"github.com/trueup/trueup/batch"
+	trueuphttp "github.com/trueup/trueup/http"
+	"github.com/trueup/trueup/jobs"
+	"github.com/trueup/trueup/sqlstore"
+)
+
+// Main is the running server: storage, HTTP and workers. Tests reuse it.
+type Main struct {
+	Store   *sqlstore.DB
+	Server  *trueuphttp.Server
+	Runner  *jobs.Runner
+	Batches *batch.Service
+	Logger  *slog.Logger
+
+	cancel context.CancelFunc
+}
+
+// ServeConfig are the server's settings.
+type ServeConfig struct {
+	Addr           string
+	Workers        int
+	JobLease       time.Duration
+	TokenTTL       time.Duration
+	MaxUploadBytes int64
+}
+
+// Open starts the server and its workers on store.
+func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) error {
+	m.Store = store
+	metrics := trueuphttp.NewMetrics()
+	authSvc := auth.New(store)
+	if cfg.TokenTTL > 0 {
+		authSvc.TokenTTL = cfg.TokenTTL
+	}
+	m.Batches = batch.New(store, m.Logger)
+	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes}, store, authSvc, m.Batches, m.Logger, metrics)
+	m.Runner = &jobs.Runner{
+		Store: store, Logger: m.Logger, Workers: cfg.Workers, Lease: cfg.JobLease,
+		Handlers: map[string]jobs.Handler{batch.JobKind: m.Batches.Process}, Observe: metrics.ObserveJob,
+	}
+	m.Batches.Notify = m.Runner.Notify
+	if err := m.Server.Open(cfg.Addr); err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+	m.Runner.Start(runCtx)
+	return nil
+}
+
+// Close stops accepting requests, waits for those in flight and for the
+// workers (a job cut short is resumed by the next start), then closes the
+// store.
+func (m *Main) Close(ctx context.Context) error {
+	err := m.Server.Close(ctx)
+	if m.cancel != nil {
+		m.cancel()
+		m.Runner.Wait()
+	}
+	if cerr := m.Store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func runServe(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("serve", env)
+	var db dbFlags
+	db.register(fs, env)
+	var cfg ServeConfig
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.IntVar(&cfg.Workers, "workers", 2, "background jobs run at once")
+	fs.DurationVar(&cfg.JobLease, "job-lease", 30*time.Second, "how long a job's claim lasts without renewal; a crashed worker's job is resumed after it")
+	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of issued access tokens")
+	fs.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", 256<<20, "largest statement upload accepted")
+	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usagef("--log-level %q: use debug, info, warn or error", *logLevel)
+	}
+	logger := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	store, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	m := &Main{Logger: logger}
+	if err := m.Open(ctx, store, cfg); err != nil {
+		store.Close()
+		return err
+	}
+	logger.Info("trueup serving", "addr", m.Server.Addr(), "database", store.Dialect().Name)
+	if *demo {
+		if err := runDemo(ctx, m, env); err != nil {
+			m.Close(context.Background())
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	<-ctx.Done()
+	logger.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return m.Close(shutdown)
+}

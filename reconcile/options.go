@@ -1,0 +1,61 @@
+package reconcile
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/trueup/trueup"
+)
+
+// DefaultTolerance is the amount tolerance used when Options.Tolerance is
+// zero: 0.01. It is a variable only because a decimal cannot be a constant;
+// nothing assigns to it.
+var DefaultTolerance = decimal.New(1, -2)
+
+// exact is the tolerance of a negative Options.Tolerance.
+var exact = decimal.New(0, 0)
+
+// Options are the settings of one reconciliation: the cycle, the carrier's
+// zone and the amount tolerance.
+type Options struct {
+	// Cycle is the billing cycle being reconciled.
+	Cycle trueup.Cycle
+	// Location is the carrier's time zone. Zone-less times and Excel serial
+	// day numbers are read in it, and the billing split counts its calendar
+	// days. Nil means UTC.
+	Location *time.Location
+	// Tolerance is how far carrierSaleToKd may be from kdSaleTotal without a
+	// discrepancy; a difference exactly equal to it is no discrepancy. Zero
+	// (the zero value included) means DefaultTolerance; a negative value
+	// means the amounts must be equal.
+	Tolerance decimal.Decimal
+}
+
+// Validate returns an error when the options cannot drive a reconciliation:
+// a cycle whose month is not 1-12 or whose year is before 1970 or after 9999.
+func (o Options) Validate() error {
+	if o.Cycle.Month < time.January || o.Cycle.Month > time.December || o.Cycle.Year < 1970 || o.Cycle.Year > 9999 {
+		return fmt.Errorf("reconcile: billing cycle %04d-%02d is not a month from 1970-01 to 9999-12", o.Cycle.Year, int(o.Cycle.Month))
+	}
+	return nil
+}
+
+// location returns the carrier's zone, UTC when none is set.
+func (o *Options) location() *time.Location {
+	if o.Location == nil {
+		return time.UTC
+	}
+	return o.Location
+}
+
+// tolerance returns the tolerance in effect, never negative.
+func (o *Options) tolerance() decimal.Decimal {
+	switch o.Tolerance.Sign() {
+	case 0:
+		return DefaultTolerance
+	case -1:
+		return exact
+	}
+	return o.Tolerance
+}

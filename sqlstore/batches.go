@@ -1,0 +1,333 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/shopspring/decimal"
+	"github.com/trueup/trueup"
+)
+
+// FileChunk is the size of the pieces an upload is stored in.
+const FileChunk = 1 << 20
+
+const batchCols = `batch_no, carrier_id, billing_cycle, file_name, format, file_size, state, attempt, rows_read, percent,
+	count_1, count_2, count_3, count_4, row_error_count, failure, created_at, started_at, finished_at`
+
+func scanBatch(s interface{ Scan(...any) error }) (trueup.Batch, int, error) {
+	var b trueup.Batch
+	var attempt int
+	var started, finished sql.NullTime
+	err := s.Scan(&b.No, &b.CarrierID, &b.Cycle, &b.FileName, &b.Format, &b.FileSize, &b.State, &attempt, &b.RowsRead, &b.Percent,
+		&b.Counts.MissingOnCarrier, &b.Counts.MissingOnPlatform, &b.Counts.Rights, &b.Counts.Amount, &b.RowErrors, &b.Failure,
+		&b.CreatedAt, &started, &finished)
+	b.CreatedAt = b.CreatedAt.UTC()
+	b.StartedAt, b.FinishedAt = timePtr(started), timePtr(finished)
+	return b, attempt, err
+}
+
+// CreateBatchParams are the inputs of CreateBatch.
+type CreateBatchParams struct {
+	Batch   trueup.Batch
+	File    io.Reader // the upload, stored for audit and for the worker
+	TraceID string
+	JobKind string
+	JobArgs string
+}
+
+// CreateBatch stores a queued batch, its file and the job that will check
+// it, in one transaction.
+func (db *DB) CreateBatch(ctx context.Context, p CreateBatchParams) error {
+	b := p.Batch
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO batches (batch_no, carrier_id, billing_cycle, file_name, format, file_size, state, trace_id, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), b.No, b.CarrierID, b.Cycle, b.FileName, b.Format, b.FileSize, trueup.BatchQueued, p.TraceID, b.CreatedAt.UTC()); err != nil {
+			if db.dialect.IsUniqueViolation(err) {
+				return trueup.Errorf(trueup.ECONFLICT, trueup.CodeConflict, "batch %s already exists; upload again", b.No)
+			}
+			return fmt.Errorf("insert batch: %w", err)
+		}
+		stmt, err := tx.PrepareContext(ctx, db.q(`INSERT INTO batch_files (batch_no, chunk, data) VALUES (?, ?, ?)`))
+		if err != nil {
+			return fmt.Errorf("prepare file insert: %w", err)
+		}
+		defer stmt.Close()
+		buf := make([]byte, FileChunk)
+		for n := 0; ; n++ {
+			k, err := io.ReadFull(p.File, buf)
+			if k > 0 {
+				if _, err := stmt.ExecContext(ctx, b.No, n, buf[:k]); err != nil {
+					return fmt.Errorf("store file chunk %d: %w", n, err)
+				}
+			}
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("read upload: %w", err)
+			}
+		}
+		if _, err := db.EnqueueJob(ctx, tx, p.JobKind, p.JobArgs, 5, b.CreatedAt); err != nil {
+			return err
+		}
+		return nil
+	})
+}
+
+// Batch returns a batch and the attempt whose results it shows, or an
+// ENOTFOUND error.
+func (db *DB) Batch(ctx context.Context, no trueup.BatchNo) (trueup.Batch, int, error) {
+	b, attempt, err := scanBatch(db.sql.QueryRowContext(ctx, db.q(`SELECT `+batchCols+` FROM batches WHERE batch_no = ?`), no))
+	if err != nil {
+		return b, 0, notFound(err, "batch %s not found; use the batchNo returned by the data check API", no)
+	}
+	return b, attempt, nil
+}
+
+// Batches returns a carrier's latest batches, newest first.
+func (db *DB) Batches(ctx context.Context, carrier trueup.CarrierID, limit int) ([]trueup.Batch, error) {
+	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT `+batchCols+` FROM batches WHERE carrier_id = ? ORDER BY created_at DESC, batch_no DESC LIMIT ?`), carrier, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list batches: %w", err)
+	}
+	defer rows.Close()
+	var out []trueup.Batch
+	for rows.Next() {
+		b, _, err := scanBatch(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan batch: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// CopyBatchFile writes a batch's stored upload to w.
+func (db *DB) CopyBatchFile(ctx context.Context, no trueup.BatchNo, w io.Writer) (int64, error) {
+	var total int64
+	for n := 0; ; n++ {
+		var data []byte
+		err := db.sql.QueryRowContext(ctx, db.q(`SELECT data FROM batch_files WHERE batch_no = ? AND chunk = ?`), no, n).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			return total, nil
+		}
+		if err != nil {
+			return total, fmt.Errorf("read file chunk %d: %w", n, err)
+		}
+		k, err := w.Write(data)
+		total += int64(k)
+		if err != nil {
+			return total, fmt.Errorf("write file chunk %d: %w", n, err)
+		}
+	}
+}
+
+// StartBatch marks a batch processing under the given attempt and removes
+// what earlier attempts wrote. It returns ECONFLICT when the batch already
+// finished.
+func (db *DB) StartBatch(ctx context.Context, no trueup.BatchNo, attempt int) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE batches SET state = ?, attempt = ?, started_at = ?, rows_read = 0, percent = 0
+			WHERE batch_no = ? AND state IN (?, ?)`), trueup.BatchProcessing, attempt, db.now(), no, trueup.BatchQueued, trueup.BatchProcessing)
+		if err != nil {
+			return fmt.Errorf("start batch: %w", err)
+		}
+		if err := mustAffect(res, trueup.Errorf(trueup.ECONFLICT, trueup.CodeConflict, "batch %s already finished", no)); err != nil {
+			return err
+		}
+		for _, table := range []string{"discrepancies", "batch_row_errors"} {
+			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM `+table+` WHERE batch_no = ? AND attempt <> ?`), no, attempt); err != nil {
+				return fmt.Errorf("clear %s: %w", table, err)
+			}
+		}
+		return nil
+	})
+}
+
+// SetBatchProgress records how far the attempt has read.
+func (db *DB) SetBatchProgress(ctx context.Context, no trueup.BatchNo, attempt int, rows int64, percent int) error {
+	_, err := db.sql.ExecContext(ctx, db.q(`UPDATE batches SET rows_read = ?, percent = ? WHERE batch_no = ? AND attempt = ? AND state = ?`),
+		rows, percent, no, attempt, trueup.BatchProcessing)
+	if err != nil {
+		return fmt.Errorf("batch progress: %w", err)
+	}
+	return nil
+}
+
+const discrepancyCols = `seq, diff_type, diff_reason, carrier_order_id, kd_order_id, carrier_user_id, carrier_order_time, kd_user_id, user_status,
+	sku_code, sku_price, billing_cycle, carrier_sale, carrier_sale_to_kd, this_month_billing, next_month_billing, channel,
+	carrier_active_time, carrier_end_time, carrier_package_id, kd_active_time, kd_end_time, kd_order_time, kd_package_id, kd_sale_total`
+
+// DiscrepancyWriter appends a batch attempt's discrepancies in
+// transactions of a few thousand rows.
+type DiscrepancyWriter struct {
+	db      *DB
+	no      trueup.BatchNo
+	attempt int
+	buf     []trueup.Discrepancy
+	seq     int64
+}
+
+// Batch size of DiscrepancyWriter's transactions.
+const discrepancyFlush = 5000
+
+// NewDiscrepancyWriter returns a writer of the attempt's discrepancies.
+func (db *DB) NewDiscrepancyWriter(no trueup.BatchNo, attempt int) *DiscrepancyWriter {
+	return &DiscrepancyWriter{db: db, no: no, attempt: attempt, buf: make([]trueup.Discrepancy, 0, discrepancyFlush)}
+}
+
+// Write buffers d, numbering it, and flushes a full buffer.
+func (w *DiscrepancyWriter) Write(ctx context.Context, d trueup.Discrepancy) error {
+	w.seq++
+	d.Seq = w.seq
+	w.buf = append(w.buf, d)
+	if len(w.buf) >= discrepancyFlush {
+		return w.Flush(ctx)
+	}
+	return nil
+}
+
+// Flush writes the buffered discrepancies.
+func (w *DiscrepancyWriter) Flush(ctx context.Context) error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	db := w.db
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, db.q(`INSERT INTO discrepancies (batch_no, attempt, `+discrepancyCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
+		if err != nil {
+			return fmt.Errorf("prepare discrepancy insert: %w", err)
+		}
+		defer stmt.Close()
+		for _, d := range w.buf {
+			if _, err := stmt.ExecContext(ctx, w.no, w.attempt, d.Seq, int(d.DiffType), d.DiffReason, d.CarrierOrderID, d.KdOrderID, d.CarrierUserID,
+				d.CarrierOrderTime, d.KdUserID, d.UserStatus, d.SkuCode, decString(d.SkuPrice), d.BillingCycle, d.CarrierSale, d.CarrierSaleToKd,
+				d.ThisMonthBilling, d.NextMonthBilling, d.Channel, d.CarrierActiveTime, d.CarrierEndTime, d.CarrierPackageID,
+				d.KdActiveTime, d.KdEndTime, d.KdOrderTime, d.KdPackageID, decString(d.KdSaleTotal)); err != nil {
+				return fmt.Errorf("insert discrepancy %d: %w", d.Seq, err)
+			}
+		}
+		return nil
+	})
+	w.buf = w.buf[:0]
+	return err
+}
+
+func decString(d decimal.Decimal) string { return d.String() }
+
+// FinishBatchParams are the inputs of FinishBatch.
+type FinishBatchParams struct {
+	No        trueup.BatchNo
+	Attempt   int
+	State     trueup.BatchState // succeeded or failed
+	Counts    trueup.DiffCounts
+	RowsRead  int64
+	RowErrors []trueup.RowError // the first ones, stored
+	ErrTotal  int64             // all row errors
+	Failure   string
+	Job       trueup.Job // completed in the same transaction
+}
+
+// FinishBatch records a batch's outcome and completes its job in one
+// transaction. It returns ErrLeaseLost, changing nothing, when the attempt
+// is no longer the batch's current one.
+func (db *DB) FinishBatch(ctx context.Context, p FinishBatchParams) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if len(p.RowErrors) > 0 {
+			stmt, err := tx.PrepareContext(ctx, db.q(`INSERT INTO batch_row_errors (batch_no, attempt, seq, row_no, column_name, value, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`))
+			if err != nil {
+				return fmt.Errorf("prepare row error insert: %w", err)
+			}
+			defer stmt.Close()
+			for i, e := range p.RowErrors {
+				if _, err := stmt.ExecContext(ctx, p.No, p.Attempt, i+1, e.Row, e.Column, e.Value, e.Reason); err != nil {
+					return fmt.Errorf("insert row error: %w", err)
+				}
+			}
+		}
+		if p.State == trueup.BatchFailed {
+			// A failed batch shows no discrepancies, never a partial match.
+			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM discrepancies WHERE batch_no = ?`), p.No); err != nil {
+				return fmt.Errorf("clear discrepancies: %w", err)
+			}
+			p.Counts = trueup.DiffCounts{}
+		}
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE batches SET state = ?, rows_read = ?, percent = 100, count_1 = ?, count_2 = ?, count_3 = ?, count_4 = ?,
+			row_error_count = ?, failure = ?, finished_at = ? WHERE batch_no = ? AND attempt = ? AND state = ?`),
+			p.State, p.RowsRead, p.Counts.MissingOnCarrier, p.Counts.MissingOnPlatform, p.Counts.Rights, p.Counts.Amount,
+			p.ErrTotal, p.Failure, db.now(), p.No, p.Attempt, trueup.BatchProcessing)
+		if err != nil {
+			return fmt.Errorf("finish batch: %w", err)
+		}
+		if err := mustAffect(res, ErrLeaseLost); err != nil {
+			return err
+		}
+		if p.Job.ID != 0 {
+			return db.CompleteJob(ctx, tx, p.Job)
+		}
+		return nil
+	})
+}
+
+// DiscrepancyPage returns up to limit discrepancies of a batch attempt
+// after seq (0 for the first page), in order.
+func (db *DB) DiscrepancyPage(ctx context.Context, no trueup.BatchNo, attempt int, after int64, limit int) ([]trueup.Discrepancy, error) {
+	out := make([]trueup.Discrepancy, 0, limit)
+	err := db.eachDiscrepancy(ctx, db.q(`SELECT `+discrepancyCols+` FROM discrepancies WHERE batch_no = ? AND attempt = ? AND seq > ? ORDER BY seq LIMIT ?`),
+		[]any{no, attempt, after, limit}, func(d trueup.Discrepancy) error { out = append(out, d); return nil })
+	return out, err
+}
+
+// EachDiscrepancy calls fn for every discrepancy of a batch attempt in order.
+func (db *DB) EachDiscrepancy(ctx context.Context, no trueup.BatchNo, attempt int, fn func(trueup.Discrepancy) error) error {
+	return db.eachDiscrepancy(ctx, db.q(`SELECT `+discrepancyCols+` FROM discrepancies WHERE batch_no = ? AND attempt = ? ORDER BY seq`), []any{no, attempt}, fn)
+}
+
+func (db *DB) eachDiscrepancy(ctx context.Context, query string, args []any, fn func(trueup.Discrepancy) error) error {
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("query discrepancies: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d trueup.Discrepancy
+		var typ int
+		var price, total string
+		if err := rows.Scan(&d.Seq, &typ, &d.DiffReason, &d.CarrierOrderID, &d.KdOrderID, &d.CarrierUserID, &d.CarrierOrderTime, &d.KdUserID,
+			&d.UserStatus, &d.SkuCode, &price, &d.BillingCycle, &d.CarrierSale, &d.CarrierSaleToKd, &d.ThisMonthBilling, &d.NextMonthBilling,
+			&d.Channel, &d.CarrierActiveTime, &d.CarrierEndTime, &d.CarrierPackageID, &d.KdActiveTime, &d.KdEndTime, &d.KdOrderTime,
+			&d.KdPackageID, &total); err != nil {
+			return fmt.Errorf("scan discrepancy: %w", err)
+		}
+		d.DiffType = trueup.DiffType(typ)
+		d.SkuPrice, _ = decimal.NewFromString(strings.TrimSpace(price))
+		d.KdSaleTotal, _ = decimal.NewFromString(strings.TrimSpace(total))
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// BatchRowErrors returns up to limit row errors of a batch attempt.
+func (db *DB) BatchRowErrors(ctx context.Context, no trueup.BatchNo, attempt int, limit int) ([]trueup.RowError, error) {
+	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT row_no, column_name, value, reason FROM batch_row_errors WHERE batch_no = ? AND attempt = ? ORDER BY seq LIMIT ?`), no, attempt, limit)
+	if err != nil {
+		return nil, fmt.Errorf("query row errors: %w", err)
+	}
+	defer rows.Close()
+	out := []trueup.RowError{}
+	for rows.Next() {
+		var e trueup.RowError
+		if err := rows.Scan(&e.Row, &e.Column, &e.Value, &e.Reason); err != nil {
+			return nil, fmt.Errorf("scan row error: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
