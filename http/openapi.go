@@ -1,15 +1,110 @@
 package http
 
 import (
-	_ "embed"
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
 	"net/http"
+	"sort"
 )
 
 //go:embed openapi.json
-var openAPI []byte
+var openAPIBase []byte
+
+// openAPIParts holds one OpenAPI fragment per API surface (buyer, risk,
+// ...): objects with "paths", "components", "tags" and "x-error-codes"
+// merged into the base document.
+//
+//go:embed openapi
+var openAPIParts embed.FS
+
+// openAPI is the whole document served at /openapi.json.
+var openAPI = mustMergeOpenAPI(openAPIBase, openAPIParts)
 
 //go:embed docs.html
 var docsPage []byte
+
+// mergeOpenAPI merges the fragments (in name order) into base. A path or
+// component defined twice is an error.
+func mergeOpenAPI(base []byte, parts fs.FS) ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(base, &doc); err != nil {
+		return nil, fmt.Errorf("openapi.json: %w", err)
+	}
+	names, err := fs.Glob(parts, "openapi/*.json")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b, err := fs.ReadFile(parts, name)
+		if err != nil {
+			return nil, err
+		}
+		var part map[string]any
+		if err := json.Unmarshal(b, &part); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if err := mergeKeys(doc, part, "paths", name); err != nil {
+			return nil, err
+		}
+		if comps, ok := part["components"].(map[string]any); ok {
+			dst, _ := doc["components"].(map[string]any)
+			if dst == nil {
+				dst = map[string]any{}
+				doc["components"] = dst
+			}
+			for section := range comps {
+				if err := mergeKeys(dst, comps, section, name); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for _, list := range []string{"tags", "x-error-codes"} {
+			if items, ok := part[list].([]any); ok {
+				cur, _ := doc[list].([]any)
+				doc[list] = append(cur, items...)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func mergeKeys(dst, src map[string]any, key, from string) error {
+	in, ok := src[key].(map[string]any)
+	if !ok {
+		return nil
+	}
+	out, _ := dst[key].(map[string]any)
+	if out == nil {
+		out = map[string]any{}
+		dst[key] = out
+	}
+	for k, v := range in {
+		if _, dup := out[k]; dup {
+			return fmt.Errorf("%s: %s %q is already defined", from, key, k)
+		}
+		out[k] = v
+	}
+	return nil
+}
+
+func mustMergeOpenAPI(base []byte, parts fs.FS) []byte {
+	b, err := mergeOpenAPI(base, parts)
+	if err != nil {
+		panic(fmt.Sprintf("openapi: %v", err))
+	}
+	return b
+}
 
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")

@@ -72,6 +72,9 @@ func (s *Server) routes() {
 	s.handle("/", s.handleNotFound)
 	s.handle("POST /koodrive/oauth2/v1/token", s.handleToken)
 	s.carrierRoutes()
+	s.lifecycleRoutes()
+	s.buyerRoutes()
+	s.riskRoutes()
 }
 
 // handle registers h for pattern with the common middleware and the JSON

@@ -6,6 +6,7 @@ package statement
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Format is a statement file format.
@@ -58,15 +59,20 @@ type ParseError struct {
 
 // Error returns the place and the cause.
 func (e *ParseError) Error() string {
-	switch {
-	case e.Row > 0 && e.Column != "":
-		return fmt.Sprintf("sheet %q row %d column %s: %v", e.Sheet, e.Row, e.Column, e.Err)
-	case e.Row > 0:
-		return fmt.Sprintf("sheet %q row %d: %v", e.Sheet, e.Row, e.Err)
-	case e.Sheet != "":
-		return fmt.Sprintf("sheet %q: %v", e.Sheet, e.Err)
+	var where []string
+	if e.Sheet != "" {
+		where = append(where, fmt.Sprintf("sheet %q", e.Sheet))
 	}
-	return e.Err.Error()
+	if e.Row > 0 {
+		where = append(where, fmt.Sprintf("row %d", e.Row))
+	}
+	if e.Column != "" {
+		where = append(where, "column "+e.Column)
+	}
+	if len(where) == 0 {
+		return e.Err.Error()
+	}
+	return strings.Join(where, " ") + ": " + e.Err.Error()
 }
 
 // Unwrap returns the cause.

@@ -899,8 +899,8 @@ func xlsxAdd1462(b []byte, start int) []byte {
 // are read directly.
 const (
 	xlsxPrefetchMin = 1 << 20
-	xlsxChunkSize = 128 << 10
-	xlsxChunks    = 4
+	xlsxChunkSize   = 128 << 10
+	xlsxChunks      = 4
 )
 
 // xlsxPrefetch reads a zip entry ahead in a goroutine of its own, so that

@@ -369,6 +369,11 @@ func TestOpenXLSXDamaged(t *testing.T) {
 	sst := xlsxSSTXML(`<t>even</t>`, `<t>odd</t>`)
 	sheet := xlsxSheetXML(xlsxManyRows(2000))
 	good := xlsxBook{sst: sst, sheet: sheet}
+	// A sheet over xlsxPrefetchMin, read ahead by a goroutine.
+	big := xlsxSheetXML(xlsxManyRows(12000))
+	if len(big) < 1<<20+1<<17 {
+		t.Fatalf("the large sheet has only %d bytes", len(big))
+	}
 	// flip returns data with a byte in the middle of the part name's data
 	// changed by change.
 	flip := func(t *testing.T, data []byte, name string, change func(byte) byte) []byte {
@@ -416,20 +421,35 @@ func TestOpenXLSXDamaged(t *testing.T) {
 		column   string
 		nonEmpty bool // the reader must return some rows before failing
 	}{{
-		name:     "cut at a row boundary",
-		data:     func(t *testing.T) []byte { return xlsxBook{sst: sst, sheet: xlsxCutAfter(t, sheet, "</row>", 700)}.zip(t) },
+		name: "cut at a row boundary",
+		data: func(t *testing.T) []byte {
+			return xlsxBook{sst: sst, sheet: xlsxCutAfter(t, sheet, "</row>", 700)}.zip(t)
+		},
 		readErr:  ErrCorrupt,
 		maxRows:  700,
 		row:      701,
 		nonEmpty: true,
 	}, {
-		name:    "cut inside a tag",
-		data:    func(t *testing.T) []byte { return xlsxBook{sst: sst, sheet: xlsxCutAfter(t, sheet, "</row>", 700) + "<row r=\"701\"><c r=\"A7"}.zip(t) },
+		name: "cut at a row boundary of a large sheet",
+		data: func(t *testing.T) []byte {
+			return xlsxBook{sst: sst, sheet: xlsxCutAfter(t, big, "</row>", 11000)}.zip(t)
+		},
+		readErr:  ErrCorrupt,
+		maxRows:  11000,
+		row:      11001,
+		nonEmpty: true,
+	}, {
+		name: "cut inside a tag",
+		data: func(t *testing.T) []byte {
+			return xlsxBook{sst: sst, sheet: xlsxCutAfter(t, sheet, "</row>", 700) + "<row r=\"701\"><c r=\"A7"}.zip(t)
+		},
 		readErr: ErrCorrupt,
 		maxRows: 700,
 	}, {
-		name:    "cut inside a value",
-		data:    func(t *testing.T) []byte { return xlsxBook{sst: sst, sheet: xlsxCutAfter(t, sheet, "</row>", 3) + `<row r="4"><c r="A4"><v>12`}.zip(t) },
+		name: "cut inside a value",
+		data: func(t *testing.T) []byte {
+			return xlsxBook{sst: sst, sheet: xlsxCutAfter(t, sheet, "</row>", 3) + `<row r="4"><c r="A4"><v>12`}.zip(t)
+		},
 		readErr: ErrCorrupt,
 		maxRows: 3,
 	}, {
@@ -444,10 +464,26 @@ func TestOpenXLSXDamaged(t *testing.T) {
 		data:    func(t *testing.T) []byte { return xlsxBook{sheet: `<worksheet ` + xlsxNS + `></worksheet>`}.zip(t) },
 		readErr: ErrCorrupt,
 	}, {
-		name:    "flipped compressed byte",
-		data:    func(t *testing.T) []byte { return flip(t, good.zip(t), "xl/worksheets/sheet1.xml", func(b byte) byte { return b ^ 0x55 }) },
+		name: "flipped compressed byte",
+		data: func(t *testing.T) []byte {
+			return flip(t, good.zip(t), "xl/worksheets/sheet1.xml", func(b byte) byte { return b ^ 0x55 })
+		},
 		readErr: ErrCorrupt,
 		maxRows: 2000,
+	}, {
+		name: "flipped compressed byte in a large sheet",
+		data: func(t *testing.T) []byte {
+			return flip(t, xlsxBook{sst: sst, sheet: big}.zip(t), "xl/worksheets/sheet1.xml", func(b byte) byte { return b ^ 0x55 })
+		},
+		readErr: ErrCorrupt,
+		maxRows: 12000,
+	}, {
+		name:     "CRC mismatch in a large stored sheet",
+		data:     func(t *testing.T) []byte { return digit(t, xlsxBook{sst: sst, sheet: big, store: true}.zip(t)) },
+		readErr:  ErrCorrupt,
+		also:     zip.ErrChecksum,
+		maxRows:  12000,
+		nonEmpty: true,
 	}, {
 		name:     "CRC mismatch in a stored sheet",
 		data:     func(t *testing.T) []byte { return digit(t, xlsxBook{sst: sst, sheet: sheet, store: true}.zip(t)) },
@@ -456,8 +492,10 @@ func TestOpenXLSXDamaged(t *testing.T) {
 		maxRows:  2000,
 		nonEmpty: true,
 	}, {
-		name:    "flipped byte in the shared strings",
-		data:    func(t *testing.T) []byte { return flip(t, good.zip(t), "xl/sharedStrings.xml", func(b byte) byte { return b ^ 0x55 }) },
+		name: "flipped byte in the shared strings",
+		data: func(t *testing.T) []byte {
+			return flip(t, good.zip(t), "xl/sharedStrings.xml", func(b byte) byte { return b ^ 0x55 })
+		},
 		openErr: ErrCorrupt,
 	}, {
 		name:    "truncated file",
@@ -472,8 +510,10 @@ func TestOpenXLSXDamaged(t *testing.T) {
 		data:    func(*testing.T) []byte { return []byte("carrierOrderId,carrierUserId\nCO1,U1\n") },
 		openErr: ErrWrongFormat,
 	}, {
-		name:    "an OLE2 file",
-		data:    func(*testing.T) []byte { return append([]byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), make([]byte, 600)...) },
+		name: "an OLE2 file",
+		data: func(*testing.T) []byte {
+			return append([]byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), make([]byte, 600)...)
+		},
 		openErr: ErrWrongFormat,
 	}, {
 		name:    "empty",
@@ -493,16 +533,20 @@ func TestOpenXLSXDamaged(t *testing.T) {
 		},
 		openErr: ErrWrongFormat,
 	}, {
-		name:    "no sheet part",
-		data:    func(t *testing.T) []byte { return xlsxZip(t, xlsxPart{name: "xl/workbook.xml", body: "<workbook><sheets/></workbook>"}) },
+		name: "no sheet part",
+		data: func(t *testing.T) []byte {
+			return xlsxZip(t, xlsxPart{name: "xl/workbook.xml", body: "<workbook><sheets/></workbook>"})
+		},
 		openErr: ErrCorrupt,
 	}, {
 		name:    "malformed workbook",
 		data:    func(t *testing.T) []byte { return xlsxBook{workbook: "<workbook><sheets>", sheet: sheet}.zip(t) },
 		openErr: ErrCorrupt,
 	}, {
-		name:    "shared strings without their end",
-		data:    func(t *testing.T) []byte { return xlsxBook{sst: strings.TrimSuffix(sst, "</sst>"), sheet: sheet}.zip(t) },
+		name: "shared strings without their end",
+		data: func(t *testing.T) []byte {
+			return xlsxBook{sst: strings.TrimSuffix(sst, "</sst>"), sheet: sheet}.zip(t)
+		},
 		openErr: ErrCorrupt,
 	}, {
 		name: "shared string index out of range",
@@ -861,7 +905,7 @@ func TestOpenXLSXProgress(t *testing.T) {
 
 func TestOpenXLSXClose(t *testing.T) {
 	var buf bytes.Buffer
-	if err := xlsxWriteBench(&buf, xlsxBenchShared, 3000); err != nil {
+	if err := xlsxWriteBench(&buf, xlsxBenchShared, 5000); err != nil {
 		t.Fatal(err)
 	}
 	data := buf.Bytes()

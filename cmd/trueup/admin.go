@@ -10,6 +10,12 @@ import (
 )
 
 func runAdmin(ctx context.Context, args []string, env Env) error {
+	if len(args) >= 1 && args[0] == "buyer" {
+		return runAdminBuyer(ctx, args[1:], env)
+	}
+	if len(args) >= 1 && args[0] == "riskclient" {
+		return runAdminRiskClient(ctx, args[1:], env)
+	}
 	if len(args) < 2 {
 		return usagef("usage: trueup admin carrier create|list|whitelist|unwhitelist|timezone ... | trueup admin client create|list|rotate|revoke ...")
 	}

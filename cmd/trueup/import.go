@@ -14,8 +14,14 @@ import (
 )
 
 func runImport(ctx context.Context, args []string, env Env) error {
+	if len(args) >= 1 && args[0] == "transactions" {
+		return runImportTransactions(ctx, args[1:], env)
+	}
+	if len(args) >= 1 && args[0] == "risk" {
+		return runImportRisk(ctx, args[1:], env)
+	}
 	if len(args) < 1 || args[0] != "orders" {
-		return usagef("usage: trueup import orders --carrier ID FILE (.csv, .xlsx or .jsonl)")
+		return usagef("usage: trueup import orders|transactions|risk ... (trueup import orders --carrier ID FILE)")
 	}
 	fs := newFlagSet("import orders", env)
 	var db dbFlags

@@ -45,7 +45,7 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes}, store, authSvc, m.Batches, m.Logger, metrics)
 	m.Runner = &jobs.Runner{
 		Store: store, Logger: m.Logger, Workers: cfg.Workers, Lease: cfg.JobLease,
-		Handlers: map[string]jobs.Handler{batch.JobKind: m.Batches.Process}, Observe: metrics.ObserveJob,
+		Handlers: jobHandlers(m), Observe: metrics.ObserveJob,
 	}
 	m.Batches.Notify = m.Runner.Notify
 	if err := m.Server.Open(cfg.Addr); err != nil {

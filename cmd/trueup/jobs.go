@@ -1,0 +1,15 @@
+package main
+
+import (
+	"github.com/trueup/trueup/batch"
+	"github.com/trueup/trueup/jobs"
+)
+
+// jobHandlers returns the background job handlers of every service, by
+// job kind.
+func jobHandlers(m *Main) map[string]jobs.Handler {
+	h := map[string]jobs.Handler{
+		batch.JobKind: m.Batches.Process,
+	}
+	return h
+}
