@@ -217,35 +217,33 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 	if err != nil {
 		return err
 	}
-	run := &run{
-		s: s, job: job, batch: b,
-		opt:    reconcile.Options{Cycle: cycle, Location: carrier.Location(), Tolerance: s.Tolerance},
-		writer: s.Store.NewDiscrepancyWriter(b.No, job.Attempt),
+	writer := s.Store.NewDiscrepancyWriter(b.No, job.Attempt)
+	var lastSaved time.Time
+	res, err := s.Check(ctx, CheckParams{
+		Carrier: carrier, Cycle: cycle, File: tmp, Size: size, Format: statement.Format(b.Format),
+		Sink: writer.Write,
+		Progress: func(fraction float64, rows int64) {
+			if time.Since(lastSaved) < 500*time.Millisecond {
+				return
+			}
+			lastSaved = time.Now()
+			if err := s.Store.SetBatchProgress(ctx, b.No, job.Attempt, rows, int(fraction*100)); err != nil && ctx.Err() == nil {
+				s.Logger.Warn("batch progress", "batch_no", b.No, "err", err)
+			}
+		},
+	})
+	if err != nil {
+		return err
 	}
-	return run.do(ctx, tmp, size)
-}
-
-// run is one attempt at checking a batch.
-type run struct {
-	s      *Service
-	job    trueup.Job
-	batch  trueup.Batch
-	opt    reconcile.Options
-	writer *sqlstore.DiscrepancyWriter
-
-	rows      rowStore
-	dedup     *reconcile.Dedup
-	errs      []trueup.RowError
-	errTotal  int64
-	rowsRead  int64
-	counts    trueup.DiffCounts
-	lastSaved time.Time
-}
-
-func (r *run) finish(ctx context.Context, state trueup.BatchState, failure string) error {
-	err := r.s.Store.FinishBatch(ctx, sqlstore.FinishBatchParams{
-		No: r.batch.No, Attempt: r.job.Attempt, State: state, Counts: r.counts, RowsRead: r.rowsRead,
-		RowErrors: r.errs, ErrTotal: r.errTotal, Failure: failure, Job: r.job,
+	state := trueup.BatchSucceeded
+	if res.Failure != "" {
+		state = trueup.BatchFailed
+	} else if err := writer.Flush(ctx); err != nil {
+		return err
+	}
+	err = s.Store.FinishBatch(ctx, sqlstore.FinishBatchParams{
+		No: b.No, Attempt: job.Attempt, State: state, Counts: res.Counts, RowsRead: res.RowsRead,
+		RowErrors: res.RowErrors, ErrTotal: res.ErrTotal, Failure: res.Failure, Job: job,
 	})
 	if errors.Is(err, sqlstore.ErrLeaseLost) {
 		return nil // a newer attempt owns the batch; it decides
@@ -253,24 +251,83 @@ func (r *run) finish(ctx context.Context, state trueup.BatchState, failure strin
 	return err
 }
 
-func (r *run) do(ctx context.Context, f *os.File, size int64) error {
-	format := statement.Format(r.batch.Format)
-	rd, err := statement.Open(f, size, format)
+// CheckParams are the inputs of Check.
+type CheckParams struct {
+	Carrier trueup.Carrier
+	Cycle   trueup.Cycle
+	File    io.ReaderAt
+	Size    int64
+	Format  statement.Format
+	// Sink receives every discrepancy, in order.
+	Sink func(context.Context, trueup.Discrepancy) error
+	// Progress, when set, is called now and then with the fraction done
+	// (0 to 1) and the rows read.
+	Progress func(fraction float64, rows int64)
+}
+
+// CheckResult is the outcome of Check. A non-empty Failure means the
+// statement was refused (row errors or an unreadable file): the sink may
+// have received nothing and must be discarded.
+type CheckResult struct {
+	Counts    trueup.DiffCounts
+	RowsRead  int64
+	RowErrors []trueup.RowError // the first MaxStoredRowErrors
+	ErrTotal  int64
+	Failure   string
+}
+
+// Check reads a statement file as a stream, validates every row, and when
+// all are good matches them with the carrier's ledger orders of the cycle,
+// sending each discrepancy to p.Sink. It returns an error only for faults
+// of trueup's (storage, the sink); a bad file is a result with a Failure.
+func (s *Service) Check(ctx context.Context, p CheckParams) (CheckResult, error) {
+	r := &run{
+		s: s, p: p,
+		opt: reconcile.Options{Cycle: p.Cycle, Location: p.Carrier.Location(), Tolerance: s.Tolerance},
+	}
+	err := r.do(ctx)
+	return r.res, err
+}
+
+// run is one check of a statement.
+type run struct {
+	s     *Service
+	p     CheckParams
+	opt   reconcile.Options
+	rows  rowStore
+	dedup *reconcile.Dedup
+	res   CheckResult
+}
+
+func (r *run) fail(msg string) error {
+	r.res.Failure = msg
+	return nil
+}
+
+func (r *run) progress(fraction float64) {
+	if r.p.Progress != nil {
+		r.p.Progress(fraction, r.res.RowsRead)
+	}
+}
+
+func (r *run) do(ctx context.Context) error {
+	rd, err := statement.Open(r.p.File, r.p.Size, r.p.Format)
 	if err != nil {
-		return r.finish(ctx, trueup.BatchFailed, trueup.ErrorMessage(fileError(err)))
+		return r.fail(trueup.ErrorMessage(fileError(err)))
 	}
 	defer rd.Close()
 	head, err := rd.Next()
 	if err != nil {
-		return r.finish(ctx, trueup.BatchFailed, "the file has no header row")
+		return r.fail("the file has no header row; fill the template: a header row, then one row per order")
 	}
 	header, err := statement.MapHeader(head.Cells)
 	if err != nil {
-		return r.finish(ctx, trueup.BatchFailed, trueup.ErrorMessage(fileError(err)))
+		return r.fail(trueup.ErrorMessage(fileError(err)))
 	}
-	r.dedup = reconcile.NewDedup(int(min(size/64, 1<<20)))
+	r.dedup = reconcile.NewDedup(int(min(r.p.Size/64, 1<<20)))
 	var cells []string
 	get := func(col string) string { return header.Get(cells, col) }
+	res := &r.res
 	for {
 		row, err := rd.Next()
 		if errors.Is(err, io.EOF) {
@@ -278,9 +335,9 @@ func (r *run) do(ctx context.Context, f *os.File, size int64) error {
 		}
 		if err != nil {
 			// A damaged file fails the batch; nothing is matched.
-			return r.finish(ctx, trueup.BatchFailed, trueup.ErrorMessage(fileError(err)))
+			return r.fail(trueup.ErrorMessage(fileError(err)))
 		}
-		r.rowsRead++
+		res.RowsRead++
 		cells = row.Cells
 		parsed, errs := reconcile.ParseRow(row.Number, get, r.opt)
 		if len(errs) == 0 && parsed.CarrierOrderID != "" {
@@ -289,53 +346,37 @@ func (r *run) do(ctx context.Context, f *os.File, size int64) error {
 			}
 		}
 		if len(errs) > 0 {
-			r.errTotal += int64(len(errs))
+			res.ErrTotal += int64(len(errs))
 			for _, e := range errs {
-				if len(r.errs) < MaxStoredRowErrors {
-					r.errs = append(r.errs, e)
+				if len(res.RowErrors) < MaxStoredRowErrors {
+					res.RowErrors = append(res.RowErrors, e)
 				}
 			}
 			continue
 		}
-		if r.errTotal == 0 {
+		if res.ErrTotal == 0 {
 			r.rows.add(parsed)
 		}
-		if r.rowsRead%4096 == 0 {
-			r.progress(ctx, rd.Progress()*90)
+		if res.RowsRead%4096 == 0 {
+			r.progress(rd.Progress() * 0.9)
 		}
 	}
-	if r.errTotal > 0 {
-		return r.finish(ctx, trueup.BatchFailed, fmt.Sprintf("%d row error(s); fix the rows listed and upload the statement again", r.errTotal))
+	if res.ErrTotal > 0 {
+		return r.fail(fmt.Sprintf("%d row error(s); fix the rows listed and upload the statement again", res.ErrTotal))
 	}
-	r.progress(ctx, 90)
-	if err := r.match(ctx); err != nil {
-		return err
-	}
-	if err := r.writer.Flush(ctx); err != nil {
-		return err
-	}
-	return r.finish(ctx, trueup.BatchSucceeded, "")
-}
-
-func (r *run) progress(ctx context.Context, percent float64) {
-	if time.Since(r.lastSaved) < 500*time.Millisecond {
-		return
-	}
-	r.lastSaved = time.Now()
-	if err := r.s.Store.SetBatchProgress(ctx, r.batch.No, r.job.Attempt, r.rowsRead, int(percent)); err != nil && ctx.Err() == nil {
-		r.s.Logger.Warn("batch progress", "batch_no", r.batch.No, "err", err)
-	}
+	r.progress(0.9)
+	return r.match(ctx)
 }
 
 func (r *run) write(ctx context.Context, d trueup.Discrepancy) error {
-	r.counts.Add(d.DiffType)
-	return r.writer.Write(ctx, d)
+	r.res.Counts.Add(d.DiffType)
+	return r.p.Sink(ctx, d)
 }
 
 // match streams the ledger of the carrier and cycle against the rows held.
 func (r *run) match(ctx context.Context) error {
 	matched := make([]bool, r.rows.len())
-	err := r.s.Store.EachOrder(ctx, r.batch.CarrierID, r.batch.Cycle, func(o trueup.Order) error {
+	err := r.s.Store.EachOrder(ctx, r.p.Carrier.ID, r.p.Cycle.String(), func(o trueup.Order) error {
 		number, ok := r.dedup.Lookup(o.CarrierOrderID)
 		if !ok {
 			return r.write(ctx, reconcile.MissingOnCarrier(o, r.opt))
@@ -352,7 +393,7 @@ func (r *run) match(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.progress(ctx, 95)
+	r.progress(0.95)
 	for i := range matched {
 		if !matched[i] {
 			if err := r.write(ctx, reconcile.MissingOnPlatform(r.rows.row(i), r.opt)); err != nil {

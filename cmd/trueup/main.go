@@ -43,6 +43,8 @@ func commands() []command {
 		{"admin", "provision carriers and client credentials", runAdmin},
 		{"import", "load ledger data: import orders --carrier ID FILE", runImport},
 		{"template", "write the statement import template: template FILE.xlsx", runTemplate},
+		{"verify", "check a statement offline: verify --carrier ID --cycle yyyy-mm FILE [--out report.xlsx]", runVerify},
+		{"batch", "show statement batches: batch status BATCHNO | batch list --carrier ID", runBatch},
 		{"events", "list carriers' package lifecycle events: events --carrier ID [--user U]", runEvents},
 		{"adjustments", "buyer adjustments: launch, confirm, cancel, list", runAdjustments},
 		{"help", "show this help", nil},
