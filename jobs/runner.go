@@ -150,8 +150,14 @@ func (r *Runner) run(ctx context.Context, job trueup.Job) {
 	case err == nil:
 		err = r.Store.CompleteJob(context.WithoutCancel(ctx), nil, job)
 		if errors.Is(err, sqlstore.ErrLeaseLost) {
-			outcome = "lease_lost"
-			log.Warn("job finished after losing its lease; the newer claim decides")
+			// The handler may have completed the job in its own
+			// transaction, with its effects.
+			if j, jerr := r.Store.Job(context.WithoutCancel(ctx), job.ID); jerr == nil && j.State == trueup.JobCompleted && j.Attempt == job.Attempt {
+				log.Info("job completed", "ms", time.Since(start).Milliseconds())
+			} else {
+				outcome = "lease_lost"
+				log.Warn("job finished after losing its lease; the newer claim decides")
+			}
 		} else if err != nil {
 			log.Error("complete job", "err", err)
 			outcome = "error"

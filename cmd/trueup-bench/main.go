@@ -1,0 +1,425 @@
+// Command trueup-bench measures the carrier statement check end to end on
+// generated data: it makes a ledger of N orders and statements of N rows
+// with known discrepancies of each kind (CSV, xlsx with shared strings,
+// xlsx with inline strings), starts the real trueup server as a child
+// process on SQLite, uploads each statement, waits for the batch to
+// succeed, checks the counts, and reports the time and the server's peak
+// RSS. In the same run it measures two references: the floor (archive/zip
+// inflating the sheet XML and scanning it for row ends) and the PostgreSQL
+// route (COPY both sides as CSV into unlogged tables, one FULL OUTER JOIN
+// classifying the four kinds), plus the cost of the first and the last page
+// of the discrepancy list.
+//
+//	go run ./cmd/trueup-bench -n 1000000
+package main
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/auth"
+	"github.com/trueup/trueup/client"
+	"github.com/trueup/trueup/gen"
+	"github.com/trueup/trueup/sqlite"
+)
+
+func main() {
+	n := flag.Int("n", 1_000_000, "orders in the ledger and rows in each statement")
+	dir := flag.String("dir", "", "work directory (a temporary one when empty; kept when given)")
+	pgURL := flag.String("pg", os.Getenv("TRUEUP_TEST_POSTGRES_URL"), "PostgreSQL URL for the reference route (skipped when empty)")
+	formats := flag.String("formats", "csv,xlsx-shared,xlsx-inline", "statements to check")
+	pages := flag.Int("pages", 50, "requests averaged for the first and the last page")
+	flag.Parse()
+	if err := run(context.Background(), *n, *dir, *pgURL, strings.Split(*formats, ","), *pages); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(ctx context.Context, n int, dir, pgURL string, formats []string, pages int) error {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "trueup-bench-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	now := time.Now().UTC()
+	prev := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	// Every 20th order of each kind: 200,000 discrepancies for a million.
+	spec := gen.Spec{Orders: n, Cycle: trueup.Cycle{Year: prev.Year(), Month: prev.Month()}, Seed: 1,
+		MissingEvery: 20, ExtraEvery: 20, RightsEvery: 20, AmountEvery: 20}
+	want := spec.Expected()
+	fmt.Printf("# trueup-bench: N=%d, %d discrepancies expected (%+v)\n", n, want.Total(), want)
+	fmt.Printf("machine: %d cores, %s, %s/%s\n\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+
+	files := map[string]string{}
+	t0 := time.Now()
+	for _, f := range formats {
+		path := filepath.Join(dir, "statement-"+f+map[bool]string{true: ".csv", false: ".xlsx"}[f == "csv"])
+		if err := writeFile(path, func(w io.Writer) error {
+			switch f {
+			case "csv":
+				return spec.WriteCSV(w)
+			case "xlsx-shared":
+				return spec.WriteXLSX(w, gen.XLSXOptions{SharedStrings: true, NumericAmounts: true})
+			case "xlsx-inline":
+				return spec.WriteXLSX(w, gen.XLSXOptions{NumericAmounts: true})
+			}
+			return fmt.Errorf("unknown format %q", f)
+		}); err != nil {
+			return err
+		}
+		files[f] = path
+	}
+	ledgerCSV := filepath.Join(dir, "ledger.csv")
+	if err := writeFile(ledgerCSV, spec.WriteLedgerCSV); err != nil {
+		return err
+	}
+	fmt.Printf("generated files in %s\n", time.Since(t0).Round(time.Millisecond))
+
+	data := filepath.Join(dir, "data")
+	cred, err := provision(ctx, data, spec)
+	if err != nil {
+		return err
+	}
+	bin, err := buildServer(dir)
+	if err != nil {
+		return err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	srv := exec.Command(bin, "serve", "--data", data, "--addr", addr, "--log-level", "warn", "--max-upload-bytes", "2147483648")
+	srv.Stderr = os.Stderr
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	defer srv.Process.Kill()
+	c := client.New("http://"+addr, client.WithCredentials(string(cred.ClientID), cred.ClientSecret), client.WithUserID(cred.UserID))
+	if err := waitReady(ctx, c); err != nil {
+		return err
+	}
+
+	fmt.Println("\n| statement | size | upload → succeeded | server peak RSS |")
+	fmt.Println("|---|---|---|---|")
+	var lastBatch trueup.BatchNo
+	for _, f := range formats {
+		st, _ := os.Stat(files[f])
+		start := time.Now()
+		no, err := c.VerifyFile(ctx, spec.Cycle.String(), files[f])
+		if err != nil {
+			return fmt.Errorf("%s: verify: %w", f, err)
+		}
+		b, err := c.WaitBatch(ctx, no, 20*time.Millisecond)
+		if err != nil {
+			return fmt.Errorf("%s: wait: %w", f, err)
+		}
+		d := time.Since(start)
+		if b.Batch.State != trueup.BatchSucceeded {
+			return fmt.Errorf("%s: batch %s ended %s: %s", f, no, b.Batch.State, b.Batch.Failure)
+		}
+		if b.Batch.Counts != want {
+			return fmt.Errorf("%s: counts %+v, want %+v", f, b.Batch.Counts, want)
+		}
+		fmt.Printf("| %s | %.1f MB | %.2f s | %s |\n", f, float64(st.Size())/1e6, d.Seconds(), peakRSS(srv.Process.Pid))
+		lastBatch = no
+	}
+
+	fmt.Println("\nreferences (same run):")
+	if path, ok := files["xlsx-shared"]; ok {
+		d, rows, err := zipFloor(path)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("- floor, xlsx-shared: archive/zip inflate + scan for </row>: %.2f s (%d rows)\n", d.Seconds(), rows)
+	}
+	if path, ok := files["xlsx-inline"]; ok {
+		d, rows, err := zipFloor(path)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("- floor, xlsx-inline: archive/zip inflate + scan for </row>: %.2f s (%d rows)\n", d.Seconds(), rows)
+	}
+	if pgURL != "" && files["csv"] != "" {
+		d, counts, err := pgRoute(ctx, pgURL, ledgerCSV, files["csv"])
+		if err != nil {
+			return fmt.Errorf("postgres route: %w", err)
+		}
+		fmt.Printf("- PostgreSQL route (COPY both CSVs into unlogged tables + one FULL OUTER JOIN): %.2f s, counts %v\n", d.Seconds(), counts)
+	}
+	if lastBatch != "" && pages > 0 {
+		first, last, err := pageCost(ctx, c, lastBatch, pages)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("- discrepancy list, pageSize 100, %d discrepancies: first page %.2f ms, last page %.2f ms (mean of %d)\n",
+			want.Total(), ms(first), ms(last), pages)
+	}
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func writeFile(path string, fn func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err := fn(bw); err != nil {
+		f.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// provision creates the carrier and loads the ledger straight into the
+// server's SQLite file (not timed: the ledger is there before statements
+// arrive).
+func provision(ctx context.Context, data string, spec gen.Spec) (auth.Credentials, error) {
+	store, err := sqlite.Open(ctx, data)
+	if err != nil {
+		return auth.Credentials{}, err
+	}
+	defer store.Close()
+	cred, err := auth.New(store).CreateCarrier(ctx, auth.CreateCarrierParams{Name: "Bench Mobile"})
+	if err != nil {
+		return cred, err
+	}
+	start := time.Now()
+	imp, err := store.BeginOrderImport(ctx, cred.CarrierID)
+	if err != nil {
+		return cred, err
+	}
+	defer imp.Rollback()
+	for i := 0; i < spec.Orders; i++ {
+		if err := imp.Add(ctx, spec.Order(i)); err != nil {
+			return cred, err
+		}
+	}
+	if _, err := imp.Commit(); err != nil {
+		return cred, err
+	}
+	fmt.Printf("ledger of %d orders stored in %s\n", spec.Orders, time.Since(start).Round(time.Millisecond))
+	return cred, nil
+}
+
+func buildServer(dir string) (string, error) {
+	bin := filepath.Join(dir, "trueup")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/trueup/trueup/cmd/trueup")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build trueup: %w", err)
+	}
+	return bin, nil
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func waitReady(ctx context.Context, c *client.Client) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := c.Readyz(ctx); err == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("server not ready after 30 s")
+}
+
+// peakRSS reads the process's high-water resident set from /proc.
+func peakRSS(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "n/a"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%d", &kb)
+			return fmt.Sprintf("%.0f MiB", float64(kb)/1024)
+		}
+	}
+	return "n/a"
+}
+
+// zipFloor inflates the workbook's sheet XML and counts row ends: the least
+// any xlsx reader must do.
+func zipFloor(path string) (time.Duration, int, error) {
+	start := time.Now()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		if f.Name != "xl/worksheets/sheet1.xml" {
+			continue
+		}
+		r, err := f.Open()
+		if err != nil {
+			return 0, 0, err
+		}
+		defer r.Close()
+		buf := make([]byte, 1<<20)
+		rows, carry := 0, []byte{}
+		for {
+			k, err := r.Read(buf)
+			chunk := append(carry, buf[:k]...)
+			rows += bytes.Count(chunk, []byte("</row>"))
+			if len(chunk) >= 5 {
+				carry = append(carry[:0], chunk[len(chunk)-5:]...)
+			}
+			if errors.Is(err, io.EOF) {
+				return time.Since(start), rows, nil
+			}
+			if err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+	return 0, 0, errors.New("no sheet1.xml")
+}
+
+// pgRoute is what a team would otherwise do: load both sides into
+// PostgreSQL with COPY and classify with one FULL OUTER JOIN.
+func pgRoute(ctx context.Context, url, ledger, statement string) (time.Duration, map[int]int64, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer conn.Close(ctx)
+	start := time.Now()
+	stmts := []string{
+		`DROP TABLE IF EXISTS bench_ledger, bench_statement`,
+		`CREATE UNLOGGED TABLE bench_ledger (carrier_order_id text, billing_cycle text, kd_order_id text, carrier_user_id text, kd_user_id text,
+			sku_code text, sku_price numeric, kd_package_id text, kd_active_time timestamptz, kd_end_time timestamptz, kd_order_time timestamptz,
+			kd_sale_total numeric, channel text)`,
+		`CREATE UNLOGGED TABLE bench_statement (carrier_order_id text, carrier_user_id text, carrier_order_time timestamptz, sku_code text,
+			carrier_package_id text, carrier_active_time timestamptz, carrier_end_time timestamptz, carrier_sale numeric, carrier_sale_to_kd numeric, channel text)`,
+	}
+	for _, s := range stmts {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			return 0, nil, err
+		}
+	}
+	for table, path := range map[string]string{"bench_ledger": ledger, "bench_statement": statement} {
+		f, err := os.Open(path)
+		if err != nil {
+			return 0, nil, err
+		}
+		_, err = conn.PgConn().CopyFrom(ctx, f, "COPY "+table+" FROM STDIN WITH (FORMAT csv, HEADER true)")
+		f.Close()
+		if err != nil {
+			return 0, nil, fmt.Errorf("copy %s: %w", table, err)
+		}
+	}
+	rows, err := conn.Query(ctx, `SELECT kind, count(*) FROM (
+		SELECT CASE
+			WHEN s.carrier_order_id IS NULL THEN 1
+			WHEN l.carrier_order_id IS NULL THEN 2
+			WHEN s.carrier_package_id <> l.kd_package_id OR s.sku_code <> l.sku_code
+				OR s.carrier_active_time <> l.kd_active_time OR s.carrier_end_time <> l.kd_end_time THEN 3
+			WHEN abs(s.carrier_sale_to_kd - l.kd_sale_total) > 0.01 THEN 4
+			END AS kind
+		FROM bench_ledger l FULL OUTER JOIN bench_statement s ON s.carrier_order_id = l.carrier_order_id) k
+		WHERE kind IS NOT NULL GROUP BY kind`)
+	if err != nil {
+		return 0, nil, err
+	}
+	counts := map[int]int64{}
+	for rows.Next() {
+		var k int
+		var c int64
+		if err := rows.Scan(&k, &c); err != nil {
+			return 0, nil, err
+		}
+		counts[k] = c
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, err
+	}
+	d := time.Since(start)
+	conn.Exec(ctx, `DROP TABLE IF EXISTS bench_ledger, bench_statement`)
+	return d, counts, nil
+}
+
+// pageCost walks the list to its last page, then times the first and the
+// last page.
+func pageCost(ctx context.Context, c *client.Client, no trueup.BatchNo, n int) (first, last time.Duration, err error) {
+	cursor := ""
+	var lastCursor string
+	for {
+		page, err := c.DiffList(ctx, client.DiffListParams{BatchNo: no, PageSize: 1000, PageCursor: cursor})
+		if err != nil {
+			return 0, 0, err
+		}
+		if page.NextPageCursor == "" {
+			break
+		}
+		lastCursor, cursor = cursor, page.NextPageCursor
+	}
+	_ = lastCursor
+	// The cursor of the last page of 100: walk by 100 from the last cursor
+	// of 1000.
+	for {
+		page, err := c.DiffList(ctx, client.DiffListParams{BatchNo: no, PageSize: 100, PageCursor: cursor})
+		if err != nil {
+			return 0, 0, err
+		}
+		if page.NextPageCursor == "" {
+			break
+		}
+		cursor = page.NextPageCursor
+	}
+	timeIt := func(cur string) (time.Duration, error) {
+		var total time.Duration
+		for i := 0; i < n; i++ {
+			start := time.Now()
+			if _, err := c.DiffList(ctx, client.DiffListParams{BatchNo: no, PageSize: 100, PageCursor: cur}); err != nil {
+				return 0, err
+			}
+			total += time.Since(start)
+		}
+		return total / time.Duration(n), nil
+	}
+	if first, err = timeIt(""); err != nil {
+		return 0, 0, err
+	}
+	if last, err = timeIt(cursor); err != nil {
+		return 0, 0, err
+	}
+	return first, last, nil
+}
+
+var _ = http.StatusOK
