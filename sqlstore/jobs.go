@@ -85,7 +85,7 @@ func (db *DB) ExtendJob(ctx context.Context, job trueup.Job, lease time.Duration
 // not nil so that the job's effects and its completion commit together. It
 // returns ErrLeaseLost when the worker no longer holds the job.
 func (db *DB) CompleteJob(ctx context.Context, tx *sql.Tx, job trueup.Job) error {
-	return db.finishJob(ctx, tx, job, trueup.JobCompleted, "", time.Time{})
+	return db.finishJob(ctx, tx, job, trueup.JobCompleted, "")
 }
 
 // FailJob records a failed attempt: the job runs again at retryAt while
@@ -99,11 +99,11 @@ func (db *DB) FailJob(ctx context.Context, job trueup.Job, cause string, retryAt
 		}
 		return mustAffect(res, ErrLeaseLost)
 	}
-	return db.finishJob(ctx, nil, job, trueup.JobFailed, cause, time.Time{})
+	return db.finishJob(ctx, nil, job, trueup.JobFailed, cause)
 }
 
-func (db *DB) finishJob(ctx context.Context, tx *sql.Tx, job trueup.Job, state trueup.JobState, cause string, _ time.Time) error {
-	query := db.q(`UPDATE jobs SET state = ?, finished_at = ?, last_error = ?, lease_until = NULL
+func (db *DB) finishJob(ctx context.Context, tx *sql.Tx, job trueup.Job, state trueup.JobState, cause string) error {
+	query := db.q(`UPDATE jobs SET state = ?, finished_at = ?, last_error = COALESCE(?, last_error), lease_until = NULL
 		WHERE id = ? AND state = ? AND locked_by = ? AND attempt = ?`)
 	params := []any{state, db.now(), sql.NullString{String: cause, Valid: cause != ""}, job.ID, trueup.JobRunning, job.Token, job.Attempt}
 	var res sql.Result
