@@ -203,16 +203,11 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 		}
 		return err
 	}
-	tmp, err := os.CreateTemp(s.TempDir, "trueup-batch-*")
-	if err != nil {
-		return fmt.Errorf("temp file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	size, err := s.Store.CopyBatchFile(ctx, b.No, tmp)
+	file, size, err := s.Store.OpenBatchFile(ctx, b.No, s.TempDir)
 	if err != nil {
 		return err
 	}
+	defer file.Close()
 	cycle, err := trueup.ParseCycle(b.Cycle)
 	if err != nil {
 		return err
@@ -220,7 +215,7 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 	writer := s.Store.NewDiscrepancyWriter(b.No, job.Attempt)
 	var lastSaved time.Time
 	res, err := s.Check(ctx, CheckParams{
-		Carrier: carrier, Cycle: cycle, File: tmp, Size: size, Format: statement.Format(b.Format),
+		Carrier: carrier, Cycle: cycle, File: file, Size: size, Format: statement.Format(b.Format),
 		Sink: writer.Write,
 		Progress: func(fraction float64, rows int64) {
 			if time.Since(lastSaved) < 500*time.Millisecond {

@@ -140,7 +140,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c trueup.C
 // spool copies an uploaded file to a temporary file, refusing one over the
 // upload limit.
 func (s *Server) spool(part *multipart.Part) (*os.File, int64, error) {
-	f, err := os.CreateTemp("", "trueup-upload-*")
+	f, err := os.CreateTemp(s.Store.UploadTempDir(), "trueup-upload-*")
 	if err != nil {
 		return nil, 0, fmt.Errorf("temp file: %w", err)
 	}

@@ -30,7 +30,17 @@ func Open(ctx context.Context, dir string) (*sqlstore.DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	return OpenFile(ctx, filepath.Join(dir, FileName))
+	db, err := OpenFile(ctx, filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, err
+	}
+	// Uploads live beside the database file, moved there, never copied
+	// into it.
+	if err := db.UploadDir(filepath.Join(dir, "uploads")); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // OpenFile opens the database file at path and applies pending migrations.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -32,24 +34,84 @@ func scanBatch(s interface{ Scan(...any) error }) (trueup.Batch, int, error) {
 
 // CreateBatchParams are the inputs of CreateBatch.
 type CreateBatchParams struct {
-	Batch   trueup.Batch
-	File    io.Reader // the upload, stored for audit and for the worker
+	Batch trueup.Batch
+	// File is the upload, stored for audit and for the worker. When the
+	// store keeps uploads in a directory and File is an *os.File in the
+	// same file system, the file is moved there rather than copied.
+	File    io.Reader
 	TraceID string
 	JobKind string
 	JobArgs string
+}
+
+// UploadDir makes the store keep uploads as files in dir (SQLite, one
+// machine) rather than in the database (PostgreSQL, shared by replicas).
+func (db *DB) UploadDir(dir string) error {
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o750); err != nil {
+		return fmt.Errorf("upload directory: %w", err)
+	}
+	db.uploadDir = dir
+	return nil
+}
+
+// UploadTempDir returns where uploads should be spooled so that
+// CreateBatch can move them rather than copy them ("" for the system's
+// temporary directory).
+func (db *DB) UploadTempDir() string {
+	if db.uploadDir == "" {
+		return ""
+	}
+	return filepath.Join(db.uploadDir, "tmp")
+}
+
+func (db *DB) uploadPath(no trueup.BatchNo) string {
+	return filepath.Join(db.uploadDir, string(no))
+}
+
+// keepUpload puts the upload in the upload directory.
+func (db *DB) keepUpload(no trueup.BatchNo, r io.Reader) error {
+	dst := db.uploadPath(no)
+	if f, ok := r.(*os.File); ok {
+		if err := os.Rename(f.Name(), dst); err == nil {
+			return nil
+		}
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		return fmt.Errorf("store upload: %w", err)
+	}
+	if _, err := io.Copy(out, r); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return fmt.Errorf("store upload: %w", err)
+	}
+	if err := out.Close(); err != nil {
+		os.Remove(dst)
+		return fmt.Errorf("store upload: %w", err)
+	}
+	return nil
 }
 
 // CreateBatch stores a queued batch, its file and the job that will check
 // it, in one transaction.
 func (db *DB) CreateBatch(ctx context.Context, p CreateBatchParams) error {
 	b := p.Batch
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	if db.uploadDir != "" {
+		if err := db.keepUpload(b.No, p.File); err != nil {
+			return err
+		}
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO batches (batch_no, carrier_id, billing_cycle, file_name, format, file_size, state, trace_id, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), b.No, b.CarrierID, b.Cycle, b.FileName, b.Format, b.FileSize, trueup.BatchQueued, p.TraceID, b.CreatedAt.UTC()); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return trueup.Errorf(trueup.ECONFLICT, trueup.CodeConflict, "batch %s already exists; upload again", b.No)
 			}
 			return fmt.Errorf("insert batch: %w", err)
+		}
+		if db.uploadDir != "" {
+			_, err := db.EnqueueJob(ctx, tx, p.JobKind, p.JobArgs, 5, b.CreatedAt)
+			return err
 		}
 		stmt, err := tx.PrepareContext(ctx, db.q(`INSERT INTO batch_files (batch_no, chunk, data) VALUES (?, ?, ?)`))
 		if err != nil {
@@ -76,6 +138,10 @@ func (db *DB) CreateBatch(ctx context.Context, p CreateBatchParams) error {
 		}
 		return nil
 	})
+	if err != nil && db.uploadDir != "" {
+		os.Remove(db.uploadPath(b.No))
+	}
+	return err
 }
 
 // Batch returns a batch and the attempt whose results it shows, or an
@@ -106,24 +172,59 @@ func (db *DB) Batches(ctx context.Context, carrier trueup.CarrierID, limit int) 
 	return out, rows.Err()
 }
 
-// CopyBatchFile writes a batch's stored upload to w.
-func (db *DB) CopyBatchFile(ctx context.Context, no trueup.BatchNo, w io.Writer) (int64, error) {
+// BatchFile is a stored upload opened for reading.
+type BatchFile interface {
+	io.ReaderAt
+	io.Closer
+}
+
+// OpenBatchFile opens a batch's stored upload and returns it with its
+// size. From the database it is first copied to a temporary file in
+// tmpDir, removed on Close.
+func (db *DB) OpenBatchFile(ctx context.Context, no trueup.BatchNo, tmpDir string) (BatchFile, int64, error) {
+	if db.uploadDir != "" {
+		f, err := os.Open(db.uploadPath(no))
+		if err != nil {
+			return nil, 0, fmt.Errorf("open upload of batch %s: %w", no, err)
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, 0, fmt.Errorf("open upload of batch %s: %w", no, err)
+		}
+		return f, st.Size(), nil
+	}
+	tmp, err := os.CreateTemp(tmpDir, "trueup-batch-*")
+	if err != nil {
+		return nil, 0, fmt.Errorf("temp file: %w", err)
+	}
+	f := &tempFile{tmp}
 	var total int64
 	for n := 0; ; n++ {
 		var data []byte
 		err := db.sql.QueryRowContext(ctx, db.q(`SELECT data FROM batch_files WHERE batch_no = ? AND chunk = ?`), no, n).Scan(&data)
 		if errors.Is(err, sql.ErrNoRows) {
-			return total, nil
+			return f, total, nil
+		}
+		if err == nil {
+			var k int
+			k, err = tmp.Write(data)
+			total += int64(k)
 		}
 		if err != nil {
-			return total, fmt.Errorf("read file chunk %d: %w", n, err)
-		}
-		k, err := w.Write(data)
-		total += int64(k)
-		if err != nil {
-			return total, fmt.Errorf("write file chunk %d: %w", n, err)
+			f.Close()
+			return nil, 0, fmt.Errorf("read upload chunk %d of batch %s: %w", n, no, err)
 		}
 	}
+}
+
+// tempFile is removed when closed.
+type tempFile struct{ *os.File }
+
+func (t *tempFile) Close() error {
+	err := t.File.Close()
+	os.Remove(t.File.Name())
+	return err
 }
 
 // StartBatch marks a batch processing under the given attempt and removes

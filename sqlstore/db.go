@@ -37,6 +37,7 @@ type DB struct {
 	sql        *sql.DB
 	dialect    Dialect
 	migrations fs.FS
+	uploadDir  string
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }

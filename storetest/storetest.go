@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
+	runBatches(t, open)
 	runLifecycle(t, open)
 	runBuyers(t, open)
 	runRisk(t, open)

@@ -1,0 +1,194 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/sqlstore"
+)
+
+func runBatches(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, *sqlstore.DB)
+	}{
+		{"BatchLifecycle", testBatchLifecycle},
+		{"BatchAttemptFencing", testBatchAttemptFencing},
+		{"BatchFailedKeepsNoDiscrepancies", testBatchFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+	}
+}
+
+func newBatch(tb testing.TB, db *sqlstore.DB, c trueup.CarrierID, no trueup.BatchNo, content []byte) {
+	tb.Helper()
+	err := db.CreateBatch(context.Background(), sqlstore.CreateBatchParams{
+		Batch: trueup.Batch{No: no, CarrierID: c, Cycle: "2025-09", FileName: "s.csv", Format: "csv", FileSize: int64(len(content)),
+			CreatedAt: time.Now().UTC()},
+		File: bytes.NewReader(content), JobKind: "batch.check", JobArgs: `{"batchNo":"` + string(no) + `"}`,
+	})
+	if err != nil {
+		tb.Fatalf("CreateBatch: %v", err)
+	}
+}
+
+func discrepancy(id string, typ trueup.DiffType) trueup.Discrepancy {
+	return trueup.Discrepancy{CarrierOrderID: id, DiffType: typ, DiffReason: "r " + id, BillingCycle: "2025-09",
+		SkuPrice: decimal.RequireFromString("0.00012"), KdSaleTotal: decimal.RequireFromString("12.50"), ThisMonthBilling: "10.00", NextMonthBilling: "2.50"}
+}
+
+func testBatchLifecycle(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	c := MustCarrier(t, db, "Batchy")
+	// A file over several storage chunks, with every byte value.
+	content := make([]byte, sqlstore.FileChunk*2+123)
+	for i := range content {
+		content[i] = byte(i * 7)
+	}
+	newBatch(t, db, c.ID, "20250101_1", content)
+	b, attempt, err := db.Batch(ctx, "20250101_1")
+	if err != nil || b.State != trueup.BatchQueued || attempt != 0 || b.FileSize != int64(len(content)) {
+		t.Fatalf("Batch = %+v, %d, %v", b, attempt, err)
+	}
+	f, size, err := db.OpenBatchFile(ctx, "20250101_1", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(io.NewSectionReader(f, 0, size))
+	f.Close()
+	if !bytes.Equal(got, content) {
+		t.Fatalf("stored upload differs: %d bytes back, %d sent", len(got), len(content))
+	}
+	job, ok, err := db.ClaimJob(ctx, "w", []string{"batch.check"}, time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("the batch's job was not queued: %v", err)
+	}
+	if err := db.StartBatch(ctx, "20250101_1", job.Attempt); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetBatchProgress(ctx, "20250101_1", job.Attempt, 10, 50); err != nil {
+		t.Fatal(err)
+	}
+	w := db.NewDiscrepancyWriter("20250101_1", job.Attempt)
+	var counts trueup.DiffCounts
+	for i := 0; i < 12001; i++ { // more than one flush
+		d := discrepancy(string(rune('a'+i%26))+time.Duration(i).String(), trueup.DiffType(1+i%4))
+		counts.Add(d.DiffType)
+		if err := w.Write(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = db.FinishBatch(ctx, sqlstore.FinishBatchParams{No: "20250101_1", Attempt: job.Attempt, State: trueup.BatchSucceeded, Counts: counts, RowsRead: 12001, Job: job})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, attempt, _ = db.Batch(ctx, "20250101_1")
+	if b.State != trueup.BatchSucceeded || b.Counts != counts || b.Percent != 100 || b.FinishedAt == nil || attempt != job.Attempt {
+		t.Errorf("finished batch = %+v", b)
+	}
+	if j, _ := db.Job(ctx, job.ID); j.State != trueup.JobCompleted {
+		t.Errorf("job state = %s, want completed with the batch", j.State)
+	}
+	// Keyset pages walk every discrepancy once, in order.
+	var after int64
+	var n int
+	for {
+		page, err := db.DiscrepancyPage(ctx, "20250101_1", attempt, after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, d := range page {
+			if d.Seq != after+1 {
+				t.Fatalf("seq %d after %d", d.Seq, after)
+			}
+			after = d.Seq
+			n++
+		}
+	}
+	if n != 12001 {
+		t.Errorf("walked %d discrepancies, want 12001", n)
+	}
+	first, _ := db.DiscrepancyPage(ctx, "20250101_1", attempt, 0, 1)
+	if d := first[0]; !d.KdSaleTotal.Equal(decimal.RequireFromString("12.50")) || d.SkuPrice.String() != "0.00012" || d.ThisMonthBilling != "10.00" {
+		t.Errorf("discrepancy round trip = %+v", d)
+	}
+	list, err := db.Batches(ctx, c.ID, 10)
+	if err != nil || len(list) != 1 {
+		t.Errorf("Batches = %v, %v", list, err)
+	}
+	if err := db.StartBatch(ctx, "20250101_1", job.Attempt+1); trueup.ErrorKind(err) != trueup.ECONFLICT {
+		t.Errorf("restart of a finished batch: err = %v, want conflict", err)
+	}
+}
+
+func testBatchAttemptFencing(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	c := MustCarrier(t, db, "Fenced")
+	newBatch(t, db, c.ID, "20250101_2", []byte("x"))
+	if err := db.StartBatch(ctx, "20250101_2", 1); err != nil {
+		t.Fatal(err)
+	}
+	stale := db.NewDiscrepancyWriter("20250101_2", 1)
+	stale.Write(ctx, discrepancy("old", trueup.DiffRights))
+	if err := stale.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A second attempt takes over: the first attempt's rows go, and the
+	// first attempt can no longer finish the batch.
+	if err := db.StartBatch(ctx, "20250101_2", 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.FinishBatch(ctx, sqlstore.FinishBatchParams{No: "20250101_2", Attempt: 1, State: trueup.BatchSucceeded}); !errors.Is(err, sqlstore.ErrLeaseLost) {
+		t.Errorf("stale attempt finished the batch: err = %v", err)
+	}
+	if page, _ := db.DiscrepancyPage(ctx, "20250101_2", 1, 0, 10); len(page) != 0 {
+		t.Errorf("stale attempt's discrepancies survive: %d", len(page))
+	}
+	w := db.NewDiscrepancyWriter("20250101_2", 2)
+	w.Write(ctx, discrepancy("new", trueup.DiffAmount))
+	w.Flush(ctx)
+	counts := trueup.DiffCounts{Amount: 1}
+	if err := db.FinishBatch(ctx, sqlstore.FinishBatchParams{No: "20250101_2", Attempt: 2, State: trueup.BatchSucceeded, Counts: counts}); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := db.DiscrepancyPage(ctx, "20250101_2", 2, 0, 10)
+	if len(page) != 1 || page[0].CarrierOrderID != "new" {
+		t.Errorf("page = %+v", page)
+	}
+}
+
+func testBatchFailed(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	c := MustCarrier(t, db, "Failing")
+	newBatch(t, db, c.ID, "20250101_3", []byte("x"))
+	if err := db.StartBatch(ctx, "20250101_3", 1); err != nil {
+		t.Fatal(err)
+	}
+	rowErrs := []trueup.RowError{{Row: 2, Column: "carrierEndTime", Value: "2025-13-01", Reason: "not a date"}, {Row: 7, Reason: "duplicate"}}
+	err := db.FinishBatch(ctx, sqlstore.FinishBatchParams{No: "20250101_3", Attempt: 1, State: trueup.BatchFailed, RowErrors: rowErrs, ErrTotal: 5,
+		Failure: "5 row errors", Counts: trueup.DiffCounts{Rights: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, attempt, _ := db.Batch(ctx, "20250101_3")
+	if b.State != trueup.BatchFailed || b.RowErrors != 5 || b.Counts.Total() != 0 || b.Failure != "5 row errors" {
+		t.Errorf("failed batch = %+v", b)
+	}
+	got, err := db.BatchRowErrors(ctx, "20250101_3", attempt, 1000)
+	if err != nil || len(got) != 2 || got[0] != rowErrs[0] || got[1] != rowErrs[1] {
+		t.Errorf("row errors = %+v, %v", got, err)
+	}
+}
