@@ -292,31 +292,65 @@ func (w *DiscrepancyWriter) Write(ctx context.Context, d trueup.Discrepancy) err
 	return nil
 }
 
-// Flush writes the buffered discrepancies.
+// Flush writes the buffered discrepancies, many rows per INSERT.
 func (w *DiscrepancyWriter) Flush(ctx context.Context) error {
 	if len(w.buf) == 0 {
 		return nil
 	}
 	db := w.db
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, db.q(`INSERT INTO discrepancies (batch_no, attempt, `+discrepancyCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
-		if err != nil {
-			return fmt.Errorf("prepare discrepancy insert: %w", err)
-		}
-		defer stmt.Close()
-		for _, d := range w.buf {
-			if _, err := stmt.ExecContext(ctx, w.no, w.attempt, d.Seq, int(d.DiffType), d.DiffReason, d.CarrierOrderID, d.KdOrderID, d.CarrierUserID,
-				d.CarrierOrderTime, d.KdUserID, d.UserStatus, d.SkuCode, decString(d.SkuPrice), d.BillingCycle, d.CarrierSale, d.CarrierSaleToKd,
-				d.ThisMonthBilling, d.NextMonthBilling, d.Channel, d.CarrierActiveTime, d.CarrierEndTime, d.CarrierPackageID,
-				d.KdActiveTime, d.KdEndTime, d.KdOrderTime, d.KdPackageID, decString(d.KdSaleTotal)); err != nil {
-				return fmt.Errorf("insert discrepancy %d: %w", d.Seq, err)
+		var full *sql.Stmt
+		args := make([]any, 0, discrepancyRows*discrepancyParams)
+		for rest := w.buf; len(rest) > 0; {
+			n := min(len(rest), discrepancyRows)
+			args = args[:0]
+			for _, d := range rest[:n] {
+				args = append(args, w.no, w.attempt, d.Seq, int(d.DiffType), d.DiffReason, d.CarrierOrderID, d.KdOrderID, d.CarrierUserID,
+					d.CarrierOrderTime, d.KdUserID, d.UserStatus, d.SkuCode, decString(d.SkuPrice), d.BillingCycle, d.CarrierSale, d.CarrierSaleToKd,
+					d.ThisMonthBilling, d.NextMonthBilling, d.Channel, d.CarrierActiveTime, d.CarrierEndTime, d.CarrierPackageID,
+					d.KdActiveTime, d.KdEndTime, d.KdOrderTime, d.KdPackageID, decString(d.KdSaleTotal))
 			}
+			var err error
+			if n == discrepancyRows {
+				if full == nil {
+					if full, err = tx.PrepareContext(ctx, db.insertDiscrepancies(n)); err != nil {
+						return fmt.Errorf("prepare discrepancy insert: %w", err)
+					}
+					defer full.Close()
+				}
+				_, err = full.ExecContext(ctx, args...)
+			} else {
+				_, err = tx.ExecContext(ctx, db.insertDiscrepancies(n), args...)
+			}
+			if err != nil {
+				return fmt.Errorf("insert discrepancies %d-%d: %w", rest[0].Seq, rest[n-1].Seq, err)
+			}
+			rest = rest[n:]
 		}
 		return nil
 	})
 	w.buf = w.buf[:0]
 	return err
+}
+
+// Rows per INSERT of DiscrepancyWriter, and parameters per row.
+const (
+	discrepancyRows   = 32
+	discrepancyParams = 27
+)
+
+// insertDiscrepancies returns an INSERT of n discrepancy rows.
+func (db *DB) insertDiscrepancies(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO discrepancies (batch_no, attempt, ` + discrepancyCols + `) VALUES `)
+	row := "(" + strings.Repeat("?, ", discrepancyParams-1) + "?)"
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return db.q(b.String())
 }
 
 func decString(d decimal.Decimal) string { return d.String() }
