@@ -90,14 +90,14 @@ type Column struct {
 // Columns lists the carrier-side fields of seed 004's DiffBill, in the
 // template's order.
 var Columns = []Column{
-	{"carrierOrderId", true, "text", "The carrier's order ID; unique within the statement. Matched with the ledger's carrierOrderId.", "Any text up to 128 characters."},
-	{"carrierUserId", true, "text", "The carrier's user ID of the subscriber.", "Any text up to 128 characters."},
+	{"carrierOrderId", true, "text", "The carrier's order ID; unique within the statement. Matched with the ledger's carrierOrderId.", "Text up to 128 characters."},
+	{"carrierUserId", true, "text", "The carrier's user ID of the subscriber.", "Text up to 128 characters."},
 	{"carrierOrderTime", true, "date-time", "When the subscriber ordered the package on the carrier side.", "ISO 8601 (2025-10-27T11:47:46.977Z, 2025-10-27T19:47:46+08:00, 2025-10-27 11:47:46) or an Excel date cell, read in the carrier's time zone (UTC unless configured)."},
-	{"skuCode", true, "text", "The SKU code of the package.", "Any text, for example 1p500g."},
-	{"carrierPackageId", true, "text", "The package ID recorded by the carrier.", "Any text."},
+	{"skuCode", true, "text", "The SKU code of the package.", "Text up to 128 characters, for example 1p500g."},
+	{"carrierPackageId", true, "text", "The package ID recorded by the carrier.", "Text up to 128 characters."},
 	{"carrierActiveTime", true, "date-time", "When the package became effective on the carrier side.", "As carrierOrderTime."},
 	{"carrierEndTime", true, "date-time", "When the package ends on the carrier side.", "As carrierOrderTime; not before carrierActiveTime."},
 	{"carrierSale", false, "decimal", "The carrier's revenue of the order.", "A decimal number with a dot, for example 10 or 9.90; no currency sign or thousands separator."},
 	{"carrierSaleToKd", true, "decimal", "The revenue share the carrier owes the platform for the order. Compared with the ledger's kdSaleTotal.", "As carrierSale."},
-	{"channel", false, "text", "The sales channel value.", "Any text, for example 0."},
+	{"channel", false, "text", "The sales channel value.", "Text up to 128 characters, for example 0."},
 }
