@@ -14,6 +14,7 @@ const (
 	ECONFLICT     = "conflict"     // the thing exists or is in a state that forbids this
 	ETOOLARGE     = "too_large"    // a body or file over the configured limit
 	ENOTREADY     = "not_ready"    // the thing exists but is still being made
+	EMETHOD       = "method"       // the path exists, but not with this method
 	EINTERNAL     = "internal"     // a fault of trueup's; never shown to clients
 )
 
@@ -33,6 +34,7 @@ const (
 	CodeUserMismatch   = 40301 // X-User-Id is not the account bound to the token
 	CodeNotWhitelisted = 40302 // the carrier is not whitelisted for this API
 	CodeNotFound       = 40401
+	CodeMethod         = 40501 // the path is served, not with this method
 	CodeConflict       = 40901
 	CodeNotReady       = 42501 // the batch is still being processed
 	CodeTooLarge       = 41301

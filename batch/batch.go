@@ -139,13 +139,22 @@ func fileError(err error) error {
 	if trueup.ErrorKind(err) != trueup.EINTERNAL {
 		return err
 	}
+	var pe *statement.ParseError
+	hasPlace := errors.As(err, &pe)
+	if errors.Is(err, statement.ErrCorrupt) {
+		// The cause may quote damaged bytes: say where, not what.
+		where := ""
+		if hasPlace && pe.Row > 0 {
+			where = fmt.Sprintf(" (near row %d)", pe.Row)
+		}
+		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile,
+			"the file is damaged or truncated%s; save it again from your spreadsheet program (or re-export it) and upload the new file", where)
+	}
 	switch {
-	case errors.Is(err, statement.ErrEmpty), errors.Is(err, statement.ErrWrongFormat), errors.Is(err, statement.ErrCorrupt),
-		errors.Is(err, statement.ErrHeader):
+	case errors.Is(err, statement.ErrEmpty), errors.Is(err, statement.ErrWrongFormat), errors.Is(err, statement.ErrHeader):
 		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "%s", err.Error())
 	}
-	var pe *statement.ParseError
-	if errors.As(err, &pe) {
+	if hasPlace {
 		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "%s", err.Error())
 	}
 	return err

@@ -16,6 +16,7 @@ var errorStatus = map[string]int{
 	trueup.ECONFLICT:     http.StatusConflict,
 	trueup.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	trueup.ENOTREADY:     http.StatusConflict,
+	trueup.EMETHOD:       http.StatusMethodNotAllowed,
 	trueup.EINTERNAL:     http.StatusInternalServerError,
 }
 

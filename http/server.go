@@ -23,6 +23,7 @@ import (
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
+	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/sqlstore"
 )
 
@@ -42,12 +43,16 @@ type Server struct {
 	Logger  *slog.Logger
 	Metrics *Metrics
 	Batches *batch.Service
+	// Buyers runs the buyer adjustments (seed 002); buyerRoutes makes one
+	// over Store when it is nil.
+	Buyers *buyer.Service
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 
-	mux    *http.ServeMux
-	server *http.Server
-	ln     net.Listener
+	mux     *http.ServeMux
+	methods map[string][]string // literal path → methods served
+	server  *http.Server
+	ln      net.Listener
 }
 
 // NewServer returns a server with its routes registered.
@@ -80,11 +85,26 @@ func (s *Server) routes() {
 // handle registers h for pattern with the common middleware and the JSON
 // body limit.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.remember(pattern)
 	s.mux.Handle(pattern, s.instrument(pattern, s.Config.MaxBodyBytes, h))
+}
+
+// remember notes which methods a literal path is served with, for the 405
+// of another method.
+func (s *Server) remember(pattern string) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok || strings.Contains(path, "{") {
+		return
+	}
+	if s.methods == nil {
+		s.methods = map[string][]string{}
+	}
+	s.methods[path] = append(s.methods[path], method)
 }
 
 // handleUpload registers h for pattern with the upload body limit.
 func (s *Server) handleUpload(pattern string, h http.HandlerFunc) {
+	s.remember(pattern)
 	s.mux.Handle(pattern, s.instrument(pattern, s.Config.MaxUploadBytes+1<<20, h))
 }
 
@@ -243,10 +263,21 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	if methods, ok := s.methods[r.URL.Path]; ok {
+		w.Header().Set("Allow", strings.Join(methods, ", "))
+		s.writeError(w, r, trueup.Errorf(trueup.EMETHOD, trueup.CodeMethod, "%s is served with %s, not %s; see /docs",
+			r.URL.Path, strings.Join(methods, " or "), r.Method))
+		return
+	}
 	s.writeError(w, r, trueup.NotFound("no endpoint %s %s; the endpoints are listed at /docs", r.Method, r.URL.Path))
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+		s.writeError(w, r, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam,
+			"Content-Type %q is not a form; send grant_type, client_id and client_secret as application/x-www-form-urlencoded", ct))
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		s.writeError(w, r, bodyError(err, "send the form fields grant_type, client_id and client_secret as application/x-www-form-urlencoded"))
 		return

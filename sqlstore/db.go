@@ -28,6 +28,9 @@ type Dialect struct {
 	// SkipLocked is appended to row-claiming sub-selects (FOR UPDATE SKIP
 	// LOCKED on PostgreSQL; empty on SQLite, whose writers are serialised).
 	SkipLocked string
+	// CollateC follows an ORDER BY of text that must sort by bytes
+	// (COLLATE "C" on PostgreSQL; SQLite's default already does).
+	CollateC string
 	// IsUniqueViolation reports whether err is a unique-constraint failure.
 	IsUniqueViolation func(error) bool
 }

@@ -108,7 +108,7 @@ func (db *DB) EachOrder(ctx context.Context, carrier trueup.CarrierID, cycle str
 	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT o.carrier_order_id, o.kd_order_id, o.carrier_user_id, o.kd_user_id,
 		COALESCE(u.status, ''), o.sku_code, o.sku_price, o.kd_package_id, o.kd_active_ms, o.kd_end_ms, o.kd_order_ms, o.kd_sale_total, o.channel
 		FROM orders o LEFT JOIN carrier_users u ON u.carrier_id = o.carrier_id AND u.carrier_user_id = o.carrier_user_id
-		WHERE o.carrier_id = ? AND o.billing_cycle = ? ORDER BY o.carrier_order_id`), carrier, cycle)
+		WHERE o.carrier_id = ? AND o.billing_cycle = ? ORDER BY o.carrier_order_id`+db.dialect.CollateC), carrier, cycle)
 	if err != nil {
 		return fmt.Errorf("query orders: %w", err)
 	}
