@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"path"
 	"strconv"
 	"strings"
@@ -42,8 +43,9 @@ const (
 // The first worksheet is the first <sheet> of xl/workbook.xml that its
 // relationships resolve to a worksheet part; when the workbook has no
 // relationships part, xl/worksheets/sheet1.xml. The sheet is read as a
-// stream: only the shared strings table is held in memory, compactly (one
-// string of all their text and an offset a string).
+// stream, by a byte-level scanner; only the shared strings table is held in
+// memory, compactly (the text of the strings end to end, and four bytes a
+// string).
 //
 // Row.Cells holds each cell's text: a shared or inline string (rich text runs
 // joined, phonetic runs left out, _xHHHH_ escapes decoded), a number as
@@ -65,12 +67,19 @@ const (
 // found.
 //
 // Next returns io.EOF only after the sheet's closing tags and its CRC
-// check; a sheet that is cut short, does not inflate, fails its CRC or is
-// not well-formed XML makes Next return a *ParseError wrapping ErrCorrupt
-// (and the cause), with the row number when it is known. So does a shared
-// string index out of range, with the row and the column. After an error,
-// Next returns the same error again. Progress returns the fraction of the
-// sheet's uncompressed bytes read. Close releases the sheet's zip reader.
+// check. A sheet that is cut short, does not inflate, fails its CRC, or
+// holds what the scanner cannot read (a malformed tag, an unknown entity, a
+// cell reference past column XFD, a tag over 1 MiB, a text over 16 MiB)
+// makes Next return a *ParseError wrapping ErrCorrupt and the cause, with
+// the row number when it is known. So does a shared string index out of
+// range, with the row and the column. After an error, Next returns the
+// same error again. Progress returns the fraction of the
+// sheet's uncompressed bytes read.
+//
+// A goroutine inflates a sheet of over 1 MiB ahead of the scanner, which on
+// two cores makes reading take little longer than inflating. Close stops it
+// and releases the sheet's zip reader: call Close whether or not the sheet
+// was read to its end. The Reader is not safe for concurrent use.
 func OpenXLSX(r io.ReaderAt, size int64) (Reader, error) {
 	if size <= 0 {
 		return nil, fmt.Errorf("open xlsx: %w", ErrEmpty)
@@ -207,6 +216,10 @@ func (p *xlsxPackage) workbook() (xlsxWorkbook, error) {
 	f := p.file(wbPath)
 	if f == nil {
 		return wb, fmt.Errorf("open xlsx: no workbook part (xl/workbook.xml): %w", ErrWrongFormat)
+	}
+	if !strings.HasSuffix(strings.ToLower(wbPath), ".xml") {
+		// An .xlsb workbook (xl/workbook.bin) or another binary package.
+		return wb, fmt.Errorf("open xlsx: the workbook part %s is not XML (an .xlsb file?): %w", f.Name, ErrWrongFormat)
 	}
 	var part xlsxWorkbookPart
 	if err := xlsxDecodePart(f, &part); err != nil {
@@ -378,17 +391,96 @@ func xlsxIsDateFormat(code string) bool {
 }
 
 // xlsxSharedStrings is a workbook's shared strings table, held compactly:
-// string i is text[off[i]:off[i+1]].
+// the text of all the strings, end to end, in chunks of 1<<bits bytes (a
+// string never crosses from one chunk into the next; one longer than a
+// chunk has a chunk of its own, which takes the place of as many chunks as
+// it needs), and the offset of each string in that sequence. Chunks let the
+// table grow without copying it, so that its memory is the text and four
+// bytes a string, even when the part does not say how many strings it
+// holds.
 type xlsxSharedStrings struct {
-	text string
-	off  []uint32
+	chunks []string
+	bits   uint
+	off    []uint32 // string i starts at off[i]; off[len] is the end
 }
 
 // len returns the number of strings.
 func (t *xlsxSharedStrings) len() int { return len(t.off) - 1 }
 
 // at returns string i, which must be in range.
-func (t *xlsxSharedStrings) at(i int) string { return t.text[t.off[i]:t.off[i+1]] }
+func (t *xlsxSharedStrings) at(i int) string {
+	a, b := t.off[i], t.off[i+1]
+	mask := uint32(1)<<t.bits - 1
+	c := a >> t.bits
+	if b>>t.bits != c {
+		// The last string of its chunk.
+		return t.chunks[c][a&mask:]
+	}
+	return t.chunks[c][a&mask : b&mask]
+}
+
+// xlsxStringsBuilder builds an xlsxSharedStrings.
+type xlsxStringsBuilder struct {
+	t   xlsxSharedStrings
+	cur strings.Builder // the chunk being filled: chunk len(t.chunks)
+}
+
+// newXLSXStringsBuilder returns a builder of a table of n strings (0 when
+// unknown) of about size bytes of text at most.
+func newXLSXStringsBuilder(n, size uint64) *xlsxStringsBuilder {
+	b := &xlsxStringsBuilder{}
+	// Chunks of 4 KiB to 16 MiB: no larger than the text needs, and at
+	// most 256 of them for 4 GiB.
+	b.t.bits = uint(min(max(bits.Len64(size), 12), 24))
+	b.t.off = make([]uint32, 0, n+1)
+	return b
+}
+
+// pos returns the offset of the next string.
+func (b *xlsxStringsBuilder) pos() uint64 {
+	return uint64(len(b.t.chunks))<<b.t.bits + uint64(b.cur.Len())
+}
+
+// add appends the string s to the table.
+func (b *xlsxStringsBuilder) add(s []byte) error {
+	size := 1 << b.t.bits
+	if b.cur.Len()+len(s) > size || b.cur.Len() == size {
+		b.t.chunks = append(b.t.chunks, b.cur.String())
+		b.cur = strings.Builder{}
+	}
+	start := b.pos()
+	if start+uint64(len(s)) > math.MaxUint32 {
+		return fmt.Errorf("shared strings longer than 4 GiB: %w", ErrCorrupt)
+	}
+	b.t.off = append(b.t.off, uint32(start))
+	if len(s) > size {
+		b.t.chunks = append(b.t.chunks, string(s))
+		for range (len(s) - 1) / size {
+			b.t.chunks = append(b.t.chunks, "")
+		}
+		return nil
+	}
+	if b.cur.Cap() == 0 {
+		b.cur.Grow(size)
+	}
+	b.cur.Write(s)
+	return nil
+}
+
+// table returns the table built.
+func (b *xlsxStringsBuilder) table() *xlsxSharedStrings {
+	t := b.t
+	t.off = append(t.off, uint32(b.pos()))
+	last := b.cur.String()
+	if b.cur.Cap()-len(last) > len(last)/8+1<<16 {
+		last = strings.Clone(last) // give back the room not used
+	}
+	t.chunks = append(t.chunks, last)
+	if cap(t.off)-len(t.off) > len(t.off)/8+1<<14 {
+		t.off = append([]uint32(nil), t.off...)
+	}
+	return &t
+}
 
 // xlsxReadSharedStrings reads the shared strings part f.
 func xlsxReadSharedStrings(f *zip.File) (*xlsxSharedStrings, error) {
@@ -410,57 +502,62 @@ func xlsxReadSharedStrings(f *zip.File) (*xlsxSharedStrings, error) {
 		s.init(rc, int64(size))
 	}
 	var (
-		text    strings.Builder
-		off     []uint32
-		item    []byte // the text of the current <si>
-		inItem  bool
-		inPh    bool // in a phonetic run (<rPh>)
-		sawEnd  bool
-		reserve bool
+		b      *xlsxStringsBuilder
+		item   []byte // the text of the current <si>
+		inItem bool
+		inPh   bool // in a phonetic run (<rPh>)
+		sawEnd bool
 	)
 	for s.nextTag() {
 		switch string(s.name()) {
 		case "sst":
 			if s.isEnd || s.empty {
 				sawEnd = true
+			}
+			if b != nil || s.isEnd {
 				continue
 			}
-			if reserve {
-				continue
-			}
-			reserve = true
-			// Reserve room for the table: the text is at most the part's
-			// size less the shortest markup of each string
-			// (<si><t></t></si>). Memory never written is not resident.
+			// The text is at most the part's size less the shortest
+			// markup of each string (<si><t></t></si>).
 			n := uint64(0)
 			if v, ok := s.attrValue("uniqueCount"); ok {
 				if u, err := strconv.ParseUint(string(v), 10, 32); err == nil {
 					n = min(u, size/5)
 				}
 			}
-			off = make([]uint32, 1, n+1)
-			if room := int64(size) - int64(n)*16; room > 0 {
-				text.Grow(int(min(room, math.MaxUint32)))
-			}
+			b = newXLSXStringsBuilder(n, size-min(size, 16*n))
 		case "si":
+			if b == nil {
+				return fail(fmt.Errorf("<si> outside <sst>: %w", ErrCorrupt))
+			}
 			switch {
 			case s.empty && !s.isEnd:
-				off = append(off, uint32(text.Len()))
+				if err := b.add(nil); err != nil {
+					return fail(err)
+				}
+				continue
 			case !s.isEnd:
 				inItem, inPh, item = true, false, item[:0]
-			case inItem:
-				inItem = false
-				if bytes.Contains(item, []byte("_x")) {
-					item = xlsxUnescape(item)
+				// The common <si><t>text</t></si> takes a shortcut.
+				if !s.skip("<t>") {
+					continue
 				}
-				if uint64(text.Len())+uint64(len(item)) > math.MaxUint32 {
-					return fail(fmt.Errorf("shared strings longer than 4 GiB: %w", ErrCorrupt))
+				var ok bool
+				if item, ok = s.appendText(item, xlsxMaxText); !ok {
+					return fail(s.error())
 				}
-				text.Write(item)
-				if off == nil {
-					off = []uint32{0}
+				if !s.skip("</t></si>") {
+					continue
 				}
-				off = append(off, uint32(text.Len()))
+			case !inItem:
+				continue
+			}
+			inItem = false
+			if bytes.IndexByte(item, '_') >= 0 {
+				item = xlsxUnescape(item)
+			}
+			if err := b.add(item); err != nil {
+				return fail(err)
 			}
 		case "t":
 			if inItem && !inPh && !s.isEnd && !s.empty {
@@ -476,22 +573,10 @@ func xlsxReadSharedStrings(f *zip.File) (*xlsxSharedStrings, error) {
 	if s.err != io.EOF {
 		return fail(s.error())
 	}
-	if !sawEnd || inItem {
+	if !sawEnd || inItem || b == nil {
 		return fail(fmt.Errorf("no closing </sst> tag: %w", ErrCorrupt))
 	}
-	if off == nil {
-		off = []uint32{0}
-	}
-	t := &xlsxSharedStrings{text: text.String(), off: off}
-	// Give back a reservation that proved much too large (a table of rich
-	// text has much more markup than text).
-	if c := text.Cap(); c-len(t.text) > len(t.text)/8+1<<20 {
-		t.text = strings.Clone(t.text)
-	}
-	if cap(t.off)-len(t.off) > len(t.off)/8+1<<16 {
-		t.off = append([]uint32(nil), t.off...)
-	}
-	return t, nil
+	return b.table(), nil
 }
 
 // xlsxUnescape decodes, in place, the _xHHHH_ escapes with which OOXML
@@ -616,7 +701,7 @@ func (x *xlsxReader) next() (Row, error) {
 					typ = xlsxCellType(value)
 				case "s":
 					if x.date1904 {
-						style, _ = strconv.Atoi(string(value))
+						style, _ = strconv.Atoi(string(value)) // no date style when not a number
 					}
 				}
 			}
@@ -624,8 +709,29 @@ func (x *xlsxReader) next() (Row, error) {
 				return Row{}, x.parseError(rowNum, "", fmt.Errorf("cell beyond column XFD: %w", ErrCorrupt))
 			}
 			prevCol = col
-			if !s.empty {
-				inCell, inIS, inPh, start = true, false, false, len(x.rowText)
+			if s.empty {
+				continue
+			}
+			inCell, inIS, inPh, start = true, false, false, len(x.rowText)
+			// The common <v>text</v></c> and <is><t>text</t></is></c> take
+			// a shortcut.
+			end := "</v></c>"
+			if typ == xlsxInline {
+				if !s.skip("<is><t>") {
+					continue
+				}
+				inIS, end = true, "</t></is></c>"
+			} else if !s.skip("<v>") {
+				continue
+			}
+			if !x.appendText() {
+				return Row{}, x.parseError(rowNum, "", s.error())
+			}
+			if s.skip(end) {
+				inCell, inIS = false, false
+				if err := x.endCell(rowNum, col, typ, style, start); err != nil {
+					return Row{}, err
+				}
 			}
 		case "v":
 			if inCell && !s.isEnd && !s.empty && typ != xlsxInline {
@@ -722,12 +828,12 @@ func (x *xlsxReader) endCell(row int64, col, typ, style, start int) error {
 			x.rowText = x.rowText[:start]
 			return nil
 		}
-		i, err := strconv.Atoi(string(v))
-		if err != nil || i < 0 || i >= x.sst.len() {
+		i, ok := xlsxIndex(v)
+		if !ok || i >= x.sst.len() {
 			return x.parseError(row, letterOfColumn(col), fmt.Errorf("shared string index %q out of range (the table has %d strings): %w", v, x.sst.len(), ErrCorrupt))
 		}
 		x.rowText = x.rowText[:start]
-		if x.sst.off[i] != x.sst.off[i+1] {
+		if x.sst.off[i] != x.sst.off[i+1] { // not empty
 			x.cells = append(x.cells, xlsxCell{col: int32(col), shared: true, a: int32(i)})
 		}
 		return nil
@@ -739,7 +845,7 @@ func (x *xlsxReader) endCell(row int64, col, typ, style, start int) error {
 			x.rowText = append(x.rowText[:start], "FALSE"...)
 		}
 	case xlsxInline, xlsxFormulaString:
-		if bytes.Contains(v, []byte("_x")) {
+		if bytes.IndexByte(v, '_') >= 0 {
 			x.rowText = x.rowText[:start+len(xlsxUnescape(v))]
 		}
 	case xlsxNumber:
@@ -799,7 +905,8 @@ func (x *xlsxReader) Progress() float64 {
 	return min(1, float64(x.s.n)/float64(x.size))
 }
 
-// Close releases the sheet's zip reader. Next returns an error after it.
+// Close stops the read-ahead and releases the sheet's zip reader. Next
+// returns an error after it.
 func (x *xlsxReader) Close() error {
 	if x.closed {
 		return nil
@@ -816,6 +923,22 @@ func (x *xlsxReader) Close() error {
 		return fmt.Errorf("close xlsx: %w", err)
 	}
 	return nil
+}
+
+// xlsxIndex returns the non-negative decimal number v, and false when v is
+// not one or exceeds 2^31-1.
+func xlsxIndex(v []byte) (int, bool) {
+	if len(v) == 0 || len(v) > 10 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n <= math.MaxInt32
 }
 
 // xlsxCellType returns the cell type named by the t attribute value t.
@@ -883,7 +1006,7 @@ func xlsxAdd1462(b []byte, start int) []byte {
 		digits = digits && c >= '0' && c <= '9'
 	}
 	if digits {
-		n, _ := strconv.ParseInt(string(intPart), 10, 64)
+		n, _ := strconv.ParseInt(string(intPart), 10, 64) // at most 15 digits
 		var tail [64]byte
 		t := append(tail[:0], frac...)
 		return append(strconv.AppendInt(b[:start], n+1462, 10), t...)
@@ -1002,9 +1125,11 @@ func (p *xlsxPrefetch) Close() {
 // xlsxScanner is a byte-level scanner of the XML of the parts of a workbook.
 // It knows just enough XML for them: tags and their attributes, text with
 // the predefined and numeric character references, CDATA sections; it skips
-// comments, processing instructions and declarations. Element and attribute
-// names are reported without their namespace prefix. It reads through a
-// window that it reuses; the slices it returns are valid until the next call.
+// comments, processing instructions and declarations. It does not check
+// that elements nest, which the readers above it check where it matters
+// (the closing tags of a sheet). Element and attribute names are reported
+// without their namespace prefix. It reads through a window that it reuses;
+// the slices it returns are valid until the next call.
 type xlsxScanner struct {
 	src  io.Reader
 	buf  []byte
@@ -1351,6 +1476,19 @@ func (s *xlsxScanner) attrValue(name string) ([]byte, bool) {
 	return nil, false
 }
 
+// skip reads lit when the input goes on with it, and reports whether it
+// did.
+func (s *xlsxScanner) skip(lit string) bool {
+	if s.w-s.r < len(lit) && !s.ensure(len(lit)) {
+		return false
+	}
+	if string(s.buf[s.r:s.r+len(lit)]) != lit {
+		return false
+	}
+	s.r += len(lit)
+	return true
+}
+
 // ensure makes at least n unread bytes available when the input has them,
 // and reports whether it does.
 func (s *xlsxScanner) ensure(n int) bool {
@@ -1393,6 +1531,9 @@ func (s *xlsxScanner) appendText(dst []byte, limit int) ([]byte, bool) {
 		}
 		switch b[i] {
 		case '<':
+			if i+1 < len(b) && b[i+1] != '!' {
+				return dst, true // a tag: the common case
+			}
 			if !s.ensure(9) && s.err != io.EOF {
 				return dst, false
 			}

@@ -1,6 +1,7 @@
 package statement
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"io"
@@ -18,7 +19,7 @@ var xlsxFuzzSST = xlsxSSTXML(`<t>zero</t>`, `<r><t>o</t></r><r><t>ne</t></r><rPh
 // input. An input that starts with "PK" is read as a whole file; any other
 // is read as the worksheet part of a workbook with a small shared strings
 // table, both through the zip archive and one byte at a time, and the two
-// reads must agree. Run it with
+// reads must agree; it is also read as a shared strings part. Run it with
 //
 //	go test -run '^$' -fuzz FuzzXLSX -fuzztime 1m ./statement/
 func FuzzXLSX(f *testing.F) {
@@ -29,6 +30,7 @@ func FuzzXLSX(f *testing.F) {
 		`<x:worksheet xmlns:x="urn:x"><x:sheetData><x:row x:r="2"><x:c r="B2" t="inlineStr"><x:is><x:t><![CDATA[<a>]]></x:t></x:is></x:c></x:row></x:sheetData></x:worksheet>`,
 		"<?xml version='1.0'?><!-- c --><worksheet><sheetData><row r='1'><c r='A1' t='s'><v> 2 </v></c><c r='B1'><v>&#x41;&lt;\r\n</v></c></row></sheetData></worksheet>",
 	}
+	sheets = append(sheets, xlsxFuzzSST, `<sst><si><t>a</t></si><si/><si><r><t>b</t></r><rPh><t>c</t></rPh></si><si><t>_x0041_&amp;</t></si></sst>`)
 	for _, s := range sheets {
 		f.Add([]byte(s))
 		f.Add(xlsxBook{sheet: s, sst: xlsxFuzzSST}.zip(f))
@@ -94,6 +96,21 @@ func FuzzXLSX(f *testing.F) {
 		}
 		if sheet == "" {
 			return
+		}
+		// The input as a shared strings part.
+		part := xlsxZip(t, xlsxPart{name: "sst.xml", body: sheet})
+		zr, err := zip.NewReader(bytes.NewReader(part), int64(len(part)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sst, err := xlsxReadSharedStrings(zr.File[0]); err == nil {
+			total := 0
+			for i := range sst.len() {
+				total += len(sst.at(i))
+			}
+			if total > len(sheet) {
+				t.Fatalf("%d bytes of shared strings from %d bytes of XML", total, len(sheet))
+			}
 		}
 		_, err = r.Next()
 		want, wantErr := xlsxReadSheetOneByte(t, xlsxBook{sheet: sheet, sst: xlsxFuzzSST})

@@ -315,6 +315,16 @@ func TestOpenXLSX(t *testing.T) {
 		},
 		want: []Row{{1, []string{"data"}}},
 	}, {
+		name: "prefixed workbook and part names in another case",
+		book: xlsxBook{
+			sheetPath: "xl/worksheets/Sheet1.xml",
+			workbook:  `<x:workbook xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:rr="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><x:workbookPr x:date1904="true"/><x:sheets><x:sheet name="Data" sheetId="1" rr:id="rId1"/></x:sheets></x:workbook>`,
+			rels:      `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="` + xlsxRel + `worksheet" Target="WORKSHEETS/sheet1.XML"/><Relationship Id="rId3" Type="` + xlsxRel + `styles" Target="styles.xml"/></Relationships>`,
+			styles:    xlsxStyles([]int{0, 14}),
+			sheet:     xlsxSheetXML(`<row r="1"><c r="A1" s="1"><v>1</v></c></row>`),
+		},
+		want: []Row{{1, []string{"1463"}}},
+	}, {
 		name: "no workbook relationships",
 		book: xlsxBook{rels: "-", sheet: xlsxSheetXML(`<row r="1"><c r="A1"><v>fallback</v></c></row>`)},
 		want: []Row{{1, []string{"fallback"}}},
@@ -328,7 +338,7 @@ func TestOpenXLSX(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("rows:\n got %+v\nwant %+v", got, tt.want)
 			}
-			if tt.book.date1904 != "" {
+			if tt.book.styles != "" {
 				return // xlsxReadSheetOneByte knows no styles
 			}
 			got, err = xlsxReadSheetOneByte(t, tt.book)
@@ -400,8 +410,15 @@ func TestOpenXLSXDamaged(t *testing.T) {
 	// digit turns a digit into another one, so that the XML stays
 	// well-formed and only the CRC finds the change.
 	digit := func(t *testing.T, data []byte) []byte {
-		zr, _ := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-		off, _ := zr.File[len(zr.File)-1].DataOffset()
+		t.Helper()
+		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		off, err := zr.File[len(zr.File)-1].DataOffset()
+		if err != nil {
+			t.Fatal(err)
+		}
 		d := bytes.Clone(data)
 		for i := off + int64(zr.File[len(zr.File)-1].CompressedSize64)/2; ; i++ {
 			if d[i] >= '0' && d[i] <= '8' && d[i-1] >= '0' && d[i-1] <= '9' {
@@ -533,6 +550,13 @@ func TestOpenXLSXDamaged(t *testing.T) {
 		},
 		openErr: ErrWrongFormat,
 	}, {
+		name: "an xlsb workbook",
+		data: func(t *testing.T) []byte {
+			return xlsxZip(t, xlsxPart{name: "_rels/.rels", body: `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="` + xlsxRel + `officeDocument" Target="xl/workbook.bin"/></Relationships>`},
+				xlsxPart{name: "xl/workbook.bin", body: "\x83\x01\x00"})
+		},
+		openErr: ErrWrongFormat,
+	}, {
 		name: "no sheet part",
 		data: func(t *testing.T) []byte {
 			return xlsxZip(t, xlsxPart{name: "xl/workbook.xml", body: "<workbook><sheets/></workbook>"})
@@ -547,6 +571,14 @@ func TestOpenXLSXDamaged(t *testing.T) {
 		data: func(t *testing.T) []byte {
 			return xlsxBook{sst: strings.TrimSuffix(sst, "</sst>"), sheet: sheet}.zip(t)
 		},
+		openErr: ErrCorrupt,
+	}, {
+		name:    "shared strings with an end tag only",
+		data:    func(t *testing.T) []byte { return xlsxBook{sst: "</sst>", sheet: sheet}.zip(t) },
+		openErr: ErrCorrupt,
+	}, {
+		name:    "shared strings outside a table",
+		data:    func(t *testing.T) []byte { return xlsxBook{sst: "<si><t>x</t></si>", sheet: sheet}.zip(t) },
 		openErr: ErrCorrupt,
 	}, {
 		name: "shared string index out of range",
@@ -652,6 +684,17 @@ func TestOpenXLSXDamaged(t *testing.T) {
 	}
 }
 
+// xlsxCellRef returns the reference of the cell at the 0-based column col
+// of row.
+func xlsxCellRef(tb testing.TB, col, row int) string {
+	tb.Helper()
+	ref, err := excelize.CoordinatesToCellName(col+1, row)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ref
+}
+
 // xlsxExcelizeRows reads the first sheet of data with excelize's Rows and
 // Options{RawCellValue: true}, and returns its non-empty rows as OpenXLSX
 // documents them: trailing empty cells dropped, booleans as TRUE and FALSE,
@@ -677,8 +720,12 @@ func xlsxExcelizeRows(tb testing.TB, data []byte, dates1904 map[string]bool) []R
 			tb.Fatal(err)
 		}
 		for i, v := range cells {
-			ref, _ := excelize.CoordinatesToCellName(i+1, int(n))
-			if typ, _ := f.GetCellType(sheet, ref); typ == excelize.CellTypeBool {
+			ref := xlsxCellRef(tb, i, int(n))
+			typ, err := f.GetCellType(sheet, ref)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if typ == excelize.CellTypeBool {
 				cells[i] = map[string]string{"1": "TRUE", "0": "FALSE"}[v]
 			}
 			if dates1904[ref] {
@@ -716,7 +763,7 @@ func xlsxSameRows(tb testing.TB, got, want []Row, numeric map[string]bool) {
 			continue
 		}
 		for j := range g.Cells {
-			ref, _ := excelize.CoordinatesToCellName(j+1, int(g.Number))
+			ref := xlsxCellRef(tb, j, int(g.Number))
 			if numeric[ref] {
 				a, err1 := strconv.ParseFloat(g.Cells[j], 64)
 				b, err2 := strconv.ParseFloat(w.Cells[j], 64)
@@ -769,7 +816,7 @@ func TestOpenXLSXMatchesExcelize(t *testing.T) {
 				if i > 20 {
 					row = i * 3 // gaps between rows
 				}
-				ref, _ := excelize.CoordinatesToCellName(1+i%3, row)
+				ref := xlsxCellRef(t, i%3, row)
 				values := xlsxOracleValues(i)
 				if err := f.SetSheetRow("Sheet1", ref, &values); err != nil {
 					t.Fatal(err)
@@ -804,7 +851,7 @@ func TestOpenXLSXMatchesExcelize(t *testing.T) {
 					excelize.Cell{Formula: `"x"&"y"`, Value: "xy"},
 					[]excelize.RichTextRun{{Text: "bold", Font: &excelize.Font{Bold: true}}, {Text: " & plain"}},
 				)
-				ref, _ := excelize.CoordinatesToCellName(1+i%4, row)
+				ref := xlsxCellRef(t, i%4, row)
 				if err := sw.SetRow(ref, values); err != nil {
 					t.Fatal(err)
 				}
@@ -827,7 +874,7 @@ func TestOpenXLSXMatchesExcelize(t *testing.T) {
 			}
 			dates := map[string]bool{}
 			for i := 1; i <= 30; i++ {
-				ref, _ := excelize.CoordinatesToCellName(2, i)
+				ref := xlsxCellRef(t, 1, i)
 				when := time.Date(2020+i%7, time.Month(1+i%12), 1+i, i%24, i, 0, 0, time.UTC)
 				if err := f.SetCellValue("Sheet1", ref, when); err != nil {
 					t.Fatal(err)
@@ -1027,5 +1074,39 @@ func TestXLSXUnescape(t *testing.T) {
 		if got := string(xlsxUnescape([]byte(tt.in))); got != tt.want {
 			t.Errorf("xlsxUnescape(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestXLSXStringsBuilder(t *testing.T) {
+	// Chunks of 4 KiB: strings that fill one, cross into the next, take
+	// several, and empty strings at every place.
+	sizes := []int{0, 1, 4095, 0, 1, 4096, 0, 10000, 0, 1, 8192, 4096, 4095, 2, 0}
+	for i := range 300 {
+		sizes = append(sizes, (i*7919)%5000)
+	}
+	b := newXLSXStringsBuilder(0, 0)
+	var want []string
+	for i, n := range sizes {
+		s := strings.Repeat(string(rune('a'+i%26)), n)
+		if err := b.add([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, s)
+	}
+	tab := b.table()
+	if tab.bits != 12 {
+		t.Errorf("chunks of 1<<%d bytes, want 1<<12", tab.bits)
+	}
+	if tab.len() != len(want) {
+		t.Fatalf("len = %d, want %d", tab.len(), len(want))
+	}
+	for i, w := range want {
+		if got := tab.at(i); got != w {
+			t.Errorf("string %d has %d bytes (%.5q), want %d", i, len(got), got, len(w))
+		}
+	}
+	empty := newXLSXStringsBuilder(0, 0).table()
+	if empty.len() != 0 {
+		t.Errorf("empty table len = %d", empty.len())
 	}
 }
