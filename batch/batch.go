@@ -163,9 +163,21 @@ func fileError(err error) error {
 // checkHeader opens the file, maps its header and makes sure a data row
 // follows.
 func checkHeader(f io.ReaderAt, size int64, format statement.Format) error {
-	r, err := statement.Open(f, size, format)
+	if format == statement.XLSX {
+		// A first look that skips most of a large shared-strings table;
+		// when it is not enough, the whole workbook decides.
+		if err := checkHeaderOf(statement.OpenXLSXHead(f, size)); err == nil || !errors.Is(err, statement.ErrCorrupt) {
+			return fileError(err)
+		}
+	}
+	return fileError(checkHeaderOf(statement.Open(f, size, format)))
+}
+
+// checkHeaderOf maps the header of r and makes sure a data row follows. Its
+// errors are the readers' own (fileError turns them into the client's).
+func checkHeaderOf(r statement.Reader, err error) error {
 	if err != nil {
-		return fileError(err)
+		return err
 	}
 	defer r.Close()
 	head, err := r.Next()
@@ -173,15 +185,15 @@ func checkHeader(f io.ReaderAt, size int64, format statement.Format) error {
 		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "the file has no rows; fill the template: a header row, then one row per order")
 	}
 	if err != nil {
-		return fileError(err)
+		return err
 	}
 	if _, err := statement.MapHeader(head.Cells); err != nil {
-		return fileError(err)
+		return err
 	}
 	if _, err := r.Next(); errors.Is(err, io.EOF) {
 		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "the file has a header row but no data rows; add one row per order below the header")
 	} else if err != nil {
-		return fileError(err)
+		return err
 	}
 	return nil
 }

@@ -81,6 +81,23 @@ const (
 // and releases the sheet's zip reader: call Close whether or not the sheet
 // was read to its end. The Reader is not safe for concurrent use.
 func OpenXLSX(r io.ReaderAt, size int64) (Reader, error) {
+	return openXLSX(r, size, 0)
+}
+
+// HeadStrings is how many shared strings OpenXLSXHead reads.
+const HeadStrings = 4096
+
+// OpenXLSXHead is OpenXLSX for a quick look at the first rows: it reads
+// only the first HeadStrings strings of the shared-strings table, so a
+// workbook of millions of strings opens at once. A cell whose string lies
+// beyond them makes Next return an error wrapping ErrCorrupt (writers store
+// strings in order of first use, so the first rows rarely do); the caller
+// may then fall back to OpenXLSX. The table's end is not checked.
+func OpenXLSXHead(r io.ReaderAt, size int64) (Reader, error) {
+	return openXLSX(r, size, HeadStrings)
+}
+
+func openXLSX(r io.ReaderAt, size int64, limit int) (Reader, error) {
 	if size <= 0 {
 		return nil, fmt.Errorf("open xlsx: %w", ErrEmpty)
 	}
@@ -104,7 +121,7 @@ func OpenXLSX(r io.ReaderAt, size int64) (Reader, error) {
 	}
 	sst := &xlsxSharedStrings{off: []uint32{0}}
 	if f := pkg.file(wb.sharedStrings); f != nil {
-		if sst, err = xlsxReadSharedStrings(f); err != nil {
+		if sst, err = xlsxReadSharedStrings(f, limit); err != nil {
 			return nil, err
 		}
 	}
@@ -483,7 +500,7 @@ func (b *xlsxStringsBuilder) table() *xlsxSharedStrings {
 }
 
 // xlsxReadSharedStrings reads the shared strings part f.
-func xlsxReadSharedStrings(f *zip.File) (*xlsxSharedStrings, error) {
+func xlsxReadSharedStrings(f *zip.File, limit int) (*xlsxSharedStrings, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return nil, fmt.Errorf("open xlsx: open %s: %w: %w", f.Name, ErrCorrupt, err)
@@ -509,6 +526,9 @@ func xlsxReadSharedStrings(f *zip.File) (*xlsxSharedStrings, error) {
 		sawEnd bool
 	)
 	for s.nextTag() {
+		if limit > 0 && b != nil && len(b.t.off) >= limit {
+			return b.table(), nil // enough for a look at the first rows
+		}
 		switch string(s.name()) {
 		case "sst":
 			if s.isEnd || s.empty {
@@ -524,6 +544,9 @@ func xlsxReadSharedStrings(f *zip.File) (*xlsxSharedStrings, error) {
 				if u, err := strconv.ParseUint(string(v), 10, 32); err == nil {
 					n = min(u, size/5)
 				}
+			}
+			if limit > 0 {
+				n, size = min(n, uint64(limit)), min(size, 1<<20)
 			}
 			b = newXLSXStringsBuilder(n, size-min(size, 16*n))
 		case "si":

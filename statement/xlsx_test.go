@@ -167,7 +167,7 @@ func xlsxReadSheetOneByte(tb testing.TB, book xlsxBook) ([]Row, error) {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if x.sst, err = xlsxReadSharedStrings(zr.File[0]); err != nil {
+		if x.sst, err = xlsxReadSharedStrings(zr.File[0], 0); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -1109,4 +1109,68 @@ func TestXLSXStringsBuilder(t *testing.T) {
 	if empty.len() != 0 {
 		t.Errorf("empty table len = %d", empty.len())
 	}
+}
+
+// TestOpenXLSXHead reads the first rows of a workbook with more shared
+// strings than OpenXLSXHead loads, and fails cleanly on a cell beyond them.
+func TestOpenXLSXHead(t *testing.T) {
+	var rows [][]string
+	for i := 0; i < HeadStrings; i++ { // two strings a row: 2*HeadStrings strings
+		rows = append(rows, []string{fmt.Sprintf("a%d", i), fmt.Sprintf("b%d", i)})
+	}
+	data := xlsxSharedStringsWorkbook(t, rows)
+	r, err := OpenXLSXHead(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for i := 0; ; i++ {
+		row, err := r.Next()
+		if i < HeadStrings/2 {
+			if err != nil || row.Cells[0] != rows[i][0] || row.Cells[1] != rows[i][1] {
+				t.Fatalf("row %d = %v, %v; want %v", i+1, row.Cells, err, rows[i])
+			}
+			continue
+		}
+		if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("row %d beyond the strings read: err = %v, want ErrCorrupt", i+1, err)
+		}
+		break
+	}
+}
+
+// xlsxSharedStringsWorkbook builds a minimal workbook whose cells are all
+// shared strings, in order of first use.
+func xlsxSharedStringsWorkbook(tb testing.TB, rows [][]string) []byte {
+	tb.Helper()
+	var sheet, sst strings.Builder
+	n := 0
+	for i, row := range rows {
+		fmt.Fprintf(&sheet, `<row r="%d">`, i+1)
+		for j, v := range row {
+			fmt.Fprintf(&sheet, `<c r="%c%d" t="s"><v>%d</v></c>`, 'A'+j, i+1, n)
+			fmt.Fprintf(&sst, `<si><t>%s</t></si>`, v)
+			n++
+		}
+		sheet.WriteString(`</row>`)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	parts := map[string]string{
+		"xl/workbook.xml":            `<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+		"xl/_rels/workbook.xml.rels": `<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`,
+		"xl/worksheets/sheet1.xml":   `<worksheet><sheetData>` + sheet.String() + `</sheetData></worksheet>`,
+		"xl/sharedStrings.xml":       fmt.Sprintf(`<sst count="%d" uniqueCount="%d">%s</sst>`, n, n, sst.String()),
+	}
+	for name, body := range parts {
+		w, err := zw.Create(name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		io.WriteString(w, body)
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
 }
