@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
@@ -389,17 +390,37 @@ func (r *run) write(ctx context.Context, d trueup.Discrepancy) error {
 	return r.p.Sink(ctx, d)
 }
 
-// match streams the ledger of the carrier and cycle against the rows held.
+// match streams the ledger of the carrier and cycle against the rows held,
+// in two passes: the first reads only the fields a row is compared with,
+// the second reads the full orders of those that differ or are missing
+// from the statement (usually few), so a million matching orders cost a
+// third of reading them whole.
 func (r *run) match(ctx context.Context) error {
 	matched := make([]bool, r.rows.len())
-	err := r.s.Store.EachOrder(ctx, r.p.Carrier.ID, r.p.Cycle.String(), func(o trueup.Order) error {
+	var differ []string // ledger orders with a discrepancy, in order
+	err := r.s.Store.EachOrderKey(ctx, r.p.Carrier.ID, r.p.Cycle.String(), func(o trueup.Order) error {
+		number, ok := r.dedup.Lookup(o.CarrierOrderID)
+		if !ok {
+			differ = append(differ, o.CarrierOrderID)
+			return nil
+		}
+		i := r.rows.index(number)
+		matched[i] = true
+		if reconcile.Compare(r.rows.view(i, false), o, r.opt) != nil {
+			differ = append(differ, o.CarrierOrderID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.progress(0.93)
+	err = r.s.Store.OrdersByID(ctx, r.p.Carrier.ID, r.p.Cycle.String(), differ, func(o trueup.Order) error {
 		number, ok := r.dedup.Lookup(o.CarrierOrderID)
 		if !ok {
 			return r.write(ctx, reconcile.MissingOnCarrier(o, r.opt))
 		}
-		i := r.rows.index(number)
-		matched[i] = true
-		for _, d := range reconcile.Compare(r.rows.row(i), o, r.opt) {
+		for _, d := range reconcile.Compare(r.rows.view(r.rows.index(number), true), o, r.opt) {
 			if err := r.write(ctx, d); err != nil {
 				return err
 			}
@@ -409,10 +430,10 @@ func (r *run) match(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.progress(0.95)
+	r.progress(0.96)
 	for i := range matched {
 		if !matched[i] {
-			if err := r.write(ctx, reconcile.MissingOnPlatform(r.rows.row(i), r.opt)); err != nil {
+			if err := r.write(ctx, reconcile.MissingOnPlatform(r.rows.view(i, true), r.opt)); err != nil {
 				return err
 			}
 		}
@@ -469,12 +490,18 @@ func (s *rowStore) index(number int64) int {
 	return sort.Search(len(s.slots), func(i int) bool { return s.slots[i].number >= number })
 }
 
-func (s *rowStore) row(i int) reconcile.Row {
+// view returns row i. Its strings point into the store (no copy): they
+// are valid while the store is, and the store is never changed once the
+// file is read. carrierSale is parsed only when full is true (it is
+// shown in discrepancies, never compared).
+func (s *rowStore) view(i int, full bool) reconcile.Row {
 	sl := &s.slots[i]
 	var texts [nText]string
 	off := sl.off
 	for k, n := range sl.lens {
-		texts[k] = string(s.arena[off : off+uint64(n)])
+		if n > 0 {
+			texts[k] = unsafe.String(&s.arena[off], int(n))
+		}
 		off += uint64(n)
 	}
 	r := reconcile.Row{
@@ -482,7 +509,7 @@ func (s *rowStore) row(i int) reconcile.Row {
 		OrderTime: time.UnixMilli(sl.orderMs).UTC(), ActiveTime: time.UnixMilli(sl.activeMs).UTC(), EndTime: time.UnixMilli(sl.endMs).UTC(),
 		HasCarrierSale: sl.hasSale,
 	}
-	if sl.hasSale {
+	if sl.hasSale && full {
 		r.CarrierSale = decimal.RequireFromString(texts[5])
 	}
 	r.CarrierSaleToKd = decimal.RequireFromString(texts[6])

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -105,10 +106,14 @@ func (imp *OrderImport) Rollback() {
 // by carrierOrderId, with the user's current status. It stops at fn's first
 // error and returns it.
 func (db *DB) EachOrder(ctx context.Context, carrier trueup.CarrierID, cycle string, fn func(trueup.Order) error) error {
-	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT o.carrier_order_id, o.kd_order_id, o.carrier_user_id, o.kd_user_id,
+	return db.eachOrder(ctx, `SELECT o.carrier_order_id, o.kd_order_id, o.carrier_user_id, o.kd_user_id,
 		COALESCE(u.status, ''), o.sku_code, o.sku_price, o.kd_package_id, o.kd_active_ms, o.kd_end_ms, o.kd_order_ms, o.kd_sale_total, o.channel
 		FROM orders o LEFT JOIN carrier_users u ON u.carrier_id = o.carrier_id AND u.carrier_user_id = o.carrier_user_id
-		WHERE o.carrier_id = ? AND o.billing_cycle = ? ORDER BY o.carrier_order_id`+db.dialect.CollateC), carrier, cycle)
+		WHERE o.carrier_id = ? AND o.billing_cycle = ? ORDER BY o.carrier_order_id`+db.dialect.CollateC, []any{carrier, cycle}, carrier, cycle, fn)
+}
+
+func (db *DB) eachOrder(ctx context.Context, query string, args []any, carrier trueup.CarrierID, cycle string, fn func(trueup.Order) error) error {
+	rows, err := db.sql.QueryContext(ctx, db.q(query), args...)
 	if err != nil {
 		return fmt.Errorf("query orders: %w", err)
 	}
@@ -136,6 +141,66 @@ func (db *DB) EachOrder(ctx context.Context, carrier trueup.CarrierID, cycle str
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read orders: %w", err)
+	}
+	return nil
+}
+
+// EachOrderKey calls fn for every ledger order of a carrier and cycle,
+// ordered by carrierOrderId, with only the fields a statement row is
+// compared with: carrierOrderId, kdPackageId, skuCode, kdActiveTime,
+// kdEndTime and kdSaleTotal. It reads a third of what EachOrder reads; the
+// full orders of the few that differ come from OrdersByID.
+func (db *DB) EachOrderKey(ctx context.Context, carrier trueup.CarrierID, cycle string, fn func(trueup.Order) error) error {
+	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT carrier_order_id, sku_code, kd_package_id, kd_active_ms, kd_end_ms, kd_sale_total
+		FROM orders WHERE carrier_id = ? AND billing_cycle = ? ORDER BY carrier_order_id`+db.dialect.CollateC), carrier, cycle)
+	if err != nil {
+		return fmt.Errorf("query orders: %w", err)
+	}
+	defer rows.Close()
+	o := trueup.Order{CarrierID: carrier, BillingCycle: cycle}
+	var total string
+	var active, end int64
+	for rows.Next() {
+		if err := rows.Scan(&o.CarrierOrderID, &o.SkuCode, &o.KdPackageID, &active, &end, &total); err != nil {
+			return fmt.Errorf("scan order: %w", err)
+		}
+		if o.KdSaleTotal, err = decimal.NewFromString(total); err != nil {
+			return fmt.Errorf("order %s kd_sale_total %q: %w", o.CarrierOrderID, total, err)
+		}
+		o.KdActiveTime = time.UnixMilli(active).UTC()
+		o.KdEndTime = time.UnixMilli(end).UTC()
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read orders: %w", err)
+	}
+	return nil
+}
+
+// OrdersByID calls fn for the full ledger orders (with the user's current
+// status) of a carrier and cycle whose carrierOrderIds are given, ordered
+// by carrierOrderId. Unknown ids are skipped.
+func (db *DB) OrdersByID(ctx context.Context, carrier trueup.CarrierID, cycle string, ids []string, fn func(trueup.Order) error) error {
+	const chunk = 500
+	for len(ids) > 0 {
+		n := min(len(ids), chunk)
+		args := make([]any, 0, n+2)
+		args = append(args, carrier, cycle)
+		for _, id := range ids[:n] {
+			args = append(args, id)
+		}
+		in := strings.Repeat("?, ", n-1) + "?"
+		err := db.eachOrder(ctx, `SELECT o.carrier_order_id, o.kd_order_id, o.carrier_user_id, o.kd_user_id,
+			COALESCE(u.status, ''), o.sku_code, o.sku_price, o.kd_package_id, o.kd_active_ms, o.kd_end_ms, o.kd_order_ms, o.kd_sale_total, o.channel
+			FROM orders o LEFT JOIN carrier_users u ON u.carrier_id = o.carrier_id AND u.carrier_user_id = o.carrier_user_id
+			WHERE o.carrier_id = ? AND o.billing_cycle = ? AND o.carrier_order_id IN (`+in+`) ORDER BY o.carrier_order_id`+db.dialect.CollateC,
+			args, carrier, cycle, fn)
+		if err != nil {
+			return err
+		}
+		ids = ids[n:]
 	}
 	return nil
 }
