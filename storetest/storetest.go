@@ -209,6 +209,21 @@ func testOrderImport(t *testing.T, db *sqlstore.DB) {
 	if len(got) != 2 || got[1].KdPackageID != "p2" || got[1].KdSaleTotal.String() != "12.345678" {
 		t.Errorf("after upsert = %+v", got)
 	}
+	var keys []trueup.Order
+	if err := db.EachOrderKey(context.Background(), c.ID, "2025-09", func(o trueup.Order) error { keys = append(keys, o); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || keys[1].CarrierOrderID != "2" || keys[1].KdPackageID != "p2" || !keys[1].KdSaleTotal.Equal(a.KdSaleTotal) ||
+		!keys[1].KdActiveTime.Equal(a.KdActiveTime) || keys[1].SkuCode != a.SkuCode {
+		t.Errorf("EachOrderKey = %+v", keys)
+	}
+	var some []trueup.Order
+	if err := db.OrdersByID(context.Background(), c.ID, "2025-09", []string{"2", "missing", "1"}, func(o trueup.Order) error { some = append(some, o); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(some) != 2 || some[0].CarrierOrderID != "1" || some[0].UserStatus != "3" || some[1].KdOrderID != "kd2" {
+		t.Errorf("OrdersByID = %+v", some)
+	}
 	if n, _ := db.CountOrders(context.Background(), c.ID, ""); n != 3 {
 		t.Errorf("CountOrders = %d, want 3", n)
 	}
