@@ -56,6 +56,7 @@ func OpenFile(ctx context.Context, path string) (*sqlstore.DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	conn.SetMaxOpenConns(8)
+	conn.SetMaxIdleConns(8) // keep them: database/sql keeps 2 by default and would reopen the rest under load
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
