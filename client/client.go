@@ -769,8 +769,9 @@ type Result struct {
 
 // NotifyPackageExpire tells the server that a user's package expired or
 // entered the reservation period, and returns its {code,msg} answer. A
-// carrier that is not whitelisted gets a 403 (code 40302) and a malformed
-// body a 400 (code 40001), returned as an *Error.
+// carrier that is not whitelisted gets a 403 (code 40302), a malformed
+// body a 400 (code 40001), an unknown user or package a 404 (code 40401)
+// and a body over the limit a 413 (code 41301), returned as an *Error.
 func (c *Client) NotifyPackageExpire(ctx context.Context, p NotifyPackageExpireParams) (Result, error) {
 	body, err := json.Marshal(p)
 	if err != nil {
