@@ -17,6 +17,7 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
+	"github.com/trueup/trueup/buyer"
 )
 
 // pendingRoutes are documented operations whose handlers are announced but
@@ -262,6 +263,11 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		{"DiffCounts", trueup.DiffCounts{}},
 		{"RowError", trueup.RowError{}},
 		{"Token", auth.IssuedToken{}},
+		{"BuyerError", BuyerErrorBody{}},
+		{"BuyerAdjustment", BuyerAdjustment{}},
+		{"BuyerAdjustmentRef", BuyerAdjustmentRef{}},
+		{"AdjustmentSummary", buyer.Summary{}},
+		{"AdjustmentSurveySummary", buyer.SurveySummary{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.schema, func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
+	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/sqlstore"
 )
 
@@ -42,6 +43,9 @@ type Server struct {
 	Logger  *slog.Logger
 	Metrics *Metrics
 	Batches *batch.Service
+	// Buyers runs the buyer adjustments (seed 002); buyerRoutes makes one
+	// over Store when it is nil.
+	Buyers *buyer.Service
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 

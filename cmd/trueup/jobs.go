@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/trueup/trueup/batch"
+	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/jobs"
 )
 
@@ -11,5 +12,6 @@ func jobHandlers(m *Main) map[string]jobs.Handler {
 	h := map[string]jobs.Handler{
 		batch.JobKind: m.Batches.Process,
 	}
+	h[buyer.JobApply], h[buyer.JobExpire] = m.Server.Buyers.Apply, m.Server.Buyers.Expire
 	return h
 }

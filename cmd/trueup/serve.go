@@ -32,6 +32,8 @@ type ServeConfig struct {
 	JobLease       time.Duration
 	TokenTTL       time.Duration
 	MaxUploadBytes int64
+	// Now is the HTTP server's clock (time.Now when nil); tests set it.
+	Now func() time.Time
 }
 
 // Open starts the server and its workers on store.
@@ -49,6 +51,10 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 		Handlers: jobHandlers(m), Observe: metrics.ObserveJob,
 	}
 	m.Batches.Notify = m.Runner.Notify
+	m.Server.Buyers.Notify = m.Runner.Notify
+	if cfg.Now != nil {
+		m.Server.Now = cfg.Now
+	}
 	if err := m.Server.Open(cfg.Addr); err != nil {
 		return err
 	}
