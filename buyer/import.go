@@ -13,6 +13,7 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/reconcile"
+	"github.com/trueup/trueup/tabular"
 )
 
 // TransactionColumns are the columns of a buyer's transaction file.
@@ -28,44 +29,11 @@ var TransactionColumns = []Column{
 }
 
 // MaxReportedErrors is how many row errors a refused file reports at most.
-const MaxReportedErrors = 1000
+const MaxReportedErrors = tabular.MaxReportedErrors
 
 // ImportError is a refused file: every row error found (up to
 // MaxReportedErrors) and how many there were in all. Nothing was stored.
-type ImportError struct {
-	Rows  []trueup.RowError
-	Total int
-}
-
-// Error summarises the first row errors.
-func (e *ImportError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d row error(s); nothing was imported", e.Total)
-	for i, r := range e.Rows {
-		if i == 5 {
-			b.WriteString("; ...")
-			break
-		}
-		fmt.Fprintf(&b, "; row %d", r.Row)
-		if r.Column != "" {
-			fmt.Fprintf(&b, " column %s", r.Column)
-		}
-		if r.Value != "" {
-			fmt.Fprintf(&b, " value %q", r.Value)
-		}
-		fmt.Fprintf(&b, ": %s", r.Reason)
-	}
-	return b.String()
-}
-
-func (e *ImportError) add(errs []trueup.RowError) {
-	e.Total += len(errs)
-	for _, r := range errs {
-		if len(e.Rows) < MaxReportedErrors {
-			e.Rows = append(e.Rows, r)
-		}
-	}
-}
+type ImportError = tabular.RowErrors
 
 // ImportParams are the inputs of Import.
 type ImportParams struct {
@@ -113,7 +81,7 @@ func (s *Service) Import(ctx context.Context, p ImportParams) (int64, error) {
 			}
 		}
 		if len(errs) > 0 {
-			bad.add(errs)
+			bad.Add(errs...)
 			continue
 		}
 		t.BuyerID = p.Buyer
@@ -124,7 +92,7 @@ func (s *Service) Import(ctx context.Context, p ImportParams) (int64, error) {
 			if !errors.As(err, &c) {
 				return 0, err
 			}
-			bad.add([]trueup.RowError{{Row: n, Column: c.Column, Value: rowValue(t, c.Column), Reason: c.Reason}})
+			bad.Add(trueup.RowError{Row: n, Column: c.Column, Value: rowValue(t, c.Column), Reason: c.Reason})
 		}
 	}
 	if p.Progress != nil {
@@ -135,7 +103,7 @@ func (s *Service) Import(ctx context.Context, p ImportParams) (int64, error) {
 		return 0, err
 	}
 	for _, c := range conflicts {
-		bad.add([]trueup.RowError{{Row: seen[c.TransactionID], Column: c.Column, Value: c.TransactionID, Reason: c.Reason}})
+		bad.Add(trueup.RowError{Row: seen[c.TransactionID], Column: c.Column, Value: c.TransactionID, Reason: c.Reason})
 	}
 	if bad.Total > 0 {
 		slices.SortStableFunc(bad.Rows, func(a, b trueup.RowError) int { return cmp.Compare(a.Row, b.Row) })
@@ -266,9 +234,9 @@ func ReadItems(src Source) ([]Item, error) {
 		id := strings.TrimSpace(get("transaction_id"))
 		switch {
 		case id == "":
-			bad.add([]trueup.RowError{{Row: n, Column: "transaction_id", Reason: "required value is empty; give the transaction's id"}})
+			bad.Add(trueup.RowError{Row: n, Column: "transaction_id", Reason: "required value is empty; give the transaction's id"})
 		case len(id) > MaxTransactionIDLen:
-			bad.add([]trueup.RowError{{Row: n, Column: "transaction_id", Value: id[:32] + "...", Reason: fmt.Sprintf("value is longer than %d characters", MaxTransactionIDLen)}})
+			bad.Add(trueup.RowError{Row: n, Column: "transaction_id", Value: id[:32] + "...", Reason: fmt.Sprintf("value is longer than %d characters", MaxTransactionIDLen)})
 		default:
 			items = append(items, Item{TransactionID: id, Reason: ChangeReason(strings.TrimSpace(get("change_reason")))})
 		}

@@ -3,9 +3,7 @@
 package ledger
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +15,7 @@ import (
 	"github.com/trueup/trueup/reconcile"
 	"github.com/trueup/trueup/sqlstore"
 	"github.com/trueup/trueup/statement"
+	"github.com/trueup/trueup/tabular"
 )
 
 // Columns are the order file's columns: the ledger-side fields of seed
@@ -39,42 +38,38 @@ var Columns = []statement.Column{
 }
 
 // MaxReportedErrors is how many row errors an import reports at most.
-const MaxReportedErrors = 1000
+const MaxReportedErrors = tabular.MaxReportedErrors
 
 // ImportError is a refused import: every row error found (up to
 // MaxReportedErrors) and how many there were in all. Nothing was stored.
-type ImportError struct {
-	Rows  []trueup.RowError
-	Total int
-}
-
-// Error summarises the first row errors.
-func (e *ImportError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d row error(s); nothing was imported", e.Total)
-	for i, r := range e.Rows {
-		if i == 5 {
-			fmt.Fprintf(&b, "; ...")
-			break
-		}
-		fmt.Fprintf(&b, "; row %d", r.Row)
-		if r.Column != "" {
-			fmt.Fprintf(&b, " column %s", r.Column)
-		}
-		if r.Value != "" {
-			fmt.Fprintf(&b, " value %q", r.Value)
-		}
-		fmt.Fprintf(&b, ": %s", r.Reason)
-	}
-	return b.String()
-}
+type ImportError = tabular.RowErrors
 
 // Source is a stream of records: column name → text, with a row number.
-type Source interface {
-	// Next returns the next record, or io.EOF.
-	Next() (row int64, get func(string) string, err error)
-	Progress() float64
-	Close() error
+type Source = tabular.Source
+
+// spec is the order file's columns as tabular reads them.
+var spec = tabular.Spec{Columns: Columns, What: "an order field"}
+
+// NewSheetSource reads the header of a CSV or spreadsheet reader and returns
+// a Source over its rows. An empty file or a wrong header is an EINVALID
+// *trueup.Error.
+func NewSheetSource(r statement.Reader) (Source, error) {
+	return tabular.NewSheetSource(r, spec)
+}
+
+// NewJSONLSource returns a Source over JSON Lines read from r, whose size
+// in bytes is size (0 when unknown); closer, when not nil, is called by
+// Close. A bad line or an unknown key is an EINVALID *trueup.Error from
+// Next.
+func NewJSONLSource(r io.Reader, size int64, closer func() error) Source {
+	return tabular.NewJSONLSource(r, size, closer, spec)
+}
+
+// OpenFile opens an order file as tabular.Open does: JSON Lines by its
+// name (.jsonl, .ndjson), else CSV, xlsx or xls by its content.
+func OpenFile(path string) (Source, error) {
+	src, _, err := tabular.Open(path, spec)
+	return src, err
 }
 
 // ImportParams are the inputs of Import.
@@ -124,12 +119,7 @@ func Import(ctx context.Context, db *sqlstore.DB, p ImportParams) (int64, error)
 			seen[key] = n
 		}
 		if len(errs) > 0 {
-			bad.Total += len(errs)
-			for _, e := range errs {
-				if len(bad.Rows) < MaxReportedErrors {
-					bad.Rows = append(bad.Rows, e)
-				}
-			}
+			bad.Add(errs...)
 			continue
 		}
 		if bad.Total > 0 {
@@ -215,190 +205,4 @@ func parseOrder(n int64, get func(string) string, loc *time.Location) (trueup.Or
 			Reason: fmt.Sprintf("ends before kdActiveTime %s; check both times", trueup.FormatTime(o.KdActiveTime))})
 	}
 	return o, errs
-}
-
-// headerIndex maps a header row to column indexes, matching names case- and
-// space-insensitively. Unknown and duplicate columns and missing required
-// ones are errors.
-func headerIndex(cells []string, cols []statement.Column) (map[string]int, error) {
-	canon := map[string]string{}
-	for _, c := range cols {
-		canon[fold(c.Name)] = c.Name
-	}
-	idx := map[string]int{}
-	for i, h := range cells {
-		f := fold(h)
-		if f == "" {
-			continue
-		}
-		name, ok := canon[f]
-		if !ok {
-			return nil, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "header column %d %q is not an order field; the accepted columns are %s", i+1, h, names(cols))
-		}
-		if _, dup := idx[name]; dup {
-			return nil, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "header column %q appears twice; keep one", name)
-		}
-		idx[name] = i
-	}
-	var missing []string
-	for _, c := range cols {
-		if _, ok := idx[c.Name]; c.Required && !ok {
-			missing = append(missing, c.Name)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "header lacks required column(s) %s; add them to the first row", strings.Join(missing, ", "))
-	}
-	return idx, nil
-}
-
-func fold(s string) string {
-	s = strings.TrimPrefix(s, "\ufeff")
-	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
-}
-
-func names(cols []statement.Column) string {
-	n := make([]string, len(cols))
-	for i, c := range cols {
-		n[i] = c.Name
-	}
-	return strings.Join(n, ", ")
-}
-
-// sheetSource adapts a statement.Reader whose first row is the header.
-type sheetSource struct {
-	r     statement.Reader
-	index map[string]int
-	cells []string
-}
-
-// NewSheetSource reads the header of a CSV or spreadsheet reader and returns
-// a Source over its rows.
-func NewSheetSource(r statement.Reader) (Source, error) {
-	head, err := r.Next()
-	if errors.Is(err, io.EOF) {
-		return nil, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "the file is empty; the first row must name the columns: %s", names(Columns))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read header: %w", err)
-	}
-	idx, err := headerIndex(head.Cells, Columns)
-	if err != nil {
-		return nil, err
-	}
-	return &sheetSource{r: r, index: idx}, nil
-}
-
-func (s *sheetSource) Next() (int64, func(string) string, error) {
-	row, err := s.r.Next()
-	if err != nil {
-		return 0, nil, err
-	}
-	s.cells = row.Cells
-	return row.Number, s.get, nil
-}
-
-func (s *sheetSource) get(col string) string {
-	i, ok := s.index[col]
-	if !ok || i >= len(s.cells) {
-		return ""
-	}
-	return s.cells[i]
-}
-
-func (s *sheetSource) Progress() float64 { return s.r.Progress() }
-func (s *sheetSource) Close() error      { return s.r.Close() }
-
-// jsonlSource reads JSON Lines: one object per line whose keys are the
-// column names; numbers are kept as written.
-type jsonlSource struct {
-	sc    *bufio.Scanner
-	size  int64
-	read  int64
-	line  int64
-	rec   map[string]any
-	close func() error
-}
-
-// NewJSONLSource returns a Source over JSON Lines read from r (size bytes).
-func NewJSONLSource(r io.Reader, size int64, closer func() error) Source {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	return &jsonlSource{sc: sc, size: size, close: closer}
-}
-
-func (s *jsonlSource) Next() (int64, func(string) string, error) {
-	for s.sc.Scan() {
-		s.line++
-		b := s.sc.Bytes()
-		s.read += int64(len(b)) + 1
-		if len(strings.TrimSpace(string(b))) == 0 {
-			continue
-		}
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.UseNumber()
-		rec := map[string]any{}
-		if err := dec.Decode(&rec); err != nil {
-			return 0, nil, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "line %d is not a JSON object (%v); write one object per line", s.line, err)
-		}
-		s.rec = map[string]any{}
-		for k, v := range rec {
-			name := k
-			for _, c := range Columns {
-				if fold(c.Name) == fold(k) {
-					name = c.Name
-				}
-			}
-			if _, known := columnSet[name]; !known {
-				return 0, nil, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "line %d: key %q is not an order field; the accepted keys are %s", s.line, k, names(Columns))
-			}
-			s.rec[name] = v
-		}
-		return s.line, s.get, nil
-	}
-	if err := s.sc.Err(); err != nil {
-		return 0, nil, fmt.Errorf("read line %d: %w", s.line+1, err)
-	}
-	return 0, nil, io.EOF
-}
-
-var columnSet = func() map[string]bool {
-	m := map[string]bool{}
-	for _, c := range Columns {
-		m[c.Name] = true
-	}
-	return m
-}()
-
-func (s *jsonlSource) get(col string) string {
-	switch v := s.rec[col].(type) {
-	case nil:
-		return ""
-	case string:
-		return v
-	case json.Number:
-		return v.String()
-	case bool:
-		if v {
-			return "true"
-		}
-		return "false"
-	default:
-		b, _ := json.Marshal(v)
-		return string(b)
-	}
-}
-
-func (s *jsonlSource) Progress() float64 {
-	if s.size <= 0 {
-		return 0
-	}
-	return min(1, float64(s.read)/float64(s.size))
-}
-
-func (s *jsonlSource) Close() error {
-	if s.close != nil {
-		return s.close()
-	}
-	return nil
 }

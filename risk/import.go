@@ -1,20 +1,16 @@
 package risk
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/statement"
+	"github.com/trueup/trueup/tabular"
 )
 
 // Columns are the risk file's columns, in the order Input returns them.
@@ -55,35 +51,11 @@ type Input interface {
 }
 
 // MaxReportedErrors is how many row errors an import reports at most.
-const MaxReportedErrors = 1000
+const MaxReportedErrors = tabular.MaxReportedErrors
 
 // ImportError is a refused import: every row error found (up to
 // MaxReportedErrors) and how many there were in all. Nothing was stored.
-type ImportError struct {
-	Rows  []trueup.RowError
-	Total int
-}
-
-// Error summarises the first row errors.
-func (e *ImportError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d row error(s); nothing was imported", e.Total)
-	for i, r := range e.Rows {
-		if i == 5 {
-			b.WriteString("; ...")
-			break
-		}
-		fmt.Fprintf(&b, "; row %d", r.Row)
-		if r.Column != "" {
-			fmt.Fprintf(&b, " column %s", r.Column)
-		}
-		if r.Value != "" {
-			fmt.Fprintf(&b, " value %q", r.Value)
-		}
-		fmt.Fprintf(&b, ": %s", r.Reason)
-	}
-	return b.String()
-}
+type ImportError = tabular.RowErrors
 
 // IndexMode says whether an import drops and rebuilds the look-up index.
 type IndexMode int
@@ -246,12 +218,7 @@ func readRecords(ctx context.Context, p ImportParams, batches chan<- []Record, f
 		}
 		r, errs := ParseRecord(n, v)
 		if len(errs) > 0 {
-			res.bad.Total += len(errs)
-			for _, e := range errs {
-				if len(res.bad.Rows) < MaxReportedErrors {
-					res.bad.Rows = append(res.bad.Rows, e)
-				}
-			}
+			res.bad.Add(errs...)
 			continue
 		}
 		if res.bad.Total > 0 {
@@ -368,12 +335,24 @@ func excelDay(s string) (Day, bool) {
 	return Day(n - 25569), true
 }
 
-// sheetInput adapts a statement.Reader (CSV, xlsx, xls) whose first row
-// is the header.
-type sheetInput struct {
-	r     statement.Reader
-	index [numCols]int // cell index of each column, -1 when absent
-	v     Values
+// spec is the risk file's columns as tabular reads them.
+var spec = tabular.Spec{Columns: Columns, What: "a risk record field"}
+
+// sourceInput is an Input over a tabular.Source.
+type sourceInput struct {
+	tabular.Source
+	v Values
+}
+
+func (in *sourceInput) Next() (int64, *Values, error) {
+	n, get, err := in.Source.Next()
+	if err != nil {
+		return 0, nil, err
+	}
+	for col, c := range Columns {
+		in.v[col] = get(c.Name)
+	}
+	return n, &in.v, nil
 }
 
 // NewSheetInput reads the header of a CSV or spreadsheet reader and
@@ -381,217 +360,30 @@ type sheetInput struct {
 // spaces and underscores; an unknown, repeated or missing required column
 // is an EINVALID *trueup.Error.
 func NewSheetInput(r statement.Reader) (Input, error) {
-	head, err := r.Next()
-	if errors.Is(err, io.EOF) {
-		return nil, fileError("the file is empty; the first row must name the columns: %s", columnNames())
-	}
+	src, err := tabular.NewSheetSource(r, spec)
 	if err != nil {
-		return nil, fmt.Errorf("read header: %w", err)
+		return nil, err
 	}
-	in := &sheetInput{r: r}
-	for i := range in.index {
-		in.index[i] = -1
-	}
-	for i, h := range head.Cells {
-		f := fold(h)
-		if f == "" {
-			continue
-		}
-		col := columnOf(f)
-		if col < 0 {
-			return nil, fileError("header column %d %q is not a risk record field; the columns are %s", i+1, h, columnNames())
-		}
-		if in.index[col] >= 0 {
-			return nil, fileError("header column %q appears twice; keep one", Columns[col].Name)
-		}
-		in.index[col] = i
-	}
-	var missing []string
-	for col, c := range Columns {
-		if c.Required && in.index[col] < 0 {
-			missing = append(missing, c.Name)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fileError("header lacks required column(s) %s; add them to the first row", strings.Join(missing, ", "))
-	}
-	return in, nil
-}
-
-func (in *sheetInput) Next() (int64, *Values, error) {
-	row, err := in.r.Next()
-	if err != nil {
-		return 0, nil, err
-	}
-	for col, i := range in.index {
-		if i >= 0 && i < len(row.Cells) {
-			in.v[col] = row.Cells[i]
-		} else {
-			in.v[col] = ""
-		}
-	}
-	return row.Number, &in.v, nil
-}
-
-func (in *sheetInput) Progress() float64 { return in.r.Progress() }
-func (in *sheetInput) Close() error      { return in.r.Close() }
-
-func fileError(format string, args ...any) error {
-	return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, format, args...)
-}
-
-// fold normalises a column name: no byte order mark, spaces or
-// underscores, lower case.
-func fold(s string) string {
-	s = strings.TrimPrefix(s, "\ufeff")
-	return strings.ToLower(strings.NewReplacer(" ", "", "_", "").Replace(strings.TrimSpace(s)))
-}
-
-func columnOf(folded string) int {
-	for i, c := range Columns {
-		if fold(c.Name) == folded {
-			return i
-		}
-	}
-	return -1
-}
-
-func columnNames() string {
-	n := make([]string, len(Columns))
-	for i, c := range Columns {
-		n[i] = c.Name
-	}
-	return strings.Join(n, ", ")
-}
-
-// jsonlInput reads JSON Lines: one object per line whose keys are the
-// column names (matched as header names are); numbers are kept as written.
-type jsonlInput struct {
-	sc    *bufio.Scanner
-	size  int64
-	read  int64
-	line  int64
-	v     Values
-	close func() error
+	return &sourceInput{Source: src}, nil
 }
 
 // NewJSONLInput returns an Input over JSON Lines read from r, whose length
 // is size bytes (for Progress; 0 when unknown). closer, when not nil, is
-// called by Close.
+// called by Close. Keys are the column names (matched as header names
+// are); numbers are kept as written.
 func NewJSONLInput(r io.Reader, size int64, closer func() error) Input {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	return &jsonlInput{sc: sc, size: size, close: closer}
+	return &sourceInput{Source: tabular.NewJSONLSource(r, size, closer, spec)}
 }
 
-func (in *jsonlInput) Next() (int64, *Values, error) {
-	for in.sc.Scan() {
-		in.line++
-		b := in.sc.Bytes()
-		in.read += int64(len(b)) + 1
-		if len(bytes.TrimSpace(b)) == 0 {
-			continue
-		}
-		rec := map[string]json.RawMessage{}
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return 0, nil, fileError("line %d is not a JSON object (%v); write one object per line", in.line, err)
-		}
-		in.v = Values{}
-		for k, raw := range rec {
-			col := columnOf(fold(k))
-			if col < 0 {
-				return 0, nil, fileError("line %d: key %q is not a risk record field; the keys are %s", in.line, k, columnNames())
-			}
-			in.v[col] = jsonText(raw)
-		}
-		return in.line, &in.v, nil
-	}
-	if err := in.sc.Err(); err != nil {
-		return 0, nil, fmt.Errorf("read line %d: %w", in.line+1, err)
-	}
-	return 0, nil, io.EOF
-}
-
-// jsonText returns a JSON value as text: a string's content, a number or
-// boolean as written, "" for null.
-func jsonText(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	if raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return s
-		}
-	}
-	return string(raw)
-}
-
-func (in *jsonlInput) Progress() float64 {
-	if in.size <= 0 {
-		return 0
-	}
-	return min(1, float64(in.read)/float64(in.size))
-}
-
-func (in *jsonlInput) Close() error {
-	if in.close != nil {
-		return in.close()
-	}
-	return nil
-}
-
-// OpenFile opens a risk file by its content: JSON Lines when it is named
-// .jsonl or .ndjson, else CSV, xlsx or xls as statement.Detect tells. It
-// returns an EINVALID *trueup.Error (or one wrapping
-// statement.ErrWrongFormat) for a file that is none of these or whose
-// header is wrong.
+// OpenFile opens a risk file as tabular.Open does: JSON Lines when it is
+// named .jsonl or .ndjson, else CSV, xlsx or xls as statement.Detect tells.
+// It returns the Input and the file's size in bytes, or an EINVALID
+// *trueup.Error (or one wrapping statement.ErrWrongFormat) for a file
+// that is none of these or whose header is wrong.
 func OpenFile(path string) (Input, int64, error) {
-	f, err := os.Open(path)
+	src, size, err := tabular.Open(path, spec)
 	if err != nil {
 		return nil, 0, err
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	ext := strings.ToLower(filepath.Ext(path))
-	if ext == ".jsonl" || ext == ".ndjson" {
-		return NewJSONLInput(f, st.Size(), f.Close), st.Size(), nil
-	}
-	head := make([]byte, statement.DetectSize)
-	n, _ := f.ReadAt(head, 0)
-	format, err := statement.Detect(head[:n], path)
-	if err != nil {
-		f.Close()
-		return nil, 0, fmt.Errorf("%s: %w", path, err)
-	}
-	r, err := statement.Open(f, st.Size(), format)
-	if err != nil {
-		f.Close()
-		return nil, 0, fmt.Errorf("%s: %w", path, err)
-	}
-	in, err := NewSheetInput(r)
-	if err != nil {
-		r.Close()
-		f.Close()
-		return nil, 0, fmt.Errorf("%s: %w", path, err)
-	}
-	return fileInput{in, f}, st.Size(), nil
-}
-
-// fileInput closes the file after its reader.
-type fileInput struct {
-	Input
-	f *os.File
-}
-
-func (in fileInput) Close() error {
-	err := in.Input.Close()
-	if ferr := in.f.Close(); err == nil {
-		err = ferr
-	}
-	return err
+	return &sourceInput{Source: src}, size, nil
 }

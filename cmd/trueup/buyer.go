@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/trueup/trueup/buyer"
-	"github.com/trueup/trueup/statement"
 )
 
 // runAdminBuyer provisions buyers: admin buyer create|list|cap|rotate.
@@ -137,7 +136,7 @@ func runImportTransactions(ctx context.Context, args []string, env Env) error {
 	if _, err := store.BuyerStore().Buyer(ctx, buyer.BuyerID(*buyerID)); err != nil {
 		return err
 	}
-	src, err := openBuyerSource(pos[0], buyer.TransactionColumns)
+	src, err := buyer.OpenFile(pos[0], buyer.TransactionColumns)
 	if err != nil {
 		return err
 	}
@@ -145,27 +144,10 @@ func runImportTransactions(ctx context.Context, args []string, env Env) error {
 	bar := newProgressBar(env.Stderr, "import "+filepath.Base(pos[0]))
 	n, err := svc.Import(ctx, buyer.ImportParams{Buyer: buyer.BuyerID(*buyerID), Source: src, Progress: bar.Set})
 	bar.Done()
-	if err := rowErrors(env, *asJSON, err, pos[0]); err != nil {
+	if err := rowErrors(env, *asJSON, err, pos[0], runAgain); err != nil {
 		return err
 	}
 	return report(env.Stdout, *asJSON, map[string]any{"buyerId": *buyerID, "imported": n}, fmt.Sprintf("imported %d transactions for buyer %s", n, *buyerID))
-}
-
-// rowErrors prints the rows of an *buyer.ImportError and returns the
-// command's error; other errors are returned as they are.
-func rowErrors(env Env, asJSON bool, err error, path string) error {
-	var ie *buyer.ImportError
-	if !errors.As(err, &ie) {
-		return err
-	}
-	if asJSON {
-		printJSON(env.Stdout, map[string]any{"imported": 0, "errorCount": ie.Total, "errors": ie.Rows})
-	} else {
-		for _, r := range ie.Rows {
-			fmt.Fprintf(env.Stdout, "row %d\t%s\t%q\t%s\n", r.Row, r.Column, r.Value, r.Reason)
-		}
-	}
-	return fmt.Errorf("%d row error(s) in %s; nothing was stored: fix the rows above and run the command again", ie.Total, path)
 }
 
 func columnList(cols []buyer.Column) string {
@@ -174,56 +156,6 @@ func columnList(cols []buyer.Column) string {
 		n[i] = c.Name
 	}
 	return strings.Join(n, ", ")
-}
-
-// openBuyerSource opens a CSV, xlsx or xls file by its content, or JSON
-// Lines by its name (.jsonl, .ndjson), with cols.
-func openBuyerSource(path string, cols []buyer.Column) (buyer.Source, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	ext := strings.ToLower(filepath.Ext(path))
-	if ext == ".jsonl" || ext == ".ndjson" {
-		return buyer.NewJSONLSource(f, st.Size(), f.Close, cols), nil
-	}
-	head := make([]byte, statement.DetectSize)
-	n, _ := f.ReadAt(head, 0)
-	format, err := statement.Detect(head[:n], path)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	r, err := statement.Open(f, st.Size(), format)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	src, err := buyer.NewSheetSource(r, cols)
-	if err != nil {
-		r.Close()
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return sourceAndFile{src, f}, nil
-}
-
-type sourceAndFile struct {
-	buyer.Source
-	f *os.File
-}
-
-func (s sourceAndFile) Close() error {
-	err := s.Source.Close()
-	if ferr := s.f.Close(); err == nil {
-		err = ferr
-	}
-	return err
 }
 
 // readItemsFile reads a process's list: a JSON array as the API takes it
@@ -242,7 +174,7 @@ func readItemsFile(path string) ([]buyer.Item, error) {
 		}
 		return items, nil
 	}
-	src, err := openBuyerSource(path, buyer.ItemColumns)
+	src, err := buyer.OpenFile(path, buyer.ItemColumns)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +252,7 @@ func runAdjustments(ctx context.Context, args []string, env Env) error {
 			}
 		}
 		items, err := readItemsFile(pos[0])
-		if err := rowErrors(env, *asJSON, err, pos[0]); err != nil {
+		if err := rowErrors(env, *asJSON, err, pos[0], runAgain); err != nil {
 			return err
 		}
 		adj, err := svc.Launch(ctx, buyer.LaunchParams{Buyer: b, Survey: survey, Mode: mode, Desired: desired, Items: items})

@@ -442,8 +442,14 @@ func launchCLI(t *testing.T, w *buyerWorld, list, recon string) cliAdjustment {
 	t.Helper()
 	var buyers []buyer.Buyer
 	w.cliJSON(t, &buyers, "admin", "buyer", "list")
+	// Buyer A by name: two buyers made in the same instant list in either
+	// order.
+	i := slices.IndexFunc(buyers, func(b buyer.Buyer) bool { return b.Name == "Acme Research" })
+	if i < 0 {
+		t.Fatalf("admin buyer list has no Acme Research: %+v", buyers)
+	}
 	var a cliAdjustment
-	w.cliJSON(t, &a, "adjustments", "launch", "--buyer", string(buyers[0].ID), "--survey", "1108416",
+	w.cliJSON(t, &a, "adjustments", "launch", "--buyer", string(buyers[i].ID), "--survey", "1108416",
 		"--operation-type", "LIVE_RECONCILIATION", "--recon-status", recon, list)
 	if a.Status != 1 || a.IsAPI {
 		t.Fatalf("adjustments launch = %+v", a)

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/ledger"
-	"github.com/trueup/trueup/statement"
+	"github.com/trueup/trueup/tabular"
 )
 
 func runImport(ctx context.Context, args []string, env Env) error {
@@ -44,7 +42,7 @@ func runImport(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	src, err := openOrderSource(pos[0])
+	src, err := ledger.OpenFile(pos[0])
 	if err != nil {
 		return err
 	}
@@ -52,68 +50,33 @@ func runImport(ctx context.Context, args []string, env Env) error {
 	bar := newProgressBar(env.Stderr, "import "+filepath.Base(pos[0]))
 	n, err := ledger.Import(ctx, store, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location(), Progress: bar.Set})
 	bar.Done()
-	var ie *ledger.ImportError
-	if errors.As(err, &ie) {
-		if *asJSON {
-			printJSON(env.Stdout, map[string]any{"imported": 0, "errorCount": ie.Total, "errors": ie.Rows})
-		} else {
-			for _, r := range ie.Rows {
-				fmt.Fprintf(env.Stdout, "row %d\t%s\t%q\t%s\n", r.Row, r.Column, r.Value, r.Reason)
-			}
-		}
-		return fmt.Errorf("%d row error(s) in %s; nothing was imported: fix the rows above and import the file again", ie.Total, pos[0])
-	}
-	if err != nil {
+	if err := rowErrors(env, *asJSON, err, pos[0], importAgain); err != nil {
 		return err
 	}
 	return report(env.Stdout, *asJSON, map[string]any{"carrierId": c.ID, "imported": n}, fmt.Sprintf("imported %d orders for carrier %s", n, c.ID))
 }
 
-// openOrderSource opens an order file by its content (.jsonl by name).
-func openOrderSource(path string) (ledger.Source, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	ext := strings.ToLower(filepath.Ext(path))
-	if ext == ".jsonl" || ext == ".ndjson" {
-		return ledger.NewJSONLSource(f, st.Size(), f.Close), nil
-	}
-	head := make([]byte, 512)
-	n, _ := f.ReadAt(head, 0)
-	format, err := statement.Detect(head[:n], path)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	r, err := statement.Open(f, st.Size(), format)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	src, err := ledger.NewSheetSource(r)
-	if err != nil {
-		r.Close()
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return closeBoth{src, f}, nil
-}
+// The endings of rowErrors' messages.
+const (
+	importAgain = "nothing was imported: fix the rows above and import the file again"
+	runAgain    = "nothing was stored: fix the rows above and run the command again"
+)
 
-type closeBoth struct {
-	ledger.Source
-	f *os.File
-}
-
-func (c closeBoth) Close() error {
-	err := c.Source.Close()
-	if ferr := c.f.Close(); err == nil {
-		err = ferr
+// rowErrors prints the rows of a *tabular.RowErrors (the ImportError of
+// ledger, buyer and risk) and returns the command's error, which counts
+// them in path and ends with outcome. Other errors, and nil, are returned
+// as they are.
+func rowErrors(env Env, asJSON bool, err error, path, outcome string) error {
+	var ie *tabular.RowErrors
+	if !errors.As(err, &ie) {
+		return err
 	}
-	return err
+	if asJSON {
+		printJSON(env.Stdout, map[string]any{"imported": 0, "errorCount": ie.Total, "errors": ie.Rows})
+	} else {
+		for _, r := range ie.Rows {
+			fmt.Fprintf(env.Stdout, "row %d\t%s\t%q\t%s\n", r.Row, r.Column, r.Value, r.Reason)
+		}
+	}
+	return fmt.Errorf("%d row error(s) in %s; %s", ie.Total, path, outcome)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"path/filepath"
@@ -277,7 +276,7 @@ func runImportRisk(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("usage: trueup import risk [--replace] [--index auto|rebuild|keep] FILE (CSV, xlsx, xls or .jsonl with columns %s)", riskColumns())
+		return usagef("usage: trueup import risk [--replace] [--index auto|rebuild|keep] FILE (CSV, xlsx, xls or .jsonl with columns %s)", columnList(risk.Columns))
 	}
 	mode, ok := map[string]risk.IndexMode{"auto": risk.IndexAuto, "rebuild": risk.IndexRebuild, "keep": risk.IndexKeep}[*index]
 	if !ok {
@@ -304,18 +303,7 @@ func runImportRisk(ctx context.Context, args []string, env Env) error {
 	res, err := risk.New(rs).Import(ctx, risk.ImportParams{Input: in, Replace: *replace, Index: mode, ExpectedRows: expected, Progress: bar.Set})
 	bar.Done()
 	elapsed := time.Since(start)
-	var ie *risk.ImportError
-	if errors.As(err, &ie) {
-		if *asJSON {
-			printJSON(env.Stdout, map[string]any{"imported": 0, "errorCount": ie.Total, "errors": ie.Rows})
-		} else {
-			for _, r := range ie.Rows {
-				fmt.Fprintf(env.Stdout, "row %d\t%s\t%q\t%s\n", r.Row, r.Column, r.Value, r.Reason)
-			}
-		}
-		return fmt.Errorf("%d row error(s) in %s; nothing was imported: fix the rows above and import the file again", ie.Total, pos[0])
-	}
-	if err != nil {
+	if err := rowErrors(env, *asJSON, err, pos[0], importAgain); err != nil {
 		return err
 	}
 	rate := float64(res.Imported) / max(elapsed.Seconds(), 1e-9)
@@ -332,12 +320,4 @@ func runImportRisk(ctx context.Context, args []string, env Env) error {
 	}
 	_, err = fmt.Fprintf(env.Stdout, "%s %d risk records in %s (%.0f rows/s); the list holds %d\n", verb, res.Imported, elapsed.Round(time.Millisecond), rate, res.RecordsInTotal)
 	return err
-}
-
-func riskColumns() string {
-	n := make([]string, len(risk.Columns))
-	for i, c := range risk.Columns {
-		n[i] = c.Name
-	}
-	return strings.Join(n, ", ")
 }
