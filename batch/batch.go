@@ -235,6 +235,7 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 		return err
 	}
 	writer := s.Store.NewDiscrepancyWriter(b.No, job.Attempt)
+	defer writer.Close()
 	var lastSaved time.Time
 	res, err := s.Check(ctx, CheckParams{
 		Carrier: carrier, Cycle: cycle, File: file, Size: size, Format: statement.Format(b.Format),

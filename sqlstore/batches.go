@@ -264,13 +264,21 @@ const discrepancyCols = `seq, diff_type, diff_reason, carrier_order_id, kd_order
 	carrier_active_time, carrier_end_time, carrier_package_id, kd_active_time, kd_end_time, kd_order_time, kd_package_id, kd_sale_total`
 
 // DiscrepancyWriter appends a batch attempt's discrepancies in
-// transactions of a few thousand rows.
+// transactions of a few thousand rows. A full buffer is written by a
+// goroutine of its own while the caller goes on producing the next one, so
+// on two cores matching and writing overlap. It is not safe for concurrent
+// use.
 type DiscrepancyWriter struct {
 	db      *DB
 	no      trueup.BatchNo
 	attempt int
 	buf     []trueup.Discrepancy
 	seq     int64
+
+	pending chan []trueup.Discrepancy // buffers on their way to the database
+	done    chan error                // the writer goroutine's outcome
+	spare   chan []trueup.Discrepancy // written buffers, for reuse
+	err     error                     // the first error of the goroutine
 }
 
 // Batch size of DiscrepancyWriter's transactions.
@@ -281,27 +289,94 @@ func (db *DB) NewDiscrepancyWriter(no trueup.BatchNo, attempt int) *DiscrepancyW
 	return &DiscrepancyWriter{db: db, no: no, attempt: attempt, buf: make([]trueup.Discrepancy, 0, discrepancyFlush)}
 }
 
-// Write buffers d, numbering it, and flushes a full buffer.
+// Write buffers d, numbering it, and hands a full buffer to the background
+// writer. It returns the background writer's error once there is one.
 func (w *DiscrepancyWriter) Write(ctx context.Context, d trueup.Discrepancy) error {
+	if w.err != nil {
+		return w.err
+	}
 	w.seq++
 	d.Seq = w.seq
 	w.buf = append(w.buf, d)
-	if len(w.buf) >= discrepancyFlush {
-		return w.Flush(ctx)
+	if len(w.buf) < discrepancyFlush {
+		return nil
+	}
+	if w.pending == nil {
+		w.pending = make(chan []trueup.Discrepancy, 1)
+		w.done = make(chan error, 1)
+		w.spare = make(chan []trueup.Discrepancy, 2)
+		go w.background(ctx, w.pending, w.done, w.spare)
+	}
+	select {
+	case w.pending <- w.buf:
+	case err := <-w.done: // the goroutine stopped on an error
+		w.err = err
+		return err
+	}
+	select {
+	case b := <-w.spare:
+		w.buf = b[:0]
+	default:
+		w.buf = make([]trueup.Discrepancy, 0, discrepancyFlush)
 	}
 	return nil
 }
 
-// Flush writes the buffered discrepancies, many rows per INSERT.
+// background writes the buffers handed to it, stopping at the first error.
+// It gets its channels as arguments: the writer's fields change under it.
+func (w *DiscrepancyWriter) background(ctx context.Context, pending <-chan []trueup.Discrepancy, done chan<- error, spare chan<- []trueup.Discrepancy) {
+	for b := range pending {
+		if err := w.insert(ctx, b); err != nil {
+			done <- err
+			for range pending { // let Write and Flush go on to see it
+			}
+			return
+		}
+		select {
+		case spare <- b:
+		default:
+		}
+	}
+	done <- nil
+}
+
+// stop ends the background writer, after it has written what it was given.
+func (w *DiscrepancyWriter) stop() {
+	if w.pending == nil {
+		return
+	}
+	close(w.pending)
+	if w.err == nil { // else Write already took the goroutine's error
+		w.err = <-w.done
+	}
+	w.pending = nil
+}
+
+// Close ends the background writer without writing the buffer; a writer
+// abandoned on an error must be closed. It is safe after Flush.
+func (w *DiscrepancyWriter) Close() { w.stop() }
+
+// Flush writes everything buffered and waits until it is stored.
 func (w *DiscrepancyWriter) Flush(ctx context.Context) error {
-	if len(w.buf) == 0 {
+	w.stop()
+	if w.err != nil {
+		return w.err
+	}
+	err := w.insert(ctx, w.buf)
+	w.buf = w.buf[:0]
+	return err
+}
+
+// insert writes buf in one transaction, many rows per INSERT.
+func (w *DiscrepancyWriter) insert(ctx context.Context, buf []trueup.Discrepancy) error {
+	if len(buf) == 0 {
 		return nil
 	}
 	db := w.db
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
 		var full *sql.Stmt
 		args := make([]any, 0, discrepancyRows*discrepancyParams)
-		for rest := w.buf; len(rest) > 0; {
+		for rest := buf; len(rest) > 0; {
 			n := min(len(rest), discrepancyRows)
 			args = args[:0]
 			for _, d := range rest[:n] {
@@ -329,8 +404,6 @@ func (w *DiscrepancyWriter) Flush(ctx context.Context) error {
 		}
 		return nil
 	})
-	w.buf = w.buf[:0]
-	return err
 }
 
 // Rows per INSERT of DiscrepancyWriter, and parameters per row.

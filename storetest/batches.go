@@ -21,6 +21,7 @@ func runBatches(t *testing.T, open Opener) {
 		{"BatchLifecycle", testBatchLifecycle},
 		{"BatchAttemptFencing", testBatchAttemptFencing},
 		{"BatchFailedKeepsNoDiscrepancies", testBatchFailed},
+		{"DiscrepancyWriterError", testDiscrepancyWriterError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -190,5 +191,27 @@ func testBatchFailed(t *testing.T, db *sqlstore.DB) {
 	got, err := db.BatchRowErrors(ctx, "20250101_3", attempt, 1000)
 	if err != nil || len(got) != 2 || got[0] != rowErrs[0] || got[1] != rowErrs[1] {
 		t.Errorf("row errors = %+v, %v", got, err)
+	}
+}
+
+// testDiscrepancyWriterError writes discrepancies of a batch that does not
+// exist: the background writer's error comes back from Write or Flush, and
+// nothing hangs.
+func testDiscrepancyWriterError(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	w := db.NewDiscrepancyWriter("no_such_batch", 1)
+	defer w.Close()
+	var err error
+	for i := 0; i < 12001 && err == nil; i++ {
+		err = w.Write(ctx, discrepancy("x", trueup.DiffRights))
+	}
+	if ferr := w.Flush(ctx); err == nil {
+		err = ferr
+	}
+	if err == nil {
+		t.Fatal("writing discrepancies of a missing batch succeeded")
+	}
+	if err2 := w.Flush(ctx); err2 == nil {
+		t.Error("a second Flush forgot the error")
 	}
 }
