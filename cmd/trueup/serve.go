@@ -91,7 +91,7 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	fs.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", 256<<20, "largest statement upload accepted")
 	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	memLimit := fs.Int64("memory-limit", 320<<20, "soft memory limit in bytes for the Go runtime (GOMEMLIMIT wins when set; 0 for none)")
+	memLimit := fs.Int64("memory-limit", 288<<20, "soft memory limit in bytes for the Go runtime (GOMEMLIMIT wins when set; 0 for none)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
