@@ -51,10 +51,21 @@ func BenchmarkCheck(b *testing.B) {
 	if _, err := imp.Commit(); err != nil {
 		b.Fatal(err)
 	}
+	// TRUEUP_BENCH_FORMAT: csv (default), xlsx-shared or xlsx-inline.
+	format := statement.CSV
 	path := filepath.Join(dir, "s.csv")
 	f, _ := os.Create(path)
-	if err := spec.WriteCSV(f); err != nil {
-		b.Fatal(err)
+	var err2 error
+	switch os.Getenv("TRUEUP_BENCH_FORMAT") {
+	case "xlsx-shared":
+		format, err2 = statement.XLSX, spec.WriteXLSX(f, gen.XLSXOptions{SharedStrings: true, NumericAmounts: true})
+	case "xlsx-inline":
+		format, err2 = statement.XLSX, spec.WriteXLSX(f, gen.XLSXOptions{NumericAmounts: true})
+	default:
+		err2 = spec.WriteCSV(f)
+	}
+	if err2 != nil {
+		b.Fatal(err2)
 	}
 	st, _ := f.Stat()
 	svc := batch.New(store, nil)
@@ -72,7 +83,7 @@ func BenchmarkCheck(b *testing.B) {
 		if os.Getenv("TRUEUP_BENCH_DISCARD") != "" {
 			sink = func(context.Context, trueup.Discrepancy) error { return nil }
 		}
-		res, err := svc.Check(ctx, batch.CheckParams{Carrier: carrier, Cycle: spec.Cycle, File: f, Size: st.Size(), Format: statement.CSV, Sink: sink,
+		res, err := svc.Check(ctx, batch.CheckParams{Carrier: carrier, Cycle: spec.Cycle, File: f, Size: st.Size(), Format: format, Sink: sink,
 			Progress: func(fr float64, rows int64) {
 				if os.Getenv("TRUEUP_BENCH_TRACE") != "" {
 					b.Logf("%6.0f ms %.2f %d", float64(time.Since(start).Milliseconds()), fr, rows)

@@ -76,12 +76,8 @@ func (d *Dedup) Add(number int64, id string) *trueup.RowError {
 func (d *Dedup) add(tag uint32, number int64, id string) *trueup.RowError {
 	p, first, dup := d.probe(tag, id)
 	if dup {
-		return &trueup.RowError{
-			Row:    number,
-			Column: ColCarrierOrderID,
-			Value:  clip(id),
-			Reason: fmt.Sprintf("carrierOrderId %q already appears in row %d; each order must appear once, so merge the two rows or remove one", clip(id), first),
-		}
+		e := DuplicateError(number, first, id)
+		return &e
 	}
 	if d.n == math.MaxInt32-1 {
 		panic("reconcile: Dedup holds 2^31-2 IDs")
@@ -156,5 +152,16 @@ func (d *Dedup) grow() {
 			p = (p + 1) & mask
 		}
 		d.slots[p] = s
+	}
+}
+
+// DuplicateError returns the row error of row number, whose carrierOrderId
+// id already appeared in row first.
+func DuplicateError(number, first int64, id string) trueup.RowError {
+	return trueup.RowError{
+		Row:    number,
+		Column: ColCarrierOrderID,
+		Value:  clip(id),
+		Reason: fmt.Sprintf("carrierOrderId %q already appears in row %d; each order must appear once, so merge the two rows or remove one", clip(id), first),
 	}
 }
