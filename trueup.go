@@ -101,6 +101,17 @@ func (c Cycle) Start(loc *time.Location) time.Time {
 // End returns the first instant after the cycle in loc.
 func (c Cycle) End(loc *time.Location) time.Time { return c.Start(loc).AddDate(0, 1, 0) }
 
+// CycleOf returns the cycle that contains t, in t's location.
+func CycleOf(t time.Time) Cycle { return Cycle{Year: t.Year(), Month: t.Month()} }
+
+// Prev returns the cycle before c.
+func (c Cycle) Prev() Cycle {
+	if c.Month == time.January {
+		return Cycle{Year: c.Year - 1, Month: time.December}
+	}
+	return Cycle{Year: c.Year, Month: c.Month - 1}
+}
+
 // Before reports whether c is strictly before the month that contains t.
 func (c Cycle) Before(t time.Time) bool {
 	return c.Year < t.Year() || (c.Year == t.Year() && c.Month < t.Month())

@@ -66,14 +66,14 @@ type SubmitParams struct {
 // the month of now.
 func CheckCycle(s string, now time.Time) (trueup.Cycle, error) {
 	if strings.TrimSpace(s) == "" {
-		return trueup.Cycle{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "billingCycle is required; send the past cycle as yyyy-mm, for example %s", now.UTC().AddDate(0, -1, 0).Format("2006-01"))
+		return trueup.Cycle{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "billingCycle is required; send the past cycle as yyyy-mm, for example %s", trueup.CycleOf(now.UTC()).Prev())
 	}
 	c, err := trueup.ParseCycle(s)
 	if err != nil {
 		return c, err
 	}
 	if !c.Before(now.UTC()) {
-		return c, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "billingCycle %s is not a past cycle; reconcile a month before %s, for example %s", s, now.UTC().Format("2006-01"), now.UTC().AddDate(0, -1, 0).Format("2006-01"))
+		return c, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "billingCycle %s is not a past cycle; reconcile a month before %s, for example %s", s, trueup.CycleOf(now.UTC()), trueup.CycleOf(now.UTC()).Prev())
 	}
 	return c, nil
 }

@@ -62,9 +62,8 @@ func run(ctx context.Context, n int, dir, pgURL string, formats []string, pages 
 		dir = d
 	}
 	now := time.Now().UTC()
-	prev := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
 	// Every 20th order of each kind: 200,000 discrepancies for a million.
-	spec := gen.Spec{Orders: n, Cycle: trueup.Cycle{Year: prev.Year(), Month: prev.Month()}, Seed: 1,
+	spec := gen.Spec{Orders: n, Cycle: trueup.CycleOf(now).Prev(), Seed: 1,
 		MissingEvery: 20, ExtraEvery: 20, RightsEvery: 20, AmountEvery: 20}
 	want := spec.Expected()
 	fmt.Printf("# trueup-bench: N=%d, %d discrepancies expected (%+v)\n", n, want.Total(), want)

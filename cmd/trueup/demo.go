@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
@@ -60,8 +59,7 @@ func runDemo(ctx context.Context, m *Main, env Env) error {
 		}
 	}
 	now := m.Server.Now().UTC()
-	prev := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
-	cycle := trueup.Cycle{Year: prev.Year(), Month: prev.Month()}
+	cycle := trueup.CycleOf(now).Prev()
 	spec := demoSpec(cycle)
 	imp, err := store.BeginOrderImport(ctx, cred.CarrierID)
 	if err != nil {
