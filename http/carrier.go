@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -312,12 +311,19 @@ func (s *Server) handleDiffList(w http.ResponseWriter, r *http.Request, c trueup
 	writeJSON(w, http.StatusOK, out)
 }
 
+// cursorKey returns the key that signs cursors: stored once in the
+// database for every replica, read once per server.
 func (s *Server) cursorKey(ctx context.Context) ([]byte, error) {
-	v, err := s.Store.Setting(ctx, "cursor_key", func() string { return hex.EncodeToString([]byte(trueup.NewSecret())) })
-	if err != nil {
-		return nil, err
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	if s.key == nil {
+		v, err := s.Store.Setting(ctx, "cursor_key", trueup.NewSecret)
+		if err != nil {
+			return nil, err
+		}
+		s.key = []byte(v)
 	}
-	return []byte(v), nil
+	return s.key, nil
 }
 
 // A cursor is base64url(seq as 8 bytes || first 12 bytes of

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,6 +50,8 @@ type Server struct {
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 
+	keyMu   sync.Mutex
+	key     []byte // the cursor key, once read
 	mux     *http.ServeMux
 	methods map[string][]string // literal path → methods served
 	server  *http.Server

@@ -22,6 +22,7 @@ func runBatches(t *testing.T, open Opener) {
 		{"BatchAttemptFencing", testBatchAttemptFencing},
 		{"BatchFailedKeepsNoDiscrepancies", testBatchFailed},
 		{"DiscrepancyWriterError", testDiscrepancyWriterError},
+		{"Setting", testSetting},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -213,5 +214,22 @@ func testDiscrepancyWriterError(t *testing.T, db *sqlstore.DB) {
 	}
 	if err2 := w.Flush(ctx); err2 == nil {
 		t.Error("a second Flush forgot the error")
+	}
+}
+
+func testSetting(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	calls := 0
+	value := func(v string) func() string { return func() string { calls++; return v } }
+	first, err := db.Setting(ctx, "k", value("one"))
+	if err != nil || first != "one" {
+		t.Fatalf("Setting = %q, %v; want one", first, err)
+	}
+	again, err := db.Setting(ctx, "k", value("two"))
+	if err != nil || again != "one" {
+		t.Errorf("second Setting = %q, %v; want the stored one", again, err)
+	}
+	if calls != 1 {
+		t.Errorf("create called %d times, want once: an existing setting is only read", calls)
 	}
 }
