@@ -22,7 +22,7 @@ type Store interface {
 	Client(ctx context.Context, id trueup.ClientID) (trueup.Client, error)
 	RotateClient(ctx context.Context, id trueup.ClientID, secretHash string) error
 	CreateToken(ctx context.Context, t trueup.Token) error
-	TokenByHash(ctx context.Context, hash string) (trueup.Token, error)
+	TokenByHash(ctx context.Context, hash string) (trueup.Token, trueup.Carrier, error)
 }
 
 // DateLayout is the layout of X-Date: yyyyMMdd'T'HHmmss'Z' in UTC.
@@ -181,7 +181,7 @@ func (s *Service) Authenticate(ctx context.Context, r Request) (trueup.Carrier, 
 		return trueup.Carrier{}, trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeUnauthorized,
 			"Authorization header is missing or not a bearer token; send Authorization: Bearer <access_token> from POST /koodrive/oauth2/v1/token")
 	}
-	t, err := s.Store.TokenByHash(ctx, trueup.HashSecret(token))
+	t, c, err := s.Store.TokenByHash(ctx, trueup.HashSecret(token))
 	if trueup.ErrorKind(err) == trueup.ENOTFOUND {
 		return trueup.Carrier{}, trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeTokenInvalid, "access token is not valid; request a new one from POST /koodrive/oauth2/v1/token")
 	} else if err != nil {
@@ -199,10 +199,6 @@ func (s *Service) Authenticate(ctx context.Context, r Request) (trueup.Carrier, 
 	}
 	if strings.TrimSpace(r.XUserID) == "" {
 		return trueup.Carrier{}, trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeUserMissing, "X-User-Id header is missing; send the user id bound to your credentials")
-	}
-	c, err := s.Store.Carrier(ctx, t.CarrierID)
-	if err != nil {
-		return trueup.Carrier{}, fmt.Errorf("load carrier of token: %w", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(r.XUserID), []byte(c.UserID)) != 1 {
 		return trueup.Carrier{}, trueup.Errorf(trueup.EFORBIDDEN, trueup.CodeUserMismatch, "X-User-Id %q is not the user id bound to this access token; send the user id given with your credentials", r.XUserID)

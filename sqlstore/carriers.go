@@ -186,17 +186,22 @@ func (db *DB) CreateToken(ctx context.Context, t trueup.Token) error {
 	return nil
 }
 
-// TokenByHash returns the token with the given hash, or an ENOTFOUND error.
-func (db *DB) TokenByHash(ctx context.Context, hash string) (trueup.Token, error) {
+// TokenByHash returns the token with the given hash and its carrier, in
+// one query (every carrier call asks), or an ENOTFOUND error.
+func (db *DB) TokenByHash(ctx context.Context, hash string) (trueup.Token, trueup.Carrier, error) {
 	var t trueup.Token
 	var rev sql.NullTime
-	err := db.sql.QueryRowContext(ctx, db.q(`SELECT hash, client_id, carrier_id, issued_at, expires_at, revoked_at FROM tokens WHERE hash = ?`), hash).
-		Scan(&t.Hash, &t.ClientID, &t.CarrierID, &t.IssuedAt, &t.ExpiresAt, &rev)
+	var c trueup.Carrier
+	err := db.sql.QueryRowContext(ctx, db.q(`SELECT c.id, c.name, c.user_id, c.whitelisted, c.time_zone, c.created_at,
+		t.hash, t.client_id, t.issued_at, t.expires_at, t.revoked_at
+		FROM tokens t JOIN carriers c ON c.id = t.carrier_id WHERE t.hash = ?`), hash).
+		Scan(&c.ID, &c.Name, &c.UserID, &c.Whitelisted, &c.TimeZone, &c.CreatedAt, &t.Hash, &t.ClientID, &t.IssuedAt, &t.ExpiresAt, &rev)
 	if err != nil {
-		return t, notFound(err, "token not found")
+		return t, c, notFound(err, "token not found")
 	}
+	t.CarrierID, c.CreatedAt = c.ID, c.CreatedAt.UTC()
 	t.IssuedAt, t.ExpiresAt, t.RevokedAt = t.IssuedAt.UTC(), t.ExpiresAt.UTC(), timePtr(rev)
-	return t, nil
+	return t, c, nil
 }
 
 // DeleteExpiredTokens removes tokens that expired before the given time and

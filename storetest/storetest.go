@@ -107,8 +107,8 @@ func testClientsAndTokens(t *testing.T, db *sqlstore.DB) {
 	if err := db.CreateToken(ctx, tok); err != nil {
 		t.Fatalf("CreateToken: %v", err)
 	}
-	got, err := db.TokenByHash(ctx, tok.Hash)
-	if err != nil || got.CarrierID != c.ID || !got.ExpiresAt.Equal(tok.ExpiresAt) || got.RevokedAt != nil {
+	got, carrier, err := db.TokenByHash(ctx, tok.Hash)
+	if err != nil || got.CarrierID != c.ID || carrier.UserID != c.UserID || !got.ExpiresAt.Equal(tok.ExpiresAt) || got.RevokedAt != nil {
 		t.Fatalf("TokenByHash = %+v, %v", got, err)
 	}
 	if err := db.RotateClient(ctx, cl.ID, trueup.HashSecret("s2")); err != nil {
@@ -117,7 +117,7 @@ func testClientsAndTokens(t *testing.T, db *sqlstore.DB) {
 	if got, _ := db.Client(ctx, cl.ID); got.SecretHash != trueup.HashSecret("s2") || got.RotatedAt == nil {
 		t.Errorf("after rotate: %+v", got)
 	}
-	if got, _ := db.TokenByHash(ctx, tok.Hash); got.RevokedAt == nil {
+	if got, _, _ := db.TokenByHash(ctx, tok.Hash); got.RevokedAt == nil {
 		t.Errorf("token not revoked by rotation")
 	}
 	tok2 := trueup.Token{Hash: trueup.HashSecret("t2"), ClientID: cl.ID, CarrierID: c.ID, IssuedAt: now, ExpiresAt: now.Add(-time.Minute)}
@@ -136,7 +136,7 @@ func testClientsAndTokens(t *testing.T, db *sqlstore.DB) {
 	if n, err := db.DeleteExpiredTokens(ctx, now); err != nil || n != 1 {
 		t.Errorf("DeleteExpiredTokens = %d, %v; want 1", n, err)
 	}
-	if _, err := db.TokenByHash(ctx, "nope"); trueup.ErrorKind(err) != trueup.ENOTFOUND {
+	if _, _, err := db.TokenByHash(ctx, "nope"); trueup.ErrorKind(err) != trueup.ENOTFOUND {
 		t.Errorf("TokenByHash(missing) err = %v", err)
 	}
 	list, err := db.Clients(ctx, c.ID)
