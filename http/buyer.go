@@ -168,8 +168,8 @@ func (s *Server) handleSurveyAdjustments(w http.ResponseWriter, r *http.Request)
 }
 
 // appendAdjustmentRefs appends refs to b as the JSON array of
-// BuyerAdjustmentRef that encoding/json would write (without its trailing
-// newline), several times faster: a survey's list may hold ten thousand
+// BuyerAdjustmentRef that writeJSON would write (trailing newline
+// included), several times faster: a survey's list may hold ten thousand
 // processes.
 func appendAdjustmentRefs(b []byte, refs []buyer.AdjustmentRef) []byte {
 	b = append(b, '[')

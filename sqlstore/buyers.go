@@ -144,7 +144,7 @@ func (s *BuyerStore) SetBuyerToken(ctx context.Context, id buyer.BuyerID, hash s
 	if err != nil {
 		return fmt.Errorf("update buyer token: %w", err)
 	}
-	return mustAffect(res, trueup.NotFound("buyer %q not found", id))
+	return mustAffect(res, trueup.NotFound("buyer %q not found; list buyers with `trueup admin buyer list`", id))
 }
 
 // SetBuyerRejectCap sets a buyer's reject cap; nil removes it.
@@ -153,7 +153,7 @@ func (s *BuyerStore) SetBuyerRejectCap(ctx context.Context, id buyer.BuyerID, ca
 	if err != nil {
 		return fmt.Errorf("update buyer cap: %w", err)
 	}
-	return mustAffect(res, trueup.NotFound("buyer %q not found", id))
+	return mustAffect(res, trueup.NotFound("buyer %q not found; list buyers with `trueup admin buyer list`", id))
 }
 
 const surveyCols = `id, buyer_id, status, created_ms`

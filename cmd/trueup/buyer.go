@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -46,13 +47,9 @@ func runAdminBuyer(ctx context.Context, args []string, env Env) error {
 	}
 	switch args[0] {
 	case "create":
-		var cap *buyer.Percent
-		if *capText != "" {
-			p, err := buyer.ParsePercent(*capText)
-			if err != nil {
-				return usagef("--reject-cap: %v", err)
-			}
-			cap = &p
+		cap, err := parseCap(*capText)
+		if err != nil {
+			return usagef("--reject-cap: %v", err)
 		}
 		c, err := svc.CreateBuyer(ctx, buyer.CreateBuyerParams{Name: *name, RejectCap: cap})
 		if err != nil {
@@ -80,13 +77,9 @@ func runAdminBuyer(ctx context.Context, args []string, env Env) error {
 		if len(pos) != 2 {
 			return usagef("usage: trueup admin buyer cap ID PCT|none")
 		}
-		var cap *buyer.Percent
-		if !strings.EqualFold(pos[1], "none") {
-			p, err := buyer.ParsePercent(pos[1])
-			if err != nil {
-				return usagef("%v", err)
-			}
-			cap = &p
+		cap, err := parseCap(pos[1])
+		if err != nil {
+			return usagef("%v", err)
 		}
 		if err := store.BuyerStore().SetBuyerRejectCap(ctx, buyer.BuyerID(pos[0]), cap); err != nil {
 			return err
@@ -103,6 +96,19 @@ func runAdminBuyer(ctx context.Context, args []string, env Env) error {
 		return showCred(c)
 	}
 	return usagef("unknown command %q; %s", args[0], usage)
+}
+
+// parseCap parses a reject cap as ParsePercent does; empty or "none" (any
+// case) is no cap, nil.
+func parseCap(s string) (*buyer.Percent, error) {
+	if s == "" || strings.EqualFold(s, "none") {
+		return nil, nil
+	}
+	p, err := buyer.ParsePercent(s)
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
 }
 
 func capString(p *buyer.Percent) string {
@@ -314,7 +320,7 @@ func runAdjustments(ctx context.Context, args []string, env Env) error {
 		}
 		list := []adjustmentView{}
 		for _, a := range all {
-			if survey == 0 || containsSurvey(a.Surveys, survey) {
+			if survey == 0 || slices.Contains(a.Surveys, survey) {
 				list = append(list, viewOf(a))
 			}
 		}
@@ -334,15 +340,6 @@ func runAdjustments(ctx context.Context, args []string, env Env) error {
 		return tw.Flush()
 	}
 	return usagef("unknown command %q; %s", args[0], usage)
-}
-
-func containsSurvey(list []buyer.SurveyID, s buyer.SurveyID) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // printAdjustment writes a process and its summary for an operator.
