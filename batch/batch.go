@@ -40,14 +40,18 @@ type Service struct {
 	// Tolerance of the amount comparison; zero means the engine's default
 	// (0.01).
 	Tolerance decimal.Decimal
-	// TempDir holds the worker's copy of an upload (os.TempDir when empty).
+	// TempDir holds the worker's copy of an upload kept in the database
+	// (PostgreSQL); os.TempDir when empty.
 	TempDir string
 	// Notify, when set, wakes a worker after a batch is queued.
 	Notify func()
 }
 
-// New returns a Service over store.
+// New returns a Service over store. A nil logger means slog.Default().
 func New(store *sqlstore.DB, logger *slog.Logger) *Service {
+	if logger == nil {
+		logger = slog.Default()
+	}
 	return &Service{Store: store, Logger: logger, Now: time.Now}
 }
 
