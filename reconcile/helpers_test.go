@@ -50,5 +50,5 @@ func jsonOf(tb testing.TB, v any) string {
 	return string(b)
 }
 
-// sep2025 is the options of the September 2025 cycle in UTC.
+// sep2025 is the September 2025 billing cycle.
 var sep2025 = trueup.Cycle{Year: 2025, Month: time.September}

@@ -146,8 +146,7 @@ type csvReader struct {
 	// extra counts the line breaks inside quoted fields of the records read
 	// so far, which a spreadsheet program does not show as rows.
 	extra int64
-	err   error // sticky
-	done  bool
+	err   error // sticky; io.EOF once the input is read
 }
 
 // Next returns the next record that is not blank, or io.EOF after the last.
@@ -159,7 +158,6 @@ func (r *csvReader) Next() (Row, error) {
 		rec, err := r.csv.Read()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				r.done = true
 				r.err = io.EOF
 				return Row{}, io.EOF
 			}
@@ -225,7 +223,7 @@ func isBlank(s string) bool {
 // Progress returns the fraction of the input's bytes read so far: 0 when the
 // size is unknown, 1 after io.EOF.
 func (r *csvReader) Progress() float64 {
-	if r.done {
+	if r.err == io.EOF {
 		return 1
 	}
 	if r.size <= 0 {

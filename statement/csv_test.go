@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -13,24 +12,6 @@ import (
 	"testing/iotest"
 	"unicode/utf8"
 )
-
-// readRows reads r to the end and returns copies of its rows, and the error
-// that ended the stream (nil for io.EOF).
-func readRows(tb testing.TB, r Reader) ([]Row, error) {
-	tb.Helper()
-	var rows []Row
-	for {
-		row, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return rows, nil
-		}
-		if err != nil {
-			return rows, err
-		}
-		row.Cells = append([]string(nil), row.Cells...)
-		rows = append(rows, row)
-	}
-}
 
 // openCSVString opens s with OpenCSV and fails the test on an error.
 func openCSVString(tb testing.TB, s string) Reader {
@@ -204,29 +185,8 @@ func TestOpenCSVProgress(t *testing.T) {
 	if p := r.Progress(); p < 0 || p > 0.5 {
 		t.Errorf("progress before reading = %v, want near 0", p)
 	}
-	prev, mid := 0.0, false
-	for {
-		_, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := r.Progress()
-		if p < prev || p > 1 {
-			t.Fatalf("progress went from %v to %v", prev, p)
-		}
-		if p > 0.2 && p < 0.8 {
-			mid = true
-		}
-		prev = p
-	}
-	if !mid {
-		t.Error("progress never passed between 0.2 and 0.8")
-	}
-	if p := r.Progress(); p != 1 {
-		t.Errorf("progress at EOF = %v, want 1", p)
+	if rows := readWithProgress(t, r); rows != 20001 {
+		t.Errorf("read %d rows, want 20001", rows)
 	}
 	if err := r.Close(); err != nil {
 		t.Errorf("Close: %v", err)
@@ -265,20 +225,6 @@ func benchCSV(tb testing.TB, n int) []byte {
 	return b.Bytes()
 }
 
-// benchRows returns the row count from TRUEUP_BENCH_ROWS, 100000 by default.
-func benchRows(tb testing.TB) int {
-	tb.Helper()
-	n := 100000
-	if s := os.Getenv("TRUEUP_BENCH_ROWS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			tb.Fatalf("TRUEUP_BENCH_ROWS=%q is not a positive number", s)
-		}
-		n = v
-	}
-	return n
-}
-
 // BenchmarkCSV reads TRUEUP_BENCH_ROWS rows (100000 by default) of 10
 // columns through OpenCSV, and through a bare encoding/csv Reader for
 // comparison. Run it with
@@ -294,18 +240,7 @@ func BenchmarkCSV(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			rows := 0
-			for {
-				_, err := r.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				rows++
-			}
-			if rows != n+1 {
+			if rows := countRows(b, r); rows != n+1 {
 				b.Fatalf("read %d rows, want %d", rows, n+1)
 			}
 		}

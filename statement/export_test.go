@@ -89,15 +89,7 @@ func TestExportRoundTrip(t *testing.T) {
 			if f == CSV && !bytes.HasPrefix(b, []byte(utf8BOM)) {
 				t.Error("the CSV export lacks a byte order mark")
 			}
-			r, err := Open(bytes.NewReader(b), int64(len(b)), f)
-			if err != nil {
-				t.Fatalf("Open: %v", err)
-			}
-			defer func() { _ = r.Close() }()
-			rows, err := readRows(t, r)
-			if err != nil {
-				t.Fatalf("Next: %v", err)
-			}
+			rows := openReadAll(t, b, f)
 			if len(rows) != len(ds)+1 {
 				t.Fatalf("read %d rows, want %d", len(rows), len(ds)+1)
 			}
@@ -229,13 +221,9 @@ func TestExportInjection(t *testing.T) {
 	for _, f := range []Format{CSV, XLSX} {
 		for _, tt := range tests {
 			b := export(t, f, []trueup.Discrepancy{{DiffReason: tt.in, Channel: tt.in, DiffType: trueup.DiffRights}})
-			r, err := Open(bytes.NewReader(b), int64(len(b)), f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows, err := readRows(t, r)
-			if err != nil || len(rows) != 2 {
-				t.Fatalf("%s: read %d rows, %v", f, len(rows), err)
+			rows := openReadAll(t, b, f)
+			if len(rows) != 2 {
+				t.Fatalf("%s: read %d rows, want 2", f, len(rows))
 			}
 			h, err := mapExportHeader(rows[0].Cells)
 			if err != nil {

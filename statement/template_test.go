@@ -113,15 +113,7 @@ func TestWriteTemplate(t *testing.T) {
 // xlsx reader, as an upload of it would be.
 func TestWriteTemplateReadBack(t *testing.T) {
 	_, raw := writeTemplateFile(t)
-	r, err := Open(bytes.NewReader(raw), int64(len(raw)), XLSX)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer func() { _ = r.Close() }()
-	rows, err := readRows(t, r)
-	if err != nil {
-		t.Fatalf("Next: %v", err)
-	}
+	rows := openReadAll(t, raw, XLSX)
 	if len(rows) != 2 || rows[0].Number != 1 || rows[1].Number != 2 {
 		t.Fatalf("rows %+v, want the header and the example", rows)
 	}

@@ -185,9 +185,8 @@ func (b *biffBook) isDateXF(xf int) bool {
 		if code, ok := b.formats[ifmt]; ok {
 			isDate = isDateFormat(code)
 		} else {
-			// Built-in formats have no FORMAT record: 14-22 and 45-47 are
-			// dates and times, 27-36 and 50-58 the East Asian ones.
-			isDate = ifmt >= 14 && ifmt <= 22 || ifmt >= 27 && ifmt <= 36 || ifmt >= 45 && ifmt <= 47 || ifmt >= 50 && ifmt <= 58
+			// Built-in formats have no FORMAT record.
+			isDate = isDateFormatID(ifmt)
 		}
 		b.dateXF[xf] = -1
 		if isDate {
@@ -195,38 +194,6 @@ func (b *biffBook) isDateXF(xf int) bool {
 		}
 	}
 	return b.dateXF[xf] == 1
-}
-
-// isDateFormat reports whether the number format code shows numbers as
-// dates or times: its first section holds a y, m, d, h or s (or 年, 月, 日,
-// 时, 分, 秒) outside quoted text, escaped characters and brackets other than
-// the elapsed-time ones ([h], [mm], [ss]).
-func isDateFormat(code string) bool {
-	rs := []rune(code)
-	for i := 0; i < len(rs); i++ {
-		switch rs[i] {
-		case ';':
-			return false
-		case '"':
-			for i++; i < len(rs) && rs[i] != '"'; i++ {
-			}
-		case '\\', '_', '*':
-			i++
-		case '[':
-			j := i + 1
-			for j < len(rs) && rs[j] != ']' {
-				j++
-			}
-			inner := strings.ToLower(string(rs[i+1 : min(j, len(rs))]))
-			if inner != "" && strings.Trim(inner, "hms") == "" {
-				return true
-			}
-			i = j
-		case 'y', 'Y', 'm', 'M', 'd', 'D', 'h', 'H', 's', 'S', '年', '月', '日', '时', '分', '秒':
-			return true
-		}
-	}
-	return false
 }
 
 // BIFF8 record types that OpenXLS reads.

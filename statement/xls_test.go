@@ -502,41 +502,6 @@ func TestRKValue(t *testing.T) {
 	}
 }
 
-func TestIsDateFormat(t *testing.T) {
-	tests := []struct {
-		code string
-		want bool
-	}{
-		{"General", false},
-		{"0.00", false},
-		{"#,##0.00;[Red]-#,##0.00", false},
-		{"0%", false},
-		{"0.00E+00", false},
-		{"@", false},
-		{`#,##0 "元"`, false},
-		{`0.0 "days"`, false},
-		{`\d0`, false},
-		{"_(* #,##0_);_(* (#,##0);_(* \"-\"_);_(@_)", false},
-		{"[Blue]0;[Red]-0", false},
-		{"[$-804]0.00", false},
-		{"yyyy-mm-dd hh:mm:ss", true},
-		{"m/d/yyyy", true},
-		{"YYYY\\-MM\\-DD", true},
-		{"d-mmm-yy", true},
-		{"h:mm AM/PM", true},
-		{"[h]:mm:ss", true},
-		{"[$-409]mmmm d, yyyy;@", true},
-		{"yyyy\"年\"m\"月\"d\"日\"", true},
-		{"[DBNum1][$-804]yyyy年m月d日", true},
-		{"0.00;yyyy", false}, // only the first section counts
-	}
-	for _, tt := range tests {
-		if got := isDateFormat(tt.code); got != tt.want {
-			t.Errorf("isDateFormat(%q) = %v, want %v", tt.code, got, tt.want)
-		}
-	}
-}
-
 func TestParseSSTSplits(t *testing.T) {
 	tests := []struct {
 		name string

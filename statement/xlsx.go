@@ -358,53 +358,12 @@ func xlsxReadDateStyles(f *zip.File) ([]bool, error) {
 			continue
 		}
 		if code, ok := custom[id]; ok {
-			dates[i] = xlsxIsDateFormat(code)
+			dates[i] = isDateFormat(code)
 		} else {
-			dates[i] = xlsxIsDateFormatID(id)
+			dates[i] = isDateFormatID(id)
 		}
 	}
 	return dates, nil
-}
-
-// xlsxIsDateFormatID reports whether the built-in number format id is a date
-// or time format (those of all locales: 14-22, 27-36, 45-47 and 50-58).
-func xlsxIsDateFormatID(id int) bool {
-	return id >= 14 && id <= 22 || id >= 27 && id <= 36 || id >= 45 && id <= 47 || id >= 50 && id <= 58
-}
-
-// xlsxIsDateFormat reports whether the custom number format code holds a
-// date or time token (y, m, d, h or s) outside quoted text, escaped
-// characters and bracketed sections other than elapsed time ([h], [mm],
-// [ss]).
-func xlsxIsDateFormat(code string) bool {
-	if strings.EqualFold(strings.TrimSpace(code), "General") {
-		return false
-	}
-	for i := 0; i < len(code); i++ {
-		switch c := code[i]; c {
-		case '"':
-			j := strings.IndexByte(code[i+1:], '"')
-			if j < 0 {
-				return false
-			}
-			i += j + 1
-		case '\\', '_', '*':
-			i++
-		case '[':
-			j := strings.IndexByte(code[i+1:], ']')
-			if j < 0 {
-				return false
-			}
-			inner := strings.ToLower(code[i+1 : i+1+j])
-			if inner != "" && strings.Trim(inner, "hms") == "" {
-				return true
-			}
-			i += j + 1
-		case 'y', 'Y', 'm', 'M', 'd', 'D', 'h', 'H', 's', 'S':
-			return true
-		}
-	}
-	return false
 }
 
 // xlsxSharedStrings is a workbook's shared strings table, held compactly:

@@ -13,21 +13,6 @@ import (
 	"testing"
 )
 
-// xlsxBenchRowCount returns the row count from TRUEUP_BENCH_ROWS, 100000 by
-// default.
-func xlsxBenchRowCount(tb testing.TB) int {
-	tb.Helper()
-	n := 100000
-	if s := os.Getenv("TRUEUP_BENCH_ROWS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			tb.Fatalf("TRUEUP_BENCH_ROWS=%q is not a positive number", s)
-		}
-		n = v
-	}
-	return n
-}
-
 // The variants of the benchmark workbook.
 const (
 	xlsxBenchInline = "inline" // inline strings, numbers and dates, as a streaming writer makes
@@ -235,7 +220,7 @@ func xlsxBenchOpen(tb testing.TB, name string) (*os.File, int64, int64) {
 //
 //	TRUEUP_BENCH_ROWS=1000000 go test -run '^$' -bench 'XLSX|ZipFloor' -benchtime 1x ./statement/
 func BenchmarkXLSX(b *testing.B) {
-	n := xlsxBenchRowCount(b)
+	n := benchRows(b)
 	for _, variant := range []string{xlsxBenchInline, xlsxBenchShared} {
 		name := xlsxBenchFile(b, variant, n)
 		b.Run(variant, func(b *testing.B) {
@@ -246,18 +231,7 @@ func BenchmarkXLSX(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				rows := 0
-				for {
-					_, err := r.Next()
-					if errors.Is(err, io.EOF) {
-						break
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-					rows++
-				}
-				if rows != n+1 {
+				if rows := countRows(b, r); rows != n+1 {
 					b.Fatalf("read %d rows, want %d", rows, n+1)
 				}
 				if err := r.Close(); err != nil {
@@ -274,7 +248,7 @@ func BenchmarkXLSX(b *testing.B) {
 // shared+strings case inflates the shared strings part too, which OpenXLSX
 // must read before the sheet.
 func BenchmarkZipFloor(b *testing.B) {
-	n := xlsxBenchRowCount(b)
+	n := benchRows(b)
 	for _, c := range []struct {
 		name, variant string
 		strings       bool

@@ -135,24 +135,7 @@ func xlsxReadAll(tb testing.TB, data []byte) ([]Row, error) {
 		tb.Fatalf("OpenXLSX: %v", err)
 	}
 	defer r.Close()
-	return xlsxRows(r)
-}
-
-// xlsxRows reads r to the end and returns copies of its rows and the error
-// that ended the stream (nil for io.EOF).
-func xlsxRows(r Reader) ([]Row, error) {
-	var rows []Row
-	for {
-		row, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return rows, nil
-		}
-		if err != nil {
-			return rows, err
-		}
-		row.Cells = append([]string(nil), row.Cells...)
-		rows = append(rows, row)
-	}
+	return readRows(tb, r)
 }
 
 // xlsxReadSheetOneByte parses the worksheet XML sheet read one byte at a
@@ -172,18 +155,7 @@ func xlsxReadSheetOneByte(tb testing.TB, book xlsxBook) ([]Row, error) {
 		}
 	}
 	x.s.init(iotest.OneByteReader(strings.NewReader(book.sheet)), 0)
-	var rows []Row
-	for {
-		row, err := x.next()
-		if errors.Is(err, io.EOF) {
-			return rows, nil
-		}
-		if err != nil {
-			return rows, err
-		}
-		row.Cells = append([]string(nil), row.Cells...)
-		rows = append(rows, row)
-	}
+	return readRows(tb, x)
 }
 
 // xlsxStyles returns a styles part whose cellXfs have the number formats
@@ -651,7 +623,7 @@ func TestOpenXLSXDamaged(t *testing.T) {
 				t.Fatalf("OpenXLSX: %v", err)
 			}
 			defer r.Close()
-			rows, err := xlsxRows(r)
+			rows, err := readRows(t, r)
 			if !errors.Is(err, tt.readErr) {
 				t.Fatalf("after %d rows, error = %v, want one wrapping %v", len(rows), err, tt.readErr)
 			}
@@ -922,31 +894,8 @@ func TestOpenXLSXProgress(t *testing.T) {
 	if p := r.Progress(); p != 0 {
 		t.Errorf("progress before reading = %v, want 0", p)
 	}
-	prev, mid, rows := 0.0, false, 0
-	for {
-		_, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows++
-		p := r.Progress()
-		if p < prev || p > 1 {
-			t.Fatalf("progress went from %v to %v", prev, p)
-		}
-		mid = mid || p > 0.2 && p < 0.8
-		prev = p
-	}
-	if rows != 5001 {
+	if rows := readWithProgress(t, r); rows != 5001 {
 		t.Errorf("read %d rows, want 5001", rows)
-	}
-	if !mid {
-		t.Error("progress never passed between 0.2 and 0.8")
-	}
-	if p := r.Progress(); p != 1 {
-		t.Errorf("progress at EOF = %v, want 1", p)
 	}
 }
 
@@ -997,41 +946,6 @@ func TestOpenXLSXCellsReused(t *testing.T) {
 	}
 	if a != "a" || len(second.Cells) != 1 || second.Cells[0] != "c" {
 		t.Errorf("got %q then %q", a, second.Cells)
-	}
-}
-
-func TestXLSXIsDateFormat(t *testing.T) {
-	tests := []struct {
-		code string
-		want bool
-	}{
-		{"General", false},
-		{"0.00", false},
-		{"#,##0.00 [$USD]", false},
-		{"0.00E+00", false},
-		{"@", false},
-		{`0.0"days"`, false},
-		{`[Red]0.00`, false},
-		{`0.0\d`, false},
-		{`_(* #,##0_)`, false},
-		{"yyyy-mm-dd", true},
-		{"d/m/yy h:mm", true},
-		{"[$-409]mmmm d, yyyy", true},
-		{"h:mm AM/PM", true},
-		{"[h]:mm:ss", true},
-		{"[ss]", true},
-		{`"Date: "dd`, true},
-		{"DD.MM.YYYY", true},
-	}
-	for _, tt := range tests {
-		if got := xlsxIsDateFormat(tt.code); got != tt.want {
-			t.Errorf("xlsxIsDateFormat(%q) = %v, want %v", tt.code, got, tt.want)
-		}
-	}
-	for id, want := range map[int]bool{0: false, 1: false, 13: false, 14: true, 22: true, 23: false, 27: true, 36: true, 37: false, 45: true, 47: true, 49: false, 50: true, 58: true, 59: false} {
-		if got := xlsxIsDateFormatID(id); got != want {
-			t.Errorf("xlsxIsDateFormatID(%d) = %v, want %v", id, got, want)
-		}
 	}
 }
 
