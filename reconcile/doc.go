@@ -4,32 +4,20 @@
 // trueup.Discrepancy. It does no I/O: rows, ledger orders and discrepancies
 // are values passed in and out, so the caller decides where they live.
 //
-// # Streaming a statement
+// # Checking a statement
 //
-// A statement of a million rows is checked in two passes, each with bounded
-// memory:
+// The caller (package batch) checks a statement in two passes:
 //
 //  1. Validate. Every row goes through ParseRow, which returns the row or all
-//     of its errors, and its carrierOrderId through a Dedup, which reports a
-//     repeated ID with the row where it first appeared. ParseRow reads cells
-//     by column name, through a getter: a closure over the row's cells and
-//     the header index of statement.MapHeader does. A Dedup keeps the IDs
-//     in a pointer-free arena and hash table (about 40 bytes an ID plus the
-//     ID's bytes), so the garbage collector never scans it.
-//  2. Match. Match merges the statement rows and the ledger orders, both
-//     sorted by carrierOrderId, and yields the discrepancies in that order.
-//     It holds one row and one order at a time. Sorting is the caller's:
-//     the ledger comes sorted from its index, the rows from wherever the
-//     first pass put them. IDs sort in byte order (strings.Compare): in
-//     PostgreSQL write ORDER BY carrier_order_id COLLATE "C"; SQLite's
-//     default BINARY collation already is byte order. Match returns
-//     ErrUnsorted rather than a wrong answer when the order is off.
+//     of its errors; ParseRow reads cells by column name, through a getter
+//     (a closure over the row's cells and the header index of
+//     statement.MapHeader). The caller keeps the valid rows, finds repeated
+//     carrierOrderIds and reports them with DuplicateError.
+//  2. Match. For each ledger order the caller finds the row of the same
+//     carrierOrderId and calls Compare; an order without a row is
+//     MissingOnCarrier, a row without an order MissingOnPlatform.
 //
 // The package example shows both passes.
-//
-// Compare, MissingOnCarrier and MissingOnPlatform are the per-record
-// functions Match uses; a caller that joins the two sides itself (in SQL,
-// say) calls them directly.
 //
 // # Discrepancies
 //
@@ -117,9 +105,5 @@
 // Measured on the 2-core machine of the field notes, busy with other work
 // (go test ./reconcile/ -run '^$' -bench . -benchmem): Compare of an
 // agreeing pair 28 ns and no allocation; ParseRow 0.45 µs; ParseTime
-// 40-50 ns, no allocation; Dedup.Add 110-140 ns an ID and 57 bytes for a
-// 15-character ID; Match 150-210 ns a row when rows agree, 0.7-0.9 µs a row
-// when 30% of them yield a discrepancy (building a discrepancy takes some
-// 2-3 µs). A million-row statement thus costs about a second of matching
-// on top of reading the file.
+// 40-50 ns, no allocation.
 package reconcile

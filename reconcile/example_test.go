@@ -2,8 +2,6 @@ package reconcile_test
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -12,8 +10,8 @@ import (
 )
 
 // Example checks a four-row statement against a ledger of two orders: a
-// first pass validates the rows and finds repeated IDs, a second merges the
-// sorted rows with the sorted ledger.
+// first pass validates the rows and finds repeated IDs, a second compares
+// each ledger order with its row.
 func Example() {
 	header := []string{"carrierOrderId", "carrierUserId", "carrierOrderTime", "skuCode", "carrierPackageId",
 		"carrierActiveTime", "carrierEndTime", "carrierSale", "carrierSaleToKd", "channel"}
@@ -35,25 +33,27 @@ func Example() {
 	}
 	var cells []string
 	get := func(column string) string { return cells[index[column]] }
-	var dedup reconcile.Dedup
+	first := map[string]int64{} // carrierOrderId → the row it first appears in
 	var rows []reconcile.Row
 	for i, c := range sheet {
 		cells = c
 		row, errs := reconcile.ParseRow(int64(i+2), get, opt)
-		if err := dedup.Add(row.Number, row.CarrierOrderID); err != nil {
-			errs = append(errs, *err)
+		if n, dup := first[row.CarrierOrderID]; dup {
+			errs = append(errs, reconcile.DuplicateError(row.Number, n, row.CarrierOrderID))
+		} else {
+			first[row.CarrierOrderID] = row.Number
 		}
 		for _, e := range errs {
 			fmt.Printf("row %d %s: %s\n", e.Row, e.Column, e.Reason)
 		}
 		if errs == nil {
-			rows = append(rows, row) // a real caller stages rows outside memory
+			rows = append(rows, row)
 		}
 	}
 	// A statement with row errors fails; this example goes on without them.
 
-	// Pass 2: merge the rows and the ledger, both sorted by carrierOrderId.
-	slices.SortFunc(rows, func(a, b reconcile.Row) int { return strings.Compare(a.CarrierOrderID, b.CarrierOrderID) })
+	// Pass 2: compare each ledger order with its row; rows left are
+	// unknown to the ledger.
 	at := func(s string) time.Time { t, _ := reconcile.ParseTime(s, opt.Location); return t }
 	ledger := []trueup.Order{
 		{CarrierOrderID: "A-1", KdOrderID: "K1", SkuCode: "1p500g", KdPackageID: "P1",
@@ -61,11 +61,26 @@ func Example() {
 		{CarrierOrderID: "B-2", KdOrderID: "K2", SkuCode: "1p500g", KdPackageID: "P1",
 			KdActiveTime: at("2025-09-16"), KdEndTime: at("2025-10-16"), KdSaleTotal: decimal.RequireFromString("0.60")},
 	}
-	for d, err := range reconcile.Match(seq(rows...), seq(ledger...), opt) {
-		if err != nil {
-			fmt.Println(err)
-			return
+	byID := map[string]reconcile.Row{}
+	for _, r := range rows {
+		byID[r.CarrierOrderID] = r
+	}
+	var found []trueup.Discrepancy
+	for _, o := range ledger {
+		r, ok := byID[o.CarrierOrderID]
+		if !ok {
+			found = append(found, reconcile.MissingOnCarrier(o, opt))
+			continue
 		}
+		delete(byID, o.CarrierOrderID)
+		found = append(found, reconcile.Compare(r, o, opt)...)
+	}
+	for _, r := range rows {
+		if _, left := byID[r.CarrierOrderID]; left {
+			found = append(found, reconcile.MissingOnPlatform(r, opt))
+		}
+	}
+	for _, d := range found {
 		fmt.Printf("%s kind %d: %s (this month %s, next %s)\n", d.CarrierOrderID, d.DiffType, d.DiffReason, d.ThisMonthBilling, d.NextMonthBilling)
 	}
 	// Output:

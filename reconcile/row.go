@@ -87,7 +87,8 @@ var (
 // MaxTextLen characters or not valid UTF-8; a date-time or amount ParseTime
 // or ParseAmount refuses; carrierEndTime before carrierActiveTime.
 //
-// ParseRow does not look for repeated carrierOrderIds; a Dedup does.
+// ParseRow does not look for repeated carrierOrderIds: the caller, which
+// holds the rows, does, and reports a repeat with DuplicateError.
 func ParseRow(number int64, get func(column string) string, opt Options) (Row, []trueup.RowError) {
 	p := rowParser{number: number, get: get, loc: opt.location()}
 	row := Row{Number: number}
@@ -192,4 +193,15 @@ func checkText(name, v string) string {
 		return fmt.Sprintf("%s has %d characters; write at most %d", name, n, MaxTextLen)
 	}
 	return ""
+}
+
+// DuplicateError returns the row error of row number, whose carrierOrderId
+// id already appeared in row first.
+func DuplicateError(number, first int64, id string) trueup.RowError {
+	return trueup.RowError{
+		Row:    number,
+		Column: ColCarrierOrderID,
+		Value:  clip(id),
+		Reason: fmt.Sprintf("carrierOrderId %q already appears in row %d; each order must appear once, so merge the two rows or remove one", clip(id), first),
+	}
 }
