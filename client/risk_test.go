@@ -22,7 +22,7 @@ func TestRiskHashMobile(t *testing.T) {
 
 // riskFake answers check calls with a fixed status and body and records
 // the last request.
-func riskFake(t *testing.T, status int, body string) (*client.RiskClient, *http.Request, *[]byte) {
+func riskFake(t testing.TB, status int, body string) (*client.RiskClient, *http.Request, *[]byte) {
 	t.Helper()
 	var got http.Request
 	var gotBody []byte

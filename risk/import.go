@@ -273,15 +273,13 @@ func ParseRecord(row int64, v *Values) (Record, []trueup.RowError) {
 	}
 	if src := field(colSource); src != "" {
 		var ok bool
-		if r.Source, ok = ParseSource(src); !ok {
-			if r.Source, ok = ParseSource(strings.ToLower(src)); !ok {
-				fail(colSource, src, "not a source; write seat, voice or sms")
-			}
+		if r.Source, ok = ParseSource(strings.ToLower(src)); !ok {
+			fail(colSource, src, "not a source; write seat, voice or sms")
 		}
 	}
 	if cid := field(colCID); cid != "" {
 		if len(cid) > 128 {
-			fail(colCID, cid, "longer than 128 characters")
+			fail(colCID, cid, "longer than 128 characters; shorten it")
 		}
 		r.CID = cid
 	}

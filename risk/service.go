@@ -539,7 +539,7 @@ func checkSettings(apis *[]API, zone *string, window *int, quota, rate *int64) e
 				known = known || a == k
 			}
 			if !known {
-				return invalid("API %q is unknown; the APIs are %s", a, joinAPIs(APIs))
+				return invalid("API %q is unknown; the APIs are %s", a, JoinAPIs(APIs, ", "))
 			}
 			if !seen[a] {
 				seen[a] = true
@@ -565,12 +565,13 @@ func checkSettings(apis *[]API, zone *string, window *int, quota, rate *int64) e
 	return nil
 }
 
-func joinAPIs(apis []API) string {
+// JoinAPIs returns the names of apis separated by sep.
+func JoinAPIs(apis []API, sep string) string {
 	s := make([]string, len(apis))
 	for i, a := range apis {
 		s[i] = string(a)
 	}
-	return strings.Join(s, ", ")
+	return strings.Join(s, sep)
 }
 
 // ParseAPIs parses a comma-separated list of API names ("" is none).

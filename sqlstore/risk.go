@@ -104,21 +104,13 @@ func splitAPIs(s string) []risk.API {
 	return apis
 }
 
-func joinAPIs(apis []risk.API) string {
-	s := make([]string, len(apis))
-	for i, a := range apis {
-		s[i] = string(a)
-	}
-	return strings.Join(s, ",")
-}
-
 // CreateRiskClient stores a new API client. A name already taken is an
 // ECONFLICT error.
 func (s *RiskStore) CreateRiskClient(ctx context.Context, c risk.Client) error {
 	db := s.db
 	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO risk_clients (id, name, secret_hash, apis, time_zone, window_days, quota, rate, expires_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		c.ID, c.Name, c.SecretHash, joinAPIs(c.APIs), c.TimeZone, c.WindowDays, c.Quota, c.Rate, nullTime(c.ExpiresAt), c.CreatedAt.UTC())
+		c.ID, c.Name, c.SecretHash, risk.JoinAPIs(c.APIs, ","), c.TimeZone, c.WindowDays, c.Quota, c.Rate, nullTime(c.ExpiresAt), c.CreatedAt.UTC())
 	if err != nil {
 		if db.dialect.IsUniqueViolation(err) {
 			return trueup.Errorf(trueup.ECONFLICT, trueup.CodeConflict, "a risk API client named %q already exists; choose another name", c.Name)
@@ -176,7 +168,7 @@ func (s *RiskStore) UpdateRiskClient(ctx context.Context, u risk.ClientUpdate) e
 		args = append(args, v)
 	}
 	if u.APIs != nil {
-		add("apis", joinAPIs(*u.APIs))
+		add("apis", risk.JoinAPIs(*u.APIs, ","))
 	}
 	if u.TimeZone != nil {
 		add("time_zone", *u.TimeZone)

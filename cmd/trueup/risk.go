@@ -65,6 +65,14 @@ func runAdminRiskClient(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	var id risk.ClientID // the API ID of the commands that take one
+	switch sub {
+	case "show", "update", "rotate", "revoke":
+		if len(pos) != 1 {
+			return usagef("give one API ID: trueup admin riskclient %s ID", sub)
+		}
+		id = risk.ClientID(pos[0])
+	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	store, err := db.open(ctx)
@@ -94,12 +102,6 @@ func runAdminRiskClient(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintln(out, "\nThe secret is shown once; store it now.")
 		}
 		return nil
-	}
-	one := func() (risk.ClientID, error) {
-		if len(pos) != 1 {
-			return "", usagef("give one API ID: trueup admin riskclient %s ID", sub)
-		}
-		return risk.ClientID(pos[0]), nil
 	}
 	switch sub {
 	case "create":
@@ -139,20 +141,12 @@ func runAdminRiskClient(ctx context.Context, args []string, env Env) error {
 		}
 		return tw.Flush()
 	case "show":
-		id, err := one()
-		if err != nil {
-			return err
-		}
 		c, err := svc.Client(ctx, id)
 		if err != nil {
 			return err
 		}
 		return show(c, "")
 	case "update":
-		id, err := one()
-		if err != nil {
-			return err
-		}
 		u := risk.ClientUpdate{ID: id}
 		if set["apis"] {
 			list, err := risk.ParseAPIs(*apis)
@@ -198,20 +192,12 @@ func runAdminRiskClient(ctx context.Context, args []string, env Env) error {
 		}
 		return show(c, "")
 	case "rotate":
-		id, err := one()
-		if err != nil {
-			return err
-		}
 		cred, err := svc.RotateClient(ctx, id)
 		if err != nil {
 			return err
 		}
 		return show(cred.Client, cred.APISecret)
 	case "revoke":
-		id, err := one()
-		if err != nil {
-			return err
-		}
 		if err := svc.RevokeClient(ctx, id); err != nil {
 			return err
 		}
@@ -243,11 +229,7 @@ func apiList(apis []risk.API) string {
 	if len(apis) == 0 {
 		return "none"
 	}
-	s := make([]string, len(apis))
-	for i, a := range apis {
-		s[i] = string(a)
-	}
-	return strings.Join(s, ",")
+	return risk.JoinAPIs(apis, ",")
 }
 
 func limit(n int64, unit string) string {
