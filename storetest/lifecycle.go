@@ -356,7 +356,10 @@ func testLifecycleConcurrent(t *testing.T, db *sqlstore.DB) {
 	if got, want := userStatus(t, db, c.ID, "u1"), list[0].Type.UserStatus(); got != want {
 		t.Errorf("user status = %q, want the latest event's %q", got, want)
 	}
-	states, _ := db.PackageStates(ctx, c.ID, "u1")
+	states, err := db.PackageStates(ctx, c.ID, "u1")
+	if err != nil {
+		t.Fatalf("PackageStates: %v", err)
+	}
 	if len(states) != 1 || states[0].Type != list[0].Type || states[0].EventID != list[0].ID {
 		t.Errorf("state = %+v, want the latest event %+v", states, list[0])
 	}

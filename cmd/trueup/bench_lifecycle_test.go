@@ -106,10 +106,10 @@ func BenchmarkNotifyRate(b *testing.B) {
 // commit wait for an fsync of the write-ahead log (trueup opens SQLite with
 // synchronous=NORMAL: a commit survives a crash of the process, and the
 // last ones may be lost in a power cut; PostgreSQL fsyncs every commit).
-var benchNotifyEngines = []lifecycleEngine{
-	lifecycleEngines[0],
+var benchNotifyEngines = []e2eEngine{
+	e2eEngines[0],
 	{"sqlite-syncfull", func(tb testing.TB) (*sqlstore.DB, []string) {
-		store, args := lifecycleEngines[0].open(tb)
+		store, args := e2eEngines[0].open(tb)
 		// The pragma holds per connection: keep all eight open and set it
 		// on each.
 		ctx := context.Background()
@@ -130,7 +130,7 @@ var benchNotifyEngines = []lifecycleEngine{
 		}
 		return store, args
 	}},
-	lifecycleEngines[1],
+	e2eEngines[1],
 }
 
 const (
@@ -155,7 +155,7 @@ type noticeBench struct {
 	packages []string
 }
 
-func newNoticeBench(b *testing.B, eng lifecycleEngine) *noticeBench {
+func newNoticeBench(b *testing.B, eng e2eEngine) *noticeBench {
 	b.Helper()
 	store, _ := eng.open(b)
 	logFile, err := os.Create(filepath.Join(b.TempDir(), "server.log"))

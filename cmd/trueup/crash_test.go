@@ -24,21 +24,11 @@ func lastCycle() trueup.Cycle {
 // seedLedger stores the spec's orders for the carrier.
 func seedLedger(tb testing.TB, store *sqlstore.DB, carrier trueup.CarrierID, spec gen.Spec) {
 	tb.Helper()
-	ctx := context.Background()
-	imp, err := store.BeginOrderImport(ctx, carrier)
-	if err != nil {
-		tb.Fatal(err)
+	orders := make([]trueup.Order, spec.Orders)
+	for i := range orders {
+		orders[i] = spec.Order(i)
 	}
-	defer imp.Rollback()
-	for i := 0; i < spec.Orders; i++ {
-		o := spec.Order(i)
-		if err := imp.Add(ctx, o); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	if _, err := imp.Commit(); err != nil {
-		tb.Fatal(err)
-	}
+	seedLedgerOrders(tb, store, carrier, orders...)
 }
 
 // submitCSV queues a check of the spec's statement, written as CSV.

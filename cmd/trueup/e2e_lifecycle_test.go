@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,10 +16,6 @@ import (
 	"github.com/trueup/trueup/client"
 	"github.com/trueup/trueup/gen"
 	"github.com/trueup/trueup/lifecycle"
-	"github.com/trueup/trueup/postgres"
-	"github.com/trueup/trueup/postgres/pgtest"
-	"github.com/trueup/trueup/sqlite"
-	"github.com/trueup/trueup/sqlstore"
 )
 
 // lifecycleSpec is the ledger of the lifecycle tests: users CU000000000
@@ -28,49 +23,6 @@ import (
 // 1003-1005); the statement leaves out orders 1, 3 and 5.
 func lifecycleSpec() gen.Spec {
 	return gen.Spec{Orders: 6, Cycle: lastCycle(), Seed: 11, MissingEvery: 2}
-}
-
-// lifecycleEngine is a store to run a test on and the flags that give the
-// CLI the same database.
-type lifecycleEngine struct {
-	name string
-	open func(tb testing.TB) (*sqlstore.DB, []string)
-}
-
-var lifecycleEngines = []lifecycleEngine{
-	{"sqlite", func(tb testing.TB) (*sqlstore.DB, []string) {
-		dir := tb.TempDir()
-		store, err := sqlite.Open(context.Background(), dir)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return store, []string{"--data", dir}
-	}},
-	{"postgres", func(tb testing.TB) (*sqlstore.DB, []string) {
-		url := pgtest.URL(tb)
-		store, err := postgres.Open(context.Background(), url)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return store, []string{"--database-url", url}
-	}},
-}
-
-// startLifecycleMain runs the server on store, on a free loopback port, until the
-// test ends; it closes the store then.
-func startLifecycleMain(tb testing.TB, store *sqlstore.DB) *Main {
-	tb.Helper()
-	m := &Main{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
-	if err := m.Open(context.Background(), store, ServeConfig{Addr: "127.0.0.1:0", Workers: 1}); err != nil {
-		store.Close()
-		tb.Fatalf("open server: %v", err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		m.Close(ctx)
-	})
-	return m
 }
 
 // newLifecycleCarrier provisions a carrier on m's store and returns it with a client
@@ -140,8 +92,8 @@ func postNoticeBody(tb testing.TB, cl *client.Client, body io.Reader) (int, int,
 }
 
 func TestLifecycleNotifyFields(t *testing.T) {
-	store, _ := lifecycleEngines[0].open(t)
-	m := startLifecycleMain(t, store)
+	s := startE2E(t, e2eEngines[0], ServeConfig{Workers: 1})
+	store, m := s.store, s.main
 	c, cl := newLifecycleCarrier(t, m, "Fields Mobile", true)
 	seedLedger(t, store, c.ID, lifecycleSpec())
 
@@ -219,8 +171,8 @@ func TestLifecycleNotifyFields(t *testing.T) {
 }
 
 func TestLifecycleWhitelist(t *testing.T) {
-	store, cliDB := lifecycleEngines[0].open(t)
-	m := startLifecycleMain(t, store)
+	s := startE2E(t, e2eEngines[0], ServeConfig{Workers: 1})
+	store, m := s.store, s.main
 	c, cl := newLifecycleCarrier(t, m, "Whitelist Mobile", false)
 	seedLedger(t, store, c.ID, lifecycleSpec())
 	ctx := context.Background()
@@ -239,10 +191,10 @@ func TestLifecycleWhitelist(t *testing.T) {
 		t.Errorf("no Authorization: %+v, want 401, 40101", e)
 	}
 
-	runCLI(t, append([]string{"admin", "carrier", "whitelist", string(c.ID)}, cliDB...)...)
+	s.cli(t, "admin", "carrier", "whitelist", string(c.ID))
 	notifyOK(t, ctx, cl, "CU000000000", 1, "1000")
 
-	runCLI(t, append([]string{"admin", "carrier", "unwhitelist", string(c.ID)}, cliDB...)...)
+	s.cli(t, "admin", "carrier", "unwhitelist", string(c.ID))
 	if e := notifyRefused(t, ctx, cl, "CU000000000", 2, "1000"); e.Status != http.StatusForbidden || e.Code != trueup.CodeNotWhitelisted {
 		t.Errorf("after unwhitelist: %+v, want 403, 40302", e)
 	}
@@ -255,107 +207,86 @@ func TestLifecycleWhitelist(t *testing.T) {
 // TestLifecycleFlow runs both types, repeats, a move back, tenant isolation
 // and the events command on each engine.
 func TestLifecycleFlow(t *testing.T) {
-	for _, eng := range lifecycleEngines {
-		t.Run(eng.name, func(t *testing.T) {
-			store, cliDB := eng.open(t)
-			m := startLifecycleMain(t, store)
-			a, clA := newLifecycleCarrier(t, m, "Alpha Mobile", true)
-			b, clB := newLifecycleCarrier(t, m, "Beta Mobile", true)
-			seedLedger(t, store, a.ID, lifecycleSpec())
-			bOrder := lifecycleSpec().Order(0)
-			bOrder.CarrierOrderID, bOrder.CarrierUserID, bOrder.KdPackageID = "B1", "B-USER", "1000"
-			importLifecycleOrders(t, store, b.ID, bOrder)
-			ctx := context.Background()
-			traced := func(id string) context.Context { return client.WithTraceID(ctx, id) }
+	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
+		s := startE2E(t, eng, ServeConfig{Workers: 1})
+		store, m := s.store, s.main
+		a, clA := newLifecycleCarrier(t, m, "Alpha Mobile", true)
+		b, clB := newLifecycleCarrier(t, m, "Beta Mobile", true)
+		seedLedger(t, store, a.ID, lifecycleSpec())
+		bOrder := lifecycleSpec().Order(0)
+		bOrder.CarrierOrderID, bOrder.CarrierUserID, bOrder.KdPackageID = "B1", "B-USER", "1000"
+		seedLedgerOrders(t, store, b.ID, bOrder)
+		ctx := context.Background()
+		traced := func(id string) context.Context { return client.WithTraceID(ctx, id) }
 
-			notifyOK(t, traced("trace-1"), clA, "CU000000000", client.PackageReservation, "1000")
-			notifyOK(t, traced("trace-2"), clA, "CU000000000", client.PackageReservation, "1000") // repeat: no event
-			notifyOK(t, traced("trace-3"), clA, "CU000000000", client.PackageExpired, "1000")
-			notifyOK(t, traced("trace-4"), clA, "CU000000000", client.PackageExpired, "1000") // repeat: no event
-			notifyOK(t, traced("trace-5"), clA, "CU000000000", client.PackageReservation, "1000")
-			notifyOK(t, traced("trace-6"), clA, "CU000000001", client.PackageExpired, "1004")
+		notifyOK(t, traced("trace-1"), clA, "CU000000000", client.PackageReservation, "1000")
+		notifyOK(t, traced("trace-2"), clA, "CU000000000", client.PackageReservation, "1000") // repeat: no event
+		notifyOK(t, traced("trace-3"), clA, "CU000000000", client.PackageExpired, "1000")
+		notifyOK(t, traced("trace-4"), clA, "CU000000000", client.PackageExpired, "1000") // repeat: no event
+		notifyOK(t, traced("trace-5"), clA, "CU000000000", client.PackageReservation, "1000")
+		notifyOK(t, traced("trace-6"), clA, "CU000000001", client.PackageExpired, "1004")
 
-			// Beta cannot touch Alpha's users, and learns nothing about them:
-			// the answer is the one for a user nobody has.
-			known := notifyRefused(t, ctx, clB, "CU000000000", client.PackageExpired, "1000")
-			unknown := notifyRefused(t, ctx, clB, "CU000000009", client.PackageExpired, "1000")
-			if known.Status != http.StatusNotFound || known.Code != trueup.CodeNotFound ||
-				known.Status != unknown.Status || known.Code != unknown.Code ||
-				strings.ReplaceAll(known.Msg, "CU000000000", "X") != strings.ReplaceAll(unknown.Msg, "CU000000009", "X") {
-				t.Errorf("another carrier's user: %+v; unknown user: %+v; want the same 404, 40401", known, unknown)
-			}
-			notifyOK(t, ctx, clB, "B-USER", client.PackageExpired, "1000")
-			// Alpha cannot touch Beta's user either.
-			if e := notifyRefused(t, ctx, clA, "B-USER", client.PackageReservation, "1000"); e.Status != http.StatusNotFound || e.Code != trueup.CodeNotFound {
-				t.Errorf("Alpha notifying Beta's user: %+v, want 404, 40401", e)
-			}
-
-			var events []lifecycle.Event
-			runCLIJSON(t, &events, append([]string{"events", "--carrier", string(a.ID)}, cliDB...)...)
-			want := []struct {
-				user, pkg, trace   string
-				typ, prev          lifecycle.Type
-				status, prevStatus string
-			}{ // newest first
-				{"CU000000001", "1004", "trace-6", lifecycle.Expired, 0, "3", "1"},
-				{"CU000000000", "1000", "trace-5", lifecycle.Reservation, lifecycle.Expired, "2", "3"},
-				{"CU000000000", "1000", "trace-3", lifecycle.Expired, lifecycle.Reservation, "3", "2"},
-				{"CU000000000", "1000", "trace-1", lifecycle.Reservation, 0, "2", "1"},
-			}
-			if len(events) != len(want) {
-				t.Fatalf("trueup events listed %d events, want %d: %+v", len(events), len(want), events)
-			}
-			for i, w := range want {
-				e := events[i]
-				if e.CarrierID != a.ID || e.CarrierUserID != w.user || e.PackageID != w.pkg || e.TraceID != w.trace || e.Type != w.typ ||
-					e.PreviousType != w.prev || e.UserStatus != w.status || e.PreviousUserStatus != w.prevStatus || e.CreatedAt.IsZero() {
-					t.Errorf("event %d = %+v, want %+v", i, e, w)
-				}
-			}
-			var mine []lifecycle.Event
-			runCLIJSON(t, &mine, append([]string{"events", "--carrier", string(a.ID), "--user", "CU000000001"}, cliDB...)...)
-			if len(mine) != 1 || mine[0].PackageID != "1004" {
-				t.Errorf("events --user CU000000001 = %+v, want the one event of 1004", mine)
-			}
-			var others []lifecycle.Event
-			runCLIJSON(t, &others, append([]string{"events", "--carrier", string(b.ID)}, cliDB...)...)
-			if len(others) != 1 || others[0].CarrierUserID != "B-USER" {
-				t.Errorf("Beta's events = %+v, want its one event", others)
-			}
-			text := runCLI(t, append([]string{"events", "--carrier", string(a.ID), "--limit", "1"}, cliDB...)...)
-			if lines := strings.Split(strings.TrimSpace(text), "\n"); len(lines) != 2 || !strings.Contains(lines[0], "PACKAGE STATE") ||
-				!strings.Contains(lines[1], "CU000000001") || !strings.Contains(lines[1], "none -> expired") || !strings.Contains(lines[1], "1 -> 3") {
-				t.Errorf("events --limit 1 text =\n%s", text)
-			}
-		})
-	}
-}
-
-// importLifecycleOrders stores orders for the carrier.
-func importLifecycleOrders(tb testing.TB, store *sqlstore.DB, carrier trueup.CarrierID, orders ...trueup.Order) {
-	tb.Helper()
-	ctx := context.Background()
-	imp, err := store.BeginOrderImport(ctx, carrier)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer imp.Rollback()
-	for _, o := range orders {
-		if err := imp.Add(ctx, o); err != nil {
-			tb.Fatal(err)
+		// Beta cannot touch Alpha's users, and learns nothing about them:
+		// the answer is the one for a user nobody has.
+		known := notifyRefused(t, ctx, clB, "CU000000000", client.PackageExpired, "1000")
+		unknown := notifyRefused(t, ctx, clB, "CU000000009", client.PackageExpired, "1000")
+		if known.Status != http.StatusNotFound || known.Code != trueup.CodeNotFound ||
+			known.Status != unknown.Status || known.Code != unknown.Code ||
+			strings.ReplaceAll(known.Msg, "CU000000000", "X") != strings.ReplaceAll(unknown.Msg, "CU000000009", "X") {
+			t.Errorf("another carrier's user: %+v; unknown user: %+v; want the same 404, 40401", known, unknown)
 		}
-	}
-	if _, err := imp.Commit(); err != nil {
-		tb.Fatal(err)
-	}
+		notifyOK(t, ctx, clB, "B-USER", client.PackageExpired, "1000")
+		// Alpha cannot touch Beta's user either.
+		if e := notifyRefused(t, ctx, clA, "B-USER", client.PackageReservation, "1000"); e.Status != http.StatusNotFound || e.Code != trueup.CodeNotFound {
+			t.Errorf("Alpha notifying Beta's user: %+v, want 404, 40401", e)
+		}
+
+		var events []lifecycle.Event
+		s.cliJSON(t, &events, "events", "--carrier", string(a.ID))
+		want := []struct {
+			user, pkg, trace   string
+			typ, prev          lifecycle.Type
+			status, prevStatus string
+		}{ // newest first
+			{"CU000000001", "1004", "trace-6", lifecycle.Expired, 0, "3", "1"},
+			{"CU000000000", "1000", "trace-5", lifecycle.Reservation, lifecycle.Expired, "2", "3"},
+			{"CU000000000", "1000", "trace-3", lifecycle.Expired, lifecycle.Reservation, "3", "2"},
+			{"CU000000000", "1000", "trace-1", lifecycle.Reservation, 0, "2", "1"},
+		}
+		if len(events) != len(want) {
+			t.Fatalf("trueup events listed %d events, want %d: %+v", len(events), len(want), events)
+		}
+		for i, w := range want {
+			e := events[i]
+			if e.CarrierID != a.ID || e.CarrierUserID != w.user || e.PackageID != w.pkg || e.TraceID != w.trace || e.Type != w.typ ||
+				e.PreviousType != w.prev || e.UserStatus != w.status || e.PreviousUserStatus != w.prevStatus || e.CreatedAt.IsZero() {
+				t.Errorf("event %d = %+v, want %+v", i, e, w)
+			}
+		}
+		var mine []lifecycle.Event
+		s.cliJSON(t, &mine, "events", "--carrier", string(a.ID), "--user", "CU000000001")
+		if len(mine) != 1 || mine[0].PackageID != "1004" {
+			t.Errorf("events --user CU000000001 = %+v, want the one event of 1004", mine)
+		}
+		var others []lifecycle.Event
+		s.cliJSON(t, &others, "events", "--carrier", string(b.ID))
+		if len(others) != 1 || others[0].CarrierUserID != "B-USER" {
+			t.Errorf("Beta's events = %+v, want its one event", others)
+		}
+		text := s.cli(t, "events", "--carrier", string(a.ID), "--limit", "1")
+		if lines := strings.Split(strings.TrimSpace(text), "\n"); len(lines) != 2 || !strings.Contains(lines[0], "PACKAGE STATE") ||
+			!strings.Contains(lines[1], "CU000000001") || !strings.Contains(lines[1], "none -> expired") || !strings.Contains(lines[1], "1 -> 3") {
+			t.Errorf("events --limit 1 text =\n%s", text)
+		}
+	})
 }
 
 // TestLifecycleReconciliation checks that a statement checked after a
 // notice reports the user's new status in the discrepancy list, and that a
 // batch checked before keeps the status it was checked with.
 func TestLifecycleReconciliation(t *testing.T) {
-	store, _ := lifecycleEngines[0].open(t)
-	m := startLifecycleMain(t, store)
+	s := startE2E(t, e2eEngines[0], ServeConfig{Workers: 1})
+	store, m := s.store, s.main
 	c, cl := newLifecycleCarrier(t, m, "Recon Mobile", true)
 	spec := lifecycleSpec()
 	seedLedger(t, store, c.ID, spec)
