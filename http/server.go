@@ -256,13 +256,13 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.Store.Ready(ctx); err != nil {
 		s.Logger.Warn("not ready", "trace_id", TraceID(r.Context()), "err", err)
 		reason := "database not reachable"
-		if strings.Contains(err.Error(), "migrations not current") {
+		if errors.Is(err, sqlstore.ErrPendingMigrations) {
 			reason = "migrations not current"
 		}
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": reason})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "database": s.Store.Dialect().Name})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "database": s.Store.Dialect().Name()})
 }
 
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {

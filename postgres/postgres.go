@@ -4,6 +4,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -48,15 +49,42 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 }
 
 // Dialect is PostgreSQL's dialect.
-var Dialect = sqlstore.Dialect{
-	Name:              "postgres",
-	Dollar:            true,
-	SkipLocked:        "FOR UPDATE SKIP LOCKED",
-	CollateC:          ` COLLATE "C"`,
-	IsUniqueViolation: isUniqueViolation,
+var Dialect sqlstore.Dialect = dialect{}
+
+// dialect implements sqlstore.Dialect for PostgreSQL: $n placeholders, row
+// locks, data-modifying CTEs and array parameters.
+type dialect struct{}
+
+func (dialect) Name() string               { return "postgres" }
+func (dialect) NumberedPlaceholders() bool { return true }
+func (dialect) SkipLocked() string         { return "FOR UPDATE SKIP LOCKED" }
+func (dialect) CollateC() string           { return ` COLLATE "C"` }
+func (dialect) SerializedWriters() bool    { return false }
+func (dialect) WritableCTE() bool          { return true }
+func (dialect) ArrayParams() bool          { return true }
+
+// DDLBlocksReaders is true: a dropped index holds an exclusive lock on its
+// table until the transaction ends.
+func (dialect) DDLBlocksReaders() bool { return true }
+
+// migrationLock is the advisory lock key migrations take.
+const migrationLock = 7427
+
+func (dialect) LockMigrations(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock)
+	return err
 }
 
-func isUniqueViolation(err error) bool {
+// BeginBulkLoad changes nothing: PostgreSQL's settings serve bulk loads.
+func (dialect) BeginBulkLoad(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
+
+func (dialect) IndexExists(ctx context.Context, db *sql.DB, name string) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_indexes WHERE indexname = $1 AND schemaname = current_schema()`, name).Scan(&n)
+	return n > 0, err
+}
+
+func (dialect) IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505"
 }

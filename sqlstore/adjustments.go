@@ -125,7 +125,7 @@ func (db *DB) touchLists(ctx context.Context, q querier, seqs []int64, status *b
 		args = append(args, s)
 	}
 	surveys := `SELECT survey_id FROM adjustment_surveys WHERE adjustment_seq IN (` + in + `)`
-	if db.dialect.Name == "postgres" {
+	if !db.dialect.SerializedWriters() {
 		// Take the survey rows' locks in ascending order, as every
 		// transaction that changes several surveys does.
 		rows, err := q.QueryContext(ctx, db.q(`SELECT id FROM surveys WHERE id IN (`+surveys+`) ORDER BY id FOR UPDATE`), args...)

@@ -18,22 +18,49 @@ import (
 	"github.com/trueup/trueup"
 )
 
-// Dialect holds what differs between the engines.
-type Dialect struct {
-	// Name is "sqlite" or "postgres".
-	Name string
-	// Dollar is true when placeholders are written $1, $2 (PostgreSQL)
+// Dialect is what differs between the engines, each difference a
+// capability method; the sqlite and postgres packages implement it.
+type Dialect interface {
+	// Name is the engine's name ("sqlite" or "postgres"), for logs and
+	// /readyz only: code asks the capability methods below, never the name.
+	Name() string
+	// NumberedPlaceholders reports whether placeholders are written $1, $2
 	// rather than ?.
-	Dollar bool
-	// SkipLocked is appended to row-claiming sub-selects (FOR UPDATE SKIP
-	// LOCKED on PostgreSQL; empty on SQLite, whose writers are serialised).
-	SkipLocked string
-	// CollateC follows an ORDER BY of text that must sort by bytes
-	// (COLLATE "C" on PostgreSQL; SQLite's default already does).
-	CollateC string
+	NumberedPlaceholders() bool
+	// SkipLocked returns the clause appended to row-claiming sub-selects
+	// (FOR UPDATE SKIP LOCKED, or empty where writers are serialised).
+	SkipLocked() string
+	// CollateC returns the clause that follows an ORDER BY of text that
+	// must sort by bytes (empty where that is the default).
+	CollateC() string
+	// SerializedWriters reports whether a write transaction holds the
+	// whole database's write lock from its start, so row locks (FOR
+	// UPDATE) are neither needed nor supported.
+	SerializedWriters() bool
+	// WritableCTE reports whether INSERT and UPDATE may appear in a WITH
+	// clause, so several writes can be one statement.
+	WritableCTE() bool
+	// ArrayParams reports whether a list of ids can be sent as one array
+	// parameter (= ANY(?)) rather than an IN list of placeholders.
+	ArrayParams() bool
+	// DDLBlocksReaders reports whether dropping and recreating an index in
+	// a transaction blocks readers until commit.
+	DDLBlocksReaders() bool
+	// LockMigrations serialises, within tx, the servers that apply
+	// migrations at once (a no-op where writers are serialised).
+	LockMigrations(ctx context.Context, tx *sql.Tx) error
+	// BeginBulkLoad tunes conn for a large import and returns the function
+	// that restores it.
+	BeginBulkLoad(ctx context.Context, conn *sql.Conn) (restore func(), err error)
+	// IndexExists reports whether the index named name exists.
+	IndexExists(ctx context.Context, db *sql.DB, name string) (bool, error)
 	// IsUniqueViolation reports whether err is a unique-constraint failure.
-	IsUniqueViolation func(error) bool
+	IsUniqueViolation(err error) bool
 }
+
+// ErrPendingMigrations is returned (wrapped) by Ready when the database
+// answers but not every embedded migration has been applied.
+var ErrPendingMigrations = errors.New("migrations not current")
 
 // DB is trueup's storage. Its methods are safe for concurrent use.
 type DB struct {
@@ -64,7 +91,7 @@ func (db *DB) now() time.Time { return db.Now().UTC() }
 
 // q rewrites ? placeholders for the engine. Queries never hold a literal ?.
 func (db *DB) q(query string) string {
-	if !db.dialect.Dollar {
+	if !db.dialect.NumberedPlaceholders() {
 		return query
 	}
 	var b strings.Builder
@@ -138,11 +165,9 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 		return fmt.Errorf("migration %s: begin: %w", m.name, err)
 	}
 	defer tx.Rollback()
-	if db.dialect.Name == "postgres" {
-		// Replicas starting together apply each migration once.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7427)`); err != nil {
-			return fmt.Errorf("migration %s: lock: %w", m.name, err)
-		}
+	// Replicas starting together apply each migration once.
+	if err := db.dialect.LockMigrations(ctx, tx); err != nil {
+		return fmt.Errorf("migration %s: lock: %w", m.name, err)
 	}
 	var n int
 	if err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&n); err != nil {
@@ -176,7 +201,7 @@ func (db *DB) Ready(ctx context.Context) error {
 		return fmt.Errorf("database not reachable: %w", err)
 	}
 	if applied < len(ms) {
-		return fmt.Errorf("migrations not current: %d of %d applied", applied, len(ms))
+		return fmt.Errorf("%w: %d of %d applied", ErrPendingMigrations, applied, len(ms))
 	}
 	return nil
 }

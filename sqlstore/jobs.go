@@ -53,7 +53,7 @@ func (db *DB) ClaimJob(ctx context.Context, token string, kinds []string, lease 
 	query := db.q(`UPDATE jobs SET state = ?, attempt = attempt + 1, lease_until = ?, locked_by = ?
 		WHERE id = (SELECT id FROM jobs WHERE kind IN (` + in + `) AND
 			((state = ? AND run_at <= ?) OR (state = ? AND lease_until < ?))
-			ORDER BY run_at, id LIMIT 1 ` + db.dialect.SkipLocked + `)
+			ORDER BY run_at, id LIMIT 1 ` + db.dialect.SkipLocked() + `)
 		RETURNING id, kind, args, attempt, max_attempts, run_at, COALESCE(last_error, '')`)
 	params := []any{trueup.JobRunning, now.Add(lease), token}
 	for _, k := range kinds {

@@ -48,7 +48,7 @@ type noticeQueries struct {
 func (db *DB) NewNotices() *Notices {
 	n := &Notices{db: db}
 	lock := ""
-	if db.dialect.Name == "postgres" {
+	if !db.dialect.SerializedWriters() {
 		lock = " FOR UPDATE"
 	} else {
 		n.turn = make(chan struct{}, 1)
@@ -57,7 +57,7 @@ func (db *DB) NewNotices() *Notices {
 	n.q.readPackage = db.q(`SELECT
 		COALESCE((SELECT state FROM package_states WHERE carrier_id = ? AND carrier_user_id = ? AND package_id = ?), 0),
 		EXISTS (SELECT 1 FROM orders WHERE carrier_id = ? AND carrier_user_id = ? AND kd_package_id = ?)`)
-	if db.dialect.Name == "postgres" {
+	if db.dialect.WritableCTE() {
 		// $1 carrier, $2 user, $3 package, $4 type, $5 previous type,
 		// $6 status, $7 previous status, $8 trace id, $9 time.
 		n.q.record = `WITH e AS (

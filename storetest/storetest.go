@@ -360,4 +360,12 @@ func testReady(t *testing.T, db *sqlstore.DB) {
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Errorf("second Migrate: %v", err)
 	}
+	// A database behind the binary's migrations is told apart from one
+	// that does not answer.
+	if _, err := db.SQL().ExecContext(context.Background(), `DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)`); err != nil {
+		t.Fatalf("forget a migration: %v", err)
+	}
+	if err := db.Ready(context.Background()); !errors.Is(err, sqlstore.ErrPendingMigrations) {
+		t.Errorf("Ready with a migration pending = %v, want ErrPendingMigrations", err)
+	}
 }

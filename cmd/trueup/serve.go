@@ -114,7 +114,7 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		store.Close()
 		return err
 	}
-	logger.Info("trueup serving", "addr", m.Server.Addr(), "database", store.Dialect().Name)
+	logger.Info("trueup serving", "addr", m.Server.Addr(), "database", store.Dialect().Name())
 	if *demo {
 		if err := runDemo(ctx, m, env); err != nil {
 			m.Close(context.Background())
