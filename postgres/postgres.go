@@ -19,6 +19,17 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// migrationsFS holds the numbered migrations Open applies.
+var migrationsFS = mustSub(migrations, "migrations")
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err) // dir is a literal embedded above
+	}
+	return sub
+}
+
 // Open connects to the database at url (postgres://...) and applies pending
 // migrations.
 func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
@@ -35,14 +46,11 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 		return nil, fmt.Errorf("connect postgres: %w", err)
 	}
 	conn := stdlib.OpenDBFromPool(pool)
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("migrations: %w", err)
-	}
-	db := sqlstore.New(conn, Dialect, sub)
+	db := sqlstore.New(conn, Dialect, migrationsFS)
+	// Closing a *sql.DB made from a pool leaves the pool open.
+	db.OnClose(pool.Close)
 	if err := db.Migrate(ctx); err != nil {
-		conn.Close()
-		pool.Close()
+		db.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	return db, nil
@@ -67,11 +75,12 @@ func (dialect) ArrayParams() bool          { return true }
 // table until the transaction ends.
 func (dialect) DDLBlocksReaders() bool { return true }
 
-// migrationLock is the advisory lock key migrations take.
+// migrationLock is the advisory lock key migrations take, with the schema
+// as the second key: stores in two schemas of one database migrate apart.
 const migrationLock = 7427
 
 func (dialect) LockMigrations(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock)
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, migrationLock)
 	return err
 }
 

@@ -68,6 +68,7 @@ type DB struct {
 	dialect    Dialect
 	migrations fs.FS
 	uploadDir  string
+	onClose    []func()
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }
@@ -84,8 +85,18 @@ func (db *DB) SQL() *sql.DB { return db.sql }
 // Dialect returns the engine's dialect.
 func (db *DB) Dialect() Dialect { return db.dialect }
 
-// Close closes the pool.
-func (db *DB) Close() error { return db.sql.Close() }
+// Close closes the pool, then runs the functions given to OnClose.
+func (db *DB) Close() error {
+	err := db.sql.Close()
+	for _, fn := range db.onClose {
+		fn()
+	}
+	return err
+}
+
+// OnClose adds fn to what Close runs after closing the pool: the engine's
+// own connections under it, for one.
+func (db *DB) OnClose(fn func()) { db.onClose = append(db.onClose, fn) }
 
 func (db *DB) now() time.Time { return db.Now().UTC() }
 

@@ -27,7 +27,10 @@ func runLifecycle(t *testing.T, open Opener) {
 		{"LifecycleConcurrent", testLifecycleConcurrent},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open(t))
+		})
 	}
 }
 

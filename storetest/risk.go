@@ -28,7 +28,10 @@ func runRisk(t *testing.T, open Opener) {
 		{"RiskImportRebuildIndex", testRiskImportRebuildIndex},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open(t))
+		})
 	}
 }
 

@@ -32,7 +32,10 @@ func Run(t *testing.T, open Opener) {
 		{"Ready", testReady},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open(t))
+		})
 	}
 	runBatches(t, open)
 	runLifecycle(t, open)
