@@ -21,7 +21,6 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/reconcile"
-	"github.com/trueup/trueup/sqlstore"
 	"github.com/trueup/trueup/statement"
 )
 
@@ -33,7 +32,7 @@ const MaxStoredRowErrors = 1000
 
 // Service accepts and checks statement batches.
 type Service struct {
-	Store  *sqlstore.DB
+	Store  Store
 	Logger *slog.Logger
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -48,7 +47,7 @@ type Service struct {
 }
 
 // New returns a Service over store. A nil logger means slog.Default().
-func New(store *sqlstore.DB, logger *slog.Logger) *Service {
+func New(store Store, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -105,7 +104,7 @@ func (s *Service) Submit(ctx context.Context, p SubmitParams) (trueup.BatchNo, e
 	}
 	no := NewBatchNo(now)
 	args, _ := json.Marshal(jobArgs{BatchNo: no})
-	err = s.Store.CreateBatch(ctx, sqlstore.CreateBatchParams{
+	err = s.Store.CreateBatch(ctx, CreateBatchParams{
 		Batch: trueup.Batch{No: no, CarrierID: p.Carrier.ID, Cycle: cycle.String(), FileName: p.FileName, Format: string(format),
 			FileSize: p.Size, CreatedAt: now},
 		File: p.File, TraceID: p.TraceID, JobKind: JobKind, JobArgs: string(args),
@@ -263,11 +262,11 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 	} else if err := writer.Flush(ctx); err != nil {
 		return err
 	}
-	err = s.Store.FinishBatch(ctx, sqlstore.FinishBatchParams{
+	err = s.Store.FinishBatch(ctx, FinishBatchParams{
 		No: b.No, Attempt: job.Attempt, State: state, Counts: res.Counts, RowsRead: res.RowsRead,
 		RowErrors: res.RowErrors, ErrTotal: res.ErrTotal, Failure: res.Failure, Job: job,
 	})
-	if errors.Is(err, sqlstore.ErrLeaseLost) {
+	if errors.Is(err, trueup.ErrLeaseLost) {
 		return nil // a newer attempt owns the batch; it decides
 	}
 	return err

@@ -20,7 +20,7 @@ import (
 func (s *Server) lifecycleRoutes() {
 	var store lifecycle.Store
 	if s.Store != nil {
-		store = s.Store.NewNotices()
+		store = s.Store.LifecycleStore()
 	}
 	svc := lifecycle.New(store)
 	svc.Now = func() time.Time { return s.Now() }

@@ -46,7 +46,7 @@ type riskAPI struct {
 // riskRoutes registers the multiple-order check API (seed 003) and answers
 // every other path under /check/ with the API's own 404 body.
 func (s *Server) riskRoutes() {
-	svc := risk.New(s.Store.Risk())
+	svc := risk.New(s.Store.RiskStore())
 	svc.Now = func() time.Time { return s.Now() }
 	svc.Logger = s.Logger
 	api := &riskAPI{s: s, svc: svc}

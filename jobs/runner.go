@@ -15,8 +15,25 @@ import (
 	"time"
 
 	"github.com/trueup/trueup"
-	"github.com/trueup/trueup/sqlstore"
 )
+
+// Store is the durable queue the runner works from; sqlstore implements it.
+type Store interface {
+	// ClaimJob claims the next due job of one of kinds for lease under
+	// token; ok is false when none is due.
+	ClaimJob(ctx context.Context, token string, kinds []string, lease time.Duration) (job trueup.Job, ok bool, err error)
+	// ExtendJob renews the claim on job for lease; trueup.ErrLeaseLost
+	// when another worker has taken the job over.
+	ExtendJob(ctx context.Context, job trueup.Job, lease time.Duration) error
+	// CompleteJob marks job done; trueup.ErrLeaseLost when another worker
+	// has taken it over.
+	CompleteJob(ctx context.Context, job trueup.Job) error
+	// FailJob records cause and makes job due again at retryAt while
+	// attempts remain, or failed for good.
+	FailJob(ctx context.Context, job trueup.Job, cause string, retryAt time.Time) error
+	// Job returns a job, or an ENOTFOUND error.
+	Job(ctx context.Context, id int64) (trueup.Job, error)
+}
 
 // Handler does the work of one job. It returns nil when the job is done; an
 // error makes the job retry later while attempts remain.
@@ -27,7 +44,7 @@ type Observer func(kind string, outcome string, d time.Duration)
 
 // Runner claims and runs jobs.
 type Runner struct {
-	Store    *sqlstore.DB
+	Store    Store
 	Logger   *slog.Logger
 	Handlers map[string]Handler
 	// Workers is how many jobs run at once (default 2).
@@ -148,8 +165,8 @@ func (r *Runner) run(ctx context.Context, job trueup.Job) {
 		log.Warn("job interrupted by shutdown", "err", err)
 		return
 	case err == nil:
-		err = r.Store.CompleteJob(context.WithoutCancel(ctx), nil, job)
-		if errors.Is(err, sqlstore.ErrLeaseLost) {
+		err = r.Store.CompleteJob(context.WithoutCancel(ctx), job)
+		if errors.Is(err, trueup.ErrLeaseLost) {
 			// The handler may have completed the job in its own
 			// transaction, with its effects.
 			if j, jerr := r.Store.Job(context.WithoutCancel(ctx), job.ID); jerr == nil && j.State == trueup.JobCompleted && j.Attempt == job.Attempt {
@@ -203,7 +220,7 @@ func (r *Runner) heartbeat(ctx context.Context, job trueup.Job, cancel context.C
 			return
 		case <-t.C:
 			if err := r.Store.ExtendJob(ctx, job, r.Lease); err != nil {
-				if errors.Is(err, sqlstore.ErrLeaseLost) {
+				if errors.Is(err, trueup.ErrLeaseLost) {
 					r.Logger.Warn("job lease lost; stopping", "job_id", job.ID)
 					cancel()
 					return

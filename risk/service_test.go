@@ -38,7 +38,7 @@ func openService(t *testing.T) (*risk.Service, *countingStore) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	st := &countingStore{RiskStore: db.Risk()}
+	st := &countingStore{RiskStore: db.RiskStore()}
 	svc := risk.New(st)
 	svc.Now = func() time.Time { return time.Date(2022, 10, 3, 12, 0, 0, 0, time.UTC) }
 	svc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -494,7 +494,7 @@ func (a *applyTx) Finish(ctx context.Context, p buyer.FinishParams) error {
 		return err
 	}
 	if p.Job.ID != 0 {
-		if err := db.CompleteJob(ctx, a.tx, p.Job); err != nil {
+		if err := db.completeJob(ctx, a.tx, p.Job); err != nil {
 			if errors.Is(err, ErrLeaseLost) {
 				return fmt.Errorf("%w: %w", buyer.ErrJobLost, err)
 			}

@@ -2,6 +2,13 @@
 // both engines: the sqlite and postgres packages open a connection, apply
 // their own embedded migrations and hand over a Dialect for the few places
 // where the SQL differs.
+//
+// Each feature package owns the Store interface it needs (and its params
+// types); this package implements them. *DB implements auth.Store,
+// batch.Store, jobs.Store and ledger.Store itself; the features whose
+// methods would clash on one type get a store of their own, named after the
+// feature: BuyerStore (buyer.Store), RiskStore (risk.Store) and
+// LifecycleStore (lifecycle.Store).
 package sqlstore
 
 import (
@@ -16,6 +23,10 @@ import (
 	"time"
 
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/auth"
+	"github.com/trueup/trueup/batch"
+	"github.com/trueup/trueup/jobs"
+	"github.com/trueup/trueup/ledger"
 )
 
 // Dialect is what differs between the engines, each difference a
@@ -72,6 +83,13 @@ type DB struct {
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }
+
+var (
+	_ auth.Store   = (*DB)(nil)
+	_ batch.Store  = (*DB)(nil)
+	_ jobs.Store   = (*DB)(nil)
+	_ ledger.Store = (*DB)(nil)
+)
 
 // New returns a DB over an open connection pool. migrations holds the
 // engine's numbered migrations (001_name.sql, ...) applied by Migrate.

@@ -10,9 +10,9 @@ import (
 	"github.com/trueup/trueup"
 )
 
-// ErrLeaseLost is returned when a worker tries to extend or finish a job
-// whose lease another worker has taken over.
-var ErrLeaseLost = errors.New("job lease lost")
+// ErrLeaseLost is trueup.ErrLeaseLost, under the name the store's callers
+// used first.
+var ErrLeaseLost = trueup.ErrLeaseLost
 
 // EnqueueJob inserts a job, in tx when tx is not nil, and returns its id.
 func (db *DB) EnqueueJob(ctx context.Context, tx *sql.Tx, kind, args string, maxAttempts int, runAt time.Time) (int64, error) {
@@ -81,10 +81,15 @@ func (db *DB) ExtendJob(ctx context.Context, job trueup.Job, lease time.Duration
 	return mustAffect(res, ErrLeaseLost)
 }
 
-// CompleteJob marks a job the worker holds as completed, in tx when tx is
-// not nil so that the job's effects and its completion commit together. It
-// returns ErrLeaseLost when the worker no longer holds the job.
-func (db *DB) CompleteJob(ctx context.Context, tx *sql.Tx, job trueup.Job) error {
+// CompleteJob marks a job the worker holds as completed. It returns
+// ErrLeaseLost when the worker no longer holds the job.
+func (db *DB) CompleteJob(ctx context.Context, job trueup.Job) error {
+	return db.completeJob(ctx, nil, job)
+}
+
+// completeJob is CompleteJob in tx when tx is not nil, so that the job's
+// effects and its completion commit together.
+func (db *DB) completeJob(ctx context.Context, tx *sql.Tx, job trueup.Job) error {
 	return db.finishJob(ctx, tx, job, trueup.JobCompleted, "")
 }
 

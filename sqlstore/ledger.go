@@ -9,10 +9,11 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/ledger"
 )
 
 // OrderImport writes ledger orders in one transaction: either every order of
-// an import is stored or none is.
+// an import is stored or none is. It implements ledger.OrderImport.
 type OrderImport struct {
 	db        *DB
 	tx        *sql.Tx
@@ -26,7 +27,7 @@ type OrderImport struct {
 
 // BeginOrderImport starts an import of ledger orders for a carrier. The
 // caller must Commit or Rollback it.
-func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (*OrderImport, error) {
+func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (ledger.OrderImport, error) {
 	if _, err := db.Carrier(ctx, carrier); err != nil {
 		return nil, err
 	}

@@ -26,8 +26,8 @@ type RiskStore struct {
 	client      *sql.Stmt
 }
 
-// Risk returns the risk list storage over db.
-func (db *DB) Risk() *RiskStore { return &RiskStore{db: db} }
+// RiskStore returns the risk list storage over db (risk.Store).
+func (db *DB) RiskStore() *RiskStore { return &RiskStore{db: db} }
 
 var _ risk.Store = (*RiskStore)(nil)
 

@@ -78,9 +78,9 @@ func userStatus(tb testing.TB, db *sqlstore.DB, c trueup.CarrierID, user string)
 }
 
 // notices returns db's notice writer, closed when the test ends.
-func notices(tb testing.TB, db *sqlstore.DB) *sqlstore.Notices {
+func notices(tb testing.TB, db *sqlstore.DB) *sqlstore.LifecycleStore {
 	tb.Helper()
-	n := db.NewNotices()
+	n := db.LifecycleStore()
 	tb.Cleanup(func() { n.Close() })
 	return n
 }

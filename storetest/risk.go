@@ -57,7 +57,7 @@ func MustRiskClient(tb testing.TB, rs *sqlstore.RiskStore, name string, quota, r
 
 func testRiskClients(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	rs := db.Risk()
+	rs := db.RiskStore()
 	defer rs.Close()
 	c := RiskClient("Acme Risk", 100, 5)
 	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -129,7 +129,7 @@ func testRiskClients(t *testing.T, db *sqlstore.DB) {
 
 func testRiskQuotaLease(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	rs := db.Risk()
+	rs := db.RiskStore()
 	defer rs.Close()
 	c := MustRiskClient(t, rs, "quota", 5, 0)
 	for i, tc := range []struct{ want, granted, used int64 }{{3, 3, 3}, {3, 2, 5}, {1, 0, 5}, {0, 0, 5}} {
@@ -157,7 +157,7 @@ func testRiskQuotaLease(t *testing.T, db *sqlstore.DB) {
 
 func testRiskRateLease(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	rs := db.Risk()
+	rs := db.RiskStore()
 	defer rs.Close()
 	c := MustRiskClient(t, rs, "rate", 0, 3)
 	for i, tc := range []struct{ window, want, granted int64 }{
@@ -181,7 +181,7 @@ func testRiskRateLease(t *testing.T, db *sqlstore.DB) {
 // (connections): exactly the quota and the rate are granted.
 func testRiskLeaseConcurrent(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	rs := db.Risk()
+	rs := db.RiskStore()
 	defer rs.Close()
 	c := MustRiskClient(t, rs, "busy", 17, 9)
 	var mu sync.Mutex
@@ -279,7 +279,7 @@ func day(s string) risk.Day {
 
 func testRiskImportAndQuery(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	rs := db.Risk()
+	rs := db.RiskStore()
 	defer rs.Close()
 	const a, b = "915586685366", "915586685367"
 	recs := []risk.Record{
@@ -343,7 +343,7 @@ func testRiskImportAndQuery(t *testing.T, db *sqlstore.DB) {
 
 func testRiskImportReplaceAndRollback(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	rs := db.Risk()
+	rs := db.RiskStore()
 	defer rs.Close()
 	MustImportRisk(t, rs, risk.ImportOptions{}, RiskRecord("911", "2022-10-01", risk.SourceSMS, "1", -1, 5), RiskRecord("912", "2022-10-01", risk.SourceSMS, "1", -1, 5))
 
@@ -395,7 +395,7 @@ func testRiskImportReplaceAndRollback(t *testing.T, db *sqlstore.DB) {
 // the records are found, and the index is back.
 func testRiskImportRebuildIndex(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	rs := db.Risk()
+	rs := db.RiskStore()
 	defer rs.Close()
 	var recs []risk.Record
 	for i := range 600 {

@@ -272,10 +272,10 @@ func testJobsClaimAndComplete(t *testing.T, db *sqlstore.DB) {
 	if _, ok, _ := db.ClaimJob(ctx, "w2", []string{"k"}, time.Minute); ok {
 		t.Errorf("claimed a job that is held")
 	}
-	if err := db.CompleteJob(ctx, nil, job); err != nil {
+	if err := db.CompleteJob(ctx, job); err != nil {
 		t.Fatalf("CompleteJob: %v", err)
 	}
-	if err := db.CompleteJob(ctx, nil, job); !errors.Is(err, sqlstore.ErrLeaseLost) {
+	if err := db.CompleteJob(ctx, job); !errors.Is(err, trueup.ErrLeaseLost) {
 		t.Errorf("second CompleteJob err = %v, want ErrLeaseLost", err)
 	}
 	got, _ := db.Job(ctx, id)
@@ -315,13 +315,13 @@ func testJobsLeaseLapse(t *testing.T, db *sqlstore.DB) {
 	if !ok || second.ID != id || second.Attempt != 2 {
 		t.Fatalf("re-claim = %+v, %v", second, ok)
 	}
-	if err := db.CompleteJob(ctx, nil, first); !errors.Is(err, sqlstore.ErrLeaseLost) {
+	if err := db.CompleteJob(ctx, first); !errors.Is(err, trueup.ErrLeaseLost) {
 		t.Errorf("stale worker completed the job: err = %v", err)
 	}
-	if err := db.ExtendJob(ctx, first, time.Minute); !errors.Is(err, sqlstore.ErrLeaseLost) {
+	if err := db.ExtendJob(ctx, first, time.Minute); !errors.Is(err, trueup.ErrLeaseLost) {
 		t.Errorf("stale worker extended the job: err = %v", err)
 	}
-	if err := db.CompleteJob(ctx, nil, second); err != nil {
+	if err := db.CompleteJob(ctx, second); err != nil {
 		t.Errorf("CompleteJob: %v", err)
 	}
 }

@@ -80,7 +80,7 @@ func runAdminRiskClient(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer store.Close()
-	rs := store.Risk()
+	rs := store.RiskStore()
 	defer rs.Close()
 	svc := risk.New(rs)
 	out := env.Stdout
@@ -274,7 +274,7 @@ func runImportRisk(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer store.Close()
-	rs := store.Risk()
+	rs := store.RiskStore()
 	defer rs.Close()
 	expected := size / 64 // bytes of a typical CSV or JSON Lines record
 	if ext := strings.ToLower(filepath.Ext(pos[0])); ext == ".xlsx" || ext == ".xls" {
