@@ -133,16 +133,16 @@ func (s *Service) recheckFilter(ctx context.Context) {
 	if f.building == l.Version+1 {
 		return // already being built
 	}
-	f.building = l.Version + 1
-	go s.buildFilter(l)
+	if s.background(func(ctx context.Context) { s.buildFilter(ctx, l) }) {
+		f.building = l.Version + 1
+	}
 }
 
 // buildFilter builds the filter of the list at version l and puts it in use
 // unless the list changed meanwhile.
-func (s *Service) buildFilter(l ListState) {
+func (s *Service) buildFilter(ctx context.Context, l ListState) {
 	f := &s.filter
 	start := time.Now()
-	ctx := context.Background()
 	b := newBloom(l.Records)
 	n := int64(0)
 	err := s.Store.EachRiskMobile(ctx, func(m MD5) error {

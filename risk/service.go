@@ -54,6 +54,45 @@ type Service struct {
 	filter  listFilter
 	mu      sync.RWMutex
 	clients map[ClientID]*clientState
+
+	bgMu     sync.Mutex
+	bgWG     sync.WaitGroup
+	bgCtx    context.Context // of the background work; nil until first used
+	bgCancel context.CancelFunc
+	closed   bool
+}
+
+// background runs fn in a goroutine of its own that Close cancels and waits
+// for. It returns false, running nothing, once the service is closed.
+func (s *Service) background(fn func(ctx context.Context)) bool {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.closed {
+		return false
+	}
+	if s.bgCtx == nil {
+		s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
+	}
+	s.bgWG.Add(1)
+	go func() {
+		defer s.bgWG.Done()
+		fn(s.bgCtx)
+	}()
+	return true
+}
+
+// Close stops the service's background work (the build of the list's
+// filter) and waits for it to end. Checks after Close still answer, from
+// the store.
+func (s *Service) Close() error {
+	s.bgMu.Lock()
+	s.closed = true
+	if s.bgCancel != nil {
+		s.bgCancel()
+	}
+	s.bgMu.Unlock()
+	s.bgWG.Wait()
+	return nil
 }
 
 // New returns a Service over store with the real clock.

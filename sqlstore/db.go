@@ -69,10 +69,6 @@ type Dialect interface {
 	IsUniqueViolation(err error) bool
 }
 
-// ErrPendingMigrations is returned (wrapped) by Ready when the database
-// answers but not every embedded migration has been applied.
-var ErrPendingMigrations = errors.New("migrations not current")
-
 // DB is trueup's storage. Its methods are safe for concurrent use.
 type DB struct {
 	sql        *sql.DB
@@ -99,6 +95,9 @@ func New(db *sql.DB, d Dialect, migrations fs.FS) *DB {
 
 // SQL returns the underlying pool.
 func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Engine returns the engine's name, for logs and /readyz.
+func (db *DB) Engine() string { return db.dialect.Name() }
 
 // Dialect returns the engine's dialect.
 func (db *DB) Dialect() Dialect { return db.dialect }
@@ -219,7 +218,8 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 }
 
 // Ready returns nil when the database answers and every embedded migration
-// has been applied.
+// has been applied, and an error wrapping trueup.ErrPendingMigrations when
+// the database answers but some are not.
 func (db *DB) Ready(ctx context.Context) error {
 	ms, err := db.loadMigrations()
 	if err != nil {
@@ -230,7 +230,7 @@ func (db *DB) Ready(ctx context.Context) error {
 		return fmt.Errorf("database not reachable: %w", err)
 	}
 	if applied < len(ms) {
-		return fmt.Errorf("%w: %d of %d applied", ErrPendingMigrations, applied, len(ms))
+		return fmt.Errorf("%w: %d of %d applied", trueup.ErrPendingMigrations, applied, len(ms))
 	}
 	return nil
 }

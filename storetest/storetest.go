@@ -368,7 +368,7 @@ func testReady(t *testing.T, db *sqlstore.DB) {
 	if _, err := db.SQL().ExecContext(context.Background(), `DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)`); err != nil {
 		t.Fatalf("forget a migration: %v", err)
 	}
-	if err := db.Ready(context.Background()); !errors.Is(err, sqlstore.ErrPendingMigrations) {
+	if err := db.Ready(context.Background()); !errors.Is(err, trueup.ErrPendingMigrations) {
 		t.Errorf("Ready with a migration pending = %v, want ErrPendingMigrations", err)
 	}
 }

@@ -36,7 +36,9 @@ func runAdmin(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer store.Close()
-	svc := auth.New(store)
+	services := NewServices(store, nil)
+	defer services.Close()
+	svc := services.Auth
 	out := env.Stdout
 	arg := func(what string) (string, error) {
 		if len(pos) != 1 {

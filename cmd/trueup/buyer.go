@@ -35,7 +35,9 @@ func runAdminBuyer(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer store.Close()
-	svc := buyer.New(store.BuyerStore(), nil)
+	services := NewServices(store, nil)
+	defer services.Close()
+	svc := services.Buyers
 	out := env.Stdout
 	showCred := func(c buyer.Credentials) error {
 		if *asJSON {
@@ -138,7 +140,9 @@ func runImportTransactions(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer store.Close()
-	svc := buyer.New(store.BuyerStore(), nil)
+	services := NewServices(store, nil)
+	defer services.Close()
+	svc := services.Buyers
 	if _, err := store.BuyerStore().Buyer(ctx, buyer.BuyerID(*buyerID)); err != nil {
 		return err
 	}
@@ -234,8 +238,10 @@ func runAdjustments(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer store.Close()
-	bs := store.BuyerStore()
-	svc := buyer.New(bs, nil)
+	services := NewServices(store, nil)
+	defer services.Close()
+	svc := services.Buyers
+	bs := svc.Store
 	out := env.Stdout
 	switch args[0] {
 	case "launch":

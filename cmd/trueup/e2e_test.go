@@ -21,7 +21,6 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
-	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/client"
 	"github.com/trueup/trueup/gen"
 	trueuphttp "github.com/trueup/trueup/http"
@@ -509,7 +508,10 @@ func TestE2EBatchNotReady(t *testing.T) {
 		seedLedger(t, store, cred.CarrierID, spec)
 
 		logger := e2eLogger()
-		idle := trueuphttp.NewServer(trueuphttp.Config{}, store, auth.New(store), batch.New(store, logger), logger, trueuphttp.NewMetrics())
+		svc := NewServices(store, logger)
+		t.Cleanup(func() { svc.Close() })
+		idle := trueuphttp.NewServer(trueuphttp.Config{}, store, trueuphttp.Services{Auth: svc.Auth, Batches: svc.Batches, Lifecycle: svc.Lifecycle, Buyers: svc.Buyers, Risk: svc.Risk},
+			logger, trueuphttp.NewMetrics())
 		if err := idle.Open("127.0.0.1:0"); err != nil {
 			t.Fatal(err)
 		}

@@ -47,8 +47,10 @@ func runImport(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer src.Close()
+	services := NewServices(store, nil)
+	defer services.Close()
 	bar := newProgressBar(env.Stderr, "import "+filepath.Base(pos[0]))
-	n, err := ledger.New(store).Import(ctx, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location(), Progress: bar.Set})
+	n, err := services.Ledger.Import(ctx, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location(), Progress: bar.Set})
 	bar.Done()
 	if err := rowErrors(env, *asJSON, err, pos[0], importAgain); err != nil {
 		return err

@@ -12,6 +12,6 @@ func jobHandlers(m *Main) map[string]jobs.Handler {
 	h := map[string]jobs.Handler{
 		batch.JobKind: m.Batches.Process,
 	}
-	h[buyer.JobApply], h[buyer.JobExpire] = m.Server.Buyers.Apply, m.Server.Buyers.Expire
+	h[buyer.JobApply], h[buyer.JobExpire] = m.Buyers.Apply, m.Buyers.Expire
 	return h
 }

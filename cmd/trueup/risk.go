@@ -80,9 +80,9 @@ func runAdminRiskClient(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer store.Close()
-	rs := store.RiskStore()
-	defer rs.Close()
-	svc := risk.New(rs)
+	services := NewServices(store, nil)
+	defer services.Close()
+	svc := services.Risk
 	out := env.Stdout
 	now := time.Now()
 	show := func(c risk.Client, secret string) error {
@@ -274,15 +274,15 @@ func runImportRisk(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer store.Close()
-	rs := store.RiskStore()
-	defer rs.Close()
+	services := NewServices(store, nil)
+	defer services.Close()
 	expected := size / 64 // bytes of a typical CSV or JSON Lines record
 	if ext := strings.ToLower(filepath.Ext(pos[0])); ext == ".xlsx" || ext == ".xls" {
 		expected = size / 16
 	}
 	bar := newProgressBar(env.Stderr, "import "+filepath.Base(pos[0]))
 	start := time.Now()
-	res, err := risk.New(rs).Import(ctx, risk.ImportParams{Input: in, Replace: *replace, Index: mode, ExpectedRows: expected, Progress: bar.Set})
+	res, err := services.Risk.Import(ctx, risk.ImportParams{Input: in, Replace: *replace, Index: mode, ExpectedRows: expected, Progress: bar.Set})
 	bar.Done()
 	elapsed := time.Since(start)
 	if err := rowErrors(env, *asJSON, err, pos[0], importAgain); err != nil {

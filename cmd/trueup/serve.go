@@ -9,18 +9,75 @@ import (
 
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
+	"github.com/trueup/trueup/buyer"
 	trueuphttp "github.com/trueup/trueup/http"
 	"github.com/trueup/trueup/jobs"
+	"github.com/trueup/trueup/ledger"
+	"github.com/trueup/trueup/lifecycle"
+	"github.com/trueup/trueup/risk"
 	"github.com/trueup/trueup/sqlstore"
 )
 
-// Main is the running server: storage, HTTP and workers. Tests reuse it.
+// Services are every service trueup runs, built once over one store and
+// shared by the HTTP server, the job runner and the CLI commands.
+type Services struct {
+	Auth      *auth.Service
+	Batches   *batch.Service
+	Ledger    *ledger.Service
+	Lifecycle *lifecycle.Service
+	Buyers    *buyer.Service
+	Risk      *risk.Service
+
+	notices *sqlstore.LifecycleStore
+	risks   *sqlstore.RiskStore
+}
+
+// NewServices builds every service over store. A nil logger means
+// slog.Default(). Close releases what they hold; the store stays open.
+func NewServices(store *sqlstore.DB, logger *slog.Logger) *Services {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Services{
+		Auth:    auth.New(store),
+		Batches: batch.New(store, logger),
+		Ledger:  ledger.New(store),
+		Buyers:  buyer.New(store.BuyerStore(), logger),
+		notices: store.LifecycleStore(),
+		risks:   store.RiskStore(),
+	}
+	s.Lifecycle = lifecycle.New(s.notices)
+	s.Risk = risk.New(s.risks)
+	s.Risk.Logger = logger
+	return s
+}
+
+// SetNow makes now the clock of every service.
+func (s *Services) SetNow(now func() time.Time) {
+	s.Auth.Now, s.Batches.Now, s.Lifecycle.Now, s.Risk.Now = now, now, now, now
+}
+
+// Close stops the services' background work and releases their prepared
+// statements.
+func (s *Services) Close() error {
+	err := s.Risk.Close()
+	if cerr := s.notices.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := s.risks.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Main is the running server: storage, services, HTTP and workers. Tests
+// reuse it.
 type Main struct {
-	Store   *sqlstore.DB
-	Server  *trueuphttp.Server
-	Runner  *jobs.Runner
-	Batches *batch.Service
-	Logger  *slog.Logger
+	Store  *sqlstore.DB
+	Server *trueuphttp.Server
+	Runner *jobs.Runner
+	*Services
+	Logger *slog.Logger
 
 	cancel context.CancelFunc
 }
@@ -32,30 +89,35 @@ type ServeConfig struct {
 	JobLease       time.Duration
 	TokenTTL       time.Duration
 	MaxUploadBytes int64
-	// Now is the HTTP server's clock (time.Now when nil); tests set it.
+	// Now is the clock of the server and its services (time.Now when
+	// nil); tests set it.
 	Now func() time.Time
 }
 
-// Open starts the server and its workers on store.
+// Open builds the services over store, then starts the server and the
+// workers. Close closes store.
 func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) error {
 	m.Store = store
 	metrics := trueuphttp.NewMetrics()
-	authSvc := auth.New(store)
+	m.Services = NewServices(store, m.Logger)
 	if cfg.TokenTTL > 0 {
-		authSvc.TokenTTL = cfg.TokenTTL
+		m.Auth.TokenTTL = cfg.TokenTTL
 	}
-	m.Batches = batch.New(store, m.Logger)
-	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes}, store, authSvc, m.Batches, m.Logger, metrics)
+	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes}, store, trueuphttp.Services{
+		Auth: m.Auth, Batches: m.Batches, Lifecycle: m.Lifecycle, Buyers: m.Buyers, Risk: m.Risk,
+	}, m.Logger, metrics)
 	m.Runner = &jobs.Runner{
 		Store: store, Logger: m.Logger, Workers: cfg.Workers, Lease: cfg.JobLease,
 		Handlers: jobHandlers(m), Observe: metrics.ObserveJob,
 	}
 	m.Batches.Notify = m.Runner.Notify
-	m.Server.Buyers.Notify = m.Runner.Notify
+	m.Buyers.Notify = m.Runner.Notify
 	if cfg.Now != nil {
+		m.Services.SetNow(cfg.Now)
 		m.Server.Now = cfg.Now
 	}
 	if err := m.Server.Open(cfg.Addr); err != nil {
+		m.Services.Close()
 		return err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -66,12 +128,17 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 
 // Close stops accepting requests, waits for those in flight and for the
 // workers (a job cut short is resumed by the next start), then closes the
-// store.
+// services and the store.
 func (m *Main) Close(ctx context.Context) error {
 	err := m.Server.Close(ctx)
 	if m.cancel != nil {
 		m.cancel()
 		m.Runner.Wait()
+	}
+	if m.Services != nil {
+		if cerr := m.Services.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if cerr := m.Store.Close(); err == nil {
 		err = cerr
@@ -114,7 +181,7 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		store.Close()
 		return err
 	}
-	logger.Info("trueup serving", "addr", m.Server.Addr(), "database", store.Dialect().Name())
+	logger.Info("trueup serving", "addr", m.Server.Addr(), "database", store.Engine())
 	if *demo {
 		if err := runDemo(ctx, m, env); err != nil {
 			m.Close(context.Background())

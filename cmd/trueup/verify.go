@@ -75,9 +75,11 @@ func runVerify(ctx context.Context, args []string, env Env) error {
 		}
 		sink = func(_ context.Context, d trueup.Discrepancy) error { return ew.Write(d) }
 	}
+	services := NewServices(store, nil)
+	defer services.Close()
 	bar := newProgressBar(env.Stderr, "verify "+filepath.Base(pos[0]))
 	start := time.Now()
-	res, err := batch.New(store, nil).Check(ctx, batch.CheckParams{
+	res, err := services.Batches.Check(ctx, batch.CheckParams{
 		Carrier: carrier, Cycle: cycle, File: f, Size: st.Size(), Format: format, Sink: sink, Progress: bar.Set,
 	})
 	bar.Set(1, res.RowsRead)
