@@ -65,9 +65,9 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	clock := &storetest.Clock{T: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	db.Now = clock.Now
+	db.Clock = clock
 	svc := auth.New(db)
-	svc.Now = clock.Now
+	svc.Clock = clock
 	cred, err := svc.CreateCarrier(context.Background(), auth.CreateCarrierParams{Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)

@@ -34,8 +34,8 @@ const MaxStoredRowErrors = 1000
 type Service struct {
 	Store  Store
 	Logger *slog.Logger
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
+	// Clock tells the time; tests set their own.
+	Clock trueup.Clock
 	// Tolerance of the amount comparison; zero means the engine's default
 	// (0.01).
 	Tolerance decimal.Decimal
@@ -51,7 +51,7 @@ func New(store Store, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Service{Store: store, Logger: logger, Now: time.Now}
+	return &Service{Store: store, Logger: logger, Clock: trueup.SystemClock{}}
 }
 
 // SubmitParams are the inputs of Submit.
@@ -84,7 +84,7 @@ func CheckCycle(s string, now time.Time) (trueup.Cycle, error) {
 // Submit checks an upload's cycle, format and header, then stores it as a
 // queued batch with the job that will check it, and returns its number.
 func (s *Service) Submit(ctx context.Context, p SubmitParams) (trueup.BatchNo, error) {
-	now := s.Now().UTC()
+	now := s.Clock.Now().UTC()
 	cycle, err := CheckCycle(p.Cycle, now)
 	if err != nil {
 		return "", err

@@ -78,8 +78,6 @@ type Server struct {
 	Lifecycle *lifecycle.Service
 	Buyers    *buyer.Service
 	Risk      *risk.Service
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
 
 	keyMu   sync.Mutex
 	key     []byte // the cursor key, once read
@@ -98,7 +96,7 @@ func NewServer(cfg Config, store Store, svc Services, logger *slog.Logger, metri
 		cfg.MaxUploadBytes = 256 << 20
 	}
 	s := &Server{Config: cfg, Store: store, Auth: svc.Auth, Batches: svc.Batches, Lifecycle: svc.Lifecycle, Buyers: svc.Buyers, Risk: svc.Risk,
-		Logger: logger, Metrics: metrics, Now: time.Now, mux: http.NewServeMux()}
+		Logger: logger, Metrics: metrics, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

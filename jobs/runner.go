@@ -59,9 +59,19 @@ type Runner struct {
 	Backoff  func(attempt int) time.Duration
 	Observe  Observer
 	WorkerID string
+	// Clock decides when a failed job is retried (the real clock when
+	// nil).
+	Clock trueup.Clock
 
 	wake chan struct{}
 	wg   sync.WaitGroup
+}
+
+func (r *Runner) now() time.Time {
+	if r.Clock == nil {
+		return time.Now()
+	}
+	return r.Clock.Now()
 }
 
 // Kinds returns the job kinds the runner handles.
@@ -187,7 +197,7 @@ func (r *Runner) run(ctx context.Context, job trueup.Job) {
 			outcome = "failed"
 		}
 		log.Error("job failed", "err", err)
-		if ferr := r.Store.FailJob(context.WithoutCancel(ctx), job, err.Error(), time.Now().Add(r.Backoff(job.Attempt))); ferr != nil {
+		if ferr := r.Store.FailJob(context.WithoutCancel(ctx), job, err.Error(), r.now().Add(r.Backoff(job.Attempt))); ferr != nil {
 			log.Error("record job failure", "err", ferr)
 		}
 	}

@@ -99,10 +99,10 @@ type filterState struct {
 // version.
 func (s *Service) filterFor(ctx context.Context) *bloom {
 	f := &s.filter
-	now := time.Now().UnixNano()
+	now := s.now().UnixNano()
 	if now-f.checkedAt.Load() >= int64(FilterRecheck) && f.checking.CompareAndSwap(false, true) {
 		s.recheckFilter(ctx)
-		f.checkedAt.Store(time.Now().UnixNano())
+		f.checkedAt.Store(s.now().UnixNano())
 		f.checking.Store(false)
 	}
 	if st := f.current.Load(); st != nil {

@@ -34,10 +34,11 @@ const maxLease = 8192
 // for concurrent use.
 type Service struct {
 	Store Store
-	// Now returns the current time; tests replace it. It decides the
-	// default date of a check, whether a key has expired and the second a
-	// call counts against the rate limit.
-	Now func() time.Time
+	// Clock tells the time; tests set their own. It decides the default
+	// date of a check, whether a key has expired, the second a call counts
+	// against the rate limit, and when a cached client, the list's filter
+	// and a busy store are looked at again.
+	Clock trueup.Clock
 	// ClientTTL is how long a client read from the store is trusted before
 	// it is read again (DefaultClientTTL when 0; negative reads it on
 	// every call). A rotation, revocation or change of settings made
@@ -97,7 +98,7 @@ func (s *Service) Close() error {
 
 // New returns a Service over store with the real clock.
 func New(store Store) *Service {
-	return &Service{Store: store, Now: time.Now}
+	return &Service{Store: store, Clock: trueup.SystemClock{}}
 }
 
 // clientState is what a server keeps of one API client: the client as last
@@ -162,10 +163,10 @@ func (l *lease) nextSize() int64 {
 }
 
 func (s *Service) now() time.Time {
-	if s.Now == nil {
+	if s.Clock == nil {
 		return time.Now()
 	}
-	return s.Now()
+	return s.Clock.Now()
 }
 
 func (s *Service) logger() *slog.Logger {
@@ -398,7 +399,7 @@ func (s *Service) client(ctx context.Context, id ClientID, fresh bool) (*clientS
 	if st.loc == nil || st.c.TimeZone != c.TimeZone {
 		st.loc = c.Location()
 	}
-	st.c, st.fetched = c, time.Now()
+	st.c, st.fetched = c, s.now()
 	return st, c, st.loc, nil
 }
 
@@ -419,7 +420,7 @@ func (s *Service) takeRate(ctx context.Context, st *clientState, c Client, windo
 		if l.spentWin == window || l.usedInWin >= c.Rate {
 			return rateExceeded(c)
 		}
-		if time.Now().After(l.busyUntil) {
+		if s.now().After(l.busyUntil) {
 			lctx, cancel := context.WithTimeout(ctx, LeaseTimeout)
 			n, err := s.Store.LeaseRiskRate(lctx, c.ID, window, min(l.nextSize(), c.Rate-l.usedInWin))
 			cancel()
@@ -445,7 +446,7 @@ func (s *Service) takeRate(ctx context.Context, st *clientState, c Client, windo
 
 // storeBusy notes that the store did not grant a block in time.
 func (s *Service) storeBusy(l *lease, c Client, what string, err error) {
-	l.busyUntil = time.Now().Add(StoreBusyBackoff)
+	l.busyUntil = s.now().Add(StoreBusyBackoff)
 	s.logger().Warn("risk: the store did not grant a block in time; counting calls in this server", "api_id", c.ID, "counter", what, "err", err)
 }
 
@@ -471,7 +472,7 @@ func (s *Service) takeQuota(ctx context.Context, st *clientState, c Client) erro
 	if !l.exhausted.IsZero() && time.Since(l.exhausted) < quotaRecheck {
 		return quotaExceeded(c)
 	}
-	if time.Now().After(l.busyUntil) {
+	if s.now().After(l.busyUntil) {
 		lctx, cancel := context.WithTimeout(ctx, LeaseTimeout)
 		n, used, err := s.Store.LeaseRiskQuota(lctx, c.ID, l.nextSize()+l.debt)
 		cancel()
@@ -480,7 +481,7 @@ func (s *Service) takeQuota(ctx context.Context, st *clientState, c Client) erro
 			paid := min(n, l.debt) // record the calls served meanwhile
 			l.debt -= paid
 			if n -= paid; n == 0 {
-				l.exhausted = time.Now()
+				l.exhausted = s.now()
 				return quotaExceeded(c)
 			}
 			l.exhausted, l.left = time.Time{}, n-1

@@ -76,8 +76,8 @@ type DB struct {
 	migrations fs.FS
 	uploadDir  string
 	onClose    []func()
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
+	// Clock tells the time the store records; tests set their own.
+	Clock trueup.Clock
 }
 
 var (
@@ -90,7 +90,7 @@ var (
 // New returns a DB over an open connection pool. migrations holds the
 // engine's numbered migrations (001_name.sql, ...) applied by Migrate.
 func New(db *sql.DB, d Dialect, migrations fs.FS) *DB {
-	return &DB{sql: db, dialect: d, migrations: migrations, Now: time.Now}
+	return &DB{sql: db, dialect: d, migrations: migrations, Clock: trueup.SystemClock{}}
 }
 
 // SQL returns the underlying pool.
@@ -115,7 +115,7 @@ func (db *DB) Close() error {
 // own connections under it, for one.
 func (db *DB) OnClose(fn func()) { db.onClose = append(db.onClose, fn) }
 
-func (db *DB) now() time.Time { return db.Now().UTC() }
+func (db *DB) now() time.Time { return db.Clock.Now().UTC() }
 
 // q rewrites ? placeholders for the engine. Queries never hold a literal ?.
 func (db *DB) q(query string) string {

@@ -268,7 +268,7 @@ func newAdjustment(tb testing.TB, s buyer.Store, b buyer.BuyerID, survey buyer.S
 func testBuyerAdjustmentLifecycle(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
 	clock := &Clock{T: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
-	db.Now = clock.Now
+	db.Clock = clock
 	s := db.BuyerStore()
 	b := MustBuyer(t, s, "A", nil)
 	ImportTransactions(t, s, b.ID, tx("c1", 7, 21), tx("c2", 7, 21), tx("r1", 7, 18), tx("x9", 9, 21))
@@ -463,7 +463,7 @@ func testBuyerAdjustmentApplyRollback(t *testing.T, db *sqlstore.DB) {
 func testBuyerAdjustmentExpire(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
 	clock := &Clock{T: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
-	db.Now = clock.Now
+	db.Clock = clock
 	s := db.BuyerStore()
 	b := MustBuyer(t, s, "A", nil)
 	ImportTransactions(t, s, b.ID, tx("c1", 7, 21))

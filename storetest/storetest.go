@@ -257,7 +257,7 @@ func testOrderImportRollback(t *testing.T, db *sqlstore.DB) {
 func testJobsClaimAndComplete(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
 	clock := &Clock{T: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	db.Now = clock.Now
+	db.Clock = clock
 	id, err := db.EnqueueJob(ctx, nil, "k", `{"a":1}`, 3, time.Time{})
 	if err != nil {
 		t.Fatal(err)
@@ -296,7 +296,7 @@ func testJobsClaimAndComplete(t *testing.T, db *sqlstore.DB) {
 func testJobsLeaseLapse(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
 	clock := &Clock{T: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	db.Now = clock.Now
+	db.Clock = clock
 	id, _ := db.EnqueueJob(ctx, nil, "k", `{}`, 5, time.Time{})
 	first, ok, _ := db.ClaimJob(ctx, "dead", []string{"k"}, 10*time.Second)
 	if !ok {
@@ -329,7 +329,7 @@ func testJobsLeaseLapse(t *testing.T, db *sqlstore.DB) {
 func testJobsRetry(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
 	clock := &Clock{T: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	db.Now = clock.Now
+	db.Clock = clock
 	id, _ := db.EnqueueJob(ctx, nil, "k", `{}`, 2, time.Time{})
 	j, _, _ := db.ClaimJob(ctx, "w", []string{"k"}, time.Minute)
 	if err := db.FailJob(ctx, j, "boom", clock.T.Add(time.Second)); err != nil {

@@ -59,7 +59,7 @@ var riskNoon = time.Date(2022, 10, 3, 12, 0, 0, 0, time.UTC)
 func startRiskE2E(t *testing.T, eng e2eEngine) *riskE2E {
 	t.Helper()
 	clock := &riskClock{t: riskNoon}
-	s := startE2E(t, eng, ServeConfig{Now: clock.Now})
+	s := startE2E(t, eng, ServeConfig{Clock: clock})
 	return &riskE2E{e2eServer: s, clock: clock, dir: t.TempDir(), ids: map[string]bool{}}
 }
 
@@ -509,7 +509,7 @@ func TestRiskQuotaE2E(t *testing.T) {
 			t.Errorf("show = %+v, want quota 3, used 3, none left, no secret", shown)
 		}
 		// The quota holds across a restart: a fresh server refuses too.
-		r2 := serveStore(t, r.store, r.dbArgs, ServeConfig{Now: r.clock.Now})
+		r2 := serveStore(t, r.store, r.dbArgs, ServeConfig{Clock: r.clock})
 		r.refused(t, client.NewRiskClient(r2.base, string(k.ID), k.APISecret, r.http), ok, 403, "OUT_OF_QUOTA")
 
 		r.cli(t, "admin", "riskclient", "update", string(k.ID), "--quota", "5")

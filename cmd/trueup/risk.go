@@ -84,7 +84,7 @@ func runAdminRiskClient(ctx context.Context, args []string, env Env) error {
 	defer services.Close()
 	svc := services.Risk
 	out := env.Stdout
-	now := time.Now()
+	now := services.Clock.Now()
 	show := func(c risk.Client, secret string) error {
 		v := viewRiskClient(c, secret, now)
 		if *asJSON {

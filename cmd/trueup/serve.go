@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
@@ -21,6 +22,8 @@ import (
 // Services are every service trueup runs, built once over one store and
 // shared by the HTTP server, the job runner and the CLI commands.
 type Services struct {
+	// Clock is the services' clock.
+	Clock     trueup.Clock
 	Auth      *auth.Service
 	Batches   *batch.Service
 	Ledger    *ledger.Service
@@ -39,6 +42,7 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger) *Services {
 		logger = slog.Default()
 	}
 	s := &Services{
+		Clock:   trueup.SystemClock{},
 		Auth:    auth.New(store),
 		Batches: batch.New(store, logger),
 		Ledger:  ledger.New(store),
@@ -52,9 +56,10 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger) *Services {
 	return s
 }
 
-// SetNow makes now the clock of every service.
-func (s *Services) SetNow(now func() time.Time) {
-	s.Auth.Now, s.Batches.Now, s.Lifecycle.Now, s.Risk.Now = now, now, now, now
+// SetClock makes c the clock of every service.
+func (s *Services) SetClock(c trueup.Clock) {
+	s.Clock = c
+	s.Auth.Clock, s.Batches.Clock, s.Lifecycle.Clock, s.Buyers.Clock, s.Risk.Clock = c, c, c, c, c
 }
 
 // Close stops the services' background work and releases their prepared
@@ -89,9 +94,9 @@ type ServeConfig struct {
 	JobLease       time.Duration
 	TokenTTL       time.Duration
 	MaxUploadBytes int64
-	// Now is the clock of the server and its services (time.Now when
-	// nil); tests set it.
-	Now func() time.Time
+	// Clock is the clock of the store, the services and the job runner
+	// (the real one when nil); tests set it.
+	Clock trueup.Clock
 }
 
 // Open builds the services over store, then starts the server and the
@@ -112,9 +117,10 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	}
 	m.Batches.Notify = m.Runner.Notify
 	m.Buyers.Notify = m.Runner.Notify
-	if cfg.Now != nil {
-		m.Services.SetNow(cfg.Now)
-		m.Server.Now = cfg.Now
+	if cfg.Clock != nil {
+		store.Clock = cfg.Clock
+		m.Services.SetClock(cfg.Clock)
+		m.Runner.Clock = cfg.Clock
 	}
 	if err := m.Server.Open(cfg.Addr); err != nil {
 		m.Services.Close()
