@@ -100,7 +100,9 @@ type filterState struct {
 func (s *Service) filterFor(ctx context.Context) *bloom {
 	f := &s.filter
 	now := s.now().UnixNano()
-	if now-f.checkedAt.Load() >= int64(FilterRecheck) && f.checking.CompareAndSwap(false, true) {
+	// A clock set back (by a test, or a step of the system clock) makes
+	// the recheck due too.
+	if since := now - f.checkedAt.Load(); (since >= int64(FilterRecheck) || since < 0) && f.checking.CompareAndSwap(false, true) {
 		s.recheckFilter(ctx)
 		f.checkedAt.Store(s.now().UnixNano())
 		f.checking.Store(false)

@@ -108,6 +108,13 @@ func TestRiskFilter(t *testing.T) {
 	if res := check(t, svc, cred, "447900000001"); len(res.Records) != 1 {
 		t.Errorf("%v after an import, want the new record", res)
 	}
+
+	// A clock set back makes the recheck due at once.
+	storetest.MustImportRisk(t, st.RiskStore, risk.ImportOptions{}, storetest.RiskRecord("447900000002", "2022-10-02", risk.SourceSeat, "n", 3, 5))
+	svc.Clock.(*clock.Settable).Advance(-time.Hour)
+	if res := check(t, svc, cred, "447900000002"); len(res.Records) != 1 {
+		t.Errorf("%v after an import and the clock set back, want the new record", res)
+	}
 }
 
 // TestRiskLeases checks that a busy key takes its quota from the store in
