@@ -8,6 +8,7 @@ import (
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/sqlite"
+	"github.com/trueup/trueup/sqlstore"
 	"github.com/trueup/trueup/storetest"
 )
 
@@ -192,5 +193,45 @@ func TestRevokedAndRotatedTokens(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestExpiredTokensDeleted(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	db := f.svc.Store.(*sqlstore.DB)
+	count := func() int {
+		t.Helper()
+		var n int
+		if err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	other, err := f.svc.CreateCarrier(ctx, auth.CreateCarrierParams{Name: "Other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func(cred auth.Credentials) {
+		t.Helper()
+		if _, err := f.svc.IssueToken(ctx, "client_credentials", cred.ClientID, cred.ClientSecret); err != nil {
+			t.Fatal(err)
+		}
+	}
+	issue(f.cred)
+	if got := count(); got != 2 {
+		t.Fatalf("tokens = %d, want 2", got)
+	}
+	// A client's own expired tokens go when it is issued one.
+	f.clock.T = f.clock.T.Add(time.Hour + time.Second)
+	issue(f.cred)
+	if got := count(); got != 1 {
+		t.Errorf("after the client's next token: tokens = %d, want 1", got)
+	}
+	// Every expired token goes at the next sweep, whoever asks.
+	f.clock.T = f.clock.T.Add(time.Hour + time.Second)
+	issue(other)
+	if got := count(); got != 1 {
+		t.Errorf("after a sweep: tokens = %d, want 1 (only the new one)", got)
 	}
 }
