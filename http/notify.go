@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/lifecycle"
@@ -217,6 +218,11 @@ func stringField(raw map[string]json.RawMessage, name string) (string, error) {
 			hint = fmt.Sprintf(` in quotes ("%s")`, v)
 		}
 		return "", invalidNotice("field %s must be a string, got %s; send it%s as a JSON string", name, rawKind(v), hint)
+	}
+	if !utf8.Valid(v) {
+		// encoding/json would replace the bad bytes with U+FFFD and the
+		// value would then be looked up as another id.
+		return "", invalidNotice("field %s is not valid UTF-8; send it as UTF-8 text", name)
 	}
 	var s string
 	if err := json.Unmarshal(v, &s); err != nil {
