@@ -40,9 +40,8 @@ type Service struct {
 	Now func() time.Time
 	// TokenTTL is how long an issued token lasts (default one hour).
 	TokenTTL time.Duration
-	// SweepEvery is how often issuing a token also deletes every expired
-	// token (default DefaultSweepEvery; a client's own expired tokens go
-	// whenever it is issued one).
+	// SweepEvery is how often, at most, issuing a token also deletes the
+	// tokens expired for over KeepExpired (default DefaultSweepEvery).
 	SweepEvery time.Duration
 
 	sweepMu   sync.Mutex
@@ -142,9 +141,9 @@ type IssuedToken struct {
 // revoked credentials are an EUNAUTHORIZED error that does not say which
 // part was wrong. The store re-checks the client and its secret in the
 // transaction that stores the token, so a token is never issued with
-// credentials that a concurrent revocation or rotation made void. Expired
-// tokens are swept first, at most once per SweepEvery; a failed sweep
-// fails the call.
+// credentials that a concurrent revocation or rotation made void. Tokens
+// expired for over KeepExpired are swept first, at most once per
+// SweepEvery; a failed sweep fails the call.
 func (s *Service) IssueToken(ctx context.Context, grantType string, id trueup.ClientID, secret string) (IssuedToken, error) {
 	if grantType != "client_credentials" {
 		return IssuedToken{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "grant_type %s is not supported; send grant_type=client_credentials", Quote(grantType))

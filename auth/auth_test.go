@@ -222,16 +222,20 @@ func TestExpiredTokensDeleted(t *testing.T) {
 	if got := count(); got != 2 {
 		t.Fatalf("tokens = %d, want 2", got)
 	}
-	// A client's own expired tokens go when it is issued one.
-	f.clock.T = f.clock.T.Add(time.Hour + time.Second)
-	issue(f.cred)
-	if got := count(); got != 1 {
-		t.Errorf("after the client's next token: tokens = %d, want 1", got)
-	}
-	// Every expired token goes at the next sweep, whoever asks.
-	f.clock.T = f.clock.T.Add(time.Hour + time.Second)
+	// Just expired: kept, so that a call with it is told it expired.
+	f.clock.T = f.clock.T.Add(time.Hour + auth.DefaultSweepEvery)
 	issue(other)
-	if got := count(); got != 1 {
-		t.Errorf("after a sweep: tokens = %d, want 1 (only the new one)", got)
+	if got := count(); got != 3 {
+		t.Errorf("tokens just expired: %d rows, want 3 (kept for auth.KeepExpired)", got)
+	}
+	req := auth.Request{"Bearer " + f.token, f.clock.T.Format(auth.DateLayout), f.cred.UserID}
+	if _, err := f.svc.Authenticate(ctx, req); codeOf(err) != trueup.CodeTokenExpired {
+		t.Errorf("a token just expired: %v, want code %d", err, trueup.CodeTokenExpired)
+	}
+	// Expired for over KeepExpired: gone at the next sweep, whoever asks.
+	f.clock.T = f.clock.T.Add(auth.KeepExpired + time.Second)
+	issue(other)
+	if got := count(); got != 2 {
+		t.Errorf("after a sweep: tokens = %d, want 2 (other's: one expired a second ago, one new)", got)
 	}
 }

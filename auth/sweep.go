@@ -8,12 +8,17 @@ import (
 	"unicode/utf8"
 )
 
-// DefaultSweepEvery is how often, at most, issuing a token deletes every
-// expired token.
+// DefaultSweepEvery is how often, at most, issuing a token deletes the
+// expired tokens.
 const DefaultSweepEvery = 10 * time.Minute
 
-// sweep deletes every expired token when SweepEvery has passed since the
-// last sweep, and returns the store's error; a failed sweep is tried again
+// KeepExpired is how long an expired token is kept before a sweep deletes
+// it: until then a call with it is told the token expired (40103) rather
+// than that it is unknown (40102).
+const KeepExpired = time.Hour
+
+// sweep deletes the tokens expired for over KeepExpired when SweepEvery
+// has passed since the last sweep, and returns the store's error; a failed sweep is tried again
 // at the next call.
 func (s *Service) sweep(ctx context.Context, now time.Time) error {
 	every := s.SweepEvery
@@ -28,7 +33,7 @@ func (s *Service) sweep(ctx context.Context, now time.Time) error {
 	last := s.lastSweep
 	s.lastSweep = now
 	s.sweepMu.Unlock()
-	if _, err := s.Store.DeleteExpiredTokens(ctx, now); err != nil {
+	if _, err := s.Store.DeleteExpiredTokens(ctx, now.Add(-KeepExpired)); err != nil {
 		s.sweepMu.Lock()
 		s.lastSweep = last
 		s.sweepMu.Unlock()

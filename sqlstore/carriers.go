@@ -187,7 +187,7 @@ func (db *DB) RevokeClient(ctx context.Context, id trueup.ClientID) error {
 // revoked or holds another secret. The token's issued time is raised to
 // the client's last rotation if a clock behind the store's would put it
 // before, so that TokenByHash does not take it for a token of the old
-// secret. The same transaction deletes the client's expired tokens.
+// secret.
 func (db *DB) CreateToken(ctx context.Context, t trueup.Token, secretHash string) error {
 	gone := trueup.NotFound("client %q not found, revoked or rotated", t.ClientID)
 	return db.inTx(ctx, func(tx *sql.Tx) error {
@@ -206,9 +206,6 @@ func (db *DB) CreateToken(ctx context.Context, t trueup.Token, secretHash string
 		issued := t.IssuedAt.UTC()
 		if rot.Valid && rot.Time.After(issued) {
 			issued = rot.Time.UTC()
-		}
-		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM tokens WHERE client_id = ? AND expires_at < ?`), t.ClientID, issued); err != nil {
-			return fmt.Errorf("delete expired tokens: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO tokens (hash, client_id, carrier_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)`),
 			t.Hash, t.ClientID, t.CarrierID, issued, t.ExpiresAt.UTC()); err != nil {
