@@ -1,6 +1,7 @@
 package http
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -58,11 +59,15 @@ func TestEchoedHeadersBounded(t *testing.T) {
 func TestNotifyInvalidUTF8(t *testing.T) {
 	ts := startServer(t, Config{})
 	tests := []struct {
-		name string
-		body string
+		name   string
+		field  string // named in the 400's message; "" for a 404
+		body   string
+		status int
 	}{
-		{"carrierUserId", "{\"carrierUserId\": \"\xff\xfe\", \"type\": 1, \"packageId\": \"14\"}"},
-		{"packageId", "{\"carrierUserId\": \"u1\", \"type\": 1, \"packageId\": \"1\xc3\"}"},
+		{"bytes not UTF-8", "carrierUserId", "{\"carrierUserId\": \"\xff\xfe\", \"type\": 1, \"packageId\": \"14\"}", http.StatusBadRequest},
+		{"cut sequence", "packageId", "{\"carrierUserId\": \"u1\", \"type\": 1, \"packageId\": \"1\xc3\"}", http.StatusBadRequest},
+		{"lone surrogate escape", "carrierUserId", `{"carrierUserId": "u\ud800", "type": 1, "packageId": "14"}`, http.StatusBadRequest},
+		{"U+FFFD itself is text", "", `{"carrierUserId": "u\ufffd�", "type": 1, "packageId": "14"}`, http.StatusNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,8 +85,11 @@ func TestNotifyInvalidUTF8(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			body, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"code":40001`) || !strings.Contains(string(body), "UTF-8") || !strings.Contains(string(body), tt.name) {
-				t.Errorf("answer %d %s, want 400 code %d naming %s as not UTF-8", resp.StatusCode, body, trueup.CodeInvalidParam, tt.name)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("answer %d %s, want %d", resp.StatusCode, body, tt.status)
+			}
+			if tt.field != "" && (!strings.Contains(string(body), fmt.Sprintf(`"code":%d`, trueup.CodeInvalidParam)) || !strings.Contains(string(body), tt.field+" is not valid UTF-8")) {
+				t.Errorf("answer %s, want code %d naming %s as not UTF-8", body, trueup.CodeInvalidParam, tt.field)
 			}
 		})
 	}
