@@ -46,6 +46,34 @@ func TestStalledBodiesCutOff(t *testing.T) {
 			if a.body.Msg == "" {
 				t.Error("408 without a message")
 			}
+			t.Logf("408 %v after the client's last byte (limit %v)", a.after, limit)
+		})
+	}
+}
+
+// TestRefusedBodyNotAwaited checks that a request refused before its body
+// is read is answered at once and its connection closed, instead of the
+// server waiting for a body that never comes.
+func TestRefusedBodyNotAwaited(t *testing.T) {
+	ts := startServer(t, Config{Limits: Limits{BodyTimeout: time.Minute, UploadIdleTimeout: time.Minute}})
+	tests := []struct {
+		name   string
+		head   string
+		status int
+	}{
+		{"upload without a token", "POST /koodrive/ose/v1/reconciliation/data/verify HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n", http.StatusUnauthorized},
+		{"notice without a token", "POST /koodrive/ose/v1/carrier/users/notifyPackageExpire HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n", http.StatusUnauthorized},
+		{"unknown path", "POST /no/such/path HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := sendRaw(t, ts.srv.Addr(), tt.head, nil, 0, 5*time.Second)
+			if err != nil {
+				t.Fatalf("no answer after %v: %v", a.after, err)
+			}
+			if a.status != tt.status || !a.closed {
+				t.Errorf("answer %d (connection closed: %v) after %v, want %d and the connection closed", a.status, a.closed, a.after, tt.status)
+			}
 		})
 	}
 }

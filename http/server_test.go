@@ -67,6 +67,7 @@ type rawAnswer struct {
 	status int
 	header http.Header
 	body   ErrorBody
+	closed bool          // the server closes the connection after it
 	after  time.Duration // from the end of what the client sent
 }
 
@@ -98,7 +99,7 @@ func sendRaw(tb testing.TB, addr, head string, chunks []string, pause, wait time
 		return rawAnswer{after: time.Since(sent)}, err
 	}
 	defer resp.Body.Close()
-	a := rawAnswer{status: resp.StatusCode, header: resp.Header, after: time.Since(sent)}
+	a := rawAnswer{status: resp.StatusCode, header: resp.Header, closed: resp.Close, after: time.Since(sent)}
 	b, _ := io.ReadAll(resp.Body)
 	json.Unmarshal(b, &a.body)
 	return a, nil
