@@ -30,7 +30,7 @@ type Limits struct {
 	// 503, code 50301, with Retry-After (default 8).
 	MaxUploads int
 	// MaxHeaderBytes bounds a request's header block; over it the client
-	// gets 431 (default 64 KiB).
+	// gets 431 (default 64 KiB; negative leaves net/http's 1 MiB).
 	MaxHeaderBytes int
 	// TokenRate and TokenBurst bound token requests per client_id: a
 	// bucket of TokenBurst refilled at TokenRate a second (defaults 1 and
