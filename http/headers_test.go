@@ -7,7 +7,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -16,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trueup/trueup"
 )
 
 // selfSignedCert writes a certificate for 127.0.0.1 and its key as PEM
@@ -107,5 +111,43 @@ func TestTLSConfigErrors(t *testing.T) {
 				t.Errorf("Open = %v, want an error mentioning %q", err, tt.wantInText)
 			}
 		})
+	}
+}
+
+// TestStalledBodyOverHTTP2 checks that the body deadlines hold for HTTP/2
+// streams too, which TLS offers.
+func TestStalledBodyOverHTTP2(t *testing.T) {
+	certFile, keyFile, pool := selfSignedCert(t)
+	ts := startServer(t, Config{TLSCertFile: certFile, TLSKeyFile: keyFile, Limits: Limits{BodyTimeout: 300 * time.Millisecond}})
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
+	defer hc.CloseIdleConnections()
+	body, w := io.Pipe()
+	defer w.Close()
+	go w.Write([]byte("grant_type=client")) // then nothing more
+	req, err := http.NewRequest(http.MethodPost, "https://"+ts.srv.Addr()+"/koodrive/oauth2/v1/token", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = 100
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	done := make(chan struct{})
+	var resp *http.Response
+	go func() {
+		defer close(done)
+		resp, err = hc.Do(req)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answer 5 s after the body stalled")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var eb ErrorBody
+	json.NewDecoder(resp.Body).Decode(&eb)
+	if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusRequestTimeout || eb.Code != trueup.CodeBodyTimeout {
+		t.Errorf("answer %s %d %+v, want HTTP/2 408 with code %d", resp.Proto, resp.StatusCode, eb, trueup.CodeBodyTimeout)
 	}
 }
