@@ -482,6 +482,29 @@ func (db *DB) FinishBatch(ctx context.Context, p FinishBatchParams) error {
 	})
 }
 
+// AbandonBatch fails a batch that is still queued or processing, with the
+// failure message, and removes what its attempts wrote: the batch's job was
+// given up. A batch already final is left as it is.
+func (db *DB) AbandonBatch(ctx context.Context, no trueup.BatchNo, failure string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE batches SET state = ?, percent = 100, count_1 = 0, count_2 = 0, count_3 = 0, count_4 = 0,
+			row_error_count = 0, failure = ?, finished_at = ? WHERE batch_no = ? AND state IN (?, ?)`),
+			trueup.BatchFailed, failure, db.now(), no, trueup.BatchQueued, trueup.BatchProcessing)
+		if err != nil {
+			return fmt.Errorf("abandon batch %s: %w", no, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // already final (or not found): nothing to do
+		}
+		for _, table := range []string{"discrepancies", "batch_row_errors"} {
+			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM `+table+` WHERE batch_no = ?`), no); err != nil {
+				return fmt.Errorf("clear %s: %w", table, err)
+			}
+		}
+		return nil
+	})
+}
+
 // DiscrepancyPage returns up to limit discrepancies of a batch attempt
 // after seq (0 for the first page), in order.
 func (db *DB) DiscrepancyPage(ctx context.Context, no trueup.BatchNo, attempt int, after int64, limit int) ([]trueup.Discrepancy, error) {
