@@ -42,7 +42,8 @@ type Service struct {
 	// (0.01).
 	Tolerance decimal.Decimal
 	// TempDir holds the worker's copy of an upload kept in the database
-	// (PostgreSQL); os.TempDir when empty.
+	// (PostgreSQL): the server sets its own folder, cleaned at start;
+	// os.TempDir when empty.
 	TempDir string
 	// Notify, when set, wakes a worker after a batch is queued.
 	Notify func()
