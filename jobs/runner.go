@@ -3,7 +3,10 @@
 // the job runs; a worker that dies stops renewing, the lease lapses and
 // another worker (or the restarted process) claims the job again. Handlers
 // are written to be re-run from the start and to give the same result, so a
-// crash never duplicates or loses work.
+// crash never duplicates or loses work. A crash does not use up an attempt;
+// a job that fails for good (its attempts used up, or its worker lost too
+// often) is handed to its kind's give-up function, which brings the work's
+// domain object to a final state.
 package jobs
 
 import (
