@@ -130,6 +130,50 @@ func TestRunnerGiveUpRetried(t *testing.T) {
 	}
 }
 
+// TestRunnerLeaseLostIsNoFailure takes a running job over from its worker
+// (its lease lapsed while it ran, as when the worker stalls): the stopped
+// run's error neither uses up an attempt nor gives the job up, though it
+// was the job's last attempt.
+func TestRunnerLeaseLostIsNoFailure(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			db := e.open(t)
+			clock := &offsetClock{}
+			db.Now = clock.Now
+			started := make(chan struct{}, 4)
+			outcomes := make(chan string, 4)
+			g := &gaveUp{}
+			startRunner(t, db, runnerParams{Lease: 300 * time.Millisecond, GiveUp: g,
+				Observe: func(_ string, outcome string, _ time.Duration) { outcomes <- outcome },
+				Handler: func(ctx context.Context, _ trueup.Job) error {
+					started <- struct{}{}
+					<-ctx.Done()
+					return ctx.Err()
+				}})
+			id, err := db.EnqueueJob(context.Background(), nil, "k", "{}", 1, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-started
+			clock.Add(time.Hour) // the lease lapsed: take the job over
+			if j, ok, err := db.ClaimJob(context.Background(), "thief", []string{"k"}, 2*time.Hour); err != nil || !ok || j.ID != id {
+				// The runner's other worker took it over first; the same.
+				t.Logf("claim by the test = %v, %v", ok, err)
+			}
+			if got := <-outcomes; got != "lease_lost" {
+				t.Fatalf("the stopped run ended %q, want lease_lost", got)
+			}
+			j, err := db.Job(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j.State != trueup.JobRunning || j.Failures != 0 || j.Lost != 1 || len(g.calls()) != 0 {
+				t.Errorf("job %s, failures %d, lost %d, give-ups %v; want still running, 0, 1, none", j.State, j.Failures, j.Lost, g.calls())
+			}
+		})
+	}
+}
+
 // TestHandleRequiresGiveUp checks that a kind cannot be registered without
 // its give-up function.
 func TestHandleRequiresGiveUp(t *testing.T) {

@@ -63,6 +63,7 @@ type runnerParams struct {
 	Handler jobs.Handler
 	GiveUp  *gaveUp // nil for one that records and succeeds
 	MaxLost int
+	Observe jobs.Observer
 }
 
 func startRunner(tb testing.TB, db *sqlstore.DB, p runnerParams) *jobs.Runner {
@@ -71,7 +72,7 @@ func startRunner(tb testing.TB, db *sqlstore.DB, p runnerParams) *jobs.Runner {
 		p.GiveUp = &gaveUp{}
 	}
 	r := &jobs.Runner{Store: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Workers: 2, Lease: p.Lease, Poll: 10 * time.Millisecond,
-		Backoff: func(int) time.Duration { return 0 }, MaxLost: p.MaxLost,
+		Backoff: func(int) time.Duration { return 0 }, MaxLost: p.MaxLost, Observe: p.Observe,
 		Handlers: map[string]jobs.Kind{"k": jobs.Handle(p.Handler, p.GiveUp.giveUp)}}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.Start(ctx)
