@@ -3,6 +3,8 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -169,6 +171,41 @@ func TestRunnerLeaseLostIsNoFailure(t *testing.T) {
 			}
 			if j.State != trueup.JobRunning || j.Failures != 0 || j.Lost != 1 || len(g.calls()) != 0 {
 				t.Errorf("job %s, failures %d, lost %d, give-ups %v; want still running, 0, 1, none", j.State, j.Failures, j.Lost, g.calls())
+			}
+		})
+	}
+}
+
+// TestRunnerShutdownReleases stops a runner while its job runs: the job is
+// handed back, due and uncounted, rather than left to lapse as if its
+// worker had died.
+func TestRunnerShutdownReleases(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			db := e.open(t)
+			started := make(chan struct{}, 1)
+			r := &jobs.Runner{Store: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Workers: 1, Lease: time.Minute, Poll: 10 * time.Millisecond,
+				Handlers: map[string]jobs.Kind{"k": jobs.Handle(func(ctx context.Context, _ trueup.Job) error {
+					started <- struct{}{}
+					<-ctx.Done()
+					return ctx.Err()
+				}, (&gaveUp{}).giveUp)}}
+			ctx, cancel := context.WithCancel(context.Background())
+			r.Start(ctx)
+			id, err := db.EnqueueJob(context.Background(), nil, "k", "{}", 1, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Notify()
+			<-started
+			cancel()
+			r.Wait()
+			j, err := db.Job(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j.State != trueup.JobAvailable || j.Failures != 0 || j.Lost != 0 {
+				t.Errorf("after shutdown: job %s, failures %d, lost %d; want available, 0, 0", j.State, j.Failures, j.Lost)
 			}
 		})
 	}

@@ -197,6 +197,15 @@ func (r *Runner) run(ctx context.Context, job trueup.Job) {
 	leaseLost := <-lost
 	outcome := "completed"
 	switch {
+	case ctx.Err() != nil:
+		// Shutting down: hand the job back, uncounted, for the next start
+		// (re-running is safe; a job the handler completed in its own
+		// transaction is not handed back).
+		log.Warn("job interrupted by shutdown", "err", err)
+		if rerr := r.Store.ReleaseJob(context.WithoutCancel(ctx), job); rerr != nil && !errors.Is(rerr, sqlstore.ErrLeaseLost) {
+			log.Error("release job", "err", rerr)
+		}
+		return
 	case err == nil:
 		err = r.Store.CompleteJob(context.WithoutCancel(ctx), nil, job)
 		if errors.Is(err, sqlstore.ErrLeaseLost) {
@@ -214,13 +223,6 @@ func (r *Runner) run(ctx context.Context, job trueup.Job) {
 		} else {
 			log.Info("job completed", "ms", time.Since(start).Milliseconds())
 		}
-	case ctx.Err() != nil:
-		// Shutting down: hand the job back, uncounted, for the next start.
-		log.Warn("job interrupted by shutdown", "err", err)
-		if rerr := r.Store.ReleaseJob(context.WithoutCancel(ctx), job); rerr != nil && !errors.Is(rerr, sqlstore.ErrLeaseLost) {
-			log.Error("release job", "err", rerr)
-		}
-		return
 	case leaseLost:
 		// Another worker holds the job now: this run's error is not a
 		// failure of the job, and the newer claim decides.
