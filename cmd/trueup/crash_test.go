@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -10,7 +13,9 @@ import (
 	"time"
 
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
+	"github.com/trueup/trueup/client"
 	"github.com/trueup/trueup/gen"
 	"github.com/trueup/trueup/sqlstore"
 )
@@ -112,9 +117,11 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 		ownTemp, sysTemp := t.TempDir(), t.TempDir()
 		serveArgs := append([]string{"--job-lease", "1s", "--temp-dir", ownTemp}, dbArgs...)
 		env := []string{"TMPDIR=" + sysTemp}
-		var cred struct {
-			CarrierID trueup.CarrierID `json:"carrierId"`
+		spool := store.UploadTempDir() // SQLite: DATA/uploads/tmp
+		if spool == "" {
+			spool = ownTemp // PostgreSQL: --temp-dir
 		}
+		var cred auth.Credentials
 		runCLIJSON(t, &cred, append([]string{"admin", "carrier", "create", "--name", "Crash Test Mobile"}, dbArgs...)...)
 		carrier, err := store.Carrier(ctx, cred.CarrierID)
 		if err != nil {
@@ -139,6 +146,10 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 		landed := 0 // kills that found the check running
 		for kill := 1; kill <= crashKills; kill++ {
 			srv := startServerEnv(t, env, serveArgs...)
+			if kill == 1 {
+				// An upload in flight dies with the server too.
+				stallUpload(t, srv, cred, spool, csvStatement(t, gen.Spec{Orders: 100, Cycle: lastCycle(), Seed: 1}))
+			}
 			waitBatch(t, store, no, 60*time.Second, func(b trueup.Batch) bool {
 				if b.State == trueup.BatchSucceeded || b.State == trueup.BatchFailed {
 					t.Fatalf("batch finished before kill %d: %+v", kill, b)
@@ -211,12 +222,63 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 			}
 		}
 
-		// The killed workers' copies were removed at each start, the last
-		// one's when its check ended; nothing went to the system's folder.
+		// The killed upload and workers' copies were removed at each start,
+		// the last worker's when its check ended; nothing went to the
+		// system's folder.
 		for _, dir := range []string{store.UploadTempDir(), ownTemp, sysTemp} {
 			waitNoTempFiles(t, dir)
 		}
 	})
+}
+
+// stalledReader gives its head, then blocks until release is closed and
+// fails: a client that stopped sending.
+type stalledReader struct {
+	head    io.Reader
+	release chan struct{}
+}
+
+func (r *stalledReader) Read(p []byte) (int, error) {
+	n, err := r.head.Read(p)
+	if errors.Is(err, io.EOF) {
+		<-r.release
+		return n, io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// stallUpload starts uploading half of data to the server and stops
+// sending; it returns once the server has spooled the upload into dir.
+// The upload is abandoned when the test ends.
+func stallUpload(tb testing.TB, srv *process, cred auth.Credentials, dir string, data []byte) {
+	tb.Helper()
+	before, err := filepath.Glob(filepath.Join(dir, "trueup-upload-*"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	api := client.New(srv.url(""), client.WithHTTPClient(e2eHTTPClient()),
+		client.WithCredentials(string(cred.ClientID), cred.ClientSecret), client.WithUserID(cred.UserID))
+	body := &stalledReader{head: bytes.NewReader(data[:len(data)/2]), release: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		api.Verify(context.Background(), client.VerifyParams{BillingCycle: lastCycle().String(), FileName: "stalled.csv", File: body})
+	}()
+	tb.Cleanup(func() { close(body.release); <-done })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		now, err := filepath.Glob(filepath.Join(dir, "trueup-upload-*"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if len(now) > len(before) {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("the server did not spool the upload into %s", dir)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // batchJob returns the job of batch no (jobs are numbered from 1 in a new
