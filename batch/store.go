@@ -30,6 +30,9 @@ type Store interface {
 	// FinishBatch records a batch's outcome and completes its job in one
 	// transaction; trueup.ErrLeaseLost when attempt is no longer current.
 	FinishBatch(ctx context.Context, p FinishBatchParams) error
+	// AbandonBatch fails a batch still queued or processing with failure
+	// and removes what its attempts wrote; a final batch is left as it is.
+	AbandonBatch(ctx context.Context, no trueup.BatchNo, failure string) error
 	// EachOrderKey calls fn for every ledger order of a carrier and cycle
 	// in carrier order id order (bytewise), with only the fields a
 	// comparison needs.

@@ -65,6 +65,7 @@ type dialect struct{}
 
 func (dialect) Name() string               { return "postgres" }
 func (dialect) NumberedPlaceholders() bool { return true }
+func (dialect) ForUpdate() string          { return "FOR UPDATE" }
 func (dialect) SkipLocked() string         { return "FOR UPDATE SKIP LOCKED" }
 func (dialect) CollateC() string           { return ` COLLATE "C"` }
 func (dialect) SerializedWriters() bool    { return false }

@@ -81,6 +81,7 @@ type dialect struct{}
 
 func (dialect) Name() string               { return "sqlite" }
 func (dialect) NumberedPlaceholders() bool { return false }
+func (dialect) ForUpdate() string          { return "" }
 func (dialect) SkipLocked() string         { return "" }
 func (dialect) CollateC() string           { return "" }
 func (dialect) SerializedWriters() bool    { return true }

@@ -38,6 +38,10 @@ type Dialect interface {
 	// NumberedPlaceholders reports whether placeholders are written $1, $2
 	// rather than ?.
 	NumberedPlaceholders() bool
+	// ForUpdate returns the clause appended to a SELECT that reads a row
+	// the transaction goes on to act on, locking it (empty where writers
+	// are serialised).
+	ForUpdate() string
 	// SkipLocked returns the clause appended to row-claiming sub-selects
 	// (FOR UPDATE SKIP LOCKED, or empty where writers are serialised).
 	SkipLocked() string
@@ -75,6 +79,7 @@ type DB struct {
 	dialect    Dialect
 	migrations fs.FS
 	uploadDir  string
+	tempDir    string
 	onClose    []func()
 	// Clock tells the time the store records; tests set their own.
 	Clock trueup.Clock
