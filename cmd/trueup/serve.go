@@ -122,9 +122,11 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 		m.Auth.TokenTTL = cfg.TokenTTL
 	}
 	if err := store.TempDir(cfg.TempDir); err != nil {
+		m.Services.Close()
 		return err
 	}
 	if n, err := store.CleanTemp(); err != nil {
+		m.Services.Close()
 		return err
 	} else if n > 0 && m.Logger != nil {
 		m.Logger.Info("removed temporary files left by an earlier run", "count", n, "dir", store.UploadTempDir())
