@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
+	testclock "github.com/trueup/trueup/clock"
 	"github.com/trueup/trueup/sqlstore"
 )
 
@@ -45,12 +46,6 @@ func Run(t *testing.T, open Opener) {
 	runBuyers(t, open)
 	runRisk(t, open)
 }
-
-// Clock is a settable clock for tests.
-type Clock struct{ T time.Time }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time { return c.T }
 
 // MustCarrier creates a carrier named name and returns it.
 func MustCarrier(tb testing.TB, db *sqlstore.DB, name string) trueup.Carrier {
@@ -349,7 +344,7 @@ func testOrderImportRollback(t *testing.T, db *sqlstore.DB) {
 
 func testJobsClaimAndComplete(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	clock := &Clock{T: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testclock.At(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	db.Clock = clock
 	id, err := db.EnqueueJob(ctx, nil, "k", `{"a":1}`, 3, time.Time{})
 	if err != nil {
@@ -376,11 +371,11 @@ func testJobsClaimAndComplete(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("state = %s, want completed", got.State)
 	}
 	// A job scheduled later is not claimed before its time.
-	later, _ := db.EnqueueJob(ctx, nil, "k", `{}`, 1, clock.T.Add(time.Hour))
+	later, _ := db.EnqueueJob(ctx, nil, "k", `{}`, 1, clock.Now().Add(time.Hour))
 	if _, ok, _ := db.ClaimJob(ctx, "w", []string{"k"}, time.Minute); ok {
 		t.Errorf("claimed a job before its run_at")
 	}
-	clock.T = clock.T.Add(time.Hour)
+	clock.Advance(time.Hour)
 	if j, ok, _ := db.ClaimJob(ctx, "w", []string{"k"}, time.Minute); !ok || j.ID != later {
 		t.Errorf("did not claim the due job")
 	}
@@ -388,22 +383,22 @@ func testJobsClaimAndComplete(t *testing.T, db *sqlstore.DB) {
 
 func testJobsLeaseLapse(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	clock := &Clock{T: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testclock.At(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	db.Clock = clock
 	id, _ := db.EnqueueJob(ctx, nil, "k", `{}`, 5, time.Time{})
 	first, ok, _ := db.ClaimJob(ctx, "dead", []string{"k"}, 10*time.Second)
 	if !ok {
 		t.Fatal("no claim")
 	}
-	clock.T = clock.T.Add(5 * time.Second)
+	clock.Advance(5 * time.Second)
 	if err := db.ExtendJob(ctx, first, 10*time.Second); err != nil {
 		t.Fatalf("ExtendJob: %v", err)
 	}
-	clock.T = clock.T.Add(9 * time.Second)
+	clock.Advance(9 * time.Second)
 	if _, ok, _ := db.ClaimJob(ctx, "w2", []string{"k"}, 10*time.Second); ok {
 		t.Fatalf("claimed a job whose lease was extended")
 	}
-	clock.T = clock.T.Add(2 * time.Second) // the lease lapsed: the worker died
+	clock.Advance(2 * time.Second) // the lease lapsed: the worker died
 	second, ok, _ := db.ClaimJob(ctx, "w2", []string{"k"}, 10*time.Second)
 	if !ok || second.ID != id || second.Attempt != 2 {
 		t.Fatalf("re-claim = %+v, %v", second, ok)
@@ -421,22 +416,22 @@ func testJobsLeaseLapse(t *testing.T, db *sqlstore.DB) {
 
 func testJobsRetry(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	clock := &Clock{T: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testclock.At(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	db.Clock = clock
 	id, _ := db.EnqueueJob(ctx, nil, "k", `{}`, 2, time.Time{})
 	j, _, _ := db.ClaimJob(ctx, "w", []string{"k"}, time.Minute)
-	if err := db.FailJob(ctx, j, "boom", clock.T.Add(time.Second)); err != nil {
+	if err := db.FailJob(ctx, j, "boom", clock.Now().Add(time.Second)); err != nil {
 		t.Fatalf("FailJob: %v", err)
 	}
 	if got, _ := db.Job(ctx, id); got.State != trueup.JobAvailable || got.LastError != "boom" {
 		t.Errorf("after first failure: %+v", got)
 	}
-	clock.T = clock.T.Add(time.Second)
+	clock.Advance(time.Second)
 	j, ok, _ := db.ClaimJob(ctx, "w", []string{"k"}, time.Minute)
 	if !ok || j.Attempt != 2 {
 		t.Fatalf("retry claim = %+v, %v", j, ok)
 	}
-	if err := db.FailJob(ctx, j, "boom again", clock.T); err != nil {
+	if err := db.FailJob(ctx, j, "boom again", clock.Now()); err != nil {
 		t.Fatalf("FailJob: %v", err)
 	}
 	if got, _ := db.Job(ctx, id); got.State != trueup.JobFailed {
