@@ -49,6 +49,8 @@ type Server struct {
 	Buyers *buyer.Service
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// Admin serves /admin/v1/ (an *admin.Handler); nil answers 404.
+	Admin http.Handler
 
 	keyMu   sync.Mutex
 	key     []byte // the cursor key, once read
@@ -83,6 +85,7 @@ func (s *Server) routes() {
 	s.lifecycleRoutes()
 	s.buyerRoutes()
 	s.riskRoutes()
+	s.adminRoutes()
 }
 
 // handle registers h for pattern with the common middleware and the JSON

@@ -10,6 +10,7 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	trueuphttp "github.com/trueup/trueup/http"
+	"github.com/trueup/trueup/http/admin"
 	"github.com/trueup/trueup/jobs"
 	"github.com/trueup/trueup/sqlstore"
 )
@@ -21,6 +22,7 @@ type Main struct {
 	Runner  *jobs.Runner
 	Batches *batch.Service
 	Logger  *slog.Logger
+	Admin   *admin.Handler
 
 	cancel context.CancelFunc
 }
@@ -55,6 +57,8 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	if cfg.Now != nil {
 		m.Server.Now = cfg.Now
 	}
+	m.Admin = newAdminAPI(ctx, m, authSvc, cfg)
+	m.Server.Admin = m.Admin
 	if err := m.Server.Open(cfg.Addr); err != nil {
 		return err
 	}
@@ -69,6 +73,9 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 // store.
 func (m *Main) Close(ctx context.Context) error {
 	err := m.Server.Close(ctx)
+	if cerr := m.Admin.Close(ctx); err == nil {
+		err = cerr
+	}
 	if m.cancel != nil {
 		m.cancel()
 		m.Runner.Wait()
