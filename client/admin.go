@@ -442,7 +442,8 @@ func (c *AdminClient) Discrepancies(ctx context.Context, batchNo string, pageSiz
 func (c *AdminClient) Export(ctx context.Context, batchNo string, format ExportFormat) ([]byte, error) {
 	var buf bytes.Buffer
 	q := url.Values{"format": {string(format)}}
-	return buf.Bytes(), c.do(ctx, http.MethodGet, PathAdmin+"batches/"+url.PathEscape(batchNo)+"/export", q, "", nil, &buf)
+	err := c.do(ctx, http.MethodGet, PathAdmin+"batches/"+url.PathEscape(batchNo)+"/export", q, "", nil, &buf)
+	return buf.Bytes(), err
 }
 
 // Adjustment returns a buyer adjustment process.
