@@ -28,3 +28,9 @@ func (s *Service) SetRejectCap(ctx context.Context, id BuyerID, cap *Percent) (B
 func (s *Service) Adjustment(ctx context.Context, id AdjustmentID) (Adjustment, error) {
 	return s.Store.Adjustment(ctx, id)
 }
+
+// Buyer returns the buyer with the given id, or an ENOTFOUND
+// *trueup.Error.
+func (s *Service) Buyer(ctx context.Context, id BuyerID) (Buyer, error) {
+	return s.Store.Buyer(ctx, id)
+}

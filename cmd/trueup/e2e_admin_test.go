@@ -158,6 +158,8 @@ func TestAdminBadRequests(t *testing.T) {
 			{"import of unknown carrier", "POST", "/admin/v1/imports/orders?carrierId=car_missing", "text/csv", "a\n", 404, trueup.CodeNotFound, nil},
 			{"import of another type", "POST", "/admin/v1/imports/orders?carrierId=" + cred.CarrierID, "application/pdf", "%PDF", 400, trueup.CodeInvalidParam, []string{"Content-Type"}},
 			{"import with a wrong header", "POST", "/admin/v1/imports/orders?carrierId=" + cred.CarrierID, "text/csv", "id,price\n1,2\n", 400, trueup.CodeInvalidParam, []string{"carrierOrderId"}},
+			{"multipart without file", "POST", "/admin/v1/imports/risk", "multipart/form-data; boundary=XX", "--XX\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--XX--\r\n", 400, trueup.CodeInvalidParam, []string{"file"}},
+			{"multipart cut short", "POST", "/admin/v1/imports/risk", "multipart/form-data; boundary=XX", "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n\r\nmobile_no", 400, trueup.CodeInvalidParam, nil},
 			{"bad replace", "POST", "/admin/v1/imports/risk?replace=maybe", "text/csv", "a\n", 400, trueup.CodeInvalidParam, []string{"replace"}},
 			{"unknown path", "GET", "/admin/v1/nothing", "", "", 404, trueup.CodeNotFound, nil},
 			{"wrong method", "DELETE", "/admin/v1/carriers", "", "", 405, trueup.CodeMethod, []string{"GET or POST"}},

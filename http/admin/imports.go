@@ -176,7 +176,7 @@ func (h *Handler) importTransactions(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, invalid("query parameter buyerId is missing; send the buyer whose transactions these are"))
 		return
 	}
-	if _, err := h.Buyers.Store.Buyer(r.Context(), buyer.BuyerID(id)); err != nil {
+	if _, err := h.Buyers.Buyer(r.Context(), buyer.BuyerID(id)); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
