@@ -294,9 +294,16 @@ func TestAdminCarriersAndBatches(t *testing.T) {
 		if err != nil || !bytes.HasPrefix(xlsx, []byte("PK")) {
 			t.Errorf("Export xlsx: %d bytes, %v", len(xlsx), err)
 		}
-		events, err := s.api.PackageEvents(ctx, cred.CarrierID, "", 0)
-		if err != nil || events == nil || len(events) != 0 {
-			t.Errorf("PackageEvents = %+v, %v; want an empty list", events, err)
+		if events, err := s.api.PackageEvents(ctx, cred.CarrierID, "", 0); err != nil || events == nil || len(events) != 0 {
+			t.Errorf("PackageEvents before any notice = %+v, %v; want an empty list", events, err)
+		}
+		o := spec.Order(0)
+		if _, err := api.NotifyPackageExpire(ctx, client.NotifyPackageExpireParams{CarrierUserID: o.CarrierUserID, Type: 1, PackageID: o.KdPackageID}); err != nil {
+			t.Fatalf("NotifyPackageExpire: %v", err)
+		}
+		events, err := s.api.PackageEvents(ctx, cred.CarrierID, o.CarrierUserID, 10)
+		if err != nil || len(events) != 1 || events[0].PackageID != o.KdPackageID || events[0].Type != 1 || events[0].CarrierID != cred.CarrierID {
+			t.Errorf("PackageEvents = %+v, %v; want the one notice", events, err)
 		}
 		_, err = s.api.PackageEvents(ctx, "car_missing", "", 0)
 		wantAPIError(t, err, 404, trueup.CodeNotFound)

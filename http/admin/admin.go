@@ -122,7 +122,8 @@ func (h *Handler) routes() {
 // keyCtx carries the authenticated key.
 type keyCtx struct{}
 
-// handle registers fn for pattern behind the key check.
+// handle registers fn for pattern; ServeHTTP checks the key before any
+// route runs.
 func (h *Handler) handle(pattern string, fn http.HandlerFunc) {
 	h.mux.HandleFunc(pattern, fn)
 }
