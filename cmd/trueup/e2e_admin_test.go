@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -321,6 +322,19 @@ func TestAdminCarriersAndBatches(t *testing.T) {
 		if done.State != client.ImportFailed || done.ErrorCount != 2 || len(done.RowErrors) != 2 || done.Imported != 0 || done.FileName != "orders.csv" ||
 			done.RowErrors[0].Row != 3 || done.RowErrors[0].Column != "kdSaleTotal" || done.RowErrors[1].Row != 4 || !strings.Contains(done.Reason, "2 row error") {
 			t.Fatalf("import of bad rows = %+v", done)
+		}
+		// The CLI reports the same row errors for the same file.
+		badPath := filepath.Join(t.TempDir(), "orders.csv")
+		if err := os.WriteFile(badPath, []byte(bad), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := s.cliResult("import", "orders", "--carrier", cred.CarrierID, "--json", badPath)
+		var cli struct {
+			ErrorCount int
+			Errors     []trueup.RowError
+		}
+		if err := json.Unmarshal([]byte(out), &cli); code != 1 || err != nil || cli.ErrorCount != done.ErrorCount || !reflect.DeepEqual(cli.Errors, done.RowErrors) {
+			t.Errorf("CLI import of the same file: exit %d, %+v (%v); the admin API reported %+v", code, cli, err, done.RowErrors)
 		}
 		if n, err := s.store.CountOrders(ctx, trueup.CarrierID(cred.CarrierID), spec.Cycle.String()); err != nil || n != 120 {
 			t.Errorf("orders after the refused import = %d, %v; want 120", n, err)
