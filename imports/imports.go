@@ -204,7 +204,8 @@ func (s *Service) reason(im Import, err error) string {
 	switch {
 	case errors.As(err, &re):
 		return fmt.Sprintf("%d row error(s); nothing was imported: fix the rows listed in rowErrors and send the file again", re.Total)
-	case errors.Is(err, context.Canceled) && s.ctx.Err() != nil:
+	case s.ctx.Err() != nil:
+		// Cancelled by Close: the engines wrap the cancellation differently.
 		return "the server stopped before the import finished; nothing was imported: send the file again"
 	case trueup.ErrorKind(err) != trueup.EINTERNAL:
 		return trueup.ErrorMessage(err) + "; nothing was imported"
