@@ -25,6 +25,9 @@ var errorTable = map[string]struct{ status, code int }{
 	trueup.ETOOLARGE:     {http.StatusRequestEntityTooLarge, trueup.CodeTooLarge},
 	trueup.ENOTREADY:     {http.StatusConflict, trueup.CodeNotReady},
 	trueup.EMETHOD:       {http.StatusMethodNotAllowed, trueup.CodeMethod},
+	trueup.ETIMEOUT:      {http.StatusRequestTimeout, trueup.CodeBodyTimeout},
+	trueup.ERATELIMIT:    {http.StatusTooManyRequests, trueup.CodeRateLimited},
+	trueup.EUNAVAILABLE:  {http.StatusServiceUnavailable, trueup.CodeBusy},
 	trueup.EINTERNAL:     {http.StatusInternalServerError, trueup.CodeInternal},
 }
 
@@ -86,6 +89,10 @@ func invalid(format string, args ...any) error {
 func decodeBody(w http.ResponseWriter, r *http.Request, max int64, v any) error {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
 	if err != nil {
+		var te *trueup.Error
+		if errors.As(err, &te) { // a body cut off by the server's deadline
+			return te
+		}
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return trueup.Errorf(trueup.ETOOLARGE, trueup.CodeTooLarge, "the request body is over the limit of %d bytes; send a smaller body", mbe.Limit)

@@ -109,6 +109,10 @@ func (h *Handler) copyBody(r io.Reader, name, ext string) (spooled, error) {
 
 // readError turns a body-reading error into a client error.
 func (h *Handler) readError(err error) error {
+	var te *trueup.Error
+	if errors.As(err, &te) { // a body cut off by the server's deadline
+		return te
+	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return trueup.Errorf(trueup.ETOOLARGE, trueup.CodeTooLarge, "the import body is larger than the limit of %d bytes; split the file", mbe.Limit)
