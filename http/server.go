@@ -84,6 +84,8 @@ type Server struct {
 	Lifecycle *lifecycle.Service
 	Buyers    *buyer.Service
 	Risk      *risk.Service
+	// Admin serves /admin/v1/ (an *admin.Handler); nil answers 404.
+	Admin http.Handler
 
 	lim     *limiter // the running bounds of Config.Limits
 	keyMu   sync.Mutex
@@ -122,6 +124,7 @@ func (s *Server) routes() {
 	s.lifecycleRoutes()
 	s.buyerRoutes()
 	s.riskRoutes()
+	s.adminRoutes()
 }
 
 // handle registers h for pattern with the common middleware and the JSON

@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 	runLifecycle(t, open)
 	runBuyers(t, open)
 	runRisk(t, open)
+	runAdmin(t, open)
 }
 
 // MustCarrier creates a carrier named name and returns it.

@@ -13,6 +13,9 @@ func runAdmin(ctx context.Context, args []string, env Env) error {
 	if len(args) >= 1 && args[0] == "buyer" {
 		return runAdminBuyer(ctx, args[1:], env)
 	}
+	if len(args) >= 1 && args[0] == "apikey" {
+		return runAdminAPIKey(ctx, args[1:], env)
+	}
 	if len(args) >= 1 && args[0] == "riskclient" {
 		return runAdminRiskClient(ctx, args[1:], env)
 	}

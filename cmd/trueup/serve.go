@@ -13,6 +13,7 @@ import (
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
 	trueuphttp "github.com/trueup/trueup/http"
+	"github.com/trueup/trueup/http/admin"
 	"github.com/trueup/trueup/jobs"
 	"github.com/trueup/trueup/ledger"
 	"github.com/trueup/trueup/lifecycle"
@@ -84,6 +85,7 @@ type Main struct {
 	Runner *jobs.Runner
 	*Services
 	Logger *slog.Logger
+	Admin  *admin.Handler
 
 	cancel context.CancelFunc
 }
@@ -146,6 +148,8 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 		m.Services.SetClock(cfg.Clock)
 		m.Runner.Clock = cfg.Clock
 	}
+	m.Admin = newAdminAPI(ctx, m, m.Auth, cfg)
+	m.Server.Admin = m.Admin
 	if err := m.Server.Open(cfg.Addr); err != nil {
 		m.Services.Close()
 		return err
@@ -161,6 +165,9 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 // services and the store.
 func (m *Main) Close(ctx context.Context) error {
 	err := m.Server.Close(ctx)
+	if cerr := m.Admin.Close(ctx); err == nil {
+		err = cerr
+	}
 	if m.cancel != nil {
 		m.cancel()
 		m.Runner.Wait()
