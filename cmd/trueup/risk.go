@@ -48,15 +48,21 @@ func newAdminRiskClientCmd(env Env) *cobra.Command {
 		quota, rate         *int64
 		window              *int
 	}
-	addSettings := func(cmd *cobra.Command) settings {
+	// addSettings registers the settings flags on cmd: with create's
+	// defaults, or with none for update, which changes only those given.
+	addSettings := func(cmd *cobra.Command, defaults bool) settings {
+		apis, zone, window := string(risk.APIMultipleOrder), "UTC", risk.DefaultWindowDays
+		if !defaults {
+			apis, zone, window = "", "", 0
+		}
 		fs := cmd.Flags()
 		return settings{
 			expires: fs.String("expires", "", "expiry `DATE`: YYYY-MM-DD (the key works through that day in its time zone) or an RFC 3339 instant; never (update) removes it"),
 			quota:   fs.Int64("quota", 0, "calls allowed in all; 0 is unlimited"),
 			rate:    fs.Int64("rate", 0, "calls allowed per second; 0 is unlimited"),
-			apis:    fs.String("apis", string(risk.APIMultipleOrder), "comma-separated `APIS` the key may call (multiple_order); empty for none"),
-			zone:    fs.String("timezone", "UTC", "IANA time `ZONE` whose today is a check's default date"),
-			window:  fs.Int("window", risk.DefaultWindowDays, "look-back window in `DAYS`"),
+			apis:    fs.String("apis", apis, "comma-separated `APIS` the key may call (multiple_order); empty for none"),
+			zone:    fs.String("timezone", zone, "IANA time `ZONE` whose today is a check's default date"),
+			window:  fs.Int("window", window, "look-back window in `DAYS`"),
 		}
 	}
 	show := func(asJSON bool, c risk.Client, secret string) error {
@@ -93,7 +99,7 @@ func newAdminRiskClientCmd(env Env) *cobra.Command {
 	}
 	createDB, createJSON := addDBFlags(create, env), addJSONFlag(create)
 	name := create.Flags().String("name", "", "client `NAME`")
-	createSet := addSettings(create)
+	createSet := addSettings(create, true)
 	markRequired(create, "name")
 	create.RunE = withRisk(createDB, func(ctx context.Context, svc *risk.Service, _ []string) error {
 		var err error
@@ -155,7 +161,7 @@ func newAdminRiskClientCmd(env Env) *cobra.Command {
 		Args:  exactArgs("ID"),
 	}
 	updateDB, updateJSON := addDBFlags(update, env), addJSONFlag(update)
-	updateSet := addSettings(update)
+	updateSet := addSettings(update, false)
 	update.RunE = withRisk(updateDB, func(ctx context.Context, svc *risk.Service, pos []string) error {
 		id := risk.ClientID(pos[0])
 		set := update.Flags().Changed
