@@ -139,6 +139,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad database url", []string{"admin", "carrier", "list", "--database-url", "mysql://x"}, []string{"--database-url must start with postgres://"}},
 		{"template without file", []string{"template"}, []string{"give FILE; got none"}},
 		{"version with argument", []string{"version", "now"}, []string{"give no arguments"}},
+		{"unknown help topic", []string{"help", "admin", "bogus"}, []string{`unknown help topic "admin bogus"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,6 +173,7 @@ func TestExitStatus(t *testing.T) {
 	}{
 		{"help command", []string{"help"}, 0, "Available Commands:"},
 		{"help of a command", []string{"help", "verify"}, 0, "--cycle"},
+		{"help of a subcommand", []string{"help", "admin", "client", "rotate"}, 0, "trueup admin client rotate CLIENT_ID"},
 		{"list", []string{"admin", "carrier", "list", "--data", dir}, 0, "ID  NAME"},
 		{"unknown batch", []string{"batch", "status", "20250101_1", "--data", dir}, 1, "trueup batch status: "},
 		{"unknown carrier", []string{"events", "--carrier", "car_nobody", "--data", dir}, 1, "trueup events: "},
