@@ -110,6 +110,18 @@ func bindEnv(fs *pflag.FlagSet, names ...string) []string {
 	return vars
 }
 
+// bindAllEnv binds every flag of fs with bindEnv but --help and the
+// database flags, whose variables dbFlags.open reads.
+func bindAllEnv(fs *pflag.FlagSet) {
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Name != "help" && f.Name != "data" && f.Name != "database-url" {
+			names = append(names, f.Name)
+		}
+	})
+	bindEnv(fs, names...)
+}
+
 // applyEnv sets each flag of fs bound by bindEnv that was not given on the
 // command line from its environment variable, when that is set and not
 // empty. A value the flag does not accept is a usage error naming the

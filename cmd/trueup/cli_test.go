@@ -298,14 +298,25 @@ func TestDatabaseEnv(t *testing.T) {
 // sets it, and that a flag given beats its variable.
 func TestServeEnv(t *testing.T) {
 	env := map[string]string{
-		"TRUEUP_ADDR":             "127.0.0.1:9999",
-		"TRUEUP_WORKERS":          "7",
-		"TRUEUP_JOB_LEASE":        "45s",
-		"TRUEUP_TOKEN_TTL":        "2h",
-		"TRUEUP_MAX_UPLOAD_BYTES": "1048576",
-		"TRUEUP_DEMO":             "true",
-		"TRUEUP_LOG_LEVEL":        "debug",
-		"TRUEUP_MEMORY_LIMIT":     "0",
+		"TRUEUP_ADDR":                "127.0.0.1:9999",
+		"TRUEUP_WORKERS":             "7",
+		"TRUEUP_JOB_LEASE":           "45s",
+		"TRUEUP_TOKEN_TTL":           "2h",
+		"TRUEUP_MAX_UPLOAD_BYTES":    "1048576",
+		"TRUEUP_DEMO":                "true",
+		"TRUEUP_LOG_LEVEL":           "debug",
+		"TRUEUP_MEMORY_LIMIT":        "0",
+		"TRUEUP_TLS_CERT":            "cert.pem",
+		"TRUEUP_TLS_KEY":             "key.pem",
+		"TRUEUP_BODY_TIMEOUT":        "5s",
+		"TRUEUP_UPLOAD_IDLE_TIMEOUT": "6s",
+		"TRUEUP_UPLOAD_MIN_RATE":     "100",
+		"TRUEUP_MAX_UPLOADS":         "3",
+		"TRUEUP_MAX_HEADER_BYTES":    "4096",
+		"TRUEUP_TOKEN_RATE":          "2.5",
+		"TRUEUP_TOKEN_BURST":         "4",
+		"TRUEUP_TOKEN_ADDR_RATE":     "7.5",
+		"TRUEUP_TOKEN_ADDR_BURST":    "9",
 	}
 	e := Env{Getenv: func(k string) string { return env[k] }}
 	cmd := newServeCmd(e)
@@ -329,7 +340,9 @@ func TestServeEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]string{"addr": "127.0.0.1:9999", "workers": "3", "job-lease": "45s", "token-ttl": "2h0m0s",
-		"max-upload-bytes": "1048576", "demo": "true", "log-level": "debug", "memory-limit": "0"} {
+		"max-upload-bytes": "1048576", "demo": "true", "log-level": "debug", "memory-limit": "0", "tls-cert": "cert.pem", "tls-key": "key.pem",
+		"body-timeout": "5s", "upload-idle-timeout": "6s", "upload-min-rate": "100", "max-uploads": "3", "max-header-bytes": "4096",
+		"token-rate": "2.5", "token-burst": "4", "token-addr-rate": "7.5", "token-addr-burst": "9"} {
 		if got := fs.Lookup(name).Value.String(); got != want {
 			t.Errorf("--%s = %q, want %q", name, got, want)
 		}

@@ -33,6 +33,11 @@ type ServeConfig struct {
 	JobLease       time.Duration
 	TokenTTL       time.Duration
 	MaxUploadBytes int64
+	// TLSCert and TLSKey are PEM files; when set the server speaks HTTPS.
+	TLSCert, TLSKey string
+	// Limits bound slow bodies, concurrent uploads, header sizes and token
+	// requests (zero fields take the http package's defaults).
+	Limits trueuphttp.Limits
 	// Now is the HTTP server's clock (time.Now when nil); tests set it.
 	Now func() time.Time
 }
@@ -46,7 +51,7 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 		authSvc.TokenTTL = cfg.TokenTTL
 	}
 	m.Batches = batch.New(store, m.Logger)
-	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes}, store, authSvc, m.Batches, m.Logger, metrics)
+	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes, Limits: cfg.Limits, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey}, store, authSvc, m.Batches, m.Logger, metrics)
 	m.Runner = &jobs.Runner{
 		Store: store, Logger: m.Logger, Workers: cfg.Workers, Lease: cfg.JobLease,
 		Handlers: jobHandlers(m), Observe: metrics.ObserveJob,
@@ -100,10 +105,21 @@ func newServeCmd(env Env) *cobra.Command {
 	fs.DurationVar(&cfg.JobLease, "job-lease", 30*time.Second, "how long a job's claim lasts without renewal; a crashed worker's job is resumed after it")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of issued access tokens")
 	fs.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", 256<<20, "largest statement upload accepted, in bytes")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain file; with --tls-key the server speaks HTTPS")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
+	fs.DurationVar(&cfg.Limits.BodyTimeout, "body-timeout", trueuphttp.DefaultBodyTimeout, "time to receive a JSON or form body (408 after)")
+	fs.DurationVar(&cfg.Limits.UploadIdleTimeout, "upload-idle-timeout", trueuphttp.DefaultUploadIdleTimeout, "an upload sending nothing this long is cut off (408)")
+	fs.Int64Var(&cfg.Limits.UploadMinRate, "upload-min-rate", trueuphttp.DefaultUploadMinRate, "bytes a second an upload must average after --upload-idle-timeout (408 under it)")
+	fs.IntVar(&cfg.Limits.MaxUploads, "max-uploads", trueuphttp.DefaultMaxUploads, "statement uploads read at once (503 over it)")
+	fs.IntVar(&cfg.Limits.MaxHeaderBytes, "max-header-bytes", trueuphttp.DefaultMaxHeaderBytes, "largest request header block (431 over it)")
+	fs.Float64Var(&cfg.Limits.TokenRate, "token-rate", trueuphttp.DefaultTokenRate, "token requests a second per client_id, after --token-burst (429 over it)")
+	fs.IntVar(&cfg.Limits.TokenBurst, "token-burst", trueuphttp.DefaultTokenBurst, "token requests at once per client_id")
+	fs.Float64Var(&cfg.Limits.TokenAddrRate, "token-addr-rate", trueuphttp.DefaultTokenAddrRate, "token requests a second per remote address, after --token-addr-burst (429 over it)")
+	fs.IntVar(&cfg.Limits.TokenAddrBurst, "token-addr-burst", trueuphttp.DefaultTokenAddrBurst, "token requests at once per remote address")
 	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	memLimit := fs.Int64("memory-limit", 288<<20, "soft memory limit in bytes for the Go runtime (GOMEMLIMIT wins when set; 0 for none)")
-	bindEnv(fs, "addr", "workers", "job-lease", "token-ttl", "max-upload-bytes", "demo", "log-level", "memory-limit")
+	bindAllEnv(fs)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		return serve(cmd.Context(), env, db, cfg, serveOptions{demo: *demo, logLevel: *logLevel, memLimit: *memLimit})
 	}
