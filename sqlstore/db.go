@@ -45,6 +45,7 @@ type DB struct {
 	dialect    Dialect
 	migrations fs.FS
 	uploadDir  string
+	tempDir    string
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }

@@ -33,15 +33,13 @@ func addDBFlags(cmd *cobra.Command, env Env) *dbFlags {
 // SQLite database in ./data. A URL that is not postgres:// is a usage
 // error.
 func (f *dbFlags) open(ctx context.Context) (*sqlstore.DB, error) {
-	url, data, from := f.url, f.data, "--database-url"
+	url, from := f.url, "--database-url"
 	switch {
 	case f.flags.Changed("database-url"):
 	case f.flags.Changed("data"):
 		url = ""
 	case f.env.Getenv("TRUEUP_DATABASE_URL") != "":
 		url, from = f.env.Getenv("TRUEUP_DATABASE_URL"), "TRUEUP_DATABASE_URL"
-	case f.env.Getenv("TRUEUP_DATA") != "":
-		data = f.env.Getenv("TRUEUP_DATA")
 	}
 	if url != "" {
 		if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
@@ -49,7 +47,17 @@ func (f *dbFlags) open(ctx context.Context) (*sqlstore.DB, error) {
 		}
 		return postgres.Open(ctx, url)
 	}
-	return sqlite.Open(ctx, data)
+	return sqlite.Open(ctx, f.dir())
+}
+
+// dir returns the SQLite directory the command line or the environment
+// names: --data, else TRUEUP_DATA, else ./data. The server's temporary
+// files default to a folder in it, whatever the engine.
+func (f *dbFlags) dir() string {
+	if !f.flags.Changed("data") && f.env.Getenv("TRUEUP_DATA") != "" {
+		return f.env.Getenv("TRUEUP_DATA")
+	}
+	return f.data
 }
 
 // addJSONFlag registers --json on cmd.

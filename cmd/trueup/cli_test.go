@@ -317,6 +317,7 @@ func TestServeEnv(t *testing.T) {
 		"TRUEUP_TOKEN_BURST":         "4",
 		"TRUEUP_TOKEN_ADDR_RATE":     "7.5",
 		"TRUEUP_TOKEN_ADDR_BURST":    "9",
+		"TRUEUP_TEMP_DIR":            "/var/tmp/trueup",
 	}
 	e := Env{Getenv: func(k string) string { return env[k] }}
 	cmd := newServeCmd(e)
@@ -342,7 +343,7 @@ func TestServeEnv(t *testing.T) {
 	for name, want := range map[string]string{"addr": "127.0.0.1:9999", "workers": "3", "job-lease": "45s", "token-ttl": "2h0m0s",
 		"max-upload-bytes": "1048576", "demo": "true", "log-level": "debug", "memory-limit": "0", "tls-cert": "cert.pem", "tls-key": "key.pem",
 		"body-timeout": "5s", "upload-idle-timeout": "6s", "upload-min-rate": "100", "max-uploads": "3", "max-header-bytes": "4096",
-		"token-rate": "2.5", "token-burst": "4", "token-addr-rate": "7.5", "token-addr-burst": "9"} {
+		"token-rate": "2.5", "token-burst": "4", "token-addr-rate": "7.5", "token-addr-burst": "9", "temp-dir": "/var/tmp/trueup"} {
 		if got := fs.Lookup(name).Value.String(); got != want {
 			t.Errorf("--%s = %q, want %q", name, got, want)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -38,6 +39,13 @@ type ServeConfig struct {
 	// Limits bound slow bodies, concurrent uploads, header sizes and token
 	// requests (zero fields take the http package's defaults).
 	Limits trueuphttp.Limits
+	// TempDir is the server's own folder of temporary files when uploads
+	// are kept in the database (PostgreSQL); emptied of trueup's files at
+	// start. With SQLite they live in DATA/uploads/tmp.
+	TempDir string
+	// JobBackoff is how long a failed job waits before retry n (the
+	// runner's default, n*n seconds, when nil); tests shorten it.
+	JobBackoff func(n int) time.Duration
 	// Now is the HTTP server's clock (time.Now when nil); tests set it.
 	Now func() time.Time
 }
@@ -50,11 +58,20 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	if cfg.TokenTTL > 0 {
 		authSvc.TokenTTL = cfg.TokenTTL
 	}
+	if err := store.TempDir(cfg.TempDir); err != nil {
+		return err
+	}
+	if n, err := store.CleanTemp(); err != nil {
+		return err
+	} else if n > 0 && m.Logger != nil {
+		m.Logger.Info("removed temporary files left by an earlier run", "count", n, "dir", store.UploadTempDir())
+	}
 	m.Batches = batch.New(store, m.Logger)
+	m.Batches.TempDir = store.UploadTempDir()
 	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes, Limits: cfg.Limits, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey}, store, authSvc, m.Batches, m.Logger, metrics)
 	m.Runner = &jobs.Runner{
 		Store: store, Logger: m.Logger, Workers: cfg.Workers, Lease: cfg.JobLease,
-		Handlers: jobHandlers(m), Observe: metrics.ObserveJob,
+		Handlers: jobHandlers(m), Observe: metrics.ObserveJob, Backoff: cfg.JobBackoff,
 	}
 	m.Batches.Notify = m.Runner.Notify
 	m.Server.Buyers.Notify = m.Runner.Notify
@@ -116,6 +133,7 @@ func newServeCmd(env Env) *cobra.Command {
 	fs.IntVar(&cfg.Limits.TokenBurst, "token-burst", trueuphttp.DefaultTokenBurst, "token requests at once per client_id")
 	fs.Float64Var(&cfg.Limits.TokenAddrRate, "token-addr-rate", trueuphttp.DefaultTokenAddrRate, "token requests a second per remote address, after --token-addr-burst (429 over it)")
 	fs.IntVar(&cfg.Limits.TokenAddrBurst, "token-addr-burst", trueuphttp.DefaultTokenAddrBurst, "token requests at once per remote address")
+	fs.StringVar(&cfg.TempDir, "temp-dir", "", "the server's own folder of temporary files with --database-url (default DATA/tmp, DATA from --data); emptied of trueup's files at start")
 	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	memLimit := fs.Int64("memory-limit", 288<<20, "soft memory limit in bytes for the Go runtime (GOMEMLIMIT wins when set; 0 for none)")
@@ -135,6 +153,9 @@ type serveOptions struct {
 
 // serve runs the server on the database db names until ctx ends.
 func serve(ctx context.Context, env Env, db *dbFlags, cfg ServeConfig, opt serveOptions) error {
+	if cfg.TempDir == "" {
+		cfg.TempDir = filepath.Join(db.dir(), "tmp")
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(opt.logLevel)); err != nil {
 		return usagef("--log-level %q: use debug, info, warn or error", opt.logLevel)
