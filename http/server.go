@@ -366,7 +366,7 @@ type Metrics struct {
 }
 
 // NewMetrics returns the collectors registered on a fresh registry, with the
-// Go and process collectors.
+// Go and process collectors and the trueup_build_info gauge.
 func NewMetrics() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
@@ -378,6 +378,7 @@ func NewMetrics() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10)}, []string{"kind"}),
 	}
 	m.Registry.MustRegister(m.requests, m.latency, m.Jobs, m.JobTime, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerBuildInfo(m.Registry, ReadBuildInfo())
 	return m
 }
 

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+
 	"fmt"
+	"github.com/spf13/cobra"
+	"github.com/trueup/trueup/sqlstore"
 	"text/tabwriter"
 
 	"github.com/trueup/trueup"
@@ -12,64 +15,40 @@ import (
 	"github.com/trueup/trueup/imports"
 )
 
-const apiKeyUsage = "usage: trueup admin apikey create --name NAME | list | revoke ID"
-
-// runAdminAPIKey manages the admin API's keys: admin apikey
-// create|list|revoke. A new key is shown once.
-func runAdminAPIKey(ctx context.Context, args []string, env Env) error {
-	if len(args) < 1 {
-		return usagef(apiKeyUsage)
-	}
-	fs := newFlagSet("admin apikey "+args[0], env)
-	var db dbFlags
-	db.register(fs, env)
-	asJSON := fs.Bool("json", false, "print JSON")
-	name := fs.String("name", "", "who or what uses the key (create)")
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	switch args[0] {
-	case "create", "list":
-		if len(pos) != 0 {
-			return usagef(apiKeyUsage)
-		}
-	case "revoke":
-		if len(pos) != 1 {
-			return usagef("usage: trueup admin apikey revoke ID (the keyId from create or list)")
-		}
-	default:
-		return usagef("unknown command %q; %s", args[0], apiKeyUsage)
-	}
-	store, err := db.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	svc := apikey.New(store)
+// newAdminAPIKeyCmd returns `trueup admin apikey`: the admin API's keys.
+// A new key is shown once.
+func newAdminAPIKeyCmd(env Env) *cobra.Command {
 	out := env.Stdout
-	switch args[0] {
-	case "create":
-		k, err := svc.Create(ctx, apikey.CreateParams{Name: *name})
+
+	create := &cobra.Command{Use: "create --name NAME", Short: "create an admin API key (shown once)", Args: exactArgs()}
+	createDB, createJSON := addDBFlags(create, env), addJSONFlag(create)
+	name := create.Flags().String("name", "", "who or what uses the key (`NAME`)")
+	markRequired(create, "name")
+	create.RunE = withStore(createDB, func(ctx context.Context, store *sqlstore.DB, _ []string) error {
+		k, err := apikey.New(store).Create(ctx, apikey.CreateParams{Name: *name})
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if *createJSON {
 			return printJSON(out, k)
 		}
 		_, err = fmt.Fprintf(out, "keyId: %s\nname:  %s\nkey:   %s\n\nThe key is shown once; store it now. Send it as Authorization: Bearer KEY to /admin/v1/.\n", k.KeyID, k.Name, k.Key)
 		return err
-	case "list":
-		list, err := svc.List(ctx)
+	})
+
+	list := &cobra.Command{Use: "list", Short: "list the admin API keys", Args: exactArgs()}
+	listDB, listJSON := addDBFlags(list, env), addJSONFlag(list)
+	list.RunE = withStore(listDB, func(ctx context.Context, store *sqlstore.DB, _ []string) error {
+		keys, err := apikey.New(store).List(ctx)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			return printJSON(out, list)
+		if *listJSON {
+			return printJSON(out, nonNil(keys))
 		}
 		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "KEY ID\tNAME\tCREATED\tSTATE")
-		for _, k := range list {
+		for _, k := range keys {
 			state := "active"
 			if k.RevokedAt != nil {
 				state = "revoked " + trueup.FormatTime(*k.RevokedAt)
@@ -77,12 +56,19 @@ func runAdminAPIKey(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Name, trueup.FormatTime(k.CreatedAt), state)
 		}
 		return tw.Flush()
-	}
-	k, err := svc.Revoke(ctx, apikey.ID(pos[0]))
-	if err != nil {
-		return err
-	}
-	return report(out, *asJSON, k, fmt.Sprintf("admin API key %s (%s) revoked", k.ID, k.Name))
+	})
+
+	revoke := &cobra.Command{Use: "revoke ID", Short: "revoke an admin API key (the keyId from create or list)", Args: exactArgs("ID")}
+	revokeDB, revokeJSON := addDBFlags(revoke, env), addJSONFlag(revoke)
+	revoke.RunE = withStore(revokeDB, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
+		k, err := apikey.New(store).Revoke(ctx, apikey.ID(pos[0]))
+		if err != nil {
+			return err
+		}
+		return report(out, *revokeJSON, k, fmt.Sprintf("admin API key %s (%s) revoked", k.ID, k.Name))
+	})
+
+	return newGroup("apikey", "admin API keys: create, list, revoke", create, list, revoke)
 }
 
 // newAdminAPI builds the admin API over m's store and services, and marks

@@ -95,8 +95,8 @@ func TestAdminAuth(t *testing.T) {
 		if code, _, stderr := s.cliResult("admin", "apikey", "revoke", "key_missing"); code != 1 || !strings.Contains(stderr, "not found") {
 			t.Errorf("revoke of an unknown key: exit %d, %s", code, stderr)
 		}
-		if code, _, _ := s.cliResult("admin", "apikey", "create"); code != 1 {
-			t.Errorf("create without --name: exit %d, want 1", code)
+		if code, _, _ := s.cliResult("admin", "apikey", "create"); code != 2 {
+			t.Errorf("create without --name: exit %d, want 2 (a usage error)", code)
 		}
 	})
 }
