@@ -16,12 +16,12 @@ import (
 	"strings"
 
 	"github.com/trueup/trueup"
-	"github.com/trueup/trueup/statement"
+	"github.com/trueup/trueup/internal/sheet"
 )
 
 // Spec describes the columns of one kind of file.
 type Spec struct {
-	Columns []statement.Column
+	Columns []sheet.Column
 	// What names a column in errors, completing "is not ...", for example
 	// "an order field".
 	What string
@@ -112,7 +112,7 @@ type Source interface {
 
 // sheetSource reads a CSV or spreadsheet whose first row names the columns.
 type sheetSource struct {
-	r     statement.Reader
+	r     sheet.Reader
 	index map[string]int
 	cells []string
 }
@@ -121,7 +121,7 @@ type sheetSource struct {
 // and returns a Source over the rows after it. An empty file is an
 // EINVALID *trueup.Error, as are the errors of MapHeader; a read error is
 // returned wrapped.
-func NewSheetSource(r statement.Reader, s Spec) (Source, error) {
+func NewSheetSource(r sheet.Reader, s Spec) (Source, error) {
 	head, err := r.Next()
 	if errors.Is(err, io.EOF) {
 		return nil, fileError("the file is empty; the first row must name the columns: %s", s.Names())
@@ -242,11 +242,11 @@ func (s *jsonlSource) Close() error {
 }
 
 // Open opens the file at path as a Source of s: JSON Lines when it is
-// named .jsonl or .ndjson, else CSV, xlsx or xls as statement.Detect tells
+// named .jsonl or .ndjson, else CSV, xlsx or xls as sheet.Detect tells
 // by its content. It returns the Source and the file's size in bytes. A
 // file that is none of these formats, or whose header is wrong, is an
 // error prefixed with the path and wrapping the cause (an EINVALID
-// *trueup.Error or statement.ErrWrongFormat); an error opening the file
+// *trueup.Error or sheet.ErrWrongFormat); an error opening the file
 // is returned as it is.
 func Open(path string, s Spec) (Source, int64, error) {
 	f, err := os.Open(path)
@@ -262,14 +262,14 @@ func Open(path string, s Spec) (Source, int64, error) {
 	if ext == ".jsonl" || ext == ".ndjson" {
 		return NewJSONLSource(f, st.Size(), f.Close, s), st.Size(), nil
 	}
-	head := make([]byte, statement.DetectSize)
+	head := make([]byte, sheet.DetectSize)
 	n, _ := f.ReadAt(head, 0)
-	format, err := statement.Detect(head[:n], path)
+	format, err := sheet.Detect(head[:n], path)
 	if err != nil {
 		f.Close()
 		return nil, 0, fmt.Errorf("%s: %w", path, err)
 	}
-	r, err := statement.Open(f, st.Size(), format)
+	r, err := sheet.Open(f, st.Size(), format)
 	if err != nil {
 		f.Close()
 		return nil, 0, fmt.Errorf("%s: %w", path, err)

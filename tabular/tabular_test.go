@@ -11,12 +11,12 @@ import (
 	"testing"
 
 	"github.com/trueup/trueup"
-	"github.com/trueup/trueup/statement"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/tabular"
 )
 
 var spec = tabular.Spec{
-	Columns: []statement.Column{
+	Columns: []sheet.Column{
 		{Name: "order_id", Required: true},
 		{Name: "amount", Required: true},
 		{Name: "note"},
@@ -103,7 +103,7 @@ func TestSheetSource(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := statement.Open(strings.NewReader(tt.text), int64(len(tt.text)), statement.CSV)
+			r, err := sheet.Open(strings.NewReader(tt.text), int64(len(tt.text)), sheet.CSV)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package statement
+package sheet
 
 import (
 	"bufio"
@@ -177,7 +177,7 @@ func (r *csvReader) Next() (Row, error) {
 		if r.count.invalid {
 			for i, cell := range rec {
 				if !utf8.ValidString(cell) {
-					r.err = &ParseError{Row: row, Column: letterOfColumn(i), Err: fmt.Errorf(
+					r.err = &ParseError{Row: row, Column: ColumnLetter(i), Err: fmt.Errorf(
 						"%w; save the file as CSV UTF-8 (it may be saved in GBK or another encoding)", ErrEncoding)}
 					return Row{}, r.err
 				}
@@ -236,9 +236,9 @@ func (r *csvReader) Progress() float64 {
 // returns nil.
 func (r *csvReader) Close() error { return nil }
 
-// letterOfColumn returns the spreadsheet letters of the 0-based column index i
+// ColumnLetter returns the spreadsheet letters of the 0-based column index i
 // (0 is A, 25 is Z, 26 is AA).
-func letterOfColumn(i int) string {
+func ColumnLetter(i int) string {
 	if i < 0 {
 		return strconv.Itoa(i)
 	}

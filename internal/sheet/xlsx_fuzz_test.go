@@ -1,4 +1,4 @@
-package statement
+package sheet
 
 import (
 	"archive/zip"
@@ -21,7 +21,7 @@ var xlsxFuzzSST = xlsxSSTXML(`<t>zero</t>`, `<r><t>o</t></r><r><t>ne</t></r><rPh
 // table, both through the zip archive and one byte at a time, and the two
 // reads must agree; it is also read as a shared strings part. Run it with
 //
-//	go test -run '^$' -fuzz FuzzXLSX -fuzztime 1m ./statement/
+//	go test -run '^$' -fuzz FuzzXLSX -fuzztime 1m ./internal/sheet/
 func FuzzXLSX(f *testing.F) {
 	sheets := []string{
 		xlsxSheetXML(xlsxManyRows(3)),

@@ -1,4 +1,4 @@
-package statement
+package sheet
 
 import (
 	"archive/zip"
@@ -812,7 +812,7 @@ func (x *xlsxReader) endCell(row int64, col, typ, style, start int) error {
 		}
 		i, ok := xlsxIndex(v)
 		if !ok || i >= x.sst.len() {
-			return x.parseError(row, letterOfColumn(col), fmt.Errorf("shared string index %q out of range (the table has %d strings): %w", v, x.sst.len(), ErrCorrupt))
+			return x.parseError(row, ColumnLetter(col), fmt.Errorf("shared string index %q out of range (the table has %d strings): %w", v, x.sst.len(), ErrCorrupt))
 		}
 		x.rowText = x.rowText[:start]
 		if x.sst.off[i] != x.sst.off[i+1] { // not empty

@@ -1,4 +1,4 @@
-package statement
+package sheet
 
 import (
 	"bytes"
@@ -199,8 +199,8 @@ func TestLetterOfColumn(t *testing.T) {
 		want string
 	}{{0, "A"}, {1, "B"}, {25, "Z"}, {26, "AA"}, {27, "AB"}, {51, "AZ"}, {52, "BA"}, {701, "ZZ"}, {702, "AAA"}, {16383, "XFD"}}
 	for _, tt := range tests {
-		if got := letterOfColumn(tt.in); got != tt.want {
-			t.Errorf("letterOfColumn(%d) = %q, want %q", tt.in, got, tt.want)
+		if got := ColumnLetter(tt.in); got != tt.want {
+			t.Errorf("ColumnLetter(%d) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -229,7 +229,7 @@ func benchCSV(tb testing.TB, n int) []byte {
 // columns through OpenCSV, and through a bare encoding/csv Reader for
 // comparison. Run it with
 //
-//	TRUEUP_BENCH_ROWS=1000000 go test -run '^$' -bench CSV -benchmem ./statement/
+//	TRUEUP_BENCH_ROWS=1000000 go test -run '^$' -bench CSV -benchmem ./internal/sheet/
 func BenchmarkCSV(b *testing.B) {
 	n := benchRows(b)
 	data := benchCSV(b, n)

@@ -1,4 +1,4 @@
-package statement
+package sheet
 
 import (
 	"bytes"
@@ -411,7 +411,7 @@ func (b *biffBook) readSheet(recs *biffRecords) error {
 			}
 			i := int(binary.LittleEndian.Uint32(d[6:]))
 			if i >= len(b.sst) {
-				return biffCorrupt("the cell in row %d column %s refers to shared string %d of %d", row+1, letterOfColumn(col), i, len(b.sst))
+				return biffCorrupt("the cell in row %d column %s refers to shared string %d of %d", row+1, ColumnLetter(col), i, len(b.sst))
 			}
 			text = b.sst[i]
 		case recLabel, recRString:
