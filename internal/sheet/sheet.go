@@ -87,4 +87,3 @@ type Column struct {
 	Meaning  string
 	Formats  string
 }
-
