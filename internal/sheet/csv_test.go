@@ -76,11 +76,6 @@ func TestOpenCSV(t *testing.T) {
 			},
 		},
 		{
-			name: "ragged records",
-			in:   "a,b,c\n1\n1,2,3,4\n",
-			want: []Row{{1, []string{"a", "b", "c"}}, {2, []string{"1"}}, {3, []string{"1", "2", "3", "4"}}},
-		},
-		{
 			name: "unicode and quotes",
 			in:   "名称,\"say \"\"hi\"\"\"\n中国移动,\"=1+2\"\n",
 			want: []Row{{1, []string{"名称", `say "hi"`}}, {2, []string{"中国移动", "=1+2"}}},

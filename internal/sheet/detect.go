@@ -202,17 +202,10 @@ func mismatchAdvice(named Format, c content) string {
 	return fmt.Sprintf("upload the workbook saved as .%s", named)
 }
 
-// Open returns a Reader of the statement in r, whose length is size, read
-// as format f (as Detect returns it). It returns the errors of OpenCSV,
-// OpenXLSX or OpenXLS, or one wrapping ErrWrongFormat for an unknown format.
+// Open returns a Reader of the file in r, whose length is size, read as
+// format f (as Detect returns it) within DefaultLimits. It returns the
+// errors of OpenCSV, OpenXLSX or OpenXLS, or one wrapping ErrWrongFormat for
+// an unknown format.
 func Open(r io.ReaderAt, size int64, f Format) (Reader, error) {
-	switch f {
-	case CSV:
-		return OpenCSV(io.NewSectionReader(r, 0, size), size)
-	case XLSX:
-		return OpenXLSX(r, size)
-	case XLS:
-		return OpenXLS(r, size)
-	}
-	return nil, fmt.Errorf("%w: unknown statement format %q", ErrWrongFormat, f)
+	return DefaultLimits().Open(r, size, f)
 }

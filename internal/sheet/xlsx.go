@@ -11,19 +11,15 @@ import (
 	"strings"
 )
 
-// Limits of the .xlsx reader. They bound the memory a damaged or hostile file
-// can make it use; Excel's own limits are far below them.
+// Bounds of the .xlsx format, beside the configurable Limits. They bound the
+// memory a damaged or hostile file can make the reader use; Excel's own
+// limits are far below them.
 const (
 	// xlsxBufSize is the size of the window the XML scanner reads through.
 	xlsxBufSize = 64 << 10
 	// xlsxMaxMarkup is the longest tag, comment, processing instruction or
 	// declaration the scanner accepts (the window grows up to it).
 	xlsxMaxMarkup = 1 << 20
-	// xlsxMaxText is the longest cell text or shared string, in bytes
-	// (Excel's limit is 32,767 characters).
-	xlsxMaxText = 16 << 20
-	// xlsxMaxRowText is the most text one row may hold, in bytes.
-	xlsxMaxRowText = 64 << 20
 	// xlsxMaxColumns is the number of columns of a worksheet (A to XFD).
 	xlsxMaxColumns = 16384
 	// xlsxMaxRatio bounds the uncompressed size a zip entry may claim
@@ -75,8 +71,16 @@ const (
 // two cores makes reading take little longer than inflating. Close stops it
 // and releases the sheet's zip reader: call Close whether or not the sheet
 // was read to its end. The Reader is not safe for concurrent use.
+//
+// OpenXLSX reads within DefaultLimits: past one of them, OpenXLSX or Next
+// returns an error wrapping ErrLimit (a *LimitError) that names it.
 func OpenXLSX(r io.ReaderAt, size int64) (Reader, error) {
-	return openXLSX(r, size, 0)
+	return DefaultLimits().OpenXLSX(r, size)
+}
+
+// OpenXLSX is the package's OpenXLSX within l.
+func (l Limits) OpenXLSX(r io.ReaderAt, size int64) (Reader, error) {
+	return l.orDefault().openXLSX(r, size, 0)
 }
 
 // HeadStrings is how many shared strings OpenXLSXHead reads.
@@ -89,10 +93,17 @@ const HeadStrings = 4096
 // strings in order of first use, so the first rows rarely do); the caller
 // may then fall back to OpenXLSX. The table's end is not checked.
 func OpenXLSXHead(r io.ReaderAt, size int64) (Reader, error) {
-	return openXLSX(r, size, HeadStrings)
+	return DefaultLimits().OpenXLSXHead(r, size)
 }
 
-func openXLSX(r io.ReaderAt, size int64, limit int) (Reader, error) {
+// OpenXLSXHead is the package's OpenXLSXHead within l.
+func (l Limits) OpenXLSXHead(r io.ReaderAt, size int64) (Reader, error) {
+	return l.orDefault().openXLSX(r, size, HeadStrings)
+}
+
+// openXLSX opens the workbook within l, whose fields are all set, reading
+// only the first head shared strings when head is not 0.
+func (l Limits) openXLSX(r io.ReaderAt, size int64, head int) (Reader, error) {
 	if size <= 0 {
 		return nil, fmt.Errorf("open xlsx: %w", ErrEmpty)
 	}
@@ -103,7 +114,8 @@ func openXLSX(r io.ReaderAt, size int64, limit int) (Reader, error) {
 		}
 		return nil, fmt.Errorf("open xlsx: not a zip archive: %w", ErrWrongFormat)
 	}
-	pkg := xlsxPackage{files: make(map[string]*zip.File, len(zr.File))}
+	pkg := xlsxPackage{files: make(map[string]*zip.File, len(zr.File)),
+		budget: &inflateBudget{left: l.Inflated, max: l.Inflated}}
 	for _, f := range zr.File {
 		name := strings.ToLower(strings.TrimPrefix(f.Name, "/"))
 		if _, dup := pkg.files[name]; !dup {
@@ -116,14 +128,14 @@ func openXLSX(r io.ReaderAt, size int64, limit int) (Reader, error) {
 	}
 	sst := &xlsxSharedStrings{off: []uint32{0}}
 	if f := pkg.file(wb.sharedStrings); f != nil {
-		if sst, err = xlsxReadSharedStrings(f, limit); err != nil {
+		if sst, err = xlsxReadSharedStrings(f, sstOptions{head: head, budget: pkg.budget, limits: l}); err != nil {
 			return nil, err
 		}
 	}
-	x := &xlsxReader{sheet: wb.sheetName, sst: sst, date1904: wb.date1904}
+	x := &xlsxReader{sheet: wb.sheetName, sst: sst, date1904: wb.date1904, lim: l}
 	if wb.date1904 {
 		if f := pkg.file(wb.styles); f != nil {
-			if x.dateXf, err = xlsxReadDateStyles(f); err != nil {
+			if x.dateXf, err = pkg.readDateStyles(f); err != nil {
 				return nil, err
 			}
 		}
@@ -138,11 +150,12 @@ func openXLSX(r io.ReaderAt, size int64, limit int) (Reader, error) {
 	}
 	x.rc = rc
 	x.size = int64(sheet.UncompressedSize64)
+	src := pkg.budget.reader(rc)
 	if x.size > xlsxPrefetchMin {
-		x.pf = newXLSXPrefetch(rc)
+		x.pf = newXLSXPrefetch(src)
 		x.s.init(x.pf, x.size)
 	} else {
-		x.s.init(rc, x.size)
+		x.s.init(src, x.size)
 	}
 	return x, nil
 }
@@ -163,7 +176,8 @@ func xlsxLooksLikeZip(r io.ReaderAt) bool {
 
 // xlsxPackage is the zip archive of a workbook.
 type xlsxPackage struct {
-	files map[string]*zip.File // by lower-case name without a leading slash
+	files  map[string]*zip.File // by lower-case name without a leading slash
+	budget *inflateBudget       // the bytes its parts may still inflate to
 }
 
 // file returns the part named name (OOXML part names ignore case), or nil.
@@ -212,7 +226,7 @@ func (p *xlsxPackage) workbook() (xlsxWorkbook, error) {
 	var wb xlsxWorkbook
 	wbPath := "xl/workbook.xml"
 	if f := p.file("_rels/.rels"); f != nil {
-		rels, err := xlsxReadRels(f)
+		rels, err := p.readRels(f)
 		if err != nil {
 			return wb, err
 		}
@@ -234,7 +248,7 @@ func (p *xlsxPackage) workbook() (xlsxWorkbook, error) {
 		return wb, fmt.Errorf("open xlsx: the workbook part %s is not XML (an .xlsb file?): %w", f.Name, ErrWrongFormat)
 	}
 	var part xlsxWorkbookPart
-	if err := xlsxDecodePart(f, &part); err != nil {
+	if err := p.decodePart(f, &part); err != nil {
 		return wb, err
 	}
 	if part.XMLName.Local != "workbook" {
@@ -246,7 +260,7 @@ func (p *xlsxPackage) workbook() (xlsxWorkbook, error) {
 	rels := xlsxRelationships{}
 	if rf := p.file(path.Join(dir, "_rels", path.Base(wbPath)+".rels")); rf != nil {
 		var err error
-		if rels, err = xlsxReadRels(rf); err != nil {
+		if rels, err = p.readRels(rf); err != nil {
 			return wb, err
 		}
 	}
@@ -295,27 +309,36 @@ func xlsxResolve(dir, target string) string {
 	return strings.TrimPrefix(path.Join(dir, target), "/")
 }
 
-// xlsxReadRels reads a relationships part.
-func xlsxReadRels(f *zip.File) (xlsxRelationships, error) {
+// readRels reads a relationships part.
+func (p *xlsxPackage) readRels(f *zip.File) (xlsxRelationships, error) {
 	var rels xlsxRelationships
-	err := xlsxDecodePart(f, &rels)
+	err := p.decodePart(f, &rels)
 	return rels, err
 }
 
-// xlsxDecodePart decodes the small XML part f into v with encoding/xml and
-// reads the part to its end, so that archive/zip checks its CRC. Every
-// error it returns wraps ErrCorrupt.
-func xlsxDecodePart(f *zip.File, v any) error {
+// decodePart decodes the small XML part f into v with encoding/xml and
+// reads the part to its end, so that archive/zip checks its CRC. Its bytes
+// count against the package's inflate budget: past it, the error is the
+// *LimitError. Every other error it returns wraps ErrCorrupt.
+func (p *xlsxPackage) decodePart(f *zip.File, v any) error {
 	rc, err := f.Open()
 	if err != nil {
 		return fmt.Errorf("open xlsx: open %s: %w: %w", f.Name, ErrCorrupt, err)
 	}
 	defer rc.Close()
-	if err := xml.NewDecoder(rc).Decode(v); err != nil {
+	r := p.budget.reader(rc)
+	fail := func(err error) error {
+		var le *LimitError
+		if errors.As(err, &le) {
+			return le
+		}
 		return fmt.Errorf("open xlsx: read %s: %w: %w", f.Name, ErrCorrupt, err)
 	}
-	if _, err := io.Copy(io.Discard, rc); err != nil {
-		return fmt.Errorf("open xlsx: read %s: %w: %w", f.Name, ErrCorrupt, err)
+	if err := xml.NewDecoder(r).Decode(v); err != nil {
+		return fail(err)
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return fail(err)
 	}
 	return nil
 }
@@ -335,9 +358,9 @@ type xlsxStylesPart struct {
 // xlsxReadDateStyles reads the styles part f and returns, for each cell
 // style (the s attribute of a cell), whether its number format is a date or
 // time format.
-func xlsxReadDateStyles(f *zip.File) ([]bool, error) {
+func (p *xlsxPackage) readDateStyles(f *zip.File) ([]bool, error) {
 	var part xlsxStylesPart
-	if err := xlsxDecodePart(f, &part); err != nil {
+	if err := p.decodePart(f, &part); err != nil {
 		return nil, err
 	}
 	custom := make(map[int]string, len(part.NumFmts))

@@ -103,7 +103,7 @@ func FuzzXLSX(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sst, err := xlsxReadSharedStrings(zr.File[0], 0); err == nil {
+		if sst, err := xlsxReadSharedStrings(zr.File[0], sstOptions{}); err == nil {
 			total := 0
 			for i := range sst.len() {
 				total += len(sst.at(i))

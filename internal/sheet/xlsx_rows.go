@@ -36,6 +36,7 @@ type xlsxReader struct {
 	sst      *xlsxSharedStrings
 	date1904 bool
 	dateXf   []bool // by cell style: whether it is a date format (1904 only)
+	lim      Limits // all fields set
 	err      error  // sticky
 	closed   bool
 
@@ -116,6 +117,9 @@ func (x *xlsxReader) next() (Row, error) {
 			if col >= xlsxMaxColumns {
 				return Row{}, x.parseError(rowNum, "", fmt.Errorf("cell beyond column XFD: %w", ErrCorrupt))
 			}
+			if col >= x.lim.RowCells {
+				return Row{}, x.parseError(rowNum, ColumnLetter(col), &LimitError{Limit: LimitRowCells, Max: int64(x.lim.RowCells)})
+			}
 			prevCol = col
 			if s.empty {
 				continue
@@ -132,7 +136,7 @@ func (x *xlsxReader) next() (Row, error) {
 			} else if !s.skip("<v>") {
 				continue
 			}
-			if !x.appendText() {
+			if !x.appendText(start) {
 				return Row{}, x.parseError(rowNum, "", s.error())
 			}
 			if s.skip(end) {
@@ -143,13 +147,13 @@ func (x *xlsxReader) next() (Row, error) {
 			}
 		case "v":
 			if inCell && !s.isEnd && !s.empty && typ != xlsxInline {
-				if !x.appendText() {
+				if !x.appendText(start) {
 					return Row{}, x.parseError(rowNum, "", s.error())
 				}
 			}
 		case "t":
 			if inIS && !inPh && !s.isEnd && !s.empty {
-				if !x.appendText() {
+				if !x.appendText(start) {
 					return Row{}, x.parseError(rowNum, "", s.error())
 				}
 			}
@@ -218,10 +222,20 @@ func (x *xlsxReader) next() (Row, error) {
 	return Row{}, x.parseError(x.lastRow+1, "", s.error())
 }
 
-// appendText appends the text at the scanner to the row's text.
-func (x *xlsxReader) appendText() bool {
+// appendText appends the text at the scanner to the row's text, as part of
+// the cell whose text starts at rowText[start:]. Past the cell's or the
+// row's limit, it sets the scanner's error to the *LimitError.
+func (x *xlsxReader) appendText(start int) bool {
 	var ok bool
-	x.rowText, ok = x.s.appendText(x.rowText, xlsxMaxRowText)
+	cellEnd := start + x.lim.FieldBytes
+	x.rowText, ok = x.s.appendText(x.rowText, min(cellEnd, x.lim.RowBytes))
+	if !ok && x.s.err == errTextTooLong {
+		if cellEnd <= x.lim.RowBytes {
+			x.s.err = &LimitError{Limit: LimitFieldBytes, Max: int64(x.lim.FieldBytes)}
+		} else {
+			x.s.err = &LimitError{Limit: LimitRowBytes, Max: int64(x.lim.RowBytes)}
+		}
+	}
 	return ok
 }
 

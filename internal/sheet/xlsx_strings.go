@@ -3,6 +3,7 @@ package sheet
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -45,6 +46,9 @@ func (t *xlsxSharedStrings) at(i int) string {
 type xlsxStringsBuilder struct {
 	t   xlsxSharedStrings
 	cur strings.Builder // the chunk being filled: chunk len(t.chunks)
+	// max, when not 0, bounds the bytes the table holds: its text and 4
+	// bytes a string; held counts them.
+	max, held int64
 }
 
 // newXLSXStringsBuilder returns a builder of a table of n strings (0 when
@@ -65,6 +69,10 @@ func (b *xlsxStringsBuilder) pos() uint64 {
 
 // add appends the string s to the table.
 func (b *xlsxStringsBuilder) add(s []byte) error {
+	b.held += int64(len(s)) + 4
+	if b.max > 0 && b.held > b.max {
+		return &LimitError{Limit: LimitSharedStrings, Max: b.max}
+	}
 	size := 1 << b.t.bits
 	if b.cur.Len()+len(s) > size || b.cur.Len() == size {
 		b.t.chunks = append(b.t.chunks, b.cur.String())
@@ -104,24 +112,55 @@ func (b *xlsxStringsBuilder) table() *xlsxSharedStrings {
 	return &t
 }
 
-// xlsxReadSharedStrings reads the shared strings part f.
-func xlsxReadSharedStrings(f *zip.File, limit int) (*xlsxSharedStrings, error) {
+// sstOptions are the options of xlsxReadSharedStrings.
+type sstOptions struct {
+	// head, when not 0, is how many strings to read: the table's end is
+	// then not checked.
+	head int
+	// budget, when not nil, counts the bytes the part inflates to.
+	budget *inflateBudget
+	// limits bound the table (SharedStrings) and each string
+	// (FieldBytes); zero fields take their defaults.
+	limits Limits
+}
+
+// xlsxReadSharedStrings reads the shared strings part f. Past a limit of
+// o, the error is the *LimitError; any other wraps ErrCorrupt or is a read
+// error.
+func xlsxReadSharedStrings(f *zip.File, o sstOptions) (*xlsxSharedStrings, error) {
+	limit, lim := o.head, o.limits.orDefault()
 	rc, err := f.Open()
 	if err != nil {
 		return nil, fmt.Errorf("open xlsx: open %s: %w: %w", f.Name, ErrCorrupt, err)
 	}
 	defer rc.Close()
 	fail := func(err error) (*xlsxSharedStrings, error) {
+		var le *LimitError
+		if errors.As(err, &le) {
+			return nil, le
+		}
 		return nil, fmt.Errorf("open xlsx: read %s: %w", f.Name, err)
+	}
+	var src io.Reader = rc
+	if o.budget != nil {
+		src = o.budget.reader(rc)
 	}
 	size := min(f.UncompressedSize64, f.CompressedSize64*xlsxMaxRatio+1<<20)
 	var s xlsxScanner
 	if f.UncompressedSize64 > xlsxPrefetchMin {
-		pf := newXLSXPrefetch(rc)
+		pf := newXLSXPrefetch(src)
 		defer pf.Close()
 		s.init(pf, int64(size))
 	} else {
-		s.init(rc, int64(size))
+		s.init(src, int64(size))
+	}
+	// appendText appends the text at s to item, within FieldBytes.
+	appendText := func(item []byte) ([]byte, bool) {
+		item, ok := s.appendText(item, lim.FieldBytes)
+		if !ok && s.err == errTextTooLong {
+			s.err = &LimitError{Limit: LimitFieldBytes, Max: int64(lim.FieldBytes)}
+		}
+		return item, ok
 	}
 	var (
 		b      *xlsxStringsBuilder
@@ -153,7 +192,9 @@ func xlsxReadSharedStrings(f *zip.File, limit int) (*xlsxSharedStrings, error) {
 			if limit > 0 {
 				n, size = min(n, uint64(limit)), min(size, 1<<20)
 			}
+			n = min(n, uint64(lim.SharedStrings/4))
 			b = newXLSXStringsBuilder(n, size-min(size, 16*n))
+			b.max = lim.SharedStrings
 		case "si":
 			if b == nil {
 				return fail(fmt.Errorf("<si> outside <sst>: %w", ErrCorrupt))
@@ -171,7 +212,7 @@ func xlsxReadSharedStrings(f *zip.File, limit int) (*xlsxSharedStrings, error) {
 					continue
 				}
 				var ok bool
-				if item, ok = s.appendText(item, xlsxMaxText); !ok {
+				if item, ok = appendText(item); !ok {
 					return fail(s.error())
 				}
 				if !s.skip("</t></si>") {
@@ -190,7 +231,7 @@ func xlsxReadSharedStrings(f *zip.File, limit int) (*xlsxSharedStrings, error) {
 		case "t":
 			if inItem && !inPh && !s.isEnd && !s.empty {
 				var ok bool
-				if item, ok = s.appendText(item, xlsxMaxText); !ok {
+				if item, ok = appendText(item); !ok {
 					return fail(s.error())
 				}
 			}

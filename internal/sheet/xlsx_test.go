@@ -137,14 +137,14 @@ func xlsxReadAll(tb testing.TB, data []byte) ([]Row, error) {
 // scanner's window boundary.
 func xlsxReadSheetOneByte(tb testing.TB, book xlsxBook) ([]Row, error) {
 	tb.Helper()
-	x := &xlsxReader{sheet: "Data", sst: &xlsxSharedStrings{off: []uint32{0}}}
+	x := &xlsxReader{sheet: "Data", lim: DefaultLimits(), sst: &xlsxSharedStrings{off: []uint32{0}}}
 	if book.sst != "" {
 		data := xlsxZip(tb, xlsxPart{name: "sst.xml", body: book.sst})
 		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if x.sst, err = xlsxReadSharedStrings(zr.File[0], 0); err != nil {
+		if x.sst, err = xlsxReadSharedStrings(zr.File[0], sstOptions{}); err != nil {
 			tb.Fatal(err)
 		}
 	}

@@ -58,6 +58,10 @@ func (s *xlsxScanner) init(src io.Reader, size int64) {
 	s.attrs = make([]xlsxAttr, 8)
 }
 
+// errTextTooLong is the error of appendText for a text past its limit; the
+// caller, which knows the limit, replaces it with a *LimitError.
+var errTextTooLong = errors.New("xml: text longer than the limit")
+
 // xlsxSyntaxError returns a syntax error wrapping ErrCorrupt.
 func xlsxSyntaxError(format string, args ...any) error {
 	return fmt.Errorf("xml: %s: %w", fmt.Sprintf(format, args...), ErrCorrupt)
@@ -72,7 +76,7 @@ func (s *xlsxScanner) error() error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrCorrupt):
+	case errors.Is(err, ErrCorrupt), errors.Is(err, ErrLimit):
 		return err
 	case err == io.EOF:
 		return xlsxSyntaxError("unexpected end of the XML")
@@ -392,8 +396,9 @@ func (s *xlsxScanner) ensure(n int) bool {
 // appendText appends to dst the text up to the next tag, with character
 // references decoded, CDATA sections taken as they are, comments left out
 // and line breaks normalised to \n, and returns it; the next tag is left
-// unread. It returns false when the text would make dst longer than limit,
-// or on a syntax or read error (s.err says which).
+// unread. It returns false when the text would make dst longer than limit
+// (s.err is then errTextTooLong), or on a syntax or read error (s.err says
+// which).
 func (s *xlsxScanner) appendText(dst []byte, limit int) ([]byte, bool) {
 	for {
 		b := s.buf[s.r:s.w]
@@ -404,7 +409,7 @@ func (s *xlsxScanner) appendText(dst []byte, limit int) ([]byte, bool) {
 			}
 		}
 		if len(dst)+i > limit {
-			s.err = xlsxSyntaxError("text longer than %d bytes", limit)
+			s.err = errTextTooLong
 			return dst, false
 		}
 		dst = append(dst, b[:i]...)
@@ -474,7 +479,7 @@ func (s *xlsxScanner) appendCDATA(dst []byte, limit int) ([]byte, bool) {
 		b := s.buf[s.r:s.w]
 		if i := bytes.Index(b, []byte("]]>")); i >= 0 {
 			if len(dst)+i > limit {
-				s.err = xlsxSyntaxError("text longer than %d bytes", limit)
+				s.err = errTextTooLong
 				return dst, false
 			}
 			s.r += i + 3
@@ -483,7 +488,7 @@ func (s *xlsxScanner) appendCDATA(dst []byte, limit int) ([]byte, bool) {
 		// Keep back what may be the start of "]]>".
 		k := max(len(b)-2, 0)
 		if len(dst)+k > limit {
-			s.err = xlsxSyntaxError("text longer than %d bytes", limit)
+			s.err = errTextTooLong
 			return dst, false
 		}
 		dst = append(dst, b[:k]...)
