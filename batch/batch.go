@@ -355,6 +355,17 @@ func (r *run) do(ctx context.Context) error {
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		var pe *sheet.ParseError
+		if errors.Is(err, sheet.ErrRow) && errors.As(err, &pe) {
+			// A refused row (a CSV record of the wrong field count) is a
+			// row error; the reader reads on.
+			res.RowsRead++
+			res.ErrTotal++
+			if len(res.RowErrors) < MaxStoredRowErrors {
+				res.RowErrors = append(res.RowErrors, trueup.RowError{Row: pe.Row, Reason: pe.Err.Error()})
+			}
+			continue
+		}
 		if err != nil {
 			// A damaged file fails the batch; nothing is matched.
 			return r.fail(trueup.ErrorMessage(fileError(err)))
