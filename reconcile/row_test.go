@@ -149,7 +149,7 @@ func TestParseRowErrors(t *testing.T) {
 		{
 			name: "line break and tab inside codes",
 			changes: map[string]string{
-				reconcile.ColSkuCode:         "1p\r\n500g",
+				reconcile.ColSkuCode:          "1p\r\n500g",
 				reconcile.ColCarrierPackageID: "P\t1",
 				reconcile.ColChannel:          "0\x7f",
 			},
