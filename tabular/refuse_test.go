@@ -126,3 +126,25 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONLLimits: a JSON Lines line past the row limit, or a value past the
+// cell limit, is an EINVALID error that names the line and the bound.
+func TestJSONLLimits(t *testing.T) {
+	small := spec
+	small.Limits = sheet.Limits{RowBytes: 100, FieldBytes: 10}
+	tests := []struct {
+		name, text, want string
+	}{
+		{"long line", `{"order_id":"A","amount":1}` + "\n" + `{"order_id":"` + strings.Repeat("x", 200) + `"}` + "\n", "line 2 is longer than 100 bytes (the limit of a row's size)"},
+		{"long value", `{"order_id":"` + strings.Repeat("x", 11) + `","amount":1}` + "\n", "line 1: the value of order_id is longer than 10 bytes (the limit of a cell's size)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := tabular.NewJSONLSource(strings.NewReader(tt.text), 0, nil, small)
+			_, err := readAll(t, src)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || trueup.ErrorKind(err) != trueup.EINVALID {
+				t.Fatalf("error %v (%s), want EINVALID with %q", err, trueup.ErrorKind(err), tt.want)
+			}
+		})
+	}
+}

@@ -27,6 +27,10 @@ type Spec struct {
 	// What names a column in errors, completing "is not ...", for example
 	// "an order field".
 	What string
+	// Limits bound the files Open reads (zero fields take the defaults of
+	// sheet.DefaultLimits); a JSON Lines line is bounded by RowBytes and
+	// a value by FieldBytes.
+	Limits sheet.Limits
 }
 
 // Names returns the names of the columns, separated by commas.
@@ -218,7 +222,8 @@ type jsonlSource struct {
 	line  int64
 	rec   map[string]string
 	close func() error
-	bad   RowErrors // the lines refused for a control character
+	bad   RowErrors    // the lines refused for a control character
+	lim   sheet.Limits // all fields set
 }
 
 // NewJSONLSource returns a Source over JSON Lines read from r, whose size
@@ -231,9 +236,11 @@ type jsonlSource struct {
 // *RowErrors at the end. Strings are read as their text, numbers and
 // booleans as written, null as "".
 func NewJSONLSource(r io.Reader, size int64, closer func() error, s Spec) Source {
+	lim := s.Limits.WithDefaults()
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	return &jsonlSource{spec: s, canon: s.canon(), sc: sc, size: size, close: closer}
+	// The larger of the buffer's capacity and the maximum bounds a line.
+	sc.Buffer(make([]byte, min(64<<10, lim.RowBytes+1)), lim.RowBytes+1) // the line and its \n
+	return &jsonlSource{spec: s, canon: s.canon(), sc: sc, size: size, close: closer, lim: lim}
 }
 
 func (s *jsonlSource) Next() (int64, func(string) string, error) {
@@ -256,6 +263,9 @@ func (s *jsonlSource) Next() (int64, func(string) string, error) {
 				return 0, nil, fileError("line %d: key %q is not %s; the accepted keys are %s", s.line, k, s.spec.What, s.spec.Names())
 			}
 			v := jsonText(raw)
+			if len(v) > s.lim.FieldBytes {
+				return 0, nil, fileError("line %d: the value of %s is longer than %d bytes (the limit of a cell's size); shorten it", s.line, name, s.lim.FieldBytes)
+			}
 			if e, ctl := CheckControl(s.line, name, v); ctl && !bad {
 				s.bad.Add(e)
 				bad = true
@@ -268,6 +278,9 @@ func (s *jsonlSource) Next() (int64, func(string) string, error) {
 		return s.line, s.get, nil
 	}
 	if err := s.sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return 0, nil, fileError("line %d is longer than %d bytes (the limit of a row's size); write one record per line", s.line+1, s.lim.RowBytes)
+		}
 		return 0, nil, fmt.Errorf("read line %d: %w", s.line+1, err)
 	}
 	if s.bad.Total > 0 {
@@ -336,7 +349,7 @@ func Open(path string, s Spec) (Source, int64, error) {
 		f.Close()
 		return nil, 0, fmt.Errorf("%s: %w", path, err)
 	}
-	r, err := sheet.Open(f, st.Size(), format)
+	r, err := s.Limits.Open(f, st.Size(), format)
 	if err != nil {
 		f.Close()
 		return nil, 0, fmt.Errorf("%s: %w", path, err)

@@ -58,7 +58,7 @@ func OpenCSV(r io.Reader, size int64) (Reader, error) {
 
 // OpenCSV is the package's OpenCSV within l.
 func (l Limits) OpenCSV(r io.Reader, size int64) (Reader, error) {
-	l = l.orDefault()
+	l = l.WithDefaults()
 	// The reader fails a record past RowBytes, counted from the record's
 	// first byte; what the read buffer holds ahead is allowed for.
 	cr := &countingReader{r: r, rowMax: int64(l.RowBytes), slack: csvPeekSize}

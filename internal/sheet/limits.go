@@ -52,9 +52,9 @@ func DefaultLimits() Limits {
 	}
 }
 
-// orDefault returns l with its zero (or negative) fields set to their
+// WithDefaults returns l with its zero (or negative) fields set to their
 // defaults.
-func (l Limits) orDefault() Limits {
+func (l Limits) WithDefaults() Limits {
 	d := DefaultLimits()
 	if l.SharedStrings <= 0 {
 		l.SharedStrings = d.SharedStrings

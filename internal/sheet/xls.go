@@ -52,7 +52,7 @@ func OpenXLS(r io.ReaderAt, size int64) (Reader, error) {
 
 // OpenXLS is the package's OpenXLS within l.
 func (l Limits) OpenXLS(r io.ReaderAt, size int64) (Reader, error) {
-	l = l.orDefault()
+	l = l.WithDefaults()
 	if size <= 0 {
 		return nil, fmt.Errorf("xls: %w", ErrEmpty)
 	}
@@ -109,8 +109,8 @@ func (l Limits) workbookStream(r io.ReaderAt, size int64) ([]byte, error) {
 	if book.Size < 0 || book.Size > size {
 		return nil, fmt.Errorf("%w (xls: the workbook stream claims %d bytes in a file of %d)", ErrCorrupt, book.Size, size)
 	}
-	if book.Size > l.orDefault().Inflated {
-		return nil, &LimitError{Limit: LimitInflated, Max: l.orDefault().Inflated}
+	if book.Size > l.WithDefaults().Inflated {
+		return nil, &LimitError{Limit: LimitInflated, Max: l.WithDefaults().Inflated}
 	}
 	stream := make([]byte, book.Size)
 	if _, err := io.ReadFull(book, stream); err != nil {
@@ -278,7 +278,7 @@ func (l Limits) parseBIFF(stream []byte) (*biffBook, error) {
 	if v := binary.LittleEndian.Uint16(d); v != 0x0600 {
 		return nil, wrongFormat("the file is an Excel 5.0/95 workbook, which trueup does not read; open it in a spreadsheet program and save it as .xlsx")
 	}
-	b := &biffBook{formats: make(map[int]string), lim: l.orDefault()}
+	b := &biffBook{formats: make(map[int]string), lim: l.WithDefaults()}
 	sheetPos := -1
 	var sst [][]byte // the SST record and its CONTINUE records
 	for typ != recEOF {

@@ -80,7 +80,7 @@ func OpenXLSX(r io.ReaderAt, size int64) (Reader, error) {
 
 // OpenXLSX is the package's OpenXLSX within l.
 func (l Limits) OpenXLSX(r io.ReaderAt, size int64) (Reader, error) {
-	return l.orDefault().openXLSX(r, size, 0)
+	return l.WithDefaults().openXLSX(r, size, 0)
 }
 
 // HeadStrings is how many shared strings OpenXLSXHead reads.
@@ -98,7 +98,7 @@ func OpenXLSXHead(r io.ReaderAt, size int64) (Reader, error) {
 
 // OpenXLSXHead is the package's OpenXLSXHead within l.
 func (l Limits) OpenXLSXHead(r io.ReaderAt, size int64) (Reader, error) {
-	return l.orDefault().openXLSX(r, size, HeadStrings)
+	return l.WithDefaults().openXLSX(r, size, HeadStrings)
 }
 
 // openXLSX opens the workbook within l, whose fields are all set, reading

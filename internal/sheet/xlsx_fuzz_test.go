@@ -65,6 +65,10 @@ func FuzzXLSX(f *testing.F) {
 			sheet = string(data)
 			data = xlsxBook{sheet: sheet, sst: xlsxFuzzSST}.zip(t)
 		}
+		// Within small limits, every row keeps to them.
+		if small, err := fuzzLimits.OpenXLSX(bytes.NewReader(data), int64(len(data))); err == nil {
+			checkWithin(t, small, fuzzLimits)
+		}
 		r, err := OpenXLSX(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			if sheet != "" {

@@ -128,7 +128,7 @@ type sstOptions struct {
 // o, the error is the *LimitError; any other wraps ErrCorrupt or is a read
 // error.
 func xlsxReadSharedStrings(f *zip.File, o sstOptions) (*xlsxSharedStrings, error) {
-	limit, lim := o.head, o.limits.orDefault()
+	limit, lim := o.head, o.limits.WithDefaults()
 	rc, err := f.Open()
 	if err != nil {
 		return nil, fmt.Errorf("open xlsx: open %s: %w: %w", f.Name, ErrCorrupt, err)
