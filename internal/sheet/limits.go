@@ -174,3 +174,14 @@ func (l Limits) Open(r io.ReaderAt, size int64, f Format) (Reader, error) {
 	}
 	return nil, fmt.Errorf("%w: unknown file format %q", ErrWrongFormat, f)
 }
+
+// placeLimit returns err, a *LimitError not yet in a *ParseError put in
+// one, so that every error past a limit is a *ParseError: callers tell the
+// errors of a file by that type.
+func placeLimit(err error) error {
+	var pe *ParseError
+	if errors.Is(err, ErrLimit) && !errors.As(err, &pe) {
+		return &ParseError{Err: err}
+	}
+	return err
+}

@@ -34,6 +34,10 @@ func wantLimit(tb testing.TB, err error, limit Limit, texts ...string) {
 	if errors.Is(err, ErrCorrupt) {
 		tb.Errorf("error %v wraps ErrCorrupt: a file past a limit is not damaged", err)
 	}
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		tb.Errorf("error %v is not a *ParseError", err)
+	}
 	for _, s := range texts {
 		if !strings.Contains(err.Error(), s) {
 			tb.Errorf("error %q does not say %q", err, s)

@@ -70,7 +70,7 @@ func (l Limits) OpenXLS(r io.ReaderAt, size int64) (Reader, error) {
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, placeLimit(err)
 	}
 	return &xlsReader{cells: book.cells}, nil
 }

@@ -80,7 +80,8 @@ func OpenXLSX(r io.ReaderAt, size int64) (Reader, error) {
 
 // OpenXLSX is the package's OpenXLSX within l.
 func (l Limits) OpenXLSX(r io.ReaderAt, size int64) (Reader, error) {
-	return l.WithDefaults().openXLSX(r, size, 0)
+	x, err := l.WithDefaults().openXLSX(r, size, 0)
+	return x, placeLimit(err)
 }
 
 // HeadStrings is how many shared strings OpenXLSXHead reads.
@@ -98,7 +99,8 @@ func OpenXLSXHead(r io.ReaderAt, size int64) (Reader, error) {
 
 // OpenXLSXHead is the package's OpenXLSXHead within l.
 func (l Limits) OpenXLSXHead(r io.ReaderAt, size int64) (Reader, error) {
-	return l.WithDefaults().openXLSX(r, size, HeadStrings)
+	x, err := l.WithDefaults().openXLSX(r, size, HeadStrings)
+	return x, placeLimit(err)
 }
 
 // openXLSX opens the workbook within l, whose fields are all set, reading
