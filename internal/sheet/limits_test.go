@@ -103,6 +103,8 @@ func TestLimitsInflated(t *testing.T) {
 // cell limit is refused, and so is a row past the row limit; a 20 MiB inline
 // cell is refused under the defaults (issue 10 #9).
 func TestLimitsXLSXCells(t *testing.T) {
+	// inline returns a workbook of one row of inline strings, its sheet
+	// stored (deflating 20 MiB would take most of the test's time).
 	inline := func(texts ...string) []byte {
 		var b strings.Builder
 		b.WriteString(`<row r="1">`)
@@ -110,7 +112,7 @@ func TestLimitsXLSXCells(t *testing.T) {
 			fmt.Fprintf(&b, `<c r="%s1" t="inlineStr"><is><t>%s</t></is></c>`, ColumnLetter(i), s)
 		}
 		b.WriteString(`</row>`)
-		return xlsxBook{sheet: xlsxSheetXML(b.String())}.zip(t)
+		return xlsxBook{sheet: xlsxSheetXML(b.String()), store: true}.zip(t)
 	}
 	t.Run("20 MiB inline cell under the defaults", func(t *testing.T) {
 		_, err := readAllWithin(t, Limits{}, inline(strings.Repeat("x", 20<<20)), XLSX)
