@@ -108,7 +108,7 @@ func validUTF8Prefix(b []byte) bool {
 // formatOfContent maps the contents trueup reads to their formats.
 var formatOfContent = map[content]Format{contentXLSX: XLSX, contentXLS: XLS, contentCSV: CSV}
 
-// Detect returns the format of a statement file from head, the start of its
+// Detect returns the format of a file (a statement or an import) from head, the start of its
 // content (DetectSize bytes, or the whole file when shorter), and checks it
 // against the extension of fileName (.xlsx, .xls or .csv, in any case).
 //

@@ -35,7 +35,11 @@ type Row struct {
 
 // Reader is a stream of rows. Next returns the next non-empty row, or io.EOF
 // after the last one. A file that is damaged or truncated makes Next return
-// an error (wrapping ErrCorrupt), never a shorter stream.
+// an error (wrapping ErrCorrupt), never a shorter stream; a file past one of
+// the Limits, an error wrapping ErrLimit. A row refused alone (a CSV record
+// whose field count differs from the header's) makes Next return a
+// *ParseError of that row wrapping ErrRow, and the next call reads on; any
+// other error ends the stream.
 type Reader interface {
 	Next() (Row, error)
 	// Progress returns the fraction of the input consumed so far, 0 to 1.

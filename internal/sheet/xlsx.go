@@ -60,7 +60,7 @@ const (
 // Next returns io.EOF only after the sheet's closing tags and its CRC
 // check. A sheet that is cut short, does not inflate, fails its CRC, or
 // holds what the scanner cannot read (a malformed tag, an unknown entity, a
-// cell reference past column XFD, a tag over 1 MiB, a text over 16 MiB)
+// cell reference past column XFD, a tag over 1 MiB)
 // makes Next return a *ParseError wrapping ErrCorrupt and the cause, with
 // the row number when it is known. So does a shared string index out of
 // range, with the row and the column. After an error, Next returns the
