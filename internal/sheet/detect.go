@@ -108,9 +108,10 @@ func validUTF8Prefix(b []byte) bool {
 // formatOfContent maps the contents trueup reads to their formats.
 var formatOfContent = map[content]Format{contentXLSX: XLSX, contentXLS: XLS, contentCSV: CSV}
 
-// Detect returns the format of a file (a statement or an import) from head, the start of its
-// content (DetectSize bytes, or the whole file when shorter), and checks it
-// against the extension of fileName (.xlsx, .xls or .csv, in any case).
+// Detect returns the format of a file (a statement or an import) from head,
+// the start of its content (DetectSize bytes, or the whole file when
+// shorter), and checks it against the extension of fileName (.xlsx, .xls or
+// .csv, in any case).
 //
 // The content decides: a zip archive is XLSX, an OLE2 compound file is XLS,
 // and UTF-8 text (a byte order mark allowed) with no NUL byte is CSV.
