@@ -15,6 +15,9 @@ const (
 	ETOOLARGE     = "too_large"    // a body or file over the configured limit
 	ENOTREADY     = "not_ready"    // the thing exists but is still being made
 	EMETHOD       = "method"       // the path exists, but not with this method
+	ETIMEOUT      = "timeout"      // the client sent its request body too slowly
+	ERATELIMIT    = "rate_limit"   // the client called too often; retry later
+	EUNAVAILABLE  = "unavailable"  // the server is busy; retry later
 	EINTERNAL     = "internal"     // a fault of trueup's; never shown to clients
 )
 
@@ -38,6 +41,9 @@ const (
 	CodeConflict       = 40901
 	CodeNotReady       = 42501 // the batch is still being processed
 	CodeTooLarge       = 41301
+	CodeBodyTimeout    = 40801 // the request body did not arrive in time
+	CodeRateLimited    = 42901 // too many calls; retry after the Retry-After seconds
+	CodeBusy           = 50301 // too many uploads at once; retry after the Retry-After seconds
 	CodeInternal       = 50001
 )
 

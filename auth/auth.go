@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trueup/trueup"
@@ -21,8 +22,9 @@ type Store interface {
 	CreateClient(ctx context.Context, c trueup.Client) error
 	Client(ctx context.Context, id trueup.ClientID) (trueup.Client, error)
 	RotateClient(ctx context.Context, id trueup.ClientID, secretHash string) error
-	CreateToken(ctx context.Context, t trueup.Token) error
+	CreateToken(ctx context.Context, t trueup.Token, secretHash string) error
 	TokenByHash(ctx context.Context, hash string) (trueup.Token, trueup.Carrier, error)
+	DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error)
 }
 
 // DateLayout is the layout of X-Date: yyyyMMdd'T'HHmmss'Z' in UTC.
@@ -38,6 +40,12 @@ type Service struct {
 	Now func() time.Time
 	// TokenTTL is how long an issued token lasts (default one hour).
 	TokenTTL time.Duration
+	// SweepEvery is how often, at most, issuing a token also deletes the
+	// tokens expired for over KeepExpired (default DefaultSweepEvery).
+	SweepEvery time.Duration
+
+	sweepMu   sync.Mutex
+	lastSweep time.Time
 }
 
 // New returns a Service over store with the real clock and one-hour tokens.
@@ -131,10 +139,14 @@ type IssuedToken struct {
 
 // IssueToken checks client credentials and issues a bearer token. Wrong or
 // revoked credentials are an EUNAUTHORIZED error that does not say which
-// part was wrong.
+// part was wrong. The store re-checks the client and its secret in the
+// transaction that stores the token, so a token is never issued with
+// credentials that a concurrent revocation or rotation made void. Tokens
+// expired for over KeepExpired are swept first, at most once per
+// SweepEvery; a failed sweep fails the call.
 func (s *Service) IssueToken(ctx context.Context, grantType string, id trueup.ClientID, secret string) (IssuedToken, error) {
 	if grantType != "client_credentials" {
-		return IssuedToken{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "grant_type %q is not supported; send grant_type=client_credentials", grantType)
+		return IssuedToken{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "grant_type %s is not supported; send grant_type=client_credentials", Quote(grantType))
 	}
 	if id == "" || secret == "" {
 		return IssuedToken{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "client_id and client_secret are required form fields")
@@ -146,7 +158,8 @@ func (s *Service) IssueToken(ctx context.Context, grantType string, id trueup.Cl
 	} else if err != nil {
 		return IssuedToken{}, err
 	}
-	if cl.RevokedAt != nil || subtle.ConstantTimeCompare([]byte(cl.SecretHash), []byte(trueup.HashSecret(secret))) != 1 {
+	hash := trueup.HashSecret(secret)
+	if cl.RevokedAt != nil || subtle.ConstantTimeCompare([]byte(cl.SecretHash), []byte(hash)) != 1 {
 		return IssuedToken{}, bad
 	}
 	tok := trueup.NewSecret()
@@ -155,7 +168,13 @@ func (s *Service) IssueToken(ctx context.Context, grantType string, id trueup.Cl
 	if ttl <= 0 {
 		ttl = time.Hour
 	}
-	if err := s.Store.CreateToken(ctx, trueup.Token{Hash: trueup.HashSecret(tok), ClientID: cl.ID, CarrierID: cl.CarrierID, IssuedAt: now, ExpiresAt: now.Add(ttl)}); err != nil {
+	if err := s.sweep(ctx, now); err != nil {
+		return IssuedToken{}, err
+	}
+	err = s.Store.CreateToken(ctx, trueup.Token{Hash: trueup.HashSecret(tok), ClientID: cl.ID, CarrierID: cl.CarrierID, IssuedAt: now, ExpiresAt: now.Add(ttl)}, hash)
+	if trueup.ErrorKind(err) == trueup.ENOTFOUND {
+		return IssuedToken{}, bad
+	} else if err != nil {
 		return IssuedToken{}, err
 	}
 	return IssuedToken{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(ttl / time.Second)}, nil
@@ -201,7 +220,7 @@ func (s *Service) Authenticate(ctx context.Context, r Request) (trueup.Carrier, 
 		return trueup.Carrier{}, trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeUserMissing, "X-User-Id header is missing; send the user id bound to your credentials")
 	}
 	if subtle.ConstantTimeCompare([]byte(r.XUserID), []byte(c.UserID)) != 1 {
-		return trueup.Carrier{}, trueup.Errorf(trueup.EFORBIDDEN, trueup.CodeUserMismatch, "X-User-Id %q is not the user id bound to this access token; send the user id given with your credentials", r.XUserID)
+		return trueup.Carrier{}, trueup.Errorf(trueup.EFORBIDDEN, trueup.CodeUserMismatch, "X-User-Id %s is not the user id bound to this access token; send the user id given with your credentials", Quote(r.XUserID))
 	}
 	return c, nil
 }
@@ -218,7 +237,7 @@ func CheckDate(v string, now time.Time) error {
 	}
 	d, err := time.Parse(DateLayout, v)
 	if err != nil || len(v) != len(DateLayout) {
-		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidDate, "X-Date %q is not yyyyMMdd'T'HHmmss'Z'; send the current UTC time, for example %s", v, now.UTC().Format(DateLayout))
+		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidDate, "X-Date %s is not yyyyMMdd'T'HHmmss'Z'; send the current UTC time, for example %s", Quote(v), now.UTC().Format(DateLayout))
 	}
 	now = now.UTC().Truncate(time.Second)
 	if d.After(now) {

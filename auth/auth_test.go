@@ -8,6 +8,7 @@ import (
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/sqlite"
+	"github.com/trueup/trueup/sqlstore"
 	"github.com/trueup/trueup/storetest"
 )
 
@@ -192,5 +193,49 @@ func TestRevokedAndRotatedTokens(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestExpiredTokensDeleted(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	db := f.svc.Store.(*sqlstore.DB)
+	count := func() int {
+		t.Helper()
+		var n int
+		if err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	other, err := f.svc.CreateCarrier(ctx, auth.CreateCarrierParams{Name: "Other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func(cred auth.Credentials) {
+		t.Helper()
+		if _, err := f.svc.IssueToken(ctx, "client_credentials", cred.ClientID, cred.ClientSecret); err != nil {
+			t.Fatal(err)
+		}
+	}
+	issue(f.cred)
+	if got := count(); got != 2 {
+		t.Fatalf("tokens = %d, want 2", got)
+	}
+	// Just expired: kept, so that a call with it is told it expired.
+	f.clock.T = f.clock.T.Add(time.Hour + auth.DefaultSweepEvery)
+	issue(other)
+	if got := count(); got != 3 {
+		t.Errorf("tokens just expired: %d rows, want 3 (kept for auth.KeepExpired)", got)
+	}
+	req := auth.Request{"Bearer " + f.token, f.clock.T.Format(auth.DateLayout), f.cred.UserID}
+	if _, err := f.svc.Authenticate(ctx, req); codeOf(err) != trueup.CodeTokenExpired {
+		t.Errorf("a token just expired: %v, want code %d", err, trueup.CodeTokenExpired)
+	}
+	// Expired for over KeepExpired: gone at the next sweep, whoever asks.
+	f.clock.T = f.clock.T.Add(auth.KeepExpired + time.Second)
+	issue(other)
+	if got := count(); got != 2 {
+		t.Errorf("after a sweep: tokens = %d, want 2 (other's: one expired a second ago, one new)", got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -42,7 +43,8 @@ type Service struct {
 	// (0.01).
 	Tolerance decimal.Decimal
 	// TempDir holds the worker's copy of an upload kept in the database
-	// (PostgreSQL); os.TempDir when empty.
+	// (PostgreSQL): the server sets its own folder, cleaned at start;
+	// os.TempDir when empty.
 	TempDir string
 	// Notify, when set, wakes a worker after a batch is queued.
 	Notify func()
@@ -272,6 +274,36 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 		return nil // a newer attempt owns the batch; it decides
 	}
 	return err
+}
+
+// GiveUp is the give-up function of JobKind: when the runner gives up the
+// job of a batch, it fails the batch with a message the carrier reads in
+// the batch status and in the discrepancy list's answer (42201). The cause
+// itself is internal: it stays in the job and the log. A batch already
+// final is left as it is.
+func (s *Service) GiveUp(ctx context.Context, job trueup.Job, cause error) error {
+	var a jobArgs
+	if err := json.Unmarshal([]byte(job.Args), &a); err != nil {
+		s.Logger.Error("give up batch job with unreadable args", "job_id", job.ID, "err", err)
+		return nil // no batch to finalise
+	}
+	s.Logger.Warn("batch given up", "batch_no", a.BatchNo, "cause", cause)
+	return s.Store.AbandonBatch(ctx, a.BatchNo, giveUpMessage(cause))
+}
+
+// giveUpMessage is what a carrier reads about a batch whose check was given
+// up for cause.
+func giveUpMessage(cause error) string {
+	var lost *trueup.JobLostError
+	switch {
+	case trueup.ErrorKind(cause) != trueup.EINTERNAL:
+		return trueup.ErrorMessage(cause)
+	case errors.Is(cause, fs.ErrNotExist):
+		return "the uploaded statement file of this batch is no longer stored, so it cannot be checked; upload the statement again as a new batch"
+	case errors.As(cause, &lost):
+		return fmt.Sprintf("the check was interrupted %d times before it finished and was given up; upload the statement again as a new batch, and if this repeats send this batchNo to your trueup contact", lost.Times)
+	}
+	return "the check failed on a fault of trueup's after every retry and was given up; upload the statement again as a new batch, and if this repeats send this batchNo to your trueup contact"
 }
 
 // CheckParams are the inputs of Check.

@@ -473,6 +473,31 @@ func (s *Service) apply(ctx context.Context, id AdjustmentID, job trueup.Job) (S
 	return status, nil
 }
 
+// GiveUpApply is the give-up function of JobApply: when the runner gives up
+// an apply job, the process ends Error In Processing with the cause (shown
+// to operators only), having changed nothing. A process already final is
+// left as it is.
+func (s *Service) GiveUpApply(ctx context.Context, job trueup.Job, cause error) error {
+	var a jobArgs
+	if err := json.Unmarshal([]byte(job.Args), &a); err != nil {
+		s.Logger.Error("give up adjustment job with unreadable args", "job_id", job.ID, "err", err)
+		return nil // no process to finalise
+	}
+	s.Logger.Error("adjustment given up", "adjustment_id", a.ID, "cause", cause)
+	if err := s.Store.FailAdjustment(ctx, a.ID, "given up: "+cause.Error()); err != nil {
+		return fmt.Errorf("give up %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// GiveUpExpire is the give-up function of JobExpire. An expiry sweep owns
+// no process: the processes it would have interrupted are swept by the
+// next one (each launch queues its own), so there is nothing to finalise.
+func (s *Service) GiveUpExpire(ctx context.Context, job trueup.Job, cause error) error {
+	s.Logger.Error("adjustment expiry sweep given up", "job_id", job.ID, "cause", cause)
+	return nil
+}
+
 // Expire is the handler of JobExpire: it turns every process Pending for
 // more than PendingTimeout into Upload Interrupted.
 func (s *Service) Expire(ctx context.Context, job trueup.Job) error {

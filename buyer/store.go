@@ -68,8 +68,9 @@ type Store interface {
 	// the buyer and loads the process and its list. A process in another
 	// status is an ECONFLICT *trueup.Error.
 	BeginAdjustmentApply(ctx context.Context, id AdjustmentID) (ApplyTx, error)
-	// FailAdjustment moves a process in Processing to Error In Processing
-	// with the cause (shown to operators only).
+	// FailAdjustment moves a process in Message In Flight or Processing to
+	// Error In Processing with the cause (shown to operators only); a
+	// process in another status is left as it is.
 	FailAdjustment(ctx context.Context, id AdjustmentID, cause string) error
 	// ExpireAdjustments moves every process Pending since before now−age
 	// (by the store's clock) to Upload Interrupted and returns how many.

@@ -66,7 +66,7 @@ func (s *Server) writeBuyerError(w http.ResponseWriter, r *http.Request, err err
 		code = buyer.CodeInternal
 	}
 	if code >= 10000 { // a code of the carrier API's table: use the buyer API's
-		code = map[string]int{trueup.EINVALID: buyer.CodeInvalidBody, trueup.ETOOLARGE: buyer.CodeTooLarge,
+		code = map[string]int{trueup.EINVALID: buyer.CodeInvalidBody, trueup.ETIMEOUT: buyer.CodeInvalidBody, trueup.ETOOLARGE: buyer.CodeTooLarge,
 			trueup.ENOTFOUND: buyer.CodeNotFound, trueup.ECONFLICT: buyer.CodeConflict}[kind]
 		if code == 0 {
 			code = buyer.CodeInternal

@@ -40,7 +40,7 @@ func (s *Server) carrier(h carrierHandler) http.HandlerFunc {
 
 func (s *Server) carrierRoutes() {
 	s.handle("GET /koodrive/ose/v1/reconciliation/template", s.carrier(s.handleTemplate))
-	s.handleUpload("POST /koodrive/ose/v1/reconciliation/data/verify", s.carrier(s.handleVerify))
+	s.handleUpload("POST /koodrive/ose/v1/reconciliation/data/verify", s.carrier(s.uploadSlot(s.handleVerify)))
 	s.handle("GET /koodrive/ose/v1/reconciliation/batch", s.carrier(s.handleBatchStatus))
 	s.handle("GET /koodrive/ose/v1/reconciliation/diff/getList", s.carrier(s.handleDiffList))
 	s.handle("GET /koodrive/ose/v1/reconciliation/diff/export", s.carrier(s.handleDiffExport))

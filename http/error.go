@@ -17,6 +17,9 @@ var errorStatus = map[string]int{
 	trueup.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	trueup.ENOTREADY:     http.StatusConflict,
 	trueup.EMETHOD:       http.StatusMethodNotAllowed,
+	trueup.ETIMEOUT:      http.StatusRequestTimeout,
+	trueup.ERATELIMIT:    http.StatusTooManyRequests,
+	trueup.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	trueup.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -34,6 +37,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if kind == trueup.EINTERNAL {
 		s.Logger.Error("internal error", "trace_id", TraceID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	if b, ok := r.Body.(*deadlineBody); ok && !b.done {
+		// The rest of the body is not worth waiting for (limits.go).
+		w.Header().Set("Connection", "close")
+	}
 	status, ok := errorStatus[kind]
 	if !ok {
 		status = http.StatusInternalServerError
@@ -41,9 +48,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, ErrorBody{Code: trueup.ErrorCode(err), Msg: trueup.ErrorMessage(err)})
 }
 
-// bodyError turns a body-reading error into a client error: too large, or
-// malformed with hint.
+// bodyError turns a body-reading error into a client error: too large, too
+// slow, or malformed with hint.
 func bodyError(err error, hint string) error {
+	var te *trueup.Error
+	if errors.As(err, &te) { // a body cut off by its deadline (limits.go)
+		return te
+	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return trueup.Errorf(trueup.ETOOLARGE, trueup.CodeTooLarge, "request body is over the limit of %d bytes; send a smaller body", mbe.Limit)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/lifecycle"
@@ -218,9 +219,19 @@ func stringField(raw map[string]json.RawMessage, name string) (string, error) {
 		}
 		return "", invalidNotice("field %s must be a string, got %s; send it%s as a JSON string", name, rawKind(v), hint)
 	}
+	// encoding/json replaces bytes that are not UTF-8, and escapes of lone
+	// surrogates, with U+FFFD: the value would then be looked up as
+	// another id.
+	bad := invalidNotice("field %s is not valid UTF-8; send it as UTF-8 text", name)
+	if !utf8.Valid(v) {
+		return "", bad
+	}
 	var s string
 	if err := json.Unmarshal(v, &s); err != nil {
 		return "", invalidNotice("field %s is not a valid JSON string: %v", name, err)
+	}
+	if strings.ContainsRune(s, utf8.RuneError) && strings.Count(s, string(utf8.RuneError)) > strings.Count(string(v), string(utf8.RuneError))+strings.Count(strings.ToLower(string(v)), `\ufffd`) {
+		return "", bad
 	}
 	return s, nil
 }

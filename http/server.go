@@ -34,6 +34,12 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxUploadBytes limits statement uploads (default 256 MiB).
 	MaxUploadBytes int64
+	// Limits bound slow bodies, concurrent uploads, header sizes and the
+	// token endpoint's rate (limits.go).
+	Limits Limits
+	// TLSCertFile and TLSKeyFile, when both set, make Open serve HTTPS
+	// with that PEM certificate chain and key.
+	TLSCertFile, TLSKeyFile string
 }
 
 // Server is trueup's HTTP server.
@@ -50,6 +56,7 @@ type Server struct {
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 
+	lim     *limiter // the running bounds of Config.Limits
 	keyMu   sync.Mutex
 	key     []byte // the cursor key, once read
 	mux     *http.ServeMux
@@ -66,7 +73,9 @@ func NewServer(cfg Config, store *sqlstore.DB, authSvc *auth.Service, batches *b
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = 256 << 20
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	s := &Server{Config: cfg, Store: store, Auth: authSvc, Logger: logger, Metrics: metrics, Batches: batches, Now: time.Now, mux: http.NewServeMux()}
+	s.lim = newLimiter(cfg.Limits)
 	s.routes()
 	return s
 }
@@ -86,10 +95,10 @@ func (s *Server) routes() {
 }
 
 // handle registers h for pattern with the common middleware and the JSON
-// body limit.
+// body limits (size and time).
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	s.remember(pattern)
-	s.mux.Handle(pattern, s.instrument(pattern, s.Config.MaxBodyBytes, h))
+	s.mux.Handle(pattern, s.instrument(pattern, s.Config.MaxBodyBytes, s.bodyDeadline(h)))
 }
 
 // remember notes which methods a literal path is served with, for the 405
@@ -105,31 +114,45 @@ func (s *Server) remember(pattern string) {
 	s.methods[path] = append(s.methods[path], method)
 }
 
-// handleUpload registers h for pattern with the upload body limit.
+// handleUpload registers h for pattern with the upload body limits (size
+// and minimum rate).
 func (s *Server) handleUpload(pattern string, h http.HandlerFunc) {
 	s.remember(pattern)
-	s.mux.Handle(pattern, s.instrument(pattern, s.Config.MaxUploadBytes+1<<20, h))
+	s.mux.Handle(pattern, s.instrument(pattern, s.Config.MaxUploadBytes+1<<20, s.uploadDeadline(h)))
 }
 
-// Handler returns the server's root handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler returns the server's root handler, which sets the browser-facing
+// headers (headers.go) on every response.
+func (s *Server) Handler() http.Handler { return secureHeaders(s.mux) }
 
-// Open listens on addr and serves in the background. Use Addr for the bound
-// address (addr may use port 0).
+// Open listens on addr and serves in the background, over TLS when
+// Config.TLSCertFile and TLSKeyFile are set. Use Addr for the bound address
+// (addr may use port 0). It returns an error when the certificate cannot
+// be loaded or addr cannot be listened on.
 func (s *Server) Open(addr string) error {
+	tlsConfig, err := s.tlsConfig()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
 	s.ln = ln
 	s.server = &http.Server{
-		Handler:           s.mux,
+		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    max(s.Config.Limits.MaxHeaderBytes, 0),
+		TLSConfig:         tlsConfig,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 	}
 	go func() {
-		if err := s.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := s.server.Serve
+		if tlsConfig != nil {
+			serve = func(ln net.Listener) error { return s.server.ServeTLS(ln, "", "") }
+		}
+		if err := serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.Logger.Error("serve", "err", err)
 		}
 	}()
@@ -276,13 +299,19 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	if !s.limitToken(w, r, "") {
+		return
+	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
 		s.writeError(w, r, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam,
-			"Content-Type %q is not a form; send grant_type, client_id and client_secret as application/x-www-form-urlencoded", ct))
+			"Content-Type %s is not a form; send grant_type, client_id and client_secret as application/x-www-form-urlencoded", auth.Quote(ct)))
 		return
 	}
 	if err := r.ParseForm(); err != nil {
 		s.writeError(w, r, bodyError(err, "send the form fields grant_type, client_id and client_secret as application/x-www-form-urlencoded"))
+		return
+	}
+	if !s.limitToken(w, r, r.PostForm.Get("client_id")) {
 		return
 	}
 	tok, err := s.Auth.IssueToken(r.Context(), r.PostForm.Get("grant_type"), trueup.ClientID(r.PostForm.Get("client_id")), r.PostForm.Get("client_secret"))

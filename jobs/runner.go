@@ -3,7 +3,10 @@
 // the job runs; a worker that dies stops renewing, the lease lapses and
 // another worker (or the restarted process) claims the job again. Handlers
 // are written to be re-run from the start and to give the same result, so a
-// crash never duplicates or loses work.
+// crash never duplicates or loses work. A crash does not use up an attempt;
+// a job that fails for good (its attempts used up, or its worker lost too
+// often) is handed to its kind's give-up function, which brings the work's
+// domain object to a final state.
 package jobs
 
 import (
@@ -22,14 +25,45 @@ import (
 // error makes the job retry later while attempts remain.
 type Handler func(ctx context.Context, job trueup.Job) error
 
+// GiveUp finalises the work of a job that fails for good (its attempts are
+// used up, or its worker was lost too many times): it moves the job's
+// domain object (a batch, a process) to its final failed state with cause
+// as the reason, so that nothing stays "processing" for ever. It is called
+// with the job still held, may run more than once for a job (it is retried
+// when it returns an error), and must leave an object already final as it
+// is.
+type GiveUp func(ctx context.Context, job trueup.Job, cause error) error
+
+// Kind is how the runner treats the jobs of one kind. Build it with Handle.
+type Kind struct {
+	run    Handler
+	giveUp GiveUp
+}
+
+// Handle returns the Kind whose jobs run with run and, when one fails for
+// good, are finalised with giveUp. Both are required (it panics on a nil
+// one): a job kind cannot be registered without saying how its work ends
+// when the runner gives it up.
+func Handle(run Handler, giveUp GiveUp) Kind {
+	if run == nil || giveUp == nil {
+		panic("jobs.Handle: a job kind needs both a handler and a give-up function")
+	}
+	return Kind{run: run, giveUp: giveUp}
+}
+
+// DefaultMaxLost is the default of Runner.MaxLost.
+const DefaultMaxLost = 10
+
 // Observer is told of each finished job; it feeds the metrics.
 type Observer func(kind string, outcome string, d time.Duration)
 
 // Runner claims and runs jobs.
 type Runner struct {
-	Store    *sqlstore.DB
-	Logger   *slog.Logger
-	Handlers map[string]Handler
+	Store  *sqlstore.DB
+	Logger *slog.Logger
+	// Handlers are the job kinds the runner claims, by name; build each
+	// with Handle.
+	Handlers map[string]Kind
 	// Workers is how many jobs run at once (default 2).
 	Workers int
 	// Lease is how long a claim lasts without renewal (default 30s); it is
@@ -42,6 +76,12 @@ type Runner struct {
 	Backoff  func(attempt int) time.Duration
 	Observe  Observer
 	WorkerID string
+	// MaxLost is how many times a job's worker may be lost (its lease
+	// lapsed: the process died or stalled) before the job is given up with
+	// the reason "worker lost N times" (default DefaultMaxLost). It bounds
+	// a job that kills its process each time; lost runs do not use up the
+	// job's attempts.
+	MaxLost int
 
 	wake chan struct{}
 	wg   sync.WaitGroup
@@ -76,6 +116,14 @@ func (r *Runner) Start(ctx context.Context) {
 	}
 	if r.WorkerID == "" {
 		r.WorkerID = trueup.NewID("w_")
+	}
+	if r.MaxLost <= 0 {
+		r.MaxLost = DefaultMaxLost
+	}
+	for name, k := range r.Handlers {
+		if k.run == nil || k.giveUp == nil {
+			panic(fmt.Sprintf("jobs: kind %q was not built with jobs.Handle", name))
+		}
 	}
 	r.wake = make(chan struct{}, r.Workers)
 	for i := 0; i < r.Workers; i++ {
@@ -131,21 +179,32 @@ func (r *Runner) sleep(ctx context.Context) {
 }
 
 func (r *Runner) run(ctx context.Context, job trueup.Job) {
-	log := r.Logger.With("job_id", job.ID, "kind", job.Kind, "attempt", job.Attempt)
+	log := r.Logger.With("job_id", job.ID, "kind", job.Kind, "attempt", job.Failures+1, "claim", job.Attempt)
 	start := time.Now()
+	if cause := r.exhausted(job); cause != nil {
+		// Given up before running: no failure is counted.
+		r.giveUp(ctx, log, job, cause, false)
+		r.observe(job.Kind, "failed", start)
+		return
+	}
 	jobCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	lost := make(chan struct{})
+	lost := make(chan bool, 1)
 	go r.heartbeat(jobCtx, job, cancel, lost)
 	log.Info("job started")
 	err := r.call(jobCtx, job)
 	cancel()
-	<-lost
+	leaseLost := <-lost
 	outcome := "completed"
 	switch {
 	case ctx.Err() != nil:
-		// Shutting down: leave the job to lapse and be claimed again.
+		// Shutting down: hand the job back, uncounted, for the next start
+		// (re-running is safe; a job the handler completed in its own
+		// transaction is not handed back).
 		log.Warn("job interrupted by shutdown", "err", err)
+		if rerr := r.Store.ReleaseJob(context.WithoutCancel(ctx), job); rerr != nil && !errors.Is(rerr, sqlstore.ErrLeaseLost) {
+			log.Error("release job", "err", rerr)
+		}
 		return
 	case err == nil:
 		err = r.Store.CompleteJob(context.WithoutCancel(ctx), nil, job)
@@ -164,18 +223,65 @@ func (r *Runner) run(ctx context.Context, job trueup.Job) {
 		} else {
 			log.Info("job completed", "ms", time.Since(start).Milliseconds())
 		}
+	case leaseLost:
+		// Another worker holds the job now: this run's error is not a
+		// failure of the job, and the newer claim decides.
+		outcome = "lease_lost"
+		log.Warn("job stopped after losing its lease", "err", err)
+	case job.Failures+1 >= job.MaxAttempts:
+		outcome = "failed"
+		log.Error("job failed; giving up", "err", err)
+		r.giveUp(ctx, log, job, err, true)
 	default:
 		outcome = "retry"
-		if job.Attempt >= job.MaxAttempts {
-			outcome = "failed"
-		}
 		log.Error("job failed", "err", err)
-		if ferr := r.Store.FailJob(context.WithoutCancel(ctx), job, err.Error(), time.Now().Add(r.Backoff(job.Attempt))); ferr != nil {
+		if ferr := r.Store.FailJob(context.WithoutCancel(ctx), job, err.Error(), time.Now().Add(r.Backoff(job.Failures+1))); ferr != nil {
 			log.Error("record job failure", "err", ferr)
 		}
 	}
+	r.observe(job.Kind, outcome, start)
+}
+
+func (r *Runner) observe(kind, outcome string, start time.Time) {
 	if r.Observe != nil {
-		r.Observe(job.Kind, outcome, time.Since(start))
+		r.Observe(kind, outcome, time.Since(start))
+	}
+}
+
+// exhausted returns why a claimed job must be given up without running, or
+// nil: its attempts are used up (an earlier give-up did not finish), or its
+// worker was lost MaxLost times.
+func (r *Runner) exhausted(job trueup.Job) error {
+	switch {
+	case job.Failures >= job.MaxAttempts:
+		return errors.New(job.LastError)
+	case job.Lost >= r.MaxLost:
+		return &trueup.JobLostError{Times: job.Lost}
+	}
+	return nil
+}
+
+// giveUp finalises a job that fails for good: the kind's GiveUp moves its
+// domain object to a final state, then the job is failed with cause. When
+// GiveUp returns an error the job stays due (after a backoff) so that a
+// later claim gives it up again; counted says the run that ends here
+// returned an error and uses up an attempt.
+func (r *Runner) giveUp(ctx context.Context, log *slog.Logger, job trueup.Job, cause error, counted bool) {
+	ctx = context.WithoutCancel(ctx)
+	// Make sure the claim is still this worker's before finalising.
+	if err := r.Store.ExtendJob(ctx, job, r.Lease); err != nil {
+		log.Warn("not giving up a job whose claim is lost", "err", err)
+		return
+	}
+	p := sqlstore.FailJobParams{Job: job, Cause: cause.Error(), Counted: counted}
+	if err := r.Handlers[job.Kind].giveUp(ctx, job, cause); err != nil {
+		log.Error("give up job; will try again", "cause", cause, "err", err)
+		p.RetryAt = time.Now().Add(r.Backoff(job.Failures + 1))
+	} else {
+		log.Error("job given up", "cause", cause)
+	}
+	if err := r.Store.RecordJobFailure(ctx, p); err != nil {
+		log.Error("record job failure", "err", err)
 	}
 }
 
@@ -186,15 +292,18 @@ func (r *Runner) call(ctx context.Context, job trueup.Job) (err error) {
 			err = fmt.Errorf("job panicked: %v", p)
 		}
 	}()
-	h, ok := r.Handlers[job.Kind]
+	k, ok := r.Handlers[job.Kind]
 	if !ok {
 		return fmt.Errorf("no handler for job kind %q", job.Kind)
 	}
-	return h(ctx, job)
+	return k.run(ctx, job)
 }
 
-func (r *Runner) heartbeat(ctx context.Context, job trueup.Job, cancel context.CancelFunc, done chan<- struct{}) {
-	defer close(done)
+// heartbeat renews the job's lease until ctx is done, then sends on done
+// whether the lease was lost (another worker took the job over).
+func (r *Runner) heartbeat(ctx context.Context, job trueup.Job, cancel context.CancelFunc, done chan<- bool) {
+	lost := false
+	defer func() { done <- lost }()
 	t := time.NewTicker(r.Lease / 3)
 	defer t.Stop()
 	for {
@@ -205,6 +314,7 @@ func (r *Runner) heartbeat(ctx context.Context, job trueup.Job, cancel context.C
 			if err := r.Store.ExtendJob(ctx, job, r.Lease); err != nil {
 				if errors.Is(err, sqlstore.ErrLeaseLost) {
 					r.Logger.Warn("job lease lost; stopping", "job_id", job.ID)
+					lost = true
 					cancel()
 					return
 				}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,10 +32,48 @@ var engines = []struct {
 	{"postgres", pgtest.Open},
 }
 
-func startRunner(tb testing.TB, db *sqlstore.DB, lease time.Duration, h jobs.Handler) *jobs.Runner {
+// gaveUp records the calls of a give-up function.
+type gaveUp struct {
+	mu     sync.Mutex
+	causes []error
+	// fail, when above zero, is how many calls fail before one succeeds.
+	fail int
+}
+
+func (g *gaveUp) giveUp(_ context.Context, _ trueup.Job, cause error) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.causes = append(g.causes, cause)
+	if g.fail > 0 {
+		g.fail--
+		return errors.New("storage down")
+	}
+	return nil
+}
+
+func (g *gaveUp) calls() []error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]error(nil), g.causes...)
+}
+
+// runnerParams are the inputs of startRunner.
+type runnerParams struct {
+	Lease   time.Duration
+	Handler jobs.Handler
+	GiveUp  *gaveUp // nil for one that records and succeeds
+	MaxLost int
+	Observe jobs.Observer
+}
+
+func startRunner(tb testing.TB, db *sqlstore.DB, p runnerParams) *jobs.Runner {
 	tb.Helper()
-	r := &jobs.Runner{Store: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Workers: 2, Lease: lease, Poll: 10 * time.Millisecond,
-		Backoff: func(int) time.Duration { return 0 }, Handlers: map[string]jobs.Handler{"k": h}}
+	if p.GiveUp == nil {
+		p.GiveUp = &gaveUp{}
+	}
+	r := &jobs.Runner{Store: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Workers: 2, Lease: p.Lease, Poll: 10 * time.Millisecond,
+		Backoff: func(int) time.Duration { return 0 }, MaxLost: p.MaxLost, Observe: p.Observe,
+		Handlers: map[string]jobs.Kind{"k": jobs.Handle(p.Handler, p.GiveUp.giveUp)}}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.Start(ctx)
 	tb.Cleanup(func() { cancel(); r.Wait() })
@@ -69,10 +108,11 @@ func TestRunner(t *testing.T) {
 				state       trueup.JobState
 				calls       int32
 				lastError   string
+				gaveUp      string // the cause given to the give-up function, if called
 			}{
 				{"succeeds", 3, func(c *atomic.Int32) jobs.Handler {
 					return func(context.Context, trueup.Job) error { c.Add(1); return nil }
-				}, trueup.JobCompleted, 1, ""},
+				}, trueup.JobCompleted, 1, "", ""},
 				{"fails once then succeeds", 3, func(c *atomic.Int32) jobs.Handler {
 					return func(context.Context, trueup.Job) error {
 						if c.Add(1) == 1 {
@@ -80,19 +120,20 @@ func TestRunner(t *testing.T) {
 						}
 						return nil
 					}
-				}, trueup.JobCompleted, 2, "transient"},
+				}, trueup.JobCompleted, 2, "transient", ""},
 				{"fails every attempt", 2, func(c *atomic.Int32) jobs.Handler {
 					return func(context.Context, trueup.Job) error { c.Add(1); return errors.New("broken") }
-				}, trueup.JobFailed, 2, "broken"},
+				}, trueup.JobFailed, 2, "broken", "broken"},
 				{"panics", 1, func(c *atomic.Int32) jobs.Handler {
 					return func(context.Context, trueup.Job) error { c.Add(1); panic("boom") }
-				}, trueup.JobFailed, 1, "job panicked: boom"},
+				}, trueup.JobFailed, 1, "job panicked: boom", "job panicked: boom"},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					db := e.open(t)
 					var calls atomic.Int32
-					r := startRunner(t, db, 5*time.Second, tt.handler(&calls))
+					g := &gaveUp{}
+					r := startRunner(t, db, runnerParams{Lease: 5 * time.Second, Handler: tt.handler(&calls), GiveUp: g})
 					id, err := db.EnqueueJob(context.Background(), nil, "k", "{}", tt.maxAttempts, time.Time{})
 					if err != nil {
 						t.Fatal(err)
@@ -104,6 +145,19 @@ func TestRunner(t *testing.T) {
 					}
 					if j.LastError != tt.lastError {
 						t.Errorf("last error = %q, want %q", j.LastError, tt.lastError)
+					}
+					if want := min(tt.calls, int32(j.MaxAttempts)); tt.state == trueup.JobFailed && int32(j.Failures) != want {
+						t.Errorf("failures = %d, want %d", j.Failures, want)
+					}
+					var got string
+					for i, c := range g.calls() {
+						if i > 0 {
+							t.Errorf("give-up called again with %v", c)
+						}
+						got = c.Error()
+					}
+					if got != tt.gaveUp {
+						t.Errorf("gave up with %q, want %q", got, tt.gaveUp)
 					}
 				})
 			}
@@ -127,8 +181,8 @@ func TestRunnerRenewsLease(t *testing.T) {
 					return ctx.Err()
 				}
 			}
-			startRunner(t, db, 300*time.Millisecond, slow)
-			startRunner(t, db, 300*time.Millisecond, slow)
+			startRunner(t, db, runnerParams{Lease: 300 * time.Millisecond, Handler: slow})
+			startRunner(t, db, runnerParams{Lease: 300 * time.Millisecond, Handler: slow})
 			id, err := db.EnqueueJob(context.Background(), nil, "k", "{}", 3, time.Time{})
 			if err != nil {
 				t.Fatal(err)

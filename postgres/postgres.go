@@ -52,6 +52,7 @@ var Dialect = sqlstore.Dialect{
 	Name:              "postgres",
 	Dollar:            true,
 	SkipLocked:        "FOR UPDATE SKIP LOCKED",
+	ForUpdate:         "FOR UPDATE",
 	CollateC:          ` COLLATE "C"`,
 	IsUniqueViolation: isUniqueViolation,
 }

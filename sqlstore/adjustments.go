@@ -210,15 +210,16 @@ func (s *BuyerStore) StartAdjustment(ctx context.Context, id buyer.AdjustmentID)
 	return s.Adjustment(ctx, id)
 }
 
-// FailAdjustment moves a process in Processing to Error In Processing with
-// the cause; a process in another status is left as it is.
+// FailAdjustment moves a process in Message In Flight or Processing to
+// Error In Processing with the cause; a process in another status is left
+// as it is.
 func (s *BuyerStore) FailAdjustment(ctx context.Context, id buyer.AdjustmentID, cause string) error {
 	db := s.db
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		now := db.now().UnixMilli()
 		var seq int64
-		err := tx.QueryRowContext(ctx, db.q(`UPDATE adjustments SET status = ?, failure = ?, updated_ms = ?, finished_ms = ? WHERE id = ? AND status = ? RETURNING seq`),
-			buyer.StatusError, cause, now, now, id, buyer.StatusProcessing).Scan(&seq)
+		err := tx.QueryRowContext(ctx, db.q(`UPDATE adjustments SET status = ?, failure = ?, updated_ms = ?, finished_ms = ? WHERE id = ? AND status IN (?, ?) RETURNING seq`),
+			buyer.StatusError, cause, now, now, id, buyer.StatusInFlight, buyer.StatusProcessing).Scan(&seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

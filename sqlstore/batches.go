@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,14 +55,66 @@ func (db *DB) UploadDir(dir string) error {
 	return nil
 }
 
-// UploadTempDir returns where uploads should be spooled so that
-// CreateBatch can move them rather than copy them ("" for the system's
-// temporary directory).
+// TempDir makes dir, created when needed, the folder of the store's
+// temporary files when it keeps uploads in the database (PostgreSQL):
+// uploads spooled by the server and the workers' copies of stored uploads.
+// It must be a folder of this server's own (not the shared system
+// temporary folder): CleanTemp empties it at start. A store keeping uploads
+// in a directory ignores it: its temporary files live in that directory's
+// tmp folder, on the same file system, so that an upload is moved, not
+// copied.
+func (db *DB) TempDir(dir string) error {
+	if db.uploadDir != "" || dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("temporary directory: %w", err)
+	}
+	db.tempDir = dir
+	return nil
+}
+
+// UploadTempDir returns where uploads should be spooled (so that
+// CreateBatch can move them rather than copy them) and where workers copy
+// uploads kept in the database: the upload directory's tmp folder, else the
+// folder set with TempDir ("" for the system's temporary directory when
+// neither is set).
 func (db *DB) UploadTempDir() string {
 	if db.uploadDir == "" {
-		return ""
+		return db.tempDir
 	}
 	return filepath.Join(db.uploadDir, "tmp")
+}
+
+// CleanTemp removes trueup's files (named trueup-*) from UploadTempDir,
+// left there by a process that died (an upload cut short, a worker's copy),
+// and returns how many it removed. The server calls it at start, before it
+// accepts uploads or runs jobs: every such file belongs to the one server
+// process of that folder (a data directory, or a TempDir, serves one
+// server; commands such as import and admin never write there), so all of
+// them are leftovers, whatever their age, and none is in flight. Other
+// files are left alone, in case the folder is shared by mistake. With no
+// such folder it does nothing.
+func (db *DB) CleanTemp() (int, error) {
+	dir := db.UploadTempDir()
+	if dir == "" {
+		return 0, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("clean temporary files: %w", err)
+	}
+	n := 0
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "trueup-") {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return n, fmt.Errorf("clean temporary files: %w", err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 func (db *DB) uploadPath(no trueup.BatchNo) string {
@@ -204,6 +257,10 @@ func (db *DB) OpenBatchFile(ctx context.Context, no trueup.BatchNo, tmpDir strin
 		var data []byte
 		err := db.sql.QueryRowContext(ctx, db.q(`SELECT data FROM batch_files WHERE batch_no = ? AND chunk = ?`), no, n).Scan(&data)
 		if errors.Is(err, sql.ErrNoRows) {
+			if n == 0 { // a stored upload is never empty
+				f.Close()
+				return nil, 0, fmt.Errorf("open upload of batch %s: no stored chunk: %w", no, fs.ErrNotExist)
+			}
 			return f, total, nil
 		}
 		if err == nil {
@@ -477,6 +534,29 @@ func (db *DB) FinishBatch(ctx context.Context, p FinishBatchParams) error {
 		}
 		if p.Job.ID != 0 {
 			return db.CompleteJob(ctx, tx, p.Job)
+		}
+		return nil
+	})
+}
+
+// AbandonBatch fails a batch that is still queued or processing, with the
+// failure message, and removes what its attempts wrote: the batch's job was
+// given up. A batch already final is left as it is.
+func (db *DB) AbandonBatch(ctx context.Context, no trueup.BatchNo, failure string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE batches SET state = ?, percent = 100, count_1 = 0, count_2 = 0, count_3 = 0, count_4 = 0,
+			row_error_count = 0, failure = ?, finished_at = ? WHERE batch_no = ? AND state IN (?, ?)`),
+			trueup.BatchFailed, failure, db.now(), no, trueup.BatchQueued, trueup.BatchProcessing)
+		if err != nil {
+			return fmt.Errorf("abandon batch %s: %w", no, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // already final (or not found): nothing to do
+		}
+		for _, table := range []string{"discrepancies", "batch_row_errors"} {
+			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM `+table+` WHERE batch_no = ?`), no); err != nil {
+				return fmt.Errorf("clear %s: %w", table, err)
+			}
 		}
 		return nil
 	})

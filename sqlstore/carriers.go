@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/subtle"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -176,31 +178,67 @@ func (db *DB) RevokeClient(ctx context.Context, id trueup.ClientID) error {
 	})
 }
 
-// CreateToken stores an issued token.
-func (db *DB) CreateToken(ctx context.Context, t trueup.Token) error {
-	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO tokens (hash, client_id, carrier_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)`),
-		t.Hash, t.ClientID, t.CarrierID, t.IssuedAt.UTC(), t.ExpiresAt.UTC())
-	if err != nil {
-		return fmt.Errorf("insert token: %w", err)
-	}
-	return nil
+// CreateToken stores an issued token in one transaction that re-reads its
+// client (locking the row on PostgreSQL; SQLite's immediate transactions
+// serialise writers) and checks, as of that read, that the client is not
+// revoked and that its secret hash is still secretHash: a token is never
+// stored for credentials that a revocation or rotation committed first
+// made void. It returns an ENOTFOUND error when the client is unknown,
+// revoked or holds another secret. The token's issued time is raised to
+// the client's last rotation if a clock behind the store's would put it
+// before, so that TokenByHash does not take it for a token of the old
+// secret.
+func (db *DB) CreateToken(ctx context.Context, t trueup.Token, secretHash string) error {
+	gone := trueup.NotFound("client %q not found, revoked or rotated", t.ClientID)
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var hash string
+		var rot, rev sql.NullTime
+		err := tx.QueryRowContext(ctx, db.q(`SELECT secret_hash, rotated_at, revoked_at FROM clients WHERE id = ? `+db.dialect.ForUpdate), t.ClientID).
+			Scan(&hash, &rot, &rev)
+		if errors.Is(err, sql.ErrNoRows) {
+			return gone
+		} else if err != nil {
+			return fmt.Errorf("read client: %w", err)
+		}
+		if rev.Valid || subtle.ConstantTimeCompare([]byte(hash), []byte(secretHash)) != 1 {
+			return gone
+		}
+		issued := t.IssuedAt.UTC()
+		if rot.Valid && rot.Time.After(issued) {
+			issued = rot.Time.UTC()
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO tokens (hash, client_id, carrier_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)`),
+			t.Hash, t.ClientID, t.CarrierID, issued, t.ExpiresAt.UTC()); err != nil {
+			return fmt.Errorf("insert token: %w", err)
+		}
+		return nil
+	})
 }
 
 // TokenByHash returns the token with the given hash and its carrier, in
-// one query (every carrier call asks), or an ENOTFOUND error.
+// one query (every carrier call asks), or an ENOTFOUND error. A token whose
+// client was revoked, or rotated after the token was issued, is returned
+// with RevokedAt set to that time, whatever the token row says.
 func (db *DB) TokenByHash(ctx context.Context, hash string) (trueup.Token, trueup.Carrier, error) {
 	var t trueup.Token
-	var rev sql.NullTime
+	var rev, clRev, clRot sql.NullTime
 	var c trueup.Carrier
 	err := db.sql.QueryRowContext(ctx, db.q(`SELECT c.id, c.name, c.user_id, c.whitelisted, c.time_zone, c.created_at,
-		t.hash, t.client_id, t.issued_at, t.expires_at, t.revoked_at
-		FROM tokens t JOIN carriers c ON c.id = t.carrier_id WHERE t.hash = ?`), hash).
-		Scan(&c.ID, &c.Name, &c.UserID, &c.Whitelisted, &c.TimeZone, &c.CreatedAt, &t.Hash, &t.ClientID, &t.IssuedAt, &t.ExpiresAt, &rev)
+		t.hash, t.client_id, t.issued_at, t.expires_at, t.revoked_at, cl.revoked_at, cl.rotated_at
+		FROM tokens t JOIN clients cl ON cl.id = t.client_id JOIN carriers c ON c.id = t.carrier_id WHERE t.hash = ?`), hash).
+		Scan(&c.ID, &c.Name, &c.UserID, &c.Whitelisted, &c.TimeZone, &c.CreatedAt, &t.Hash, &t.ClientID, &t.IssuedAt, &t.ExpiresAt, &rev, &clRev, &clRot)
 	if err != nil {
 		return t, c, notFound(err, "token not found")
 	}
 	t.CarrierID, c.CreatedAt = c.ID, c.CreatedAt.UTC()
 	t.IssuedAt, t.ExpiresAt, t.RevokedAt = t.IssuedAt.UTC(), t.ExpiresAt.UTC(), timePtr(rev)
+	switch {
+	case t.RevokedAt != nil:
+	case clRev.Valid:
+		t.RevokedAt = timePtr(clRev)
+	case clRot.Valid && clRot.Time.After(t.IssuedAt):
+		t.RevokedAt = timePtr(clRot)
+	}
 	return t, c, nil
 }
 

@@ -28,6 +28,10 @@ type Dialect struct {
 	// SkipLocked is appended to row-claiming sub-selects (FOR UPDATE SKIP
 	// LOCKED on PostgreSQL; empty on SQLite, whose writers are serialised).
 	SkipLocked string
+	// ForUpdate is appended to a SELECT that reads a row the transaction
+	// goes on to act on, locking it (FOR UPDATE on PostgreSQL; empty on
+	// SQLite, whose immediate transactions serialise writers).
+	ForUpdate string
 	// CollateC follows an ORDER BY of text that must sort by bytes
 	// (COLLATE "C" on PostgreSQL; SQLite's default already does).
 	CollateC string
@@ -41,6 +45,7 @@ type DB struct {
 	dialect    Dialect
 	migrations fs.FS
 	uploadDir  string
+	tempDir    string
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }

@@ -39,8 +39,10 @@ func (db *DB) EnqueueJob(ctx context.Context, tx *sql.Tx, kind, args string, max
 }
 
 // ClaimJob takes the next job that is due, or one whose lease has lapsed,
-// among the given kinds, for the worker token, until now+lease. It returns
-// ok false when none is due.
+// among the given kinds, for the worker token, until now+lease. Every claim
+// numbers a new Attempt; taking over a lapsed lease also counts the job as
+// Lost once (its worker died: that is not a failed attempt). It returns ok
+// false when none is due.
 func (db *DB) ClaimJob(ctx context.Context, token string, kinds []string, lease time.Duration) (job trueup.Job, ok bool, err error) {
 	if len(kinds) == 0 {
 		return job, false, nil
@@ -50,17 +52,19 @@ func (db *DB) ClaimJob(ctx context.Context, token string, kinds []string, lease 
 	for range kinds[1:] {
 		in += ", ?"
 	}
-	query := db.q(`UPDATE jobs SET state = ?, attempt = attempt + 1, lease_until = ?, locked_by = ?
+	// In SET, state is the value before the update: running means the
+	// claim takes over a lapsed lease.
+	query := db.q(`UPDATE jobs SET lost = lost + CASE WHEN state = ? THEN 1 ELSE 0 END, state = ?, attempt = attempt + 1, lease_until = ?, locked_by = ?
 		WHERE id = (SELECT id FROM jobs WHERE kind IN (` + in + `) AND
 			((state = ? AND run_at <= ?) OR (state = ? AND lease_until < ?))
 			ORDER BY run_at, id LIMIT 1 ` + db.dialect.SkipLocked + `)
-		RETURNING id, kind, args, attempt, max_attempts, run_at, COALESCE(last_error, '')`)
-	params := []any{trueup.JobRunning, now.Add(lease), token}
+		RETURNING id, kind, args, attempt, failures, max_attempts, lost, run_at, COALESCE(last_error, '')`)
+	params := []any{trueup.JobRunning, trueup.JobRunning, now.Add(lease), token}
 	for _, k := range kinds {
 		params = append(params, k)
 	}
 	params = append(params, trueup.JobAvailable, now, trueup.JobRunning, now)
-	err = db.sql.QueryRowContext(ctx, query, params...).Scan(&job.ID, &job.Kind, &job.Args, &job.Attempt, &job.MaxAttempts, &job.RunAt, &job.LastError)
+	err = db.sql.QueryRowContext(ctx, query, params...).Scan(&job.ID, &job.Kind, &job.Args, &job.Attempt, &job.Failures, &job.MaxAttempts, &job.Lost, &job.RunAt, &job.LastError)
 	if errors.Is(err, sql.ErrNoRows) {
 		return job, false, nil
 	}
@@ -88,18 +92,68 @@ func (db *DB) CompleteJob(ctx context.Context, tx *sql.Tx, job trueup.Job) error
 	return db.finishJob(ctx, tx, job, trueup.JobCompleted, "")
 }
 
-// FailJob records a failed attempt: the job runs again at retryAt while
-// attempts remain, and is failed for good otherwise.
+// FailJob records a failed run (an error or a panic): the job runs again at
+// retryAt while its failures stay below MaxAttempts, and is failed for good
+// otherwise. It returns ErrLeaseLost when the worker no longer holds the
+// job.
 func (db *DB) FailJob(ctx context.Context, job trueup.Job, cause string, retryAt time.Time) error {
-	if job.Attempt < job.MaxAttempts {
-		res, err := db.sql.ExecContext(ctx, db.q(`UPDATE jobs SET state = ?, run_at = ?, last_error = ?, lease_until = NULL, locked_by = NULL
-			WHERE id = ? AND locked_by = ? AND attempt = ?`), trueup.JobAvailable, retryAt.UTC(), cause, job.ID, job.Token, job.Attempt)
-		if err != nil {
-			return fmt.Errorf("retry job %d: %w", job.ID, err)
-		}
-		return mustAffect(res, ErrLeaseLost)
+	p := FailJobParams{Job: job, Cause: cause, Counted: true}
+	if job.Failures+1 < job.MaxAttempts {
+		p.RetryAt = retryAt
 	}
-	return db.finishJob(ctx, nil, job, trueup.JobFailed, cause)
+	return db.RecordJobFailure(ctx, p)
+}
+
+// FailJobParams are the inputs of RecordJobFailure.
+type FailJobParams struct {
+	Job   trueup.Job
+	Cause string
+	// Counted says the run returned an error or panicked: it uses up one
+	// of the job's attempts. A job given up without running is not
+	// counted again.
+	Counted bool
+	// RetryAt is when the job is due again; zero fails it for good.
+	RetryAt time.Time
+}
+
+// RecordJobFailure ends the worker's claim of a job with p.Cause, counting
+// a failed attempt when p.Counted, and either makes the job due again at
+// p.RetryAt or, when RetryAt is zero, fails it for good. It returns
+// ErrLeaseLost when the worker no longer holds the job.
+func (db *DB) RecordJobFailure(ctx context.Context, p FailJobParams) error {
+	counted := 0
+	if p.Counted {
+		counted = 1
+	}
+	job := p.Job
+	var res sql.Result
+	var err error
+	if p.RetryAt.IsZero() {
+		res, err = db.sql.ExecContext(ctx, db.q(`UPDATE jobs SET state = ?, failures = failures + ?, finished_at = ?, last_error = ?, lease_until = NULL
+			WHERE id = ? AND state = ? AND locked_by = ? AND attempt = ?`),
+			trueup.JobFailed, counted, db.now(), p.Cause, job.ID, trueup.JobRunning, job.Token, job.Attempt)
+	} else {
+		res, err = db.sql.ExecContext(ctx, db.q(`UPDATE jobs SET state = ?, failures = failures + ?, run_at = ?, last_error = ?, lease_until = NULL, locked_by = NULL
+			WHERE id = ? AND state = ? AND locked_by = ? AND attempt = ?`),
+			trueup.JobAvailable, counted, p.RetryAt.UTC(), p.Cause, job.ID, trueup.JobRunning, job.Token, job.Attempt)
+	}
+	if err != nil {
+		return fmt.Errorf("record failure of job %d: %w", job.ID, err)
+	}
+	return mustAffect(res, ErrLeaseLost)
+}
+
+// ReleaseJob hands back a job the worker holds but did not finish (the
+// process is shutting down), due at once and with no failure counted, so
+// that the next start resumes it without waiting for its lease to lapse.
+func (db *DB) ReleaseJob(ctx context.Context, job trueup.Job) error {
+	res, err := db.sql.ExecContext(ctx, db.q(`UPDATE jobs SET state = ?, run_at = ?, lease_until = NULL, locked_by = NULL
+		WHERE id = ? AND state = ? AND locked_by = ? AND attempt = ?`),
+		trueup.JobAvailable, db.now(), job.ID, trueup.JobRunning, job.Token, job.Attempt)
+	if err != nil {
+		return fmt.Errorf("release job %d: %w", job.ID, err)
+	}
+	return mustAffect(res, ErrLeaseLost)
 }
 
 func (db *DB) finishJob(ctx context.Context, tx *sql.Tx, job trueup.Job, state trueup.JobState, cause string) error {
@@ -123,8 +177,8 @@ func (db *DB) finishJob(ctx context.Context, tx *sql.Tx, job trueup.Job, state t
 func (db *DB) Job(ctx context.Context, id int64) (trueup.Job, error) {
 	var j trueup.Job
 	var last sql.NullString
-	err := db.sql.QueryRowContext(ctx, db.q(`SELECT id, kind, args, state, attempt, max_attempts, run_at, last_error FROM jobs WHERE id = ?`), id).
-		Scan(&j.ID, &j.Kind, &j.Args, &j.State, &j.Attempt, &j.MaxAttempts, &j.RunAt, &last)
+	err := db.sql.QueryRowContext(ctx, db.q(`SELECT id, kind, args, state, attempt, failures, max_attempts, lost, run_at, last_error FROM jobs WHERE id = ?`), id).
+		Scan(&j.ID, &j.Kind, &j.Args, &j.State, &j.Attempt, &j.Failures, &j.MaxAttempts, &j.Lost, &j.RunAt, &last)
 	if err != nil {
 		return j, notFound(err, "job %d not found", id)
 	}

@@ -5,6 +5,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +26,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"Carriers", testCarriers},
 		{"ClientsAndTokens", testClientsAndTokens},
+		{"TokenChecksClient", testTokenChecksClient},
 		{"OrderImport", testOrderImport},
 		{"OrderImportRollback", testOrderImportRollback},
 		{"JobsClaimAndComplete", testJobsClaimAndComplete},
@@ -104,7 +107,7 @@ func testClientsAndTokens(t *testing.T, db *sqlstore.DB) {
 		t.Fatalf("CreateClient: %v", err)
 	}
 	tok := trueup.Token{Hash: trueup.HashSecret("t1"), ClientID: cl.ID, CarrierID: c.ID, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
-	if err := db.CreateToken(ctx, tok); err != nil {
+	if err := db.CreateToken(ctx, tok, cl.SecretHash); err != nil {
 		t.Fatalf("CreateToken: %v", err)
 	}
 	got, carrier, err := db.TokenByHash(ctx, tok.Hash)
@@ -121,7 +124,7 @@ func testClientsAndTokens(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("token not revoked by rotation")
 	}
 	tok2 := trueup.Token{Hash: trueup.HashSecret("t2"), ClientID: cl.ID, CarrierID: c.ID, IssuedAt: now, ExpiresAt: now.Add(-time.Minute)}
-	if err := db.CreateToken(ctx, tok2); err != nil {
+	if err := db.CreateToken(ctx, tok2, trueup.HashSecret("s2")); err != nil {
 		t.Fatalf("CreateToken: %v", err)
 	}
 	if err := db.RevokeClient(ctx, cl.ID); err != nil {
@@ -143,6 +146,96 @@ func testClientsAndTokens(t *testing.T, db *sqlstore.DB) {
 	if err != nil || len(list) != 1 {
 		t.Errorf("Clients = %v, %v", list, err)
 	}
+}
+
+// testTokenChecksClient checks that a token is stored only for a live
+// client with the given secret hash, and that the look-up refuses a token
+// whose client was revoked or rotated after it was issued, whatever the
+// token row says.
+func testTokenChecksClient(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	c := MustCarrier(t, db, "Gamma")
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	newClient := func(id trueup.ClientID) trueup.Client {
+		t.Helper()
+		cl := trueup.Client{ID: id, CarrierID: c.ID, SecretHash: trueup.HashSecret("s"), CreatedAt: now}
+		if err := db.CreateClient(ctx, cl); err != nil {
+			t.Fatalf("CreateClient: %v", err)
+		}
+		return cl
+	}
+	token := func(cl trueup.Client, name string) trueup.Token {
+		return trueup.Token{Hash: trueup.HashSecret(name), ClientID: cl.ID, CarrierID: c.ID, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+	}
+	cl := newClient("cli_live")
+	if err := db.CreateToken(ctx, token(cl, "wrong"), trueup.HashSecret("other")); trueup.ErrorKind(err) != trueup.ENOTFOUND {
+		t.Errorf("CreateToken with another secret hash: err = %v, want not found", err)
+	}
+	if err := db.CreateToken(ctx, token(cl, "missing"), cl.SecretHash); err != nil {
+		t.Fatalf("CreateToken: %v", err)
+	}
+	missing := token(cl, "missing")
+	missing.ClientID = "cli_missing"
+	if err := db.CreateToken(ctx, missing, cl.SecretHash); trueup.ErrorKind(err) != trueup.ENOTFOUND {
+		t.Errorf("CreateToken for an unknown client: err = %v, want not found", err)
+	}
+	tests := []struct {
+		name   string
+		update string // run on the client row alone, leaving its tokens as they are
+		arg    time.Time
+		valid  bool
+	}{
+		{"untouched", `UPDATE clients SET created_at = created_at WHERE id = ?`, time.Time{}, true},
+		{"rotated before issue", `UPDATE clients SET rotated_at = ? WHERE id = ?`, now.Add(-time.Minute), true},
+		{"rotated after issue", `UPDATE clients SET rotated_at = ? WHERE id = ?`, now.Add(time.Minute), false},
+		{"revoked", `UPDATE clients SET revoked_at = ? WHERE id = ?`, now.Add(time.Minute), false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cl := newClient(trueup.ClientID("cli_" + strconv.Itoa(i)))
+			tok := token(cl, tt.name)
+			if err := db.CreateToken(ctx, tok, cl.SecretHash); err != nil {
+				t.Fatalf("CreateToken: %v", err)
+			}
+			args := []any{cl.ID}
+			if !tt.arg.IsZero() {
+				args = []any{tt.arg, cl.ID}
+			}
+			if _, err := db.SQL().ExecContext(ctx, rebind(db, tt.update), args...); err != nil {
+				t.Fatalf("update client: %v", err)
+			}
+			got, _, err := db.TokenByHash(ctx, tok.Hash)
+			if err != nil {
+				t.Fatalf("TokenByHash: %v", err)
+			}
+			if valid := got.RevokedAt == nil; valid != tt.valid {
+				t.Errorf("token valid = %v (revoked at %v), want %v", valid, got.RevokedAt, tt.valid)
+			}
+			if tt.name == "revoked" {
+				if err := db.CreateToken(ctx, token(cl, "after"), cl.SecretHash); trueup.ErrorKind(err) != trueup.ENOTFOUND {
+					t.Errorf("CreateToken for a revoked client: err = %v, want not found", err)
+				}
+			}
+		})
+	}
+}
+
+// rebind writes the ? placeholders of query as $1, $2 on PostgreSQL.
+func rebind(db *sqlstore.DB, query string) string {
+	if !db.Dialect().Dollar {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Order returns a ledger order for tests.

@@ -1,16 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
+	"github.com/trueup/trueup/client"
 	"github.com/trueup/trueup/gen"
-	"github.com/trueup/trueup/sqlite"
 	"github.com/trueup/trueup/sqlstore"
 )
 
@@ -88,84 +94,233 @@ func discrepancyKeys(tb testing.TB, store *sqlstore.DB, no trueup.BatchNo) []str
 	return keys
 }
 
-// TestBatchSurvivesSIGKILL kills the server with SIGKILL while a batch is
-// being checked, restarts it, and sees the batch finish exactly once with
-// the same discrepancies as a run that was never interrupted.
+// crashKills is how many times TestBatchSurvivesSIGKILL kills the server:
+// as many as a batch job has attempts, so that kills counted as attempts
+// would show.
+const crashKills = 5
+
+// TestBatchSurvivesSIGKILL kills the server with SIGKILL several times
+// while a batch is being checked, at points drawn from a fixed seed (a
+// delay after each attempt starts), restarting it each time, on each
+// engine. The batch finishes exactly once with the same discrepancies as a
+// run that was never interrupted; the kills use up none of the job's
+// attempts; no temporary file is left, in the server's folders or in the
+// system's.
 func TestBatchSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
-	dir := t.TempDir()
-	var cred struct {
-		CarrierID trueup.CarrierID `json:"carrierId"`
-	}
-	runCLIJSON(t, &cred, "admin", "carrier", "create", "--name", "Crash Test Mobile", "--data", dir)
-	store, err := sqlite.Open(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	carrier, err := store.Carrier(context.Background(), cred.CarrierID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := gen.Spec{Orders: 60000, Cycle: lastCycle(), Seed: 7, MissingEvery: 50, ExtraEvery: 70, RightsEvery: 40, AmountEvery: 30}
-	seedLedger(t, store, carrier.ID, spec)
-	no := submitCSV(t, store, carrier, spec)
-
-	srv := startServer(t, "--data", dir, "--job-lease", "2s")
-	running := waitBatch(t, store, no, 60*time.Second, func(b trueup.Batch) bool {
-		if b.State == trueup.BatchSucceeded || b.State == trueup.BatchFailed {
-			t.Fatalf("batch finished before the kill; make the statement larger: %+v", b)
+	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
+		ctx := context.Background()
+		store, dbArgs := eng.open(t)
+		defer store.Close()
+		ownTemp, sysTemp := t.TempDir(), t.TempDir()
+		serveArgs := append([]string{"--job-lease", "1s", "--temp-dir", ownTemp}, dbArgs...)
+		env := []string{"TMPDIR=" + sysTemp}
+		spool := store.UploadTempDir() // SQLite: DATA/uploads/tmp
+		if spool == "" {
+			spool = ownTemp // PostgreSQL: --temp-dir
 		}
-		return b.State == trueup.BatchProcessing && b.RowsRead > 0
+		var cred auth.Credentials
+		runCLIJSON(t, &cred, append([]string{"admin", "carrier", "create", "--name", "Crash Test Mobile"}, dbArgs...)...)
+		carrier, err := store.Carrier(ctx, cred.CarrierID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec := gen.Spec{Orders: 40000, Cycle: lastCycle(), Seed: 7, MissingEvery: 50, ExtraEvery: 70, RightsEvery: 40, AmountEvery: 30}
+		seedLedger(t, store, carrier.ID, spec)
+
+		// An uninterrupted check of the statement: its list is the one
+		// wanted, its duration spreads the kill points.
+		srv := startServerEnv(t, env, serveArgs...)
+		clean := submitCSV(t, store, carrier, spec)
+		ran := waitBatch(t, store, clean, 120*time.Second, func(b trueup.Batch) bool { return b.State == trueup.BatchSucceeded })
+		check := ran.FinishedAt.Sub(*ran.StartedAt)
+		want := discrepancyKeys(t, store, clean)
+		srv.kill()
+		t.Logf("an uninterrupted check takes %s", check)
+
+		no := submitCSV(t, store, carrier, spec)
+		rng := rand.New(rand.NewPCG(20261207, 1))
+		seen := 0   // the batch attempt last seen running
+		landed := 0 // kills that found the check running
+		for kill := 1; kill <= crashKills; kill++ {
+			srv := startServerEnv(t, env, serveArgs...)
+			if kill == 1 {
+				// An upload in flight dies with the server too.
+				stallUpload(t, srv, cred, spool, csvStatement(t, gen.Spec{Orders: 100, Cycle: lastCycle(), Seed: 1}))
+			}
+			waitBatch(t, store, no, 60*time.Second, func(b trueup.Batch) bool {
+				if b.State == trueup.BatchSucceeded || b.State == trueup.BatchFailed {
+					t.Fatalf("batch finished before kill %d: %+v", kill, b)
+				}
+				_, attempt, _ := store.Batch(ctx, no)
+				return b.State == trueup.BatchProcessing && attempt > seen
+			})
+			_, seen, _ = store.Batch(ctx, no)
+			// The kill point: a seeded share of a check's duration after
+			// the attempt started (up to half of it, so that the
+			// kill lands before the end).
+			delay := time.Duration(rng.Float64() * 0.5 * float64(check))
+			time.Sleep(delay)
+			srv.kill()
+			after, _, _ := store.Batch(ctx, no)
+			if after.State != trueup.BatchProcessing {
+				// A loaded machine ran this attempt faster than the
+				// delay: the check is over, the later kills have
+				// nothing to interrupt.
+				t.Logf("kill %d came after the check ended (%s)", kill, after.State)
+				break
+			}
+			landed++
+			t.Logf("kill %d, %s into attempt %d: %d rows read, %d%% saved", kill, delay.Round(time.Millisecond), seen, after.RowsRead, after.Percent)
+		}
+
+		startServerEnv(t, env, serveArgs...)
+		done := waitBatch(t, store, no, 120*time.Second, func(b trueup.Batch) bool {
+			return b.State == trueup.BatchSucceeded || b.State == trueup.BatchFailed
+		})
+		if done.State != trueup.BatchSucceeded {
+			t.Fatalf("batch ended %s: %s", done.State, done.Failure)
+		}
+		if want := spec.Expected(); done.Counts != want {
+			t.Errorf("counts = %+v, want %+v", done.Counts, want)
+		}
+		counts, err := store.JobCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts[trueup.JobCompleted] != 2 || len(counts) != 1 {
+			t.Errorf("jobs by state = %v, want the two batches' jobs completed, once each", counts)
+		}
+		if landed < 2 {
+			t.Errorf("only %d of %d kills interrupted the check; make the statement larger", landed, crashKills)
+		}
+		job := batchJob(t, store, no)
+		if job.State != trueup.JobCompleted || job.Failures != 0 || job.Lost != landed || job.Attempt != landed+1 {
+			t.Errorf("job state %s, failures %d, lost %d, claims %d; want completed, 0, %d, %d",
+				job.State, job.Failures, job.Lost, job.Attempt, landed, landed+1)
+		}
+		got := discrepancyKeys(t, store, no)
+		if int64(len(got)) != done.Counts.Total() {
+			t.Errorf("stored %d discrepancies, counts say %d", len(got), done.Counts.Total())
+		}
+		dup := map[string]bool{}
+		for _, k := range got {
+			if dup[k] {
+				t.Fatalf("discrepancy %s stored twice", k)
+			}
+			dup[k] = true
+		}
+
+		if len(want) != len(got) {
+			t.Fatalf("uninterrupted run has %d discrepancies, interrupted %d", len(want), len(got))
+		}
+		for i := range want {
+			if want[i] != got[i] {
+				t.Fatalf("discrepancy %d differs: %q vs %q", i, got[i], want[i])
+			}
+		}
+
+		// The killed upload and workers' copies were removed at each start,
+		// the last worker's when its check ended; nothing went to the
+		// system's folder.
+		for _, dir := range []string{store.UploadTempDir(), ownTemp, sysTemp} {
+			waitNoTempFiles(t, dir)
+		}
 	})
-	srv.kill()
-	after, _, _ := store.Batch(context.Background(), no)
-	if after.State != trueup.BatchProcessing {
-		t.Fatalf("after SIGKILL the batch is %s, want still processing", after.State)
-	}
-	t.Logf("killed at %d rows read", running.RowsRead)
+}
 
-	startServer(t, "--data", dir, "--job-lease", "2s")
-	done := waitBatch(t, store, no, 120*time.Second, func(b trueup.Batch) bool {
-		return b.State == trueup.BatchSucceeded || b.State == trueup.BatchFailed
-	})
-	if done.State != trueup.BatchSucceeded {
-		t.Fatalf("batch ended %s: %s", done.State, done.Failure)
+// stalledReader gives its head, then blocks until release is closed and
+// fails: a client that stopped sending.
+type stalledReader struct {
+	head    io.Reader
+	release chan struct{}
+}
+
+func (r *stalledReader) Read(p []byte) (int, error) {
+	n, err := r.head.Read(p)
+	if errors.Is(err, io.EOF) {
+		<-r.release
+		return n, io.ErrUnexpectedEOF
 	}
-	if want := spec.Expected(); done.Counts != want {
-		t.Errorf("counts = %+v, want %+v", done.Counts, want)
-	}
-	jobs, err := store.JobCounts(context.Background())
+	return n, err
+}
+
+// stallUpload starts uploading half of data to the server and stops
+// sending; it returns once the server has spooled the upload into dir.
+// The upload is abandoned when the test ends.
+func stallUpload(tb testing.TB, srv *process, cred auth.Credentials, dir string, data []byte) {
+	tb.Helper()
+	before, err := filepath.Glob(filepath.Join(dir, "trueup-upload-*"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	if jobs[trueup.JobCompleted] != 1 || len(jobs) != 1 {
-		t.Errorf("jobs by state = %v, want exactly one completed", jobs)
-	}
-	got := discrepancyKeys(t, store, no)
-	if int64(len(got)) != done.Counts.Total() {
-		t.Errorf("stored %d discrepancies, counts say %d", len(got), done.Counts.Total())
-	}
-	seen := map[string]bool{}
-	for _, k := range got {
-		if seen[k] {
-			t.Fatalf("discrepancy %s stored twice", k)
+	api := client.New(srv.url(""), client.WithHTTPClient(e2eHTTPClient()),
+		client.WithCredentials(string(cred.ClientID), cred.ClientSecret), client.WithUserID(cred.UserID))
+	body := &stalledReader{head: bytes.NewReader(data[:len(data)/2]), release: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		api.Verify(context.Background(), client.VerifyParams{BillingCycle: lastCycle().String(), FileName: "stalled.csv", File: body})
+	}()
+	tb.Cleanup(func() { close(body.release); <-done })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		now, err := filepath.Glob(filepath.Join(dir, "trueup-upload-*"))
+		if err != nil {
+			tb.Fatal(err)
 		}
-		seen[k] = true
+		if len(now) > len(before) {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("the server did not spool the upload into %s", dir)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
+}
 
-	// An uninterrupted run of the same statement gives the same list.
-	again := submitCSV(t, store, carrier, spec)
-	waitBatch(t, store, again, 120*time.Second, func(b trueup.Batch) bool { return b.State == trueup.BatchSucceeded })
-	want := discrepancyKeys(t, store, again)
-	if len(want) != len(got) {
-		t.Fatalf("uninterrupted run has %d discrepancies, interrupted %d", len(want), len(got))
-	}
-	for i := range want {
-		if want[i] != got[i] {
-			t.Fatalf("discrepancy %d differs: %q vs %q", i, got[i], want[i])
+// batchJob returns the job of batch no (jobs are numbered from 1 in a new
+// database).
+func batchJob(tb testing.TB, store *sqlstore.DB, no trueup.BatchNo) trueup.Job {
+	tb.Helper()
+	for id := int64(1); id <= 100; id++ {
+		j, err := store.Job(context.Background(), id)
+		if trueup.ErrorKind(err) == trueup.ENOTFOUND {
+			continue
 		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if j.Kind == batch.JobKind && strings.Contains(j.Args, string(no)) {
+			return j
+		}
+	}
+	tb.Fatalf("no job for batch %s", no)
+	return trueup.Job{}
+}
+
+// waitNoTempFiles fails the test unless dir ("" for none) holds no trueup
+// temporary file within a few seconds (a worker removes its copy just
+// after the batch is recorded).
+func waitNoTempFiles(tb testing.TB, dir string) {
+	tb.Helper()
+	if dir == "" {
+		return
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		left, err := filepath.Glob(filepath.Join(dir, "trueup-*"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("temporary files left in %s: %v", dir, left)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -76,20 +76,8 @@ func runDemo(ctx context.Context, m *Main, env Env) error {
 	if _, err := imp.Commit(); err != nil {
 		return err
 	}
-	dir := os.TempDir()
-	path, err := filepath.Abs(filepath.Join(dir, "trueup-demo-statement-"+cycle.String()+".csv"))
+	path, err := writeDemoStatement(spec)
 	if err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write demo statement: %w", err)
-	}
-	if err := spec.WriteCSV(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write demo statement: %w", err)
-	}
-	if err := f.Close(); err != nil {
 		return err
 	}
 	tok, err := svc.IssueToken(ctx, "client_credentials", cred.ClientID, cred.ClientSecret)
@@ -97,7 +85,11 @@ func runDemo(ctx context.Context, m *Main, env Env) error {
 		return err
 	}
 	exp := spec.Expected()
-	base := "http://" + m.Server.Addr()
+	scheme := "http://"
+	if m.Server.Config.TLSCertFile != "" {
+		scheme = "https://"
+	}
+	base := scheme + m.Server.Addr()
 	h := fmt.Sprintf(`-H "Authorization: Bearer %s" -H "X-User-Id: %s" -H "X-Date: $(date -u +%%Y%%m%%dT%%H%%M%%SZ)"`, tok.AccessToken, cred.UserID)
 	fmt.Fprintf(env.Stdout, `
 trueup demo is running at %[1]s  (docs: %[1]s/docs)
@@ -130,4 +122,31 @@ Stop with Ctrl-C.
 `, base, cred.CarrierID, cred.UserID, spec.Orders, cycle, cred.ClientID, cred.ClientSecret,
 		exp.Total(), exp.MissingOnCarrier, exp.MissingOnPlatform, exp.Rights, exp.Amount, path, tok.ExpiresIn, h)
 	return nil
+}
+
+// writeDemoStatement writes the demo's statement in a fresh folder of the
+// system's temporary folder, readable by its owner only (os.MkdirTemp), and
+// returns its path. A fixed name there could be planted beforehand, as a
+// symlink to another file, by any user of the machine.
+func writeDemoStatement(spec gen.Spec) (string, error) {
+	dir, err := os.MkdirTemp("", "trueup-demo-")
+	if err != nil {
+		return "", fmt.Errorf("write demo statement: %w", err)
+	}
+	path, err := filepath.Abs(filepath.Join(dir, "statement-"+spec.Cycle.String()+".csv"))
+	if err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("write demo statement: %w", err)
+	}
+	if err := spec.WriteCSV(f); err != nil {
+		f.Close()
+		return "", fmt.Errorf("write demo statement: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("write demo statement: %w", err)
+	}
+	return path, nil
 }

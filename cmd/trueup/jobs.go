@@ -6,12 +6,13 @@ import (
 	"github.com/trueup/trueup/jobs"
 )
 
-// jobHandlers returns the background job handlers of every service, by
-// job kind.
-func jobHandlers(m *Main) map[string]jobs.Handler {
-	h := map[string]jobs.Handler{
-		batch.JobKind: m.Batches.Process,
+// jobHandlers returns the background job kinds of every service, by name:
+// each with its handler and the function that finalises its work when the
+// runner gives it up.
+func jobHandlers(m *Main) map[string]jobs.Kind {
+	return map[string]jobs.Kind{
+		batch.JobKind:   jobs.Handle(m.Batches.Process, m.Batches.GiveUp),
+		buyer.JobApply:  jobs.Handle(m.Server.Buyers.Apply, m.Server.Buyers.GiveUpApply),
+		buyer.JobExpire: jobs.Handle(m.Server.Buyers.Expire, m.Server.Buyers.GiveUpExpire),
 	}
-	h[buyer.JobApply], h[buyer.JobExpire] = m.Server.Buyers.Apply, m.Server.Buyers.Expire
-	return h
 }

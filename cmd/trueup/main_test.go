@@ -96,10 +96,17 @@ func freeAddr(tb testing.TB) string {
 // is ready.
 func startServer(tb testing.TB, args ...string) *process {
 	tb.Helper()
+	return startServerEnv(tb, nil, args...)
+}
+
+// startServerEnv is startServer with more environment variables
+// (NAME=value) for the child process.
+func startServerEnv(tb testing.TB, env []string, args ...string) *process {
+	tb.Helper()
 	addr := freeAddr(tb)
 	p := &process{addr: addr, done: make(chan struct{})}
 	p.cmd = exec.Command(os.Args[0], append([]string{"-test.run=^$", "--", "serve", "--addr", addr}, args...)...)
-	p.cmd.Env = append(os.Environ(), "TRUEUP_RUN_MAIN=1")
+	p.cmd.Env = append(append(os.Environ(), "TRUEUP_RUN_MAIN=1"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
 		tb.Fatalf("start server: %v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -32,6 +33,18 @@ type ServeConfig struct {
 	JobLease       time.Duration
 	TokenTTL       time.Duration
 	MaxUploadBytes int64
+	// TLSCert and TLSKey are PEM files; when set the server speaks HTTPS.
+	TLSCert, TLSKey string
+	// Limits bound slow bodies, concurrent uploads, header sizes and token
+	// requests (zero fields take the http package's defaults).
+	Limits trueuphttp.Limits
+	// TempDir is the server's own folder of temporary files when uploads
+	// are kept in the database (PostgreSQL); emptied of trueup's files at
+	// start. With SQLite they live in DATA/uploads/tmp.
+	TempDir string
+	// JobBackoff is how long a failed job waits before retry n (the
+	// runner's default, n*n seconds, when nil); tests shorten it.
+	JobBackoff func(n int) time.Duration
 	// Now is the HTTP server's clock (time.Now when nil); tests set it.
 	Now func() time.Time
 }
@@ -44,11 +57,20 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	if cfg.TokenTTL > 0 {
 		authSvc.TokenTTL = cfg.TokenTTL
 	}
+	if err := store.TempDir(cfg.TempDir); err != nil {
+		return err
+	}
+	if n, err := store.CleanTemp(); err != nil {
+		return err
+	} else if n > 0 && m.Logger != nil {
+		m.Logger.Info("removed temporary files left by an earlier run", "count", n, "dir", store.UploadTempDir())
+	}
 	m.Batches = batch.New(store, m.Logger)
-	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes}, store, authSvc, m.Batches, m.Logger, metrics)
+	m.Batches.TempDir = store.UploadTempDir()
+	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes, Limits: cfg.Limits, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey}, store, authSvc, m.Batches, m.Logger, metrics)
 	m.Runner = &jobs.Runner{
 		Store: store, Logger: m.Logger, Workers: cfg.Workers, Lease: cfg.JobLease,
-		Handlers: jobHandlers(m), Observe: metrics.ObserveJob,
+		Handlers: jobHandlers(m), Observe: metrics.ObserveJob, Backoff: cfg.JobBackoff,
 	}
 	m.Batches.Notify = m.Runner.Notify
 	m.Server.Buyers.Notify = m.Runner.Notify
@@ -89,11 +111,26 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	fs.DurationVar(&cfg.JobLease, "job-lease", 30*time.Second, "how long a job's claim lasts without renewal; a crashed worker's job is resumed after it")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of issued access tokens")
 	fs.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", 256<<20, "largest statement upload accepted")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain file; with --tls-key the server speaks HTTPS")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
+	fs.DurationVar(&cfg.Limits.BodyTimeout, "body-timeout", trueuphttp.DefaultBodyTimeout, "time to receive a JSON or form body (408 after)")
+	fs.DurationVar(&cfg.Limits.UploadIdleTimeout, "upload-idle-timeout", trueuphttp.DefaultUploadIdleTimeout, "an upload sending nothing this long is cut off (408)")
+	fs.Int64Var(&cfg.Limits.UploadMinRate, "upload-min-rate", trueuphttp.DefaultUploadMinRate, "bytes a second an upload must average after --upload-idle-timeout (408 under it)")
+	fs.IntVar(&cfg.Limits.MaxUploads, "max-uploads", trueuphttp.DefaultMaxUploads, "statement uploads read at once (503 over it)")
+	fs.IntVar(&cfg.Limits.MaxHeaderBytes, "max-header-bytes", trueuphttp.DefaultMaxHeaderBytes, "largest request header block (431 over it)")
+	fs.Float64Var(&cfg.Limits.TokenRate, "token-rate", trueuphttp.DefaultTokenRate, "token requests a second per client_id, after --token-burst (429 over it)")
+	fs.IntVar(&cfg.Limits.TokenBurst, "token-burst", trueuphttp.DefaultTokenBurst, "token requests at once per client_id")
+	fs.Float64Var(&cfg.Limits.TokenAddrRate, "token-addr-rate", trueuphttp.DefaultTokenAddrRate, "token requests a second per remote address, after --token-addr-burst (429 over it)")
+	fs.IntVar(&cfg.Limits.TokenAddrBurst, "token-addr-burst", trueuphttp.DefaultTokenAddrBurst, "token requests at once per remote address")
+	fs.StringVar(&cfg.TempDir, "temp-dir", "", "the server's own folder of temporary files with --database-url (default DATA/tmp, DATA from --data); emptied of trueup's files at start")
 	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	memLimit := fs.Int64("memory-limit", 288<<20, "soft memory limit in bytes for the Go runtime (GOMEMLIMIT wins when set; 0 for none)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if cfg.TempDir == "" {
+		cfg.TempDir = filepath.Join(db.data, "tmp")
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
