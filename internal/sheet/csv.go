@@ -199,6 +199,7 @@ func (r *csvReader) Next() (Row, error) {
 			r.err = r.wrapError(err)
 			return Row{}, r.err
 		}
+		start := r.count.mark
 		r.count.mark = r.base + r.csv.InputOffset()
 		startLine, _ := r.csv.FieldPos(0)
 		row := int64(startLine) - r.extra
@@ -215,10 +216,13 @@ func (r *csvReader) Next() (Row, error) {
 			r.err = &ParseError{Row: row, Err: &LimitError{Limit: LimitRowCells, Max: int64(r.lim.RowCells)}}
 			return Row{}, r.err
 		}
-		for i, cell := range rec {
-			if len(cell) > r.lim.FieldBytes {
-				r.err = &ParseError{Row: row, Column: ColumnLetter(i), Err: &LimitError{Limit: LimitFieldBytes, Max: int64(r.lim.FieldBytes)}}
-				return Row{}, r.err
+		// No field of a record shorter than the limit can pass it.
+		if r.count.mark-start > int64(r.lim.FieldBytes) {
+			for i, cell := range rec {
+				if len(cell) > r.lim.FieldBytes {
+					r.err = &ParseError{Row: row, Column: ColumnLetter(i), Err: &LimitError{Limit: LimitFieldBytes, Max: int64(r.lim.FieldBytes)}}
+					return Row{}, r.err
+				}
 			}
 		}
 		if r.count.invalid {
