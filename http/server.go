@@ -55,6 +55,8 @@ type Server struct {
 	Buyers *buyer.Service
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// Admin serves /admin/v1/ (an *admin.Handler); nil answers 404.
+	Admin http.Handler
 
 	lim     *limiter // the running bounds of Config.Limits
 	keyMu   sync.Mutex
@@ -92,6 +94,7 @@ func (s *Server) routes() {
 	s.lifecycleRoutes()
 	s.buyerRoutes()
 	s.riskRoutes()
+	s.adminRoutes()
 }
 
 // handle registers h for pattern with the common middleware and the JSON
@@ -333,7 +336,7 @@ type Metrics struct {
 }
 
 // NewMetrics returns the collectors registered on a fresh registry, with the
-// Go and process collectors.
+// Go and process collectors and the trueup_build_info gauge.
 func NewMetrics() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
@@ -345,6 +348,7 @@ func NewMetrics() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10)}, []string{"kind"}),
 	}
 	m.Registry.MustRegister(m.requests, m.latency, m.Jobs, m.JobTime, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerBuildInfo(m.Registry, ReadBuildInfo())
 	return m
 }
 

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 	runLifecycle(t, open)
 	runBuyers(t, open)
 	runRisk(t, open)
+	runAdmin(t, open)
 }
 
 // Clock is a settable clock for tests.

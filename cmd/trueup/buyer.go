@@ -11,61 +11,54 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
 	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/sqlstore"
 )
 
-// runAdminBuyer provisions buyers: admin buyer create|list|cap|rotate.
-func runAdminBuyer(ctx context.Context, args []string, env Env) error {
-	const usage = "usage: trueup admin buyer create --name NAME [--reject-cap PCT] | list | cap ID PCT|none | rotate ID"
-	if len(args) < 1 {
-		return usagef(usage)
-	}
-	fs := newFlagSet("admin buyer "+args[0], env)
-	var db dbFlags
-	db.register(fs, env)
-	asJSON := fs.Bool("json", false, "print JSON")
-	name := fs.String("name", "", "buyer name (create)")
-	capText := fs.String("reject-cap", "", "largest reject percentage a process may leave on a survey, 0-100 (create); none when empty")
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	store, err := db.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	svc := buyer.New(store.BuyerStore(), nil)
+// newAdminBuyerCmd returns `trueup admin buyer`: buyers and their access
+// tokens.
+func newAdminBuyerCmd(env Env) *cobra.Command {
 	out := env.Stdout
-	showCred := func(c buyer.Credentials) error {
-		if *asJSON {
+	showCred := func(asJSON bool, c buyer.Credentials) error {
+		if asJSON {
 			return printJSON(out, c)
 		}
 		fmt.Fprintf(out, "buyerId:     %s\nname:        %s\nrejectCap:   %s\naccessToken: %s\n\nThe access token is shown once; store it now. Send it in the access-token header.\n",
 			c.BuyerID, c.Name, capString(c.RejectCap), c.AccessToken)
 		return nil
 	}
-	switch args[0] {
-	case "create":
-		cap, err := parseCap(*capText)
-		if err != nil {
+
+	create := &cobra.Command{Use: "create --name NAME", Short: "create a buyer and its access token", Args: exactArgs()}
+	createDB, createJSON := addDBFlags(create, env), addJSONFlag(create)
+	name := create.Flags().String("name", "", "buyer `NAME`")
+	capText := create.Flags().String("reject-cap", "", "largest reject percentage `PCT` a process may leave on a survey, 0-100; none when empty")
+	markRequired(create, "name")
+	var createCap *buyer.Percent
+	create.PreRunE = func(*cobra.Command, []string) error {
+		var err error
+		if createCap, err = parseCap(*capText); err != nil {
 			return usagef("--reject-cap: %v", err)
 		}
-		c, err := svc.CreateBuyer(ctx, buyer.CreateBuyerParams{Name: *name, RejectCap: cap})
+		return nil
+	}
+	create.RunE = withStore(createDB, func(ctx context.Context, store *sqlstore.DB, _ []string) error {
+		c, err := buyer.New(store.BuyerStore(), nil).CreateBuyer(ctx, buyer.CreateBuyerParams{Name: *name, RejectCap: createCap})
 		if err != nil {
 			return err
 		}
-		return showCred(c)
-	case "list":
+		return showCred(*createJSON, c)
+	})
+
+	list := &cobra.Command{Use: "list", Short: "list the buyers", Args: exactArgs()}
+	listDB, listJSON := addDBFlags(list, env), addJSONFlag(list)
+	list.RunE = withStore(listDB, func(ctx context.Context, store *sqlstore.DB, _ []string) error {
 		list, err := store.BuyerStore().Buyers(ctx)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			if list == nil {
-				list = []buyer.Buyer{}
-			}
-			return printJSON(out, list)
+		if *listJSON {
+			return printJSON(out, nonNil(list))
 		}
 		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tREJECT CAP\tCREATED")
@@ -73,29 +66,36 @@ func runAdminBuyer(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", b.ID, b.Name, capString(b.RejectCap), b.CreatedAt.Format("2006-01-02T15:04:05Z"))
 		}
 		return tw.Flush()
-	case "cap":
-		if len(pos) != 2 {
-			return usagef("usage: trueup admin buyer cap ID PCT|none")
-		}
-		cap, err := parseCap(pos[1])
-		if err != nil {
+	})
+
+	capCmd := &cobra.Command{Use: "cap ID PCT|none", Short: "set or remove a buyer's reject cap", Args: exactArgs("ID", "PCT|none")}
+	capDB, capJSON := addDBFlags(capCmd, env), addJSONFlag(capCmd)
+	var newCap *buyer.Percent
+	capCmd.PreRunE = func(_ *cobra.Command, pos []string) error {
+		var err error
+		if newCap, err = parseCap(pos[1]); err != nil {
 			return usagef("%v", err)
 		}
-		if err := store.BuyerStore().SetBuyerRejectCap(ctx, buyer.BuyerID(pos[0]), cap); err != nil {
+		return nil
+	}
+	capCmd.RunE = withStore(capDB, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
+		if err := store.BuyerStore().SetBuyerRejectCap(ctx, buyer.BuyerID(pos[0]), newCap); err != nil {
 			return err
 		}
-		return report(out, *asJSON, map[string]any{"buyerId": pos[0], "rejectCap": cap}, fmt.Sprintf("buyer %s reject cap: %s", pos[0], capString(cap)))
-	case "rotate":
-		if len(pos) != 1 {
-			return usagef("usage: trueup admin buyer rotate ID")
-		}
-		c, err := svc.RotateToken(ctx, buyer.BuyerID(pos[0]))
+		return report(out, *capJSON, map[string]any{"buyerId": pos[0], "rejectCap": newCap}, fmt.Sprintf("buyer %s reject cap: %s", pos[0], capString(newCap)))
+	})
+
+	rotate := &cobra.Command{Use: "rotate ID", Short: "give a buyer a new access token, revoking the old one", Args: exactArgs("ID")}
+	rotateDB, rotateJSON := addDBFlags(rotate, env), addJSONFlag(rotate)
+	rotate.RunE = withStore(rotateDB, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
+		c, err := buyer.New(store.BuyerStore(), nil).RotateToken(ctx, buyer.BuyerID(pos[0]))
 		if err != nil {
 			return err
 		}
-		return showCred(c)
-	}
-	return usagef("unknown command %q; %s", args[0], usage)
+		return showCred(*rotateJSON, c)
+	})
+
+	return newGroup("buyer", "create and list buyers, set reject caps, rotate access tokens", create, list, capCmd, rotate)
 }
 
 // parseCap parses a reject cap as ParsePercent does; empty or "none" (any
@@ -118,50 +118,40 @@ func capString(p *buyer.Percent) string {
 	return p.String() + "%"
 }
 
-// runImportTransactions loads a buyer's transactions from CSV, xlsx, xls or
-// JSON Lines, all or nothing.
-func runImportTransactions(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("import transactions", env)
-	var db dbFlags
-	db.register(fs, env)
-	asJSON := fs.Bool("json", false, "print JSON")
-	buyerID := fs.String("buyer", "", "buyer id (required)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+// newImportTransactionsCmd returns `trueup import transactions`, which
+// loads a buyer's transactions from CSV, xlsx, xls or JSON Lines, all or
+// nothing.
+func newImportTransactionsCmd(env Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "transactions --buyer ID FILE",
+		Short: "load a buyer's survey transactions (CSV, xlsx, xls or JSON Lines)",
+		Long: "Load a buyer's survey transactions from FILE: CSV, xlsx or xls with a header row, or JSON\n" +
+			"Lines (.jsonl, .ndjson) keyed by column. A transaction is replaced by a later import of the\n" +
+			"same transaction_id. A bad row stores nothing: every bad row is listed.\n\n" + columnsHelp(buyer.TransactionColumns),
+		Args: exactArgs("FILE"),
 	}
-	if *buyerID == "" || len(pos) != 1 {
-		return usagef("usage: trueup import transactions --buyer ID FILE (csv, xlsx, xls or jsonl; columns %s)", columnList(buyer.TransactionColumns))
-	}
-	store, err := db.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	svc := buyer.New(store.BuyerStore(), nil)
-	if _, err := store.BuyerStore().Buyer(ctx, buyer.BuyerID(*buyerID)); err != nil {
-		return err
-	}
-	src, err := buyer.OpenFile(pos[0], buyer.TransactionColumns)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	bar := newProgressBar(env.Stderr, "import "+filepath.Base(pos[0]))
-	n, err := svc.Import(ctx, buyer.ImportParams{Buyer: buyer.BuyerID(*buyerID), Source: src, Progress: bar.Set})
-	bar.Done()
-	if err := rowErrors(env, *asJSON, err, pos[0], runAgain); err != nil {
-		return err
-	}
-	return report(env.Stdout, *asJSON, map[string]any{"buyerId": *buyerID, "imported": n}, fmt.Sprintf("imported %d transactions for buyer %s", n, *buyerID))
-}
-
-func columnList(cols []buyer.Column) string {
-	n := make([]string, len(cols))
-	for i, c := range cols {
-		n[i] = c.Name
-	}
-	return strings.Join(n, ", ")
+	db, asJSON := addDBFlags(cmd, env), addJSONFlag(cmd)
+	buyerID := cmd.Flags().String("buyer", "", "buyer `ID`")
+	markRequired(cmd, "buyer")
+	cmd.RunE = withStore(db, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
+		svc := buyer.New(store.BuyerStore(), nil)
+		if _, err := store.BuyerStore().Buyer(ctx, buyer.BuyerID(*buyerID)); err != nil {
+			return err
+		}
+		src, err := buyer.OpenFile(pos[0], buyer.TransactionColumns)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		bar := newProgressBar(env.Stderr, "import "+filepath.Base(pos[0]))
+		n, err := svc.Import(ctx, buyer.ImportParams{Buyer: buyer.BuyerID(*buyerID), Source: src, Progress: bar.Set})
+		bar.Done()
+		if err := rowErrors(env, *asJSON, err, pos[0], runAgain); err != nil {
+			return err
+		}
+		return report(env.Stdout, *asJSON, map[string]any{"buyerId": *buyerID, "imported": n}, fmt.Sprintf("imported %d transactions for buyer %s", n, *buyerID))
+	})
+	return cmd
 }
 
 // readItemsFile reads a process's list: a JSON array as the API takes it
@@ -198,55 +188,58 @@ func viewOf(a buyer.Adjustment) adjustmentView {
 	return adjustmentView{Adjustment: a, StatusDescription: a.Status.Description()}
 }
 
-// runAdjustments runs the operators' commands on buyer adjustments.
-func runAdjustments(ctx context.Context, args []string, env Env) error {
-	const usage = "usage: trueup adjustments launch --buyer ID [--survey S] [--operation-type LIVE_RECONCILIATION --recon-status 1|2] FILE" +
-		" | confirm ID | cancel ID | list --buyer ID [--survey S] | show ID"
-	if len(args) < 1 {
-		return usagef(usage)
-	}
-	fs := newFlagSet("adjustments "+args[0], env)
-	var db dbFlags
-	db.register(fs, env)
-	asJSON := fs.Bool("json", false, "print JSON")
-	buyerID := fs.String("buyer", "", "buyer id (launch, list)")
-	surveyText := fs.String("survey", "", "survey id (launch: the process's one survey, every survey of the listed transactions when empty; list: only processes touching it)")
-	opType := fs.String("operation-type", "", "LIVE_RECONCILIATION to change only the listed transactions (launch); an accepting process when empty")
-	reconStatus := fs.String("recon-status", "", "with --operation-type: 1 completes the listed transactions, 2 rejects them (launch)")
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	var survey buyer.SurveyID
-	if *surveyText != "" {
-		if survey, err = buyer.ParseSurveyID(*surveyText); err != nil {
-			return usagef("--survey: %v", err)
-		}
-	}
-	oneID := func() (buyer.AdjustmentID, error) {
-		if len(pos) != 1 || !buyer.ValidAdjustmentID(pos[0]) {
-			return "", usagef("usage: trueup adjustments %s ID (the process's adjustment_id, a UUID)", args[0])
-		}
-		return buyer.AdjustmentID(strings.ToLower(pos[0])), nil
-	}
-	store, err := db.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	bs := store.BuyerStore()
-	svc := buyer.New(bs, nil)
+// newAdjustmentsCmd returns `trueup adjustments`, the operators'
+// commands on buyer adjustments.
+func newAdjustmentsCmd(env Env) *cobra.Command {
 	out := env.Stdout
-	switch args[0] {
-	case "launch":
-		if *buyerID == "" || len(pos) != 1 {
-			return usagef("usage: trueup adjustments launch --buyer ID [--survey S] [--operation-type LIVE_RECONCILIATION --recon-status 1|2] FILE")
+	// surveyFlag registers --survey on cmd and returns its parsed value,
+	// set by PreRunE.
+	surveyFlag := func(cmd *cobra.Command, usage string) *buyer.SurveyID {
+		text := cmd.Flags().String("survey", "", usage)
+		var survey buyer.SurveyID
+		cmd.PreRunE = func(*cobra.Command, []string) error {
+			if *text == "" {
+				return nil
+			}
+			var err error
+			if survey, err = buyer.ParseSurveyID(*text); err != nil {
+				return usagef("--survey: %v", err)
+			}
+			return nil
 		}
+		return &survey
+	}
+	// adjustmentID checks that pos holds one adjustment id.
+	adjustmentID := func(_ *cobra.Command, pos []string) error {
+		if len(pos) != 1 || !buyer.ValidAdjustmentID(pos[0]) {
+			return usagef("give the process's adjustment_id, a UUID; got %q", strings.Join(pos, " "))
+		}
+		return nil
+	}
+	idOf := func(pos []string) buyer.AdjustmentID { return buyer.AdjustmentID(strings.ToLower(pos[0])) }
+
+	launch := &cobra.Command{
+		Use:   "launch --buyer ID [--survey S] [--operation-type LIVE_RECONCILIATION --recon-status 1|2] FILE",
+		Short: "launch an adjustment process from a list file; it waits in Pending for confirm or cancel",
+		Long: "Launch an adjustment process from FILE: a JSON array as the API takes it (.json), or CSV,\n" +
+			"xlsx, xls or JSON Lines. The process waits in Pending until confirmed or cancelled.\n\n" + columnsHelp(buyer.ItemColumns),
+		Args: exactArgs("FILE"),
+	}
+	launchDB, launchJSON := addDBFlags(launch, env), addJSONFlag(launch)
+	launchBuyer := launch.Flags().String("buyer", "", "buyer `ID`")
+	launchSurvey := surveyFlag(launch, "the process's one survey `S`; every survey of the listed transactions when empty")
+	opType := launch.Flags().String("operation-type", "", "LIVE_RECONCILIATION to change only the listed transactions; an accepting process when empty")
+	reconStatus := launch.Flags().String("recon-status", "", "with --operation-type: 1 completes the listed transactions, 2 rejects them")
+	markRequired(launch, "buyer")
+	launch.RunE = withStore(launchDB, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
+		bs := store.BuyerStore()
+		svc := buyer.New(bs, nil)
+		survey := *launchSurvey
 		mode, desired, err := buyer.ParseMode(*opType, *reconStatus)
 		if err != nil {
 			return usagef("%v", err)
 		}
-		b, err := bs.Buyer(ctx, buyer.BuyerID(*buyerID))
+		b, err := bs.Buyer(ctx, buyer.BuyerID(*launchBuyer))
 		if err != nil {
 			return err
 		}
@@ -258,14 +251,14 @@ func runAdjustments(ctx context.Context, args []string, env Env) error {
 			}
 		}
 		items, err := readItemsFile(pos[0])
-		if err := rowErrors(env, *asJSON, err, pos[0], runAgain); err != nil {
+		if err := rowErrors(env, *launchJSON, err, pos[0], runAgain); err != nil {
 			return err
 		}
 		adj, err := svc.Launch(ctx, buyer.LaunchParams{Buyer: b, Survey: survey, Mode: mode, Desired: desired, Items: items})
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if *launchJSON {
 			return printJSON(out, viewOf(adj))
 		}
 		printAdjustment(out, adj)
@@ -275,46 +268,59 @@ func runAdjustments(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintf(out, "Warning: as the data stands, the process would pass the buyer's reject cap of %s; confirmed, it would end Recon Cap Reached.\n", capString(b.RejectCap))
 		}
 		return nil
-	case "confirm", "cancel":
-		id, err := oneID()
+	})
+
+	decide := func(confirm bool) *cobra.Command {
+		cmd := &cobra.Command{Use: "confirm ID", Short: "apply a Pending process", Args: adjustmentID}
+		if !confirm {
+			cmd.Use, cmd.Short = "cancel ID", "decline a Pending process"
+		}
+		db, asJSON := addDBFlags(cmd, env), addJSONFlag(cmd)
+		cmd.RunE = withStore(db, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
+			svc := buyer.New(store.BuyerStore(), nil)
+			act := svc.Confirm
+			if !confirm {
+				act = svc.Cancel
+			}
+			adj, err := act(ctx, idOf(pos))
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return printJSON(out, viewOf(adj))
+			}
+			_, err = fmt.Fprintf(out, "adjustment %s: %s (%d)\n", adj.ID, adj.Status.Description(), adj.Status)
+			return err
+		})
+		return cmd
+	}
+
+	show := &cobra.Command{Use: "show ID", Short: "show a process and its summary", Args: adjustmentID}
+	showDB, showJSON := addDBFlags(show, env), addJSONFlag(show)
+	show.RunE = withStore(showDB, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
+		adj, err := store.BuyerStore().Adjustment(ctx, idOf(pos))
 		if err != nil {
 			return err
 		}
-		act := svc.Confirm
-		if args[0] == "cancel" {
-			act = svc.Cancel
-		}
-		adj, err := act(ctx, id)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(out, viewOf(adj))
-		}
-		_, err = fmt.Fprintf(out, "adjustment %s: %s (%d)\n", adj.ID, adj.Status.Description(), adj.Status)
-		return err
-	case "show":
-		id, err := oneID()
-		if err != nil {
-			return err
-		}
-		adj, err := bs.Adjustment(ctx, id)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
+		if *showJSON {
 			return printJSON(out, viewOf(adj))
 		}
 		printAdjustment(out, adj)
 		return nil
-	case "list":
-		if *buyerID == "" {
-			return usagef("usage: trueup adjustments list --buyer ID [--survey S]")
-		}
-		if _, err := bs.Buyer(ctx, buyer.BuyerID(*buyerID)); err != nil {
+	})
+
+	list := &cobra.Command{Use: "list --buyer ID [--survey S]", Short: "list a buyer's processes", Args: exactArgs()}
+	listDB, listJSON := addDBFlags(list, env), addJSONFlag(list)
+	listBuyer := list.Flags().String("buyer", "", "buyer `ID`")
+	listSurvey := surveyFlag(list, "only the processes touching survey `S`")
+	markRequired(list, "buyer")
+	list.RunE = withStore(listDB, func(ctx context.Context, store *sqlstore.DB, _ []string) error {
+		bs := store.BuyerStore()
+		survey := *listSurvey
+		if _, err := bs.Buyer(ctx, buyer.BuyerID(*listBuyer)); err != nil {
 			return err
 		}
-		all, err := bs.BuyerAdjustments(ctx, buyer.BuyerID(*buyerID))
+		all, err := bs.BuyerAdjustments(ctx, buyer.BuyerID(*listBuyer))
 		if err != nil {
 			return err
 		}
@@ -324,7 +330,7 @@ func runAdjustments(ctx context.Context, args []string, env Env) error {
 				list = append(list, viewOf(a))
 			}
 		}
-		if *asJSON {
+		if *listJSON {
 			return printJSON(out, list)
 		}
 		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
@@ -338,8 +344,9 @@ func runAdjustments(ctx context.Context, args []string, env Env) error {
 				v.Summary.LiveReconciled, v.Surveys, v.CreatedAt.Format("2006-01-02T15:04:05Z"))
 		}
 		return tw.Flush()
-	}
-	return usagef("unknown command %q; %s", args[0], usage)
+	})
+
+	return newGroup("adjustments", "buyer adjustments: launch, confirm, cancel, show, list", launch, decide(true), decide(false), show, list)
 }
 
 // printAdjustment writes a process and its summary for an operator.

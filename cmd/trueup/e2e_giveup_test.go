@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +73,12 @@ func TestE2EBatchGivenUp(t *testing.T) {
 		_, err = api.DiffList(ctx, client.DiffListParams{BatchNo: no})
 		wantAPIError(t, err, 409, trueup.CodeBatchFailed, string(no), reason)
 
+		// The runner finalises the batch first, then marks its job failed.
 		job := batchJob(t, store, no)
+		for deadline := time.Now().Add(10 * time.Second); job.State == trueup.JobRunning && time.Now().Before(deadline); {
+			runtime.Gosched()
+			job = batchJob(t, store, no)
+		}
 		if job.State != trueup.JobFailed || job.Failures != job.MaxAttempts || job.Lost != 0 || !strings.Contains(job.LastError, "open upload") {
 			t.Errorf("job %+v; want failed after its %d attempts with the internal cause", job, job.MaxAttempts)
 		}

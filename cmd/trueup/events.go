@@ -6,58 +6,58 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/lifecycle"
+	"github.com/trueup/trueup/sqlstore"
 )
 
-// runEvents lists a carrier's package lifecycle events, newest first.
-func runEvents(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("events", env)
-	var db dbFlags
-	db.register(fs, env)
-	asJSON := fs.Bool("json", false, "print JSON")
-	carrier := fs.String("carrier", "", "carrier id (required)")
-	user := fs.String("user", "", "only the events of this carrier user id")
-	limit := fs.Int("limit", 100, "show at most this many events, newest first; 0 shows all")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+// newEventsCmd returns `trueup events`, which lists a carrier's package
+// lifecycle events, newest first.
+func newEventsCmd(env Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "events --carrier ID",
+		Short: "list a carrier's package lifecycle events, newest first",
+		Args:  exactArgs(),
 	}
-	if *carrier == "" || len(pos) != 0 {
-		return usagef("usage: trueup events --carrier ID [--user CARRIER_USER_ID] [--limit N] [--json]")
-	}
-	if *limit < 0 {
-		return usagef("--limit %d: give a number of events, or 0 for all", *limit)
-	}
-	store, err := db.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	c, err := store.Carrier(ctx, trueup.CarrierID(*carrier))
-	if err != nil {
-		return err
-	}
-	list, err := store.PackageEvents(ctx, lifecycle.EventFilter{CarrierID: c.ID, CarrierUserID: *user, Limit: *limit})
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(env.Stdout, list)
-	}
-	if len(list) == 0 {
-		who := "carrier " + string(c.ID)
-		if *user != "" {
-			who += " user " + *user
+	db, asJSON := addDBFlags(cmd, env), addJSONFlag(cmd)
+	carrier := cmd.Flags().String("carrier", "", "carrier `ID`")
+	user := cmd.Flags().String("user", "", "only the events of this carrier user `ID`")
+	limit := cmd.Flags().Int("limit", 100, "show at most `N` events, newest first; 0 shows all")
+	markRequired(cmd, "carrier")
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if *limit < 0 {
+			return usagef("--limit %d: give a number of events, or 0 for all", *limit)
 		}
-		fmt.Fprintf(env.Stdout, "no package lifecycle events for %s\n", who)
 		return nil
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTIME\tCARRIER USER\tPACKAGE\tTYPE\tPACKAGE STATE\tUSER STATUS\tTRACE ID")
-	for _, e := range list {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s -> %s\t%s -> %s\t%s\n", e.ID, e.CreatedAt.UTC().Format(time.RFC3339), e.CarrierUserID, e.PackageID,
-			int(e.Type), e.PreviousType, e.Type, e.PreviousUserStatus, e.UserStatus, e.TraceID)
-	}
-	return tw.Flush()
+	cmd.RunE = withStore(db, func(ctx context.Context, store *sqlstore.DB, _ []string) error {
+		c, err := store.Carrier(ctx, trueup.CarrierID(*carrier))
+		if err != nil {
+			return err
+		}
+		list, err := store.PackageEvents(ctx, lifecycle.EventFilter{CarrierID: c.ID, CarrierUserID: *user, Limit: *limit})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(env.Stdout, list)
+		}
+		if len(list) == 0 {
+			who := "carrier " + string(c.ID)
+			if *user != "" {
+				who += " user " + *user
+			}
+			fmt.Fprintf(env.Stdout, "no package lifecycle events for %s\n", who)
+			return nil
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tTIME\tCARRIER USER\tPACKAGE\tTYPE\tPACKAGE STATE\tUSER STATUS\tTRACE ID")
+		for _, e := range list {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s -> %s\t%s -> %s\t%s\n", e.ID, e.CreatedAt.UTC().Format(time.RFC3339), e.CarrierUserID, e.PackageID,
+				int(e.Type), e.PreviousType, e.Type, e.PreviousUserStatus, e.UserStatus, e.TraceID)
+		}
+		return tw.Flush()
+	})
+	return cmd
 }

@@ -5,55 +5,78 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/ledger"
+	"github.com/trueup/trueup/sqlstore"
+	"github.com/trueup/trueup/statement"
 	"github.com/trueup/trueup/tabular"
 )
 
-func runImport(ctx context.Context, args []string, env Env) error {
-	if len(args) >= 1 && args[0] == "transactions" {
-		return runImportTransactions(ctx, args[1:], env)
+// newImportCmd returns `trueup import`: ledger orders, buyer transactions
+// and the risk list, each all or nothing.
+func newImportCmd(env Env) *cobra.Command {
+	return newGroup("import", "load ledger orders, buyer transactions or the risk list from a file, all or nothing",
+		newImportOrdersCmd(env),
+		newImportTransactionsCmd(env),
+		newImportRiskCmd(env),
+	)
+}
+
+// newImportOrdersCmd returns `trueup import orders`.
+func newImportOrdersCmd(env Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "orders --carrier ID FILE",
+		Short: "load a carrier's ledger orders (CSV, xlsx, xls or JSON Lines)",
+		Long: "Load a carrier's ledger orders from FILE: CSV, xlsx or xls with a header row, or JSON Lines\n" +
+			"(.jsonl, .ndjson) keyed by column. An order is replaced by a later import of the same\n" +
+			"carrierOrderId and billingCycle. A bad row stores nothing: every bad row is listed.\n" +
+			"Zone-less times are read in the carrier's time zone.\n\n" + columnsHelp(ledger.Columns),
+		Args: exactArgs("FILE"),
 	}
-	if len(args) >= 1 && args[0] == "risk" {
-		return runImportRisk(ctx, args[1:], env)
+	db, asJSON := addDBFlags(cmd, env), addJSONFlag(cmd)
+	carrier := cmd.Flags().String("carrier", "", "carrier `ID`")
+	markRequired(cmd, "carrier")
+	cmd.RunE = withStore(db, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
+		c, err := store.Carrier(ctx, trueup.CarrierID(*carrier))
+		if err != nil {
+			return err
+		}
+		src, err := ledger.OpenFile(pos[0])
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		bar := newProgressBar(env.Stderr, "import "+filepath.Base(pos[0]))
+		n, err := ledger.Import(ctx, store, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location(), Progress: bar.Set})
+		bar.Done()
+		if err := rowErrors(env, *asJSON, err, pos[0], importAgain); err != nil {
+			return err
+		}
+		return report(env.Stdout, *asJSON, map[string]any{"carrierId": c.ID, "imported": n}, fmt.Sprintf("imported %d orders for carrier %s", n, c.ID))
+	})
+	return cmd
+}
+
+// columnsHelp describes a file's columns for a command's help: one line
+// each, the required ones marked.
+func columnsHelp(cols []statement.Column) string {
+	var b strings.Builder
+	b.WriteString("Columns (* required; names match whatever their case, spaces, _ and -):\n")
+	for _, c := range cols {
+		mark := " "
+		if c.Required {
+			mark = "*"
+		}
+		meaning := c.Meaning
+		if c.Type != "" {
+			meaning += " (" + c.Type + ")"
+		}
+		fmt.Fprintf(&b, "  %s %-18s %s\n", mark, c.Name, meaning)
 	}
-	if len(args) < 1 || args[0] != "orders" {
-		return usagef("usage: trueup import orders|transactions|risk ... (trueup import orders --carrier ID FILE)")
-	}
-	fs := newFlagSet("import orders", env)
-	var db dbFlags
-	db.register(fs, env)
-	asJSON := fs.Bool("json", false, "print JSON")
-	carrier := fs.String("carrier", "", "carrier id (required)")
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	if *carrier == "" || len(pos) != 1 {
-		return usagef("usage: trueup import orders --carrier ID FILE")
-	}
-	store, err := db.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	c, err := store.Carrier(ctx, trueup.CarrierID(*carrier))
-	if err != nil {
-		return err
-	}
-	src, err := ledger.OpenFile(pos[0])
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	bar := newProgressBar(env.Stderr, "import "+filepath.Base(pos[0]))
-	n, err := ledger.Import(ctx, store, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location(), Progress: bar.Set})
-	bar.Done()
-	if err := rowErrors(env, *asJSON, err, pos[0], importAgain); err != nil {
-		return err
-	}
-	return report(env.Stdout, *asJSON, map[string]any{"carrierId": c.ID, "imported": n}, fmt.Sprintf("imported %d orders for carrier %s", n, c.ID))
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // The endings of rowErrors' messages.

@@ -2,24 +2,17 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/risk"
+	"github.com/trueup/trueup/sqlstore"
 )
-
-const riskClientUsage = `usage: trueup admin riskclient COMMAND
-  create --name NAME [--expires DATE] [--quota N] [--rate N] [--apis multiple_order] [--timezone ZONE] [--window DAYS]
-  list
-  show ID
-  update ID [--expires DATE|never] [--quota N] [--rate N] [--apis LIST] [--timezone ZONE] [--window DAYS]
-  rotate ID
-  revoke ID`
 
 // riskClientView is a client as the CLI shows it: with its state and, for
 // a new or rotated key, its secret.
@@ -45,49 +38,36 @@ func viewRiskClient(c risk.Client, secret string, now time.Time) riskClientView 
 	return v
 }
 
-func runAdminRiskClient(ctx context.Context, args []string, env Env) error {
-	if len(args) < 1 {
-		return usagef("%s", riskClientUsage)
-	}
-	sub := args[0]
-	fs := newFlagSet("admin riskclient "+sub, env)
-	var db dbFlags
-	db.register(fs, env)
-	asJSON := fs.Bool("json", false, "print JSON")
-	name := fs.String("name", "", "client name (create)")
-	expires := fs.String("expires", "", "expiry: YYYY-MM-DD (the key works through that day in its time zone) or an RFC 3339 instant; never (update) removes it")
-	quota := fs.Int64("quota", 0, "calls allowed in all; 0 is unlimited")
-	rate := fs.Int64("rate", 0, "calls allowed per second; 0 is unlimited")
-	apis := fs.String("apis", string(risk.APIMultipleOrder), "comma-separated APIs the key may call (multiple_order); empty for none")
-	zone := fs.String("timezone", "UTC", "IANA time zone whose today is a check's default date")
-	window := fs.Int("window", risk.DefaultWindowDays, "look-back window in days")
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	var id risk.ClientID // the API ID of the commands that take one
-	switch sub {
-	case "show", "update", "rotate", "revoke":
-		if len(pos) != 1 {
-			return usagef("give one API ID: trueup admin riskclient %s ID", sub)
-		}
-		id = risk.ClientID(pos[0])
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	store, err := db.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	rs := store.Risk()
-	defer rs.Close()
-	svc := risk.New(rs)
+// newAdminRiskClientCmd returns `trueup admin riskclient`: the risk API's
+// keys, their quota, rate, expiry and APIs.
+func newAdminRiskClientCmd(env Env) *cobra.Command {
 	out := env.Stdout
-	now := time.Now()
-	show := func(c risk.Client, secret string) error {
-		v := viewRiskClient(c, secret, now)
-		if *asJSON {
+	// settings are the flags of create and update.
+	type settings struct {
+		expires, apis, zone *string
+		quota, rate         *int64
+		window              *int
+	}
+	// addSettings registers the settings flags on cmd: with create's
+	// defaults, or with none for update, which changes only those given.
+	addSettings := func(cmd *cobra.Command, defaults bool) settings {
+		apis, zone, window := string(risk.APIMultipleOrder), "UTC", risk.DefaultWindowDays
+		if !defaults {
+			apis, zone, window = "", "", 0
+		}
+		fs := cmd.Flags()
+		return settings{
+			expires: fs.String("expires", "", "expiry `DATE`: YYYY-MM-DD (the key works through that day in its time zone) or an RFC 3339 instant; never (update) removes it"),
+			quota:   fs.Int64("quota", 0, "calls allowed in all; 0 is unlimited"),
+			rate:    fs.Int64("rate", 0, "calls allowed per second; 0 is unlimited"),
+			apis:    fs.String("apis", apis, "comma-separated `APIS` the key may call (multiple_order); empty for none"),
+			zone:    fs.String("timezone", zone, "IANA time `ZONE` whose today is a check's default date"),
+			window:  fs.Int("window", window, "look-back window in `DAYS`"),
+		}
+	}
+	show := func(asJSON bool, c risk.Client, secret string) error {
+		v := viewRiskClient(c, secret, env.now())
+		if asJSON {
 			return printJSON(out, v)
 		}
 		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
@@ -103,14 +83,32 @@ func runAdminRiskClient(ctx context.Context, args []string, env Env) error {
 		}
 		return nil
 	}
-	switch sub {
-	case "create":
-		p := risk.CreateClientParams{Name: *name, TimeZone: *zone, WindowDays: *window, Quota: *quota, Rate: *rate}
-		if p.APIs, err = risk.ParseAPIs(*apis); err != nil {
+	// withRisk runs fn with the risk service of the database db names.
+	withRisk := func(db *dbFlags, fn func(ctx context.Context, svc *risk.Service, pos []string) error) func(*cobra.Command, []string) error {
+		return withStore(db, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
+			rs := store.Risk()
+			defer rs.Close()
+			return fn(ctx, risk.New(rs), pos)
+		})
+	}
+
+	create := &cobra.Command{
+		Use:   "create --name NAME [--expires DATE] [--quota N] [--rate N] [--apis multiple_order] [--timezone ZONE] [--window DAYS]",
+		Short: "create a risk API key; its secret is shown once",
+		Args:  exactArgs(),
+	}
+	createDB, createJSON := addDBFlags(create, env), addJSONFlag(create)
+	name := create.Flags().String("name", "", "client `NAME`")
+	createSet := addSettings(create, true)
+	markRequired(create, "name")
+	create.RunE = withRisk(createDB, func(ctx context.Context, svc *risk.Service, _ []string) error {
+		var err error
+		p := risk.CreateClientParams{Name: *name, TimeZone: *createSet.zone, WindowDays: *createSet.window, Quota: *createSet.quota, Rate: *createSet.rate}
+		if p.APIs, err = risk.ParseAPIs(*createSet.apis); err != nil {
 			return err
 		}
-		if *expires != "" {
-			t, err := parseExpiry(*expires, *zone)
+		if *createSet.expires != "" {
+			t, err := parseExpiry(*createSet.expires, *createSet.zone)
 			if err != nil {
 				return err
 			}
@@ -120,13 +118,18 @@ func runAdminRiskClient(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		return show(cred.Client, cred.APISecret)
-	case "list":
+		return show(*createJSON, cred.Client, cred.APISecret)
+	})
+
+	list := &cobra.Command{Use: "list", Short: "list the risk API keys", Args: exactArgs()}
+	listDB, listJSON := addDBFlags(list, env), addJSONFlag(list)
+	list.RunE = withRisk(listDB, func(ctx context.Context, svc *risk.Service, _ []string) error {
 		list, err := svc.Clients(ctx)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		now := env.now()
+		if *listJSON {
 			views := make([]riskClientView, len(list))
 			for i, c := range list {
 				views[i] = viewRiskClient(c, "", now)
@@ -140,46 +143,61 @@ func runAdminRiskClient(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", v.ID, v.Name, v.State, apiList(v.APIs), limit(v.Quota, ""), v.QuotaUsed, limit(v.Rate, ""), expiry(v.ExpiresAt))
 		}
 		return tw.Flush()
-	case "show":
-		c, err := svc.Client(ctx, id)
+	})
+
+	showCmd := &cobra.Command{Use: "show ID", Short: "show a risk API key", Args: exactArgs("ID")}
+	showDB, showJSON := addDBFlags(showCmd, env), addJSONFlag(showCmd)
+	showCmd.RunE = withRisk(showDB, func(ctx context.Context, svc *risk.Service, pos []string) error {
+		c, err := svc.Client(ctx, risk.ClientID(pos[0]))
 		if err != nil {
 			return err
 		}
-		return show(c, "")
-	case "update":
+		return show(*showJSON, c, "")
+	})
+
+	update := &cobra.Command{
+		Use:   "update ID [--expires DATE|never] [--quota N] [--rate N] [--apis LIST] [--timezone ZONE] [--window DAYS]",
+		Short: "change the settings given of a risk API key; the others stay",
+		Args:  exactArgs("ID"),
+	}
+	updateDB, updateJSON := addDBFlags(update, env), addJSONFlag(update)
+	updateSet := addSettings(update, false)
+	update.RunE = withRisk(updateDB, func(ctx context.Context, svc *risk.Service, pos []string) error {
+		id := risk.ClientID(pos[0])
+		set := update.Flags().Changed
 		u := risk.ClientUpdate{ID: id}
-		if set["apis"] {
-			list, err := risk.ParseAPIs(*apis)
+		if set("apis") {
+			list, err := risk.ParseAPIs(*updateSet.apis)
 			if err != nil {
 				return err
 			}
 			u.APIs = &list
 		}
-		if set["timezone"] {
-			u.TimeZone = zone
+		if set("timezone") {
+			u.TimeZone = updateSet.zone
 		}
-		if set["window"] {
-			u.WindowDays = window
+		if set("window") {
+			u.WindowDays = updateSet.window
 		}
-		if set["quota"] {
-			u.Quota = quota
+		if set("quota") {
+			u.Quota = updateSet.quota
 		}
-		if set["rate"] {
-			u.Rate = rate
+		if set("rate") {
+			u.Rate = updateSet.rate
 		}
-		if set["expires"] {
-			if *expires == "never" {
+		if set("expires") {
+			if *updateSet.expires == "never" {
 				u.NoExpiry = true
 			} else {
-				tz := *zone
-				if !set["timezone"] {
+				tz := *updateSet.zone
+				if !set("timezone") {
 					c, err := svc.Client(ctx, id)
 					if err != nil {
 						return err
 					}
 					tz = c.TimeZone
 				}
-				t, err := parseExpiry(*expires, tz)
+				t, err := parseExpiry(*updateSet.expires, tz)
 				if err != nil {
 					return err
 				}
@@ -190,20 +208,30 @@ func runAdminRiskClient(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		return show(c, "")
-	case "rotate":
-		cred, err := svc.RotateClient(ctx, id)
+		return show(*updateJSON, c, "")
+	})
+
+	rotate := &cobra.Command{Use: "rotate ID", Short: "give a risk API key a new secret; the old one stops working", Args: exactArgs("ID")}
+	rotateDB, rotateJSON := addDBFlags(rotate, env), addJSONFlag(rotate)
+	rotate.RunE = withRisk(rotateDB, func(ctx context.Context, svc *risk.Service, pos []string) error {
+		cred, err := svc.RotateClient(ctx, risk.ClientID(pos[0]))
 		if err != nil {
 			return err
 		}
-		return show(cred.Client, cred.APISecret)
-	case "revoke":
+		return show(*rotateJSON, cred.Client, cred.APISecret)
+	})
+
+	revoke := &cobra.Command{Use: "revoke ID", Short: "revoke a risk API key", Args: exactArgs("ID")}
+	revokeDB, revokeJSON := addDBFlags(revoke, env), addJSONFlag(revoke)
+	revoke.RunE = withRisk(revokeDB, func(ctx context.Context, svc *risk.Service, pos []string) error {
+		id := risk.ClientID(pos[0])
 		if err := svc.RevokeClient(ctx, id); err != nil {
 			return err
 		}
-		return report(out, *asJSON, map[string]any{"apiId": id, "revoked": true}, fmt.Sprintf("risk API key %s revoked", id))
-	}
-	return usagef("unknown command %q\n%s", sub, riskClientUsage)
+		return report(out, *revokeJSON, map[string]any{"apiId": id, "revoked": true}, fmt.Sprintf("risk API key %s revoked", id))
+	})
+
+	return newGroup("riskclient", "create, list, show, update, rotate and revoke risk API keys", create, list, showCmd, update, rotate, revoke)
 }
 
 // parseExpiry reads an expiry: YYYY-MM-DD means the key works through that
@@ -246,60 +274,68 @@ func expiry(t *time.Time) string {
 	return trueup.FormatTime(*t)
 }
 
-func runImportRisk(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("import risk", env)
-	var db dbFlags
-	db.register(fs, env)
-	asJSON := fs.Bool("json", false, "print JSON")
-	replace := fs.Bool("replace", false, "make the file the whole new list: remove the stored records in the same transaction")
-	index := fs.String("index", "auto", "auto, rebuild or keep: whether to drop the look-up index during the import and build it again (SQLite)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+// newImportRiskCmd returns `trueup import risk`, which loads the
+// multiple-order list.
+func newImportRiskCmd(env Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "risk [--replace] [--index auto|rebuild|keep] FILE",
+		Short: "load the multiple-order risk list (CSV, xlsx, xls or JSON Lines)",
+		Long: "Add the records of FILE to the multiple-order list, or make them the whole list with\n" +
+			"--replace: CSV, xlsx or xls with a header row, or JSON Lines (.jsonl, .ndjson) keyed by\n" +
+			"column. A bad row stores nothing: every bad row is listed.\n\n" + columnsHelp(risk.Columns),
+		Args: exactArgs("FILE"),
+	}
+	db, asJSON := addDBFlags(cmd, env), addJSONFlag(cmd)
+	replace := cmd.Flags().Bool("replace", false, "make the file the whole new list: remove the stored records in the same transaction")
+	index := cmd.Flags().String("index", "auto", "auto, rebuild or keep: whether to drop the look-up index during the import and build it again (SQLite)")
+	var mode risk.IndexMode
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		var ok bool
+		if mode, ok = map[string]risk.IndexMode{"auto": risk.IndexAuto, "rebuild": risk.IndexRebuild, "keep": risk.IndexKeep}[*index]; !ok {
+			return usagef("--index %q: use auto, rebuild or keep", *index)
+		}
+		return nil
+	}
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		ctx := cmd.Context()
+		in, size, err := risk.OpenFile(pos[0])
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		store, err := db.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		rs := store.Risk()
+		defer rs.Close()
+		expected := size / 64 // bytes of a typical CSV or JSON Lines record
+		if ext := strings.ToLower(filepath.Ext(pos[0])); ext == ".xlsx" || ext == ".xls" {
+			expected = size / 16
+		}
+		bar := newProgressBar(env.Stderr, "import "+filepath.Base(pos[0]))
+		start := time.Now()
+		res, err := risk.New(rs).Import(ctx, risk.ImportParams{Input: in, Replace: *replace, Index: mode, ExpectedRows: expected, Progress: bar.Set})
+		bar.Done()
+		elapsed := time.Since(start)
+		if err := rowErrors(env, *asJSON, err, pos[0], importAgain); err != nil {
+			return err
+		}
+		rate := float64(res.Imported) / max(elapsed.Seconds(), 1e-9)
+		if *asJSON {
+			return printJSON(env.Stdout, struct {
+				risk.ImportResult
+				Seconds    float64 `json:"seconds"`
+				RowsPerSec float64 `json:"rowsPerSecond"`
+			}{res, elapsed.Seconds(), rate})
+		}
+		verb := "added"
+		if res.Replaced {
+			verb = "replaced the list with"
+		}
+		_, err = fmt.Fprintf(env.Stdout, "%s %d risk records in %s (%.0f rows/s); the list holds %d\n", verb, res.Imported, elapsed.Round(time.Millisecond), rate, res.RecordsInTotal)
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("usage: trueup import risk [--replace] [--index auto|rebuild|keep] FILE (CSV, xlsx, xls or .jsonl with columns %s)", columnList(risk.Columns))
-	}
-	mode, ok := map[string]risk.IndexMode{"auto": risk.IndexAuto, "rebuild": risk.IndexRebuild, "keep": risk.IndexKeep}[*index]
-	if !ok {
-		return usagef("--index %q: use auto, rebuild or keep", *index)
-	}
-	in, size, err := risk.OpenFile(pos[0])
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	store, err := db.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	rs := store.Risk()
-	defer rs.Close()
-	expected := size / 64 // bytes of a typical CSV or JSON Lines record
-	if ext := strings.ToLower(filepath.Ext(pos[0])); ext == ".xlsx" || ext == ".xls" {
-		expected = size / 16
-	}
-	bar := newProgressBar(env.Stderr, "import "+filepath.Base(pos[0]))
-	start := time.Now()
-	res, err := risk.New(rs).Import(ctx, risk.ImportParams{Input: in, Replace: *replace, Index: mode, ExpectedRows: expected, Progress: bar.Set})
-	bar.Done()
-	elapsed := time.Since(start)
-	if err := rowErrors(env, *asJSON, err, pos[0], importAgain); err != nil {
-		return err
-	}
-	rate := float64(res.Imported) / max(elapsed.Seconds(), 1e-9)
-	if *asJSON {
-		return printJSON(env.Stdout, struct {
-			risk.ImportResult
-			Seconds    float64 `json:"seconds"`
-			RowsPerSec float64 `json:"rowsPerSecond"`
-		}{res, elapsed.Seconds(), rate})
-	}
-	verb := "added"
-	if res.Replaced {
-		verb = "replaced the list with"
-	}
-	_, err = fmt.Fprintf(env.Stdout, "%s %d risk records in %s (%.0f rows/s); the list holds %d\n", verb, res.Imported, elapsed.Round(time.Millisecond), rate, res.RecordsInTotal)
-	return err
+	return cmd
 }

@@ -8,9 +8,11 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	trueuphttp "github.com/trueup/trueup/http"
+	"github.com/trueup/trueup/http/admin"
 	"github.com/trueup/trueup/jobs"
 	"github.com/trueup/trueup/sqlstore"
 )
@@ -22,6 +24,7 @@ type Main struct {
 	Runner  *jobs.Runner
 	Batches *batch.Service
 	Logger  *slog.Logger
+	Admin   *admin.Handler
 
 	cancel context.CancelFunc
 }
@@ -77,6 +80,8 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	if cfg.Now != nil {
 		m.Server.Now = cfg.Now
 	}
+	m.Admin = newAdminAPI(ctx, m, authSvc, cfg)
+	m.Server.Admin = m.Admin
 	if err := m.Server.Open(cfg.Addr); err != nil {
 		return err
 	}
@@ -91,6 +96,9 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 // store.
 func (m *Main) Close(ctx context.Context) error {
 	err := m.Server.Close(ctx)
+	if cerr := m.Admin.Close(ctx); err == nil {
+		err = cerr
+	}
 	if m.cancel != nil {
 		m.cancel()
 		m.Runner.Wait()
@@ -101,16 +109,26 @@ func (m *Main) Close(ctx context.Context) error {
 	return err
 }
 
-func runServe(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("serve", env)
-	var db dbFlags
-	db.register(fs, env)
+// newServeCmd returns `trueup serve`, which runs the HTTP server and the
+// background workers until SIGINT or SIGTERM. Every flag has a TRUEUP_*
+// environment variable; a flag given beats its variable.
+func newServeCmd(env Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "run the HTTP server and background workers",
+		Long: "Run the HTTP server and the background workers until SIGINT or SIGTERM, then stop\n" +
+			"gracefully. Migrations are applied at start. Every flag may be set by its environment\n" +
+			"variable, named in its help; a flag given on the command line beats its variable.",
+		Args: exactArgs(),
+	}
+	db := addDBFlags(cmd, env)
+	fs := cmd.Flags()
 	var cfg ServeConfig
-	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "listen address `HOST:PORT`")
 	fs.IntVar(&cfg.Workers, "workers", 2, "background jobs run at once")
 	fs.DurationVar(&cfg.JobLease, "job-lease", 30*time.Second, "how long a job's claim lasts without renewal; a crashed worker's job is resumed after it")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of issued access tokens")
-	fs.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", 256<<20, "largest statement upload accepted")
+	fs.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", 256<<20, "largest statement upload accepted, in bytes")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain file; with --tls-key the server speaks HTTPS")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	fs.DurationVar(&cfg.Limits.BodyTimeout, "body-timeout", trueuphttp.DefaultBodyTimeout, "time to receive a JSON or form body (408 after)")
@@ -126,21 +144,34 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	memLimit := fs.Int64("memory-limit", 288<<20, "soft memory limit in bytes for the Go runtime (GOMEMLIMIT wins when set; 0 for none)")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
+	bindAllEnv(fs)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		return serve(cmd.Context(), env, db, cfg, serveOptions{demo: *demo, logLevel: *logLevel, memLimit: *memLimit})
 	}
+	return cmd
+}
+
+// serveOptions are the serve flags that are not ServeConfig's.
+type serveOptions struct {
+	demo     bool
+	logLevel string
+	memLimit int64
+}
+
+// serve runs the server on the database db names until ctx ends.
+func serve(ctx context.Context, env Env, db *dbFlags, cfg ServeConfig, opt serveOptions) error {
 	if cfg.TempDir == "" {
-		cfg.TempDir = filepath.Join(db.data, "tmp")
+		cfg.TempDir = filepath.Join(db.dir(), "tmp")
 	}
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return usagef("--log-level %q: use debug, info, warn or error", *logLevel)
+	if err := level.UnmarshalText([]byte(opt.logLevel)); err != nil {
+		return usagef("--log-level %q: use debug, info, warn or error", opt.logLevel)
 	}
 	logger := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-	if env.Getenv("GOMEMLIMIT") == "" && *memLimit > 0 {
+	if env.Getenv("GOMEMLIMIT") == "" && opt.memLimit > 0 {
 		// The garbage collector works harder near the limit instead of
 		// letting a million-row check double its live heap.
-		debug.SetMemoryLimit(*memLimit)
+		debug.SetMemoryLimit(opt.memLimit)
 	}
 	store, err := db.open(ctx)
 	if err != nil {
@@ -152,7 +183,7 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	logger.Info("trueup serving", "addr", m.Server.Addr(), "database", store.Dialect().Name)
-	if *demo {
+	if opt.demo {
 		if err := runDemo(ctx, m, env); err != nil {
 			m.Close(context.Background())
 			return fmt.Errorf("demo: %w", err)

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+
+	"fmt"
+	"github.com/spf13/cobra"
+	"github.com/trueup/trueup/sqlstore"
+	"text/tabwriter"
+	"time"
+
+	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/apikey"
+	"github.com/trueup/trueup/auth"
+	"github.com/trueup/trueup/http/admin"
+	"github.com/trueup/trueup/imports"
+	"github.com/trueup/trueup/risk"
+)
+
+// newAdminAPIKeyCmd returns `trueup admin apikey`: the admin API's keys.
+// A new key is shown once.
+func newAdminAPIKeyCmd(env Env) *cobra.Command {
+	out := env.Stdout
+
+	create := &cobra.Command{Use: "create --name NAME", Short: "create an admin API key (shown once)", Args: exactArgs()}
+	createDB, createJSON := addDBFlags(create, env), addJSONFlag(create)
+	name := create.Flags().String("name", "", "who or what uses the key (`NAME`)")
+	markRequired(create, "name")
+	create.RunE = withStore(createDB, func(ctx context.Context, store *sqlstore.DB, _ []string) error {
+		k, err := apikey.New(store).Create(ctx, apikey.CreateParams{Name: *name})
+		if err != nil {
+			return err
+		}
+		if *createJSON {
+			return printJSON(out, k)
+		}
+		_, err = fmt.Fprintf(out, "keyId: %s\nname:  %s\nkey:   %s\n\nThe key is shown once; store it now. Send it as Authorization: Bearer KEY to /admin/v1/.\n", k.KeyID, k.Name, k.Key)
+		return err
+	})
+
+	list := &cobra.Command{Use: "list", Short: "list the admin API keys", Args: exactArgs()}
+	listDB, listJSON := addDBFlags(list, env), addJSONFlag(list)
+	list.RunE = withStore(listDB, func(ctx context.Context, store *sqlstore.DB, _ []string) error {
+		keys, err := apikey.New(store).List(ctx)
+		if err != nil {
+			return err
+		}
+		if *listJSON {
+			return printJSON(out, nonNil(keys))
+		}
+		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "KEY ID\tNAME\tCREATED\tSTATE")
+		for _, k := range keys {
+			state := "active"
+			if k.RevokedAt != nil {
+				state = "revoked " + trueup.FormatTime(*k.RevokedAt)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Name, trueup.FormatTime(k.CreatedAt), state)
+		}
+		return tw.Flush()
+	})
+
+	revoke := &cobra.Command{Use: "revoke ID", Short: "revoke an admin API key (the keyId from create or list)", Args: exactArgs("ID")}
+	revokeDB, revokeJSON := addDBFlags(revoke, env), addJSONFlag(revoke)
+	revoke.RunE = withStore(revokeDB, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
+		k, err := apikey.New(store).Revoke(ctx, apikey.ID(pos[0]))
+		if err != nil {
+			return err
+		}
+		return report(out, *revokeJSON, k, fmt.Sprintf("admin API key %s (%s) revoked", k.ID, k.Name))
+	})
+
+	return newGroup("apikey", "admin API keys: create, list, revoke", create, list, revoke)
+}
+
+// newAdminAPI builds the admin API over m's store and services, and marks
+// failed the imports a stopped server left running. Main.Close closes it
+// (waiting for running imports) before the store.
+func newAdminAPI(ctx context.Context, m *Main, authSvc *auth.Service, cfg ServeConfig) *admin.Handler {
+	now := time.Now
+	if cfg.Now != nil {
+		now = cfg.Now
+	}
+	imp := imports.New(m.Store, m.Logger)
+	imp.Now = now
+	if n, err := imp.Abandon(ctx); err != nil {
+		m.Logger.Warn("mark abandoned imports", "err", err)
+	} else if n > 0 {
+		m.Logger.Info("marked imports left running by a stopped server as failed", "imports", n)
+	}
+	riskSvc := risk.New(m.Store.Risk())
+	riskSvc.Now, riskSvc.Logger = now, m.Logger
+	keys := apikey.New(m.Store)
+	keys.Now = now
+	return admin.New(admin.Services{
+		Keys: keys, Imports: imp, Auth: authSvc, Carriers: &auth.Admin{Store: m.Store},
+		Buyers: m.Server.Buyers, Risk: riskSvc, Store: m.Store, Logger: m.Logger,
+		MaxImportBytes: m.Server.Config.MaxUploadBytes, TempDir: m.Store.UploadTempDir(), Now: now,
+	})
+}
