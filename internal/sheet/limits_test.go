@@ -93,6 +93,16 @@ func TestLimitsInflated(t *testing.T) {
 		t.Fatalf("within 1 MiB: %d rows, %v", len(got), err)
 	}
 
+	// A sheet of over 1 MiB is inflated ahead by a goroutine: the limit
+	// holds there too.
+	rows.Reset()
+	for i := 1; i <= 30000; i++ {
+		fmt.Fprintf(&rows, `<row r="%d"><c r="A%d" t="inlineStr"><is><t>order %d</t></is></c></row>`, i, i, i)
+	}
+	big := xlsxBook{sheet: xlsxSheetXML(rows.String())}.zip(t)
+	_, err = readAllWithin(t, Limits{Inflated: 512 << 10}, big, XLSX)
+	wantLimit(t, err, LimitInflated, "512 KiB")
+
 	// The shared strings alone pass the limit.
 	sst := sharedStringsBook(t, 40, 1024)
 	_, err = readAllWithin(t, Limits{Inflated: 16 << 10}, sst, XLSX)
