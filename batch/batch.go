@@ -21,6 +21,7 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/reconcile"
 	"github.com/trueup/trueup/statement"
 )
@@ -133,7 +134,7 @@ func DetectFile(f io.ReaderAt, name string) (statement.Format, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("read upload: %w", err)
 	}
-	format, err := statement.Detect(head[:n], name)
+	format, err := sheet.Detect(head[:n], name)
 	if err != nil {
 		return "", fileError(err)
 	}
@@ -145,9 +146,9 @@ func fileError(err error) error {
 	if trueup.ErrorKind(err) != trueup.EINTERNAL {
 		return err
 	}
-	var pe *statement.ParseError
+	var pe *sheet.ParseError
 	hasPlace := errors.As(err, &pe)
-	if errors.Is(err, statement.ErrCorrupt) {
+	if errors.Is(err, sheet.ErrCorrupt) {
 		// The cause may quote damaged bytes: say where, not what.
 		where := ""
 		if hasPlace && pe.Row > 0 {
@@ -157,7 +158,7 @@ func fileError(err error) error {
 			"the file is damaged or truncated%s; save it again from your spreadsheet program (or re-export it) and upload the new file", where)
 	}
 	switch {
-	case errors.Is(err, statement.ErrEmpty), errors.Is(err, statement.ErrWrongFormat), errors.Is(err, statement.ErrHeader):
+	case errors.Is(err, sheet.ErrEmpty), errors.Is(err, sheet.ErrWrongFormat), errors.Is(err, statement.ErrHeader):
 		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "%s", err.Error())
 	}
 	if hasPlace {
@@ -172,16 +173,16 @@ func checkHeader(f io.ReaderAt, size int64, format statement.Format) error {
 	if format == statement.XLSX {
 		// A first look that skips most of a large shared-strings table;
 		// when it is not enough, the whole workbook decides.
-		if err := checkHeaderOf(statement.OpenXLSXHead(f, size)); err == nil || !errors.Is(err, statement.ErrCorrupt) {
+		if err := checkHeaderOf(sheet.OpenXLSXHead(f, size)); err == nil || !errors.Is(err, sheet.ErrCorrupt) {
 			return fileError(err)
 		}
 	}
-	return fileError(checkHeaderOf(statement.Open(f, size, format)))
+	return fileError(checkHeaderOf(sheet.Open(f, size, format)))
 }
 
 // checkHeaderOf maps the header of r and makes sure a data row follows. Its
 // errors are the readers' own (fileError turns them into the client's).
-func checkHeaderOf(r statement.Reader, err error) error {
+func checkHeaderOf(r sheet.Reader, err error) error {
 	if err != nil {
 		return err
 	}
@@ -363,7 +364,7 @@ func (r *run) progress(fraction float64) {
 }
 
 func (r *run) do(ctx context.Context) error {
-	rd, err := statement.Open(r.p.File, r.p.Size, r.p.Format)
+	rd, err := sheet.Open(r.p.File, r.p.Size, r.p.Format)
 	if err != nil {
 		return r.fail(trueup.ErrorMessage(fileError(err)))
 	}
@@ -384,6 +385,17 @@ func (r *run) do(ctx context.Context) error {
 		row, err := rd.Next()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		var pe *sheet.ParseError
+		if errors.Is(err, sheet.ErrRow) && errors.As(err, &pe) {
+			// A refused row (a CSV record of the wrong field count) is a
+			// row error; the reader reads on.
+			res.RowsRead++
+			res.ErrTotal++
+			if len(res.RowErrors) < MaxStoredRowErrors {
+				res.RowErrors = append(res.RowErrors, trueup.RowError{Row: pe.Row, Reason: pe.Err.Error()})
+			}
+			continue
 		}
 		if err != nil {
 			// A damaged file fails the batch; nothing is matched.

@@ -13,9 +13,9 @@ import (
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/clock"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/sqlite"
 	"github.com/trueup/trueup/sqlstore"
-	"github.com/trueup/trueup/statement"
 )
 
 // newService returns a service over a fresh SQLite store.
@@ -32,7 +32,7 @@ func newService(tb testing.TB) (*buyer.Service, *sqlstore.DB) {
 // csvSource returns a Source over CSV text.
 func csvSource(tb testing.TB, text string, cols []buyer.Column) buyer.Source {
 	tb.Helper()
-	r, err := statement.OpenCSV(strings.NewReader(text), int64(len(text)))
+	r, err := sheet.OpenCSV(strings.NewReader(text), int64(len(text)))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -382,11 +382,11 @@ func TestBuyerServiceImportRowErrors(t *testing.T) {
 	if _, err := svc.Import(ctx, buyer.ImportParams{Buyer: a.ID, Source: csvSource(t, "transaction_id,survey_id,status\n", buyer.TransactionColumns)}); trueup.ErrorKind(err) != trueup.EINVALID {
 		t.Errorf("import of a header only: err = %v, want invalid", err)
 	}
-	r, _ := statement.OpenCSV(strings.NewReader("transaction_id,status\n"), 0)
+	r, _ := sheet.OpenCSV(strings.NewReader("transaction_id,status\n"), 0)
 	if _, err := buyer.NewSheetSource(r, buyer.TransactionColumns); err == nil || !strings.Contains(err.Error(), "survey_id") {
 		t.Errorf("a header without survey_id: err = %v", err)
 	}
-	r, _ = statement.OpenCSV(strings.NewReader("transaction_id,survey_id,status,color\n"), 0)
+	r, _ = sheet.OpenCSV(strings.NewReader("transaction_id,survey_id,status,color\n"), 0)
 	if _, err := buyer.NewSheetSource(r, buyer.TransactionColumns); err == nil || !strings.Contains(err.Error(), "color") {
 		t.Errorf("a header with an unknown column: err = %v", err)
 	}

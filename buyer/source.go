@@ -3,13 +3,13 @@ package buyer
 import (
 	"io"
 
-	"github.com/trueup/trueup/statement"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/tabular"
 )
 
 // Column is a column of a file trueup reads from a buyer's operator:
 // transactions (TransactionColumns) or a process's list (ItemColumns).
-type Column = statement.Column
+type Column = sheet.Column
 
 // Source is a stream of a file's records: column name → text, with the
 // record's row (or line) number.
@@ -23,7 +23,7 @@ func spec(cols []Column) tabular.Spec {
 // NewSheetSource reads the header of r (its first row) against cols and
 // returns a Source over the rows after it. An empty file, an unknown or
 // repeated column, and a missing required one are EINVALID errors.
-func NewSheetSource(r statement.Reader, cols []Column) (Source, error) {
+func NewSheetSource(r sheet.Reader, cols []Column) (Source, error) {
 	return tabular.NewSheetSource(r, spec(cols))
 }
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/gen"
-	"github.com/trueup/trueup/statement"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -62,7 +62,7 @@ func TestXLSXMatchesCSV(t *testing.T) {
 			t.Fatal(err)
 		}
 		compare(t, "excelize", rows, want)
-		r, err := statement.OpenXLSX(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		r, err := sheet.OpenXLSX(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 		if err != nil {
 			t.Fatalf("%+v: OpenXLSX: %v", opt, err)
 		}

@@ -12,14 +12,14 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/reconcile"
-	"github.com/trueup/trueup/statement"
 	"github.com/trueup/trueup/tabular"
 )
 
 // Columns are the order file's columns: the ledger-side fields of seed
 // 004's DiffBill plus carrierOrderId, carrierUserId and billingCycle.
-var Columns = []statement.Column{
+var Columns = []sheet.Column{
 	{Name: "carrierOrderId", Required: true, Type: "text", Meaning: "The carrier's order ID; with billingCycle, the key of the order."},
 	{Name: "billingCycle", Required: true, Type: "yyyy-mm", Meaning: "The settlement cycle the order belongs to."},
 	{Name: "kdOrderId", Required: true, Type: "text", Meaning: "The platform's order ID."},
@@ -52,7 +52,7 @@ var spec = tabular.Spec{Columns: Columns, What: "an order field"}
 // NewSheetSource reads the header of a CSV or spreadsheet reader and returns
 // a Source over its rows. An empty file or a wrong header is an EINVALID
 // *trueup.Error.
-func NewSheetSource(r statement.Reader) (Source, error) {
+func NewSheetSource(r sheet.Reader) (Source, error) {
 	return tabular.NewSheetSource(r, spec)
 }
 

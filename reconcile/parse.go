@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -394,7 +395,7 @@ func firstRune(s string, f func(rune) bool) (rune, bool) {
 
 // clip returns s, shortened to 64 runes with an ellipsis when it is longer,
 // so that a huge cell does not make a huge error message, and with bytes
-// that are not UTF-8 replaced by U+FFFD.
+// that are not UTF-8 replaced by U+FFFD. Messages quote it with %q.
 func clip(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
@@ -407,6 +408,38 @@ func clip(s string) string {
 		n++
 	}
 	return s
+}
+
+// clipValue is clip with control characters escaped as Go writes them
+// (\x00, \n): it makes the value of a row error, which is stored, and
+// PostgreSQL cannot store a NUL in text.
+func clipValue(s string) string {
+	return escapeControls(clip(s))
+}
+
+// escapeControls returns s with its control characters escaped.
+func escapeControls(s string) string {
+	if strings.IndexFunc(s, isControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			b.WriteString(escapeControl(r))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// isControl reports whether r is a C0 control character or DEL.
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// escapeControl returns the control character r as Go writes it in a
+// string: \x00, \t, \n.
+func escapeControl(r rune) string {
+	return strings.Trim(strconv.QuoteRune(r), "'")
 }
 
 // digits reads 1 to n ASCII digits of s from i. It returns the value and

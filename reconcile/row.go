@@ -120,7 +120,7 @@ type rowParser struct {
 
 // fail records an error of column c, whose cell holds value.
 func (p *rowParser) fail(c *column, value, reason string) {
-	p.errs = append(p.errs, trueup.RowError{Row: p.number, Column: c.name, Value: clip(value), Reason: reason})
+	p.errs = append(p.errs, trueup.RowError{Row: p.number, Column: c.name, Value: clipValue(value), Reason: reason})
 }
 
 // cell returns the trimmed text of column c, failing when c is required
@@ -174,11 +174,18 @@ func (p *rowParser) amount(c *column) (decimal.Decimal, bool) {
 	return d, true
 }
 
-// checkText returns why v cannot be the text of column name, or "".
+// checkText returns why v cannot be the text of column name, or "". The
+// text columns are ids and codes: a control character (U+0000 to U+001F,
+// U+007F: a NUL, a tab, a line break) is refused, which also keeps a NUL
+// from reaching PostgreSQL, which cannot store it in text.
 func checkText(name, v string) string {
 	n := 0
 	for i := 0; i < len(v); {
 		if c := v[i]; c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return fmt.Sprintf("%s holds the control character %s; remove it (ids and codes are written on one line, without tabs or other control characters)",
+					name, escapeControl(rune(c)))
+			}
 			i++
 		} else {
 			r, size := utf8.DecodeRuneInString(v[i:])
@@ -201,7 +208,7 @@ func DuplicateError(number, first int64, id string) trueup.RowError {
 	return trueup.RowError{
 		Row:    number,
 		Column: ColCarrierOrderID,
-		Value:  clip(id),
+		Value:  clipValue(id),
 		Reason: fmt.Sprintf("carrierOrderId %q already appears in row %d; each order must appear once, so merge the two rows or remove one", clip(id), first),
 	}
 }

@@ -141,6 +141,31 @@ func TestParseRowErrors(t *testing.T) {
 				Reason: "skuCode is not valid UTF-8 text; save a CSV file as UTF-8, or upload the .xlsx file"}},
 		},
 		{
+			name:    "NUL in an ID (an xlsx _x0000_ or a raw NUL in a CSV file)",
+			changes: map[string]string{reconcile.ColCarrierOrderID: "A\x00B"},
+			want: []trueup.RowError{{Column: "carrierOrderId", Value: `A\x00B`,
+				Reason: `carrierOrderId holds the control character \x00; remove it (ids and codes are written on one line, without tabs or other control characters)`}},
+		},
+		{
+			name: "line break and tab inside codes",
+			changes: map[string]string{
+				reconcile.ColSkuCode:          "1p\r\n500g",
+				reconcile.ColCarrierPackageID: "P\t1",
+				reconcile.ColChannel:          "0\x7f",
+			},
+			want: []trueup.RowError{
+				{Column: "skuCode", Value: `1p\r\n500g`, Reason: `skuCode holds the control character \r;`},
+				{Column: "carrierPackageId", Value: `P\t1`, Reason: `carrierPackageId holds the control character \t;`},
+				{Column: "channel", Value: `0\x7f`, Reason: `channel holds the control character \x7f;`},
+			},
+		},
+		{
+			name:    "NUL in a date cell is escaped in the value",
+			changes: map[string]string{reconcile.ColCarrierOrderTime: "2025-09-01\x00"},
+			want: []trueup.RowError{{Column: "carrierOrderTime", Value: `2025-09-01\x00`,
+				Reason: `"2025-09-01\x00" is not a date-time`}},
+		},
+		{
 			name:    "channel is checked as text too",
 			changes: map[string]string{reconcile.ColChannel: long},
 			want:    []trueup.RowError{{Column: "channel", Value: strings.Repeat("9", 64) + "…", Reason: "channel has 129 characters"}},

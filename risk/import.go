@@ -9,12 +9,12 @@ import (
 	"strings"
 
 	"github.com/trueup/trueup"
-	"github.com/trueup/trueup/statement"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/tabular"
 )
 
 // Columns are the risk file's columns, in the order Input returns them.
-var Columns = []statement.Column{
+var Columns = []sheet.Column{
 	{Name: "mobile_no", Required: true, Type: "text", Meaning: "The mobile number with country code, or its MD5.",
 		Formats: "Digits only with the country code (915586685366; a leading + is dropped), hashed on import as md5(915586685366); or the MD5 itself as 32 hexadecimal digits in either case."},
 	{Name: "day", Required: true, Type: "date", Meaning: "The day of the record.", Formats: "YYYY-MM-DD, or an Excel date cell."},
@@ -357,7 +357,7 @@ func (in *sourceInput) Next() (int64, *Values, error) {
 // returns an Input over its rows. Header names are matched ignoring case,
 // spaces and underscores; an unknown, repeated or missing required column
 // is an EINVALID *trueup.Error.
-func NewSheetInput(r statement.Reader) (Input, error) {
+func NewSheetInput(r sheet.Reader) (Input, error) {
 	src, err := tabular.NewSheetSource(r, spec)
 	if err != nil {
 		return nil, err
@@ -374,9 +374,9 @@ func NewJSONLInput(r io.Reader, size int64, closer func() error) Input {
 }
 
 // OpenFile opens a risk file as tabular.Open does: JSON Lines when it is
-// named .jsonl or .ndjson, else CSV, xlsx or xls as statement.Detect tells.
+// named .jsonl or .ndjson, else CSV, xlsx or xls as sheet.Detect tells.
 // It returns the Input and the file's size in bytes, or an EINVALID
-// *trueup.Error (or one wrapping statement.ErrWrongFormat) for a file
+// *trueup.Error (or one wrapping sheet.ErrWrongFormat) for a file
 // that is none of these or whose header is wrong.
 func OpenFile(path string) (Input, int64, error) {
 	src, size, err := tabular.Open(path, spec)

@@ -300,3 +300,7 @@ func isPlainDecimal(s string) bool {
 	s = s[1:]
 	return digits() > 0 && s == ""
 }
+
+// utf8BOM is the UTF-8 byte order mark written at the start of a CSV export,
+// so that spreadsheet programs read it as UTF-8.
+const utf8BOM = "\xef\xbb\xbf"

@@ -12,6 +12,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/trueup/trueup"
+
+	"github.com/trueup/trueup/internal/sheet"
 )
 
 // failWriter is an io.Writer that always fails.
@@ -83,7 +85,7 @@ func TestExportRoundTrip(t *testing.T) {
 	for _, f := range []Format{CSV, XLSX} {
 		t.Run(string(f), func(t *testing.T) {
 			b := export(t, f, ds)
-			if got, err := Detect(b[:min(len(b), DetectSize)], "export."+string(f)); err != nil || got != f {
+			if got, err := detect(b, "export."+string(f)); err != nil || got != f {
 				t.Errorf("Detect = %q, %v; want %q", got, err, f)
 			}
 			if f == CSV && !bytes.HasPrefix(b, []byte(utf8BOM)) {
@@ -253,7 +255,7 @@ func mapExportHeader(header []string) (map[string]int, error) {
 }
 
 func TestExportWriterErrors(t *testing.T) {
-	if _, err := NewExportWriter(io.Discard, XLS); err == nil {
+	if _, err := NewExportWriter(io.Discard, sheet.XLS); err == nil {
 		t.Error("NewExportWriter(xls) returned no error")
 	}
 	if _, err := NewExportWriter(failWriter{}, CSV); !errors.Is(err, errFailWriter) {

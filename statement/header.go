@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/trueup/trueup/internal/sheet"
 )
 
 // ErrHeader is wrapped by the errors MapHeader returns.
@@ -65,7 +67,7 @@ func MapHeader(cells []string) (Header, error) {
 		if j, dup := h.Index[name]; dup {
 			return Header{}, &ParseError{Row: 1, Column: strings.TrimSpace(cell), Err: fmt.Errorf(
 				"%w: column %s appears twice (cells %s and %s); keep one of them",
-				ErrHeader, name, letterOfColumn(j), letterOfColumn(i))}
+				ErrHeader, name, sheet.ColumnLetter(j), sheet.ColumnLetter(i))}
 		}
 		h.Index[name] = i
 	}

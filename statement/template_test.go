@@ -25,7 +25,7 @@ func writeTemplateFile(tb testing.TB) (*excelize.File, []byte) {
 
 func TestWriteTemplate(t *testing.T) {
 	f, raw := writeTemplateFile(t)
-	if got, err := Detect(raw[:min(len(raw), DetectSize)], "template.xlsx"); err != nil || got != XLSX {
+	if got, err := detect(raw, "template.xlsx"); err != nil || got != XLSX {
 		t.Errorf("Detect = %q, %v; want xlsx", got, err)
 	}
 	if got, want := f.GetSheetList(), []string{TemplateSheet, TemplateColumnsSheet}; !reflect.DeepEqual(got, want) {

@@ -13,18 +13,24 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/trueup/trueup"
-	"github.com/trueup/trueup/statement"
+	"github.com/trueup/trueup/internal/sheet"
 )
 
 // Spec describes the columns of one kind of file.
 type Spec struct {
-	Columns []statement.Column
+	Columns []sheet.Column
 	// What names a column in errors, completing "is not ...", for example
 	// "an order field".
 	What string
+	// Limits bound the files Open reads (zero fields take the defaults of
+	// sheet.DefaultLimits); a JSON Lines line is bounded by RowBytes and
+	// a value by FieldBytes.
+	Limits sheet.Limits
 }
 
 // Names returns the names of the columns, separated by commas.
@@ -112,16 +118,29 @@ type Source interface {
 
 // sheetSource reads a CSV or spreadsheet whose first row names the columns.
 type sheetSource struct {
-	r     statement.Reader
+	r     sheet.Reader
 	index map[string]int
+	order []indexedColumn // the known columns, left to right
 	cells []string
+	// bad holds the rows refused while reading: by the reader (a CSV
+	// record whose field count differs from the header's) or for a
+	// control character. Next skips them and returns bad in place of
+	// io.EOF.
+	bad RowErrors
 }
 
 // NewSheetSource reads the header of r (its first row) with s.MapHeader
 // and returns a Source over the rows after it. An empty file is an
 // EINVALID *trueup.Error, as are the errors of MapHeader; a read error is
 // returned wrapped.
-func NewSheetSource(r statement.Reader, s Spec) (Source, error) {
+//
+// The Source refuses a row whose CSV record has more or fewer fields than
+// the header, and a row with a control character (a NUL, a tab, a line
+// break, U+007F) in a cell of a known column: no column of an import keeps
+// them, not even free text. It reads on past such rows and, at the end,
+// returns a *RowErrors listing them (row, column, reason) in place of
+// io.EOF, so that the caller imports nothing.
+func NewSheetSource(r sheet.Reader, s Spec) (Source, error) {
 	head, err := r.Next()
 	if errors.Is(err, io.EOF) {
 		return nil, fileError("the file is empty; the first row must name the columns: %s", s.Names())
@@ -133,16 +152,53 @@ func NewSheetSource(r statement.Reader, s Spec) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sheetSource{r: r, index: idx}, nil
+	order := make([]indexedColumn, 0, len(idx))
+	for name, i := range idx {
+		order = append(order, indexedColumn{name, i})
+	}
+	slices.SortFunc(order, func(a, b indexedColumn) int { return a.i - b.i })
+	return &sheetSource{r: r, index: idx, order: order}, nil
+}
+
+// indexedColumn is a known column and its cell index.
+type indexedColumn struct {
+	name string
+	i    int
 }
 
 func (s *sheetSource) Next() (int64, func(string) string, error) {
-	row, err := s.r.Next()
-	if err != nil {
-		return 0, nil, err
+	for {
+		row, err := s.r.Next()
+		var pe *sheet.ParseError
+		switch {
+		case errors.Is(err, io.EOF) && s.bad.Total > 0:
+			return 0, nil, &s.bad
+		case errors.Is(err, sheet.ErrRow) && errors.As(err, &pe):
+			s.bad.Add(trueup.RowError{Row: pe.Row, Reason: pe.Err.Error()})
+			continue
+		case err != nil:
+			return 0, nil, err
+		}
+		s.cells = row.Cells
+		if e, bad := s.checkControl(row.Number); bad {
+			s.bad.Add(e)
+			continue
+		}
+		return row.Number, s.get, nil
 	}
-	s.cells = row.Cells
-	return row.Number, s.get, nil
+}
+
+// checkControl returns the row error of the first cell of a known column
+// that holds a control character, and whether there is one.
+func (s *sheetSource) checkControl(n int64) (trueup.RowError, bool) {
+	for _, c := range s.order {
+		if c.i < len(s.cells) {
+			if e, bad := CheckControl(n, c.name, s.cells[c.i]); bad {
+				return e, true
+			}
+		}
+	}
+	return trueup.RowError{}, false
 }
 
 func (s *sheetSource) get(col string) string {
@@ -166,6 +222,8 @@ type jsonlSource struct {
 	line  int64
 	rec   map[string]string
 	close func() error
+	bad   RowErrors    // the lines refused for a control character
+	lim   sheet.Limits // all fields set
 }
 
 // NewJSONLSource returns a Source over JSON Lines read from r, whose size
@@ -173,12 +231,16 @@ type jsonlSource struct {
 // called by Close. Blank lines are skipped and a record's number is its
 // line. Keys are matched with the columns of s as header names are; a line
 // that is not one JSON object or has an unknown key is an EINVALID
-// *trueup.Error from Next. Strings are read as their text, numbers and
+// *trueup.Error from Next. A line with a control character in a value is
+// refused as NewSheetSource refuses such a row: Next reads on and returns a
+// *RowErrors at the end. Strings are read as their text, numbers and
 // booleans as written, null as "".
 func NewJSONLSource(r io.Reader, size int64, closer func() error, s Spec) Source {
+	lim := s.Limits.WithDefaults()
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	return &jsonlSource{spec: s, canon: s.canon(), sc: sc, size: size, close: closer}
+	// The larger of the buffer's capacity and the maximum bounds a line.
+	sc.Buffer(make([]byte, min(64<<10, lim.RowBytes+1)), lim.RowBytes+1) // the line and its \n
+	return &jsonlSource{spec: s, canon: s.canon(), sc: sc, size: size, close: closer, lim: lim}
 }
 
 func (s *jsonlSource) Next() (int64, func(string) string, error) {
@@ -194,17 +256,35 @@ func (s *jsonlSource) Next() (int64, func(string) string, error) {
 			return 0, nil, fileError("line %d is not a JSON object (%v); write one object per line", s.line, err)
 		}
 		s.rec = make(map[string]string, len(rec))
+		bad := false
 		for k, raw := range rec {
 			name, ok := s.canon[Fold(k)]
 			if !ok {
 				return 0, nil, fileError("line %d: key %q is not %s; the accepted keys are %s", s.line, k, s.spec.What, s.spec.Names())
 			}
-			s.rec[name] = jsonText(raw)
+			v := jsonText(raw)
+			if len(v) > s.lim.FieldBytes {
+				return 0, nil, fileError("line %d: the value of %s is longer than %d bytes (the limit of a cell's size); shorten it", s.line, name, s.lim.FieldBytes)
+			}
+			if e, ctl := CheckControl(s.line, name, v); ctl && !bad {
+				s.bad.Add(e)
+				bad = true
+			}
+			s.rec[name] = v
+		}
+		if bad {
+			continue
 		}
 		return s.line, s.get, nil
 	}
 	if err := s.sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return 0, nil, fileError("line %d is longer than %d bytes (the limit of a row's size); write one record per line", s.line+1, s.lim.RowBytes)
+		}
 		return 0, nil, fmt.Errorf("read line %d: %w", s.line+1, err)
+	}
+	if s.bad.Total > 0 {
+		return 0, nil, &s.bad
 	}
 	return 0, nil, io.EOF
 }
@@ -242,11 +322,11 @@ func (s *jsonlSource) Close() error {
 }
 
 // Open opens the file at path as a Source of s: JSON Lines when it is
-// named .jsonl or .ndjson, else CSV, xlsx or xls as statement.Detect tells
+// named .jsonl or .ndjson, else CSV, xlsx or xls as sheet.Detect tells
 // by its content. It returns the Source and the file's size in bytes. A
 // file that is none of these formats, or whose header is wrong, is an
 // error prefixed with the path and wrapping the cause (an EINVALID
-// *trueup.Error or statement.ErrWrongFormat); an error opening the file
+// *trueup.Error or sheet.ErrWrongFormat); an error opening the file
 // is returned as it is.
 func Open(path string, s Spec) (Source, int64, error) {
 	f, err := os.Open(path)
@@ -262,14 +342,14 @@ func Open(path string, s Spec) (Source, int64, error) {
 	if ext == ".jsonl" || ext == ".ndjson" {
 		return NewJSONLSource(f, st.Size(), f.Close, s), st.Size(), nil
 	}
-	head := make([]byte, statement.DetectSize)
+	head := make([]byte, sheet.DetectSize)
 	n, _ := f.ReadAt(head, 0)
-	format, err := statement.Detect(head[:n], path)
+	format, err := sheet.Detect(head[:n], path)
 	if err != nil {
 		f.Close()
 		return nil, 0, fmt.Errorf("%s: %w", path, err)
 	}
-	r, err := statement.Open(f, st.Size(), format)
+	r, err := s.Limits.Open(f, st.Size(), format)
 	if err != nil {
 		f.Close()
 		return nil, 0, fmt.Errorf("%s: %w", path, err)
@@ -337,4 +417,43 @@ func (e *RowErrors) Add(errs ...trueup.RowError) {
 			e.Rows = append(e.Rows, r)
 		}
 	}
+}
+
+// CheckControl returns the row error of row n whose cell of column col
+// holds v, when v has a control character (U+0000 to U+001F or U+007F:
+// a NUL, a tab, a line break), and whether it has one. The error's value
+// shows the characters escaped (\x00, \n), cut to 64 characters.
+func CheckControl(n int64, col, v string) (trueup.RowError, bool) {
+	i := strings.IndexFunc(v, isControl)
+	if i < 0 {
+		return trueup.RowError{}, false
+	}
+	return trueup.RowError{Row: n, Column: col, Value: Printable(v),
+		Reason: fmt.Sprintf("%s holds the control character %s; remove it (ids, codes and text are written on one line, without tabs or other control characters)",
+			col, strings.Trim(strconv.QuoteRune(rune(v[i])), "'"))}, true
+}
+
+// isControl reports whether r is a C0 control character or DEL.
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// Printable returns v cut to 64 characters (with an ellipsis), its control
+// characters escaped as Go writes them (\x00, \t, \n) and bytes that are
+// not UTF-8 replaced by U+FFFD, for an error message or a stored row error.
+func Printable(v string) string {
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	var b strings.Builder
+	n := 0
+	for _, r := range v {
+		if n == 64 {
+			b.WriteString("…")
+			break
+		}
+		n++
+		if isControl(r) {
+			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/gen"
 	trueuphttp "github.com/trueup/trueup/http"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/statement"
 )
 
@@ -484,11 +485,11 @@ func TestTemplateFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			format, err := statement.Detect(data, path)
+			format, err := sheet.Detect(data, path)
 			if err != nil || format != tt.format {
 				t.Fatalf("the file is %q (%v), want %q", format, err, tt.format)
 			}
-			r, err := statement.Open(bytes.NewReader(data), int64(len(data)), format)
+			r, err := sheet.Open(bytes.NewReader(data), int64(len(data)), format)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -650,11 +651,11 @@ func countRows(tb testing.TB, path string) int64 {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	format, err := statement.Detect(data, path)
+	format, err := sheet.Detect(data, path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r, err := statement.Open(bytes.NewReader(data), int64(len(data)), format)
+	r, err := sheet.Open(bytes.NewReader(data), int64(len(data)), format)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -560,13 +560,13 @@ func TestE2EStatementCheck(t *testing.T) {
 	})
 }
 
-// e2eXLSFixture is statement/testdata/xls/statement.xls, a BIFF8 workbook
+// e2eXLSFixture is internal/sheet/testdata/xls/statement.xls, a BIFF8 workbook
 // LibreOffice made (see make.sh there): four statement rows of cycle
 // 2025-09 with text, numbers, date and date-time cells, a blank row,
 // formulas and a second sheet that is not the statement.
 func e2eXLSFixture(tb testing.TB) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "statement", "testdata", "xls", "statement.xls"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "internal", "sheet", "testdata", "xls", "statement.xls"))
 	if err != nil {
 		tb.Fatalf("read the xls fixture: %v", err)
 	}

@@ -14,9 +14,9 @@ import (
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/imports"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/ledger"
 	"github.com/trueup/trueup/risk"
-	"github.com/trueup/trueup/statement"
 )
 
 // bodyTypes maps the Content-Types of an import body to the extension the
@@ -122,7 +122,7 @@ func (h *Handler) readError(err error) error {
 
 // openError turns an error opening a spooled file into a client error.
 func openError(err error) error {
-	if errors.Is(err, statement.ErrWrongFormat) {
+	if errors.Is(err, sheet.ErrWrongFormat) {
 		return invalid("the body is not CSV, JSON Lines, xlsx or xls as its Content-Type or file name says; send the file in one of these formats")
 	}
 	return err

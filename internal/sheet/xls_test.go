@@ -1,4 +1,4 @@
-package statement
+package sheet
 
 import (
 	"bytes"
@@ -371,7 +371,7 @@ func TestParseBIFF(t *testing.T) {
 		biffRecord(recNumber, biffCellHead(4, 1, 0), biffF64(2)),   // a later record for the same cell wins
 		biffRecord(recLabelSST, biffCellHead(4, 0, 0), biffU32(0)), // out of order
 	)
-	b, err := parseBIFF(stream)
+	b, err := DefaultLimits().parseBIFF(stream)
 	if err != nil {
 		t.Fatalf("parseBIFF: %v", err)
 	}
@@ -461,7 +461,7 @@ func TestParseBIFFErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseBIFF(tt.stream)
+			_, err := DefaultLimits().parseBIFF(tt.stream)
 			if tt.sentinel == nil {
 				if err != nil {
 					t.Fatalf("parseBIFF: %v", err)
@@ -556,7 +556,7 @@ func TestParseSSTSplits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseSST(tt.segs)
+			got, err := parseSST(tt.segs, DefaultSharedStrings)
 			if err != nil {
 				t.Fatalf("parseSST: %v", err)
 			}
@@ -572,7 +572,7 @@ func TestParseSSTSplits(t *testing.T) {
 // is for.
 func TestManyXLSSpansContinue(t *testing.T) {
 	b := xlsFixture(t, "many.xls")
-	stream, err := workbookStream(bytes.NewReader(b), int64(len(b)))
+	stream, err := DefaultLimits().workbookStream(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}

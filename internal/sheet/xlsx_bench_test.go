@@ -1,4 +1,4 @@
-package statement
+package sheet
 
 import (
 	"archive/zip"
@@ -218,7 +218,7 @@ func xlsxBenchOpen(tb testing.TB, name string) (*os.File, int64, int64) {
 // dates, and with every cell a distinct shared string. The workbooks are
 // written once into the system's temporary folder. Run it with
 //
-//	TRUEUP_BENCH_ROWS=1000000 go test -run '^$' -bench 'XLSX|ZipFloor' -benchtime 1x ./statement/
+//	TRUEUP_BENCH_ROWS=1000000 go test -run '^$' -bench 'XLSX|ZipFloor' -benchtime 1x ./internal/sheet/
 func BenchmarkXLSX(b *testing.B) {
 	n := benchRows(b)
 	for _, variant := range []string{xlsxBenchInline, xlsxBenchShared} {

@@ -1,4 +1,4 @@
-package statement
+package sheet
 
 import (
 	"bytes"
@@ -108,9 +108,10 @@ func validUTF8Prefix(b []byte) bool {
 // formatOfContent maps the contents trueup reads to their formats.
 var formatOfContent = map[content]Format{contentXLSX: XLSX, contentXLS: XLS, contentCSV: CSV}
 
-// Detect returns the format of a statement file from head, the start of its
-// content (DetectSize bytes, or the whole file when shorter), and checks it
-// against the extension of fileName (.xlsx, .xls or .csv, in any case).
+// Detect returns the format of a file (a statement or an import) from head,
+// the start of its content (DetectSize bytes, or the whole file when
+// shorter), and checks it against the extension of fileName (.xlsx, .xls or
+// .csv, in any case).
 //
 // The content decides: a zip archive is XLSX, an OLE2 compound file is XLS,
 // and UTF-8 text (a byte order mark allowed) with no NUL byte is CSV.
@@ -202,17 +203,10 @@ func mismatchAdvice(named Format, c content) string {
 	return fmt.Sprintf("upload the workbook saved as .%s", named)
 }
 
-// Open returns a Reader of the statement in r, whose length is size, read
-// as format f (as Detect returns it). It returns the errors of OpenCSV,
-// OpenXLSX or OpenXLS, or one wrapping ErrWrongFormat for an unknown format.
+// Open returns a Reader of the file in r, whose length is size, read as
+// format f (as Detect returns it) within DefaultLimits. It returns the
+// errors of OpenCSV, OpenXLSX or OpenXLS, or one wrapping ErrWrongFormat for
+// an unknown format.
 func Open(r io.ReaderAt, size int64, f Format) (Reader, error) {
-	switch f {
-	case CSV:
-		return OpenCSV(io.NewSectionReader(r, 0, size), size)
-	case XLSX:
-		return OpenXLSX(r, size)
-	case XLS:
-		return OpenXLS(r, size)
-	}
-	return nil, fmt.Errorf("%w: unknown statement format %q", ErrWrongFormat, f)
+	return DefaultLimits().Open(r, size, f)
 }

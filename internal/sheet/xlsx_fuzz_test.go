@@ -1,4 +1,4 @@
-package statement
+package sheet
 
 import (
 	"archive/zip"
@@ -21,7 +21,7 @@ var xlsxFuzzSST = xlsxSSTXML(`<t>zero</t>`, `<r><t>o</t></r><r><t>ne</t></r><rPh
 // table, both through the zip archive and one byte at a time, and the two
 // reads must agree; it is also read as a shared strings part. Run it with
 //
-//	go test -run '^$' -fuzz FuzzXLSX -fuzztime 1m ./statement/
+//	go test -run '^$' -fuzz FuzzXLSX -fuzztime 1m ./internal/sheet/
 func FuzzXLSX(f *testing.F) {
 	sheets := []string{
 		xlsxSheetXML(xlsxManyRows(3)),
@@ -65,6 +65,10 @@ func FuzzXLSX(f *testing.F) {
 			sheet = string(data)
 			data = xlsxBook{sheet: sheet, sst: xlsxFuzzSST}.zip(t)
 		}
+		// Within small limits, every row keeps to them.
+		if small, err := fuzzLimits.OpenXLSX(bytes.NewReader(data), int64(len(data))); err == nil {
+			checkWithin(t, small, fuzzLimits)
+		}
 		r, err := OpenXLSX(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			if sheet != "" {
@@ -103,7 +107,7 @@ func FuzzXLSX(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sst, err := xlsxReadSharedStrings(zr.File[0], 0); err == nil {
+		if sst, err := xlsxReadSharedStrings(zr.File[0], sstOptions{}); err == nil {
 			total := 0
 			for i := range sst.len() {
 				total += len(sst.at(i))

@@ -1,4 +1,4 @@
-package statement
+package sheet
 
 import (
 	"bytes"
@@ -42,8 +42,17 @@ import (
 // ErrWrongFormat when r is not an OLE2 compound file holding a BIFF8
 // workbook with a worksheet (an Excel 5.0/95 file among them), and
 // ErrCorrupt when the file is damaged or truncated (a panic while decoding is
-// recovered as such). The Reader never fails after OpenXLS returns it.
+// recovered as such). It reads within DefaultLimits: past one of them it
+// returns an error wrapping ErrLimit (a *LimitError, in a *ParseError
+// naming the row and the column for a cell or a row). The Reader never
+// fails after OpenXLS returns it.
 func OpenXLS(r io.ReaderAt, size int64) (Reader, error) {
+	return DefaultLimits().OpenXLS(r, size)
+}
+
+// OpenXLS is the package's OpenXLS within l.
+func (l Limits) OpenXLS(r io.ReaderAt, size int64) (Reader, error) {
+	l = l.WithDefaults()
 	if size <= 0 {
 		return nil, fmt.Errorf("xls: %w", ErrEmpty)
 	}
@@ -53,15 +62,15 @@ func OpenXLS(r io.ReaderAt, size int64) (Reader, error) {
 	}
 	var book *biffBook
 	err := recoverPanic(func() error {
-		stream, err := workbookStream(r, size)
+		stream, err := l.workbookStream(r, size)
 		if err != nil {
 			return err
 		}
-		book, err = parseBIFF(stream)
+		book, err = l.parseBIFF(stream)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, placeLimit(err)
 	}
 	return &xlsReader{cells: book.cells}, nil
 }
@@ -78,7 +87,8 @@ func recoverPanic(f func() error) (err error) {
 }
 
 // workbookStream returns the Workbook stream of the compound file in r.
-func workbookStream(r io.ReaderAt, size int64) ([]byte, error) {
+// Past l.Inflated, the error is a *LimitError.
+func (l Limits) workbookStream(r io.ReaderAt, size int64) ([]byte, error) {
 	doc, err := mscfb.New(io.NewSectionReader(r, 0, size))
 	if err != nil {
 		return nil, fmt.Errorf("%w (xls: the compound file cannot be read: %w)", ErrCorrupt, err)
@@ -98,6 +108,9 @@ func workbookStream(r io.ReaderAt, size int64) ([]byte, error) {
 	}
 	if book.Size < 0 || book.Size > size {
 		return nil, fmt.Errorf("%w (xls: the workbook stream claims %d bytes in a file of %d)", ErrCorrupt, book.Size, size)
+	}
+	if book.Size > l.WithDefaults().Inflated {
+		return nil, &LimitError{Limit: LimitInflated, Max: l.WithDefaults().Inflated}
 	}
 	stream := make([]byte, book.Size)
 	if _, err := io.ReadFull(book, stream); err != nil {
@@ -164,6 +177,7 @@ type biffBook struct {
 	dateXF   []int8    // per XF: 0 unknown, 1 date, -1 not
 	sst      []string  // the shared strings
 	cells    []xlsCell // the first worksheet's cells
+	lim      Limits    // all fields set
 }
 
 // numberText returns the text of number v in a cell of format xf.
@@ -249,7 +263,10 @@ func (s *biffRecords) next() (uint16, []byte, error) {
 
 // parseBIFF reads the workbook globals and the first worksheet of a BIFF8
 // workbook stream.
-func parseBIFF(stream []byte) (*biffBook, error) {
+//
+// It reads within l (zero fields take their defaults): past a limit, the
+// error wraps a *LimitError.
+func (l Limits) parseBIFF(stream []byte) (*biffBook, error) {
 	recs := &biffRecords{b: stream}
 	typ, d, err := recs.next()
 	if err != nil {
@@ -261,7 +278,7 @@ func parseBIFF(stream []byte) (*biffBook, error) {
 	if v := binary.LittleEndian.Uint16(d); v != 0x0600 {
 		return nil, wrongFormat("the file is an Excel 5.0/95 workbook, which trueup does not read; open it in a spreadsheet program and save it as .xlsx")
 	}
-	b := &biffBook{formats: make(map[int]string)}
+	b := &biffBook{formats: make(map[int]string), lim: l.WithDefaults()}
 	sheetPos := -1
 	var sst [][]byte // the SST record and its CONTINUE records
 	for typ != recEOF {
@@ -296,13 +313,13 @@ func parseBIFF(stream []byte) (*biffBook, error) {
 			}
 		}
 		if typ != recContinue && typ != recSST && len(sst) > 0 && b.sst == nil {
-			if b.sst, err = parseSST(sst); err != nil {
+			if b.sst, err = parseSST(sst, b.lim.SharedStrings); err != nil {
 				return nil, err
 			}
 		}
 	}
 	if len(sst) > 0 && b.sst == nil {
-		if b.sst, err = parseSST(sst); err != nil {
+		if b.sst, err = parseSST(sst, b.lim.SharedStrings); err != nil {
 			return nil, err
 		}
 	}
@@ -339,6 +356,12 @@ func (b *biffBook) readSheet(recs *biffRecords) error {
 	add := func(row, col int, text string) error {
 		if col >= biffMaxCols {
 			return biffCorrupt("a cell in row %d lies in column %d, past the last BIFF8 column", row+1, col+1)
+		}
+		if col >= b.lim.RowCells {
+			return b.limitError(row, col, &LimitError{Limit: LimitRowCells, Max: int64(b.lim.RowCells)})
+		}
+		if len(text) > b.lim.FieldBytes {
+			return b.limitError(row, col, &LimitError{Limit: LimitFieldBytes, Max: int64(b.lim.FieldBytes)})
 		}
 		if text != "" {
 			b.cells = append(b.cells, xlsCell{row, col, text})
@@ -411,7 +434,7 @@ func (b *biffBook) readSheet(recs *biffRecords) error {
 			}
 			i := int(binary.LittleEndian.Uint32(d[6:]))
 			if i >= len(b.sst) {
-				return biffCorrupt("the cell in row %d column %s refers to shared string %d of %d", row+1, letterOfColumn(col), i, len(b.sst))
+				return biffCorrupt("the cell in row %d column %s refers to shared string %d of %d", row+1, ColumnLetter(col), i, len(b.sst))
 			}
 			text = b.sst[i]
 		case recLabel, recRString:
@@ -469,7 +492,26 @@ func (b *biffBook) readSheet(recs *biffRecords) error {
 		out = append(out, c)
 	}
 	b.cells = out
+	rowBytes := 0
+	for i, c := range b.cells {
+		if i > 0 && b.cells[i-1].row != c.row {
+			rowBytes = 0
+		}
+		if rowBytes += len(c.text); rowBytes > b.lim.RowBytes {
+			return b.limitError(c.row, -1, &LimitError{Limit: LimitRowBytes, Max: int64(b.lim.RowBytes)})
+		}
+	}
 	return nil
+}
+
+// limitError returns a *ParseError of the first sheet at the 0-based row
+// and column (none when col is negative) wrapping err.
+func (b *biffBook) limitError(row, col int, err *LimitError) error {
+	pe := &ParseError{Sheet: b.sheet, Row: int64(row) + 1, Err: err}
+	if col >= 0 {
+		pe.Column = ColumnLetter(col)
+	}
+	return pe
 }
 
 // rkValue decodes an RK number: a 30-bit signed integer or the top 30 bits
@@ -662,8 +704,9 @@ func readUnicodeString(s *segReader) (string, error) {
 }
 
 // parseSST reads the shared string table from the data of an SST record and
-// its CONTINUE records: two counts, then the unique strings.
-func parseSST(segs [][]byte) ([]string, error) {
+// its CONTINUE records: two counts, then the unique strings. Text of over
+// budget bytes in all is a *LimitError.
+func parseSST(segs [][]byte, budget int64) ([]string, error) {
 	s := &segReader{segs: segs}
 	h, err := s.bytes(8)
 	if err != nil {
@@ -678,10 +721,14 @@ func parseSST(segs [][]byte) ([]string, error) {
 		return nil, biffCorrupt("the shared string table claims %d strings in %d bytes", n, total)
 	}
 	sst := make([]string, 0, n)
+	var held int64
 	for range n {
 		str, err := readUnicodeString(s)
 		if err != nil {
 			return nil, err
+		}
+		if held += int64(len(str)); held > budget {
+			return nil, &LimitError{Limit: LimitSharedStrings, Max: budget}
 		}
 		sst = append(sst, str)
 	}
