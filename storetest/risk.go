@@ -120,7 +120,13 @@ func testRiskClients(t *testing.T, db *sqlstore.DB) {
 			t.Errorf("%s: err = %v, want not found", name, err)
 		}
 	}
-	other := MustRiskClient(t, rs, "Beta Risk", 0, 0)
+	// Created a millisecond after c at least, so the list's order is
+	// known however fast the test runs.
+	other := RiskClient("Beta Risk", 0, 0)
+	other.CreatedAt = c.CreatedAt.Add(time.Millisecond)
+	if err := rs.CreateRiskClient(ctx, other); err != nil {
+		t.Fatalf("CreateRiskClient: %v", err)
+	}
 	list, err := rs.RiskClients(ctx)
 	if err != nil || len(list) != 2 || list[0].ID != c.ID || list[1].ID != other.ID {
 		t.Errorf("RiskClients = %+v, %v; want %s then %s", list, err, c.ID, other.ID)
