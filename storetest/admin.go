@@ -33,7 +33,7 @@ func runAdmin(t *testing.T, open Opener) {
 func testAPIKeys(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
 	clock := testclock.At(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	svc := &apikey.Service{Store: db, Now: clock.Now}
+	svc := &apikey.Service{Store: db, Clock: clock}
 	a, err := svc.Create(ctx, apikey.CreateParams{Name: "billing-sync"})
 	if err != nil {
 		t.Fatalf("Create: %v", err)

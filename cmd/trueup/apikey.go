@@ -75,9 +75,8 @@ func newAdminAPIKeyCmd(env Env) *cobra.Command {
 // failed the imports a stopped server left running. Main.Close closes it
 // (waiting for running imports) before the store.
 func newAdminAPI(ctx context.Context, m *Main, authSvc *auth.Service, cfg ServeConfig) *admin.Handler {
-	now := m.Clock.Now
 	imp := imports.New(m.Store, m.Logger)
-	imp.Now = now
+	imp.Clock = m.Clock
 	if n, err := imp.Abandon(ctx); err != nil {
 		m.Logger.Warn("mark abandoned imports", "err", err)
 	} else if n > 0 {
@@ -85,10 +84,10 @@ func newAdminAPI(ctx context.Context, m *Main, authSvc *auth.Service, cfg ServeC
 	}
 	riskSvc := m.Risk
 	keys := apikey.New(m.Store)
-	keys.Now = now
+	keys.Clock = m.Clock
 	return admin.New(admin.Services{
 		Keys: keys, Imports: imp, Auth: authSvc, Carriers: &auth.Admin{Store: m.Store},
 		Buyers: m.Buyers, Risk: riskSvc, Store: m.Store, Logger: m.Logger,
-		MaxImportBytes: m.Server.Config.MaxUploadBytes, TempDir: m.Store.UploadTempDir(), Now: now,
+		MaxImportBytes: m.Server.Config.MaxUploadBytes, TempDir: m.Store.UploadTempDir(), Clock: m.Clock,
 	})
 }
