@@ -104,10 +104,15 @@ const orderUpdate = `kd_order_id = excluded.kd_order_id, carrier_user_id = exclu
 	kd_active_ms = excluded.kd_active_ms, kd_end_ms = excluded.kd_end_ms, kd_order_ms = excluded.kd_order_ms,
 	kd_sale_total = excluded.kd_sale_total, channel = excluded.channel, updated_at = excluded.updated_at`
 
-// userUpdate is the SET list of a carrier user upsert: an empty status
-// keeps the stored one.
-const userUpdate = `kd_user_id = excluded.kd_user_id,
-	status = CASE WHEN excluded.status = '' THEN carrier_users.status ELSE excluded.status END, updated_at = excluded.updated_at`
+// userUpdate is the SET list of a carrier user upsert: keep is true for
+// the users whose orders gave no status, whose stored status stays (a new
+// one is inserted active, 1).
+func userUpdate(keep bool) string {
+	if keep {
+		return `kd_user_id = excluded.kd_user_id, updated_at = excluded.updated_at`
+	}
+	return `kd_user_id = excluded.kd_user_id, status = excluded.status, updated_at = excluded.updated_at`
+}
 
 func upsertOrdersSQL(db *DB, n int) string {
 	var b strings.Builder
@@ -124,7 +129,7 @@ func upsertOrdersSQL(db *DB, n int) string {
 	return db.q(b.String())
 }
 
-func upsertUsersSQL(db *DB, n int) string {
+func upsertUsersSQL(db *DB, n int, keep bool) string {
 	var b strings.Builder
 	b.Grow(300 + n*12)
 	b.WriteString(`INSERT INTO carrier_users (carrier_id, carrier_user_id, kd_user_id, status, updated_at) VALUES `)
@@ -134,7 +139,7 @@ func upsertUsersSQL(db *DB, n int) string {
 		}
 		b.WriteString(`(?,?,?,?,?)`)
 	}
-	b.WriteString(` ON CONFLICT (carrier_id, carrier_user_id) DO UPDATE SET ` + userUpdate)
+	b.WriteString(` ON CONFLICT (carrier_id, carrier_user_id) DO UPDATE SET ` + userUpdate(keep))
 	return db.q(b.String())
 }
 
@@ -210,7 +215,8 @@ func (imp *OrderImport) flush(ctx context.Context) error {
 var stageColumns = []string{"carrier_order_id", "billing_cycle", "kd_order_id", "carrier_user_id", "kd_user_id", "sku_code",
 	"sku_price", "kd_package_id", "kd_active_ms", "kd_end_ms", "kd_order_ms", "kd_sale_total", "channel"}
 
-// writeUsers upserts the users the import gathered.
+// writeUsers upserts the users the import gathered: those given a status
+// take it, the others keep theirs (new ones are active, 1).
 func (imp *OrderImport) writeUsers(ctx context.Context) error {
 	if imp.db.dialect.BulkCopy() {
 		rows := make([][]any, 0, len(imp.users))
@@ -220,44 +226,59 @@ func (imp *OrderImport) writeUsers(ctx context.Context) error {
 		if _, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "ledger_users_stage", []string{"carrier_user_id", "kd_user_id", "status"}, rows); err != nil {
 			return fmt.Errorf("copy users: %w", err)
 		}
-		_, err := imp.tx.ExecContext(ctx, imp.db.q(`INSERT INTO carrier_users (carrier_id, carrier_user_id, kd_user_id, status, updated_at)
-			SELECT ?, carrier_user_id, kd_user_id, status, ? FROM ledger_users_stage
-			ON CONFLICT (carrier_id, carrier_user_id) DO UPDATE SET `+userUpdate), imp.carrier, imp.now)
-		if err != nil {
-			return fmt.Errorf("merge users: %w", err)
+		for _, keep := range []bool{false, true} {
+			cond := map[bool]string{false: `status <> ''`, true: `status = ''`}[keep]
+			_, err := imp.tx.ExecContext(ctx, imp.db.q(`INSERT INTO carrier_users (carrier_id, carrier_user_id, kd_user_id, status, updated_at)
+				SELECT ?, carrier_user_id, kd_user_id, CASE WHEN status = '' THEN '1' ELSE status END, ? FROM ledger_users_stage WHERE `+cond+`
+				ON CONFLICT (carrier_id, carrier_user_id) DO UPDATE SET `+userUpdate(keep)), imp.carrier, imp.now)
+			if err != nil {
+				return fmt.Errorf("merge users: %w", err)
+			}
 		}
 		return nil
 	}
 	const per = orderInsertRows
-	stmt, err := imp.tx.PrepareContext(ctx, upsertUsersSQL(imp.db, per))
-	if err != nil {
-		return fmt.Errorf("prepare user upsert: %w", err)
-	}
-	defer stmt.Close()
-	args := make([]any, 0, per*5)
-	write := func() error {
-		var err error
-		if len(args) == per*5 {
-			_, err = stmt.ExecContext(ctx, args...)
-		} else {
-			_, err = imp.tx.ExecContext(ctx, upsertUsersSQL(imp.db, len(args)/5), args...)
-		}
-		args = args[:0]
+	for _, keep := range []bool{false, true} {
+		stmt, err := imp.tx.PrepareContext(ctx, upsertUsersSQL(imp.db, per, keep))
 		if err != nil {
-			return fmt.Errorf("upsert users: %w", err)
+			return fmt.Errorf("prepare user upsert: %w", err)
 		}
-		return nil
-	}
-	for id, u := range imp.users {
-		args = append(args, imp.carrier, id, u.kdUserID, u.status, imp.now)
-		if len(args) == per*5 {
-			if err := write(); err != nil {
-				return err
+		args := make([]any, 0, per*5)
+		write := func() error {
+			var err error
+			if len(args) == per*5 {
+				_, err = stmt.ExecContext(ctx, args...)
+			} else {
+				_, err = imp.tx.ExecContext(ctx, upsertUsersSQL(imp.db, len(args)/5, keep), args...)
+			}
+			args = args[:0]
+			if err != nil {
+				return fmt.Errorf("upsert users: %w", err)
+			}
+			return nil
+		}
+		for id, u := range imp.users {
+			if (u.status == "") != keep {
+				continue
+			}
+			status := u.status
+			if keep {
+				status = "1"
+			}
+			args = append(args, imp.carrier, id, u.kdUserID, status, imp.now)
+			if len(args) == per*5 {
+				if err = write(); err != nil {
+					break
+				}
 			}
 		}
-	}
-	if len(args) > 0 {
-		return write()
+		if err == nil && len(args) > 0 {
+			err = write()
+		}
+		stmt.Close()
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -294,10 +315,6 @@ func (imp *OrderImport) Commit() (int64, error) {
 	}
 	if err := imp.writeUsers(ctx); err != nil {
 		return fail(err)
-	}
-	// New users imported without a status are active.
-	if _, err := imp.tx.ExecContext(ctx, imp.db.q(`UPDATE carrier_users SET status = '1' WHERE carrier_id = ? AND status = ''`), imp.carrier); err != nil {
-		return fail(fmt.Errorf("default user status: %w", err))
 	}
 	if err := imp.db.dialect.Analyze(ctx, imp.tx, "orders", "carrier_users"); err != nil {
 		return fail(fmt.Errorf("analyze after import: %w", err))

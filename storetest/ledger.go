@@ -211,3 +211,37 @@ func testLedgerWriteFailureRollsBack(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("after a failed import the ledger holds %+v, want only the order imported before, unchanged", got)
 	}
 }
+
+// BenchOrders is how many orders each run of BenchmarkLedgerImport imports.
+const BenchOrders = 200_000
+
+// BenchmarkLedgerImport measures `trueup import orders` without the
+// command: ledger.Service reading a generated CSV of BenchOrders orders
+// into a fresh carrier (insert), then the same file again (re-import,
+// every order an upsert). It reports orders/s.
+func BenchmarkLedgerImport(b *testing.B, open Opener) {
+	db := open(b)
+	spec := gen.Spec{Orders: BenchOrders, Cycle: trueup.Cycle{Year: 2025, Month: 9}, Seed: 1}
+	path := writeLedgerCSV(b, spec)
+	carriers := 0
+	for _, reimport := range []bool{false, true} {
+		name := map[bool]string{false: "insert", true: "reimport"}[reimport]
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				carriers++
+				c := MustCarrier(b, db, fmt.Sprintf("Bench %d", carriers))
+				if reimport {
+					if _, err := importFile(b, db, c.ID, path); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				if n, err := importFile(b, db, c.ID, path); err != nil || n != BenchOrders {
+					b.Fatalf("import = %d, %v", n, err)
+				}
+			}
+			b.ReportMetric(float64(b.N*BenchOrders)/b.Elapsed().Seconds(), "orders/s")
+		})
+	}
+}
