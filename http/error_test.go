@@ -36,9 +36,16 @@ type declaredReason struct {
 	value     trueup.Reason
 }
 
-// declaredReasons returns the trueup.Reason constants declared in the
-// non-test Go files of the repository's packages outside http.
-func declaredReasons(t testing.TB) []declaredReason {
+// domainFile is a parsed non-test Go file of a package outside http and
+// cmd.
+type domainFile struct {
+	pkg  string // the package's directory, relative to the repository
+	file *ast.File
+}
+
+// domainFiles parses the non-test Go files of the repository's packages
+// outside http and cmd.
+func domainFiles(t testing.TB, fset *token.FileSet) []domainFile {
 	t.Helper()
 	var dirs []string
 	for _, pattern := range []string{filepath.Join("..", "*"), filepath.Join("..", "internal", "*")} {
@@ -48,11 +55,10 @@ func declaredReasons(t testing.TB) []declaredReason {
 		}
 		dirs = append(dirs, ds...)
 	}
-	fset := token.NewFileSet()
-	var out []declaredReason
+	var out []domainFile
 	for _, dir := range dirs {
 		rel, _ := filepath.Rel("..", dir)
-		if rel == "http" || strings.HasPrefix(rel, "cmd") {
+		if rel == "http" || rel == "cmd" || rel == "client" {
 			continue
 		}
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
@@ -64,25 +70,37 @@ func declaredReasons(t testing.TB) []declaredReason {
 			if err != nil {
 				t.Fatalf("parse %s: %v", name, err)
 			}
-			for _, d := range f.Decls {
-				gd, ok := d.(*ast.GenDecl)
-				if !ok || gd.Tok != token.CONST {
+			out = append(out, domainFile{filepath.ToSlash(rel), f})
+		}
+	}
+	return out
+}
+
+// declaredReasons returns the trueup.Reason constants declared in the
+// domain packages (domainFiles).
+func declaredReasons(t testing.TB) []declaredReason {
+	t.Helper()
+	fset := token.NewFileSet()
+	var out []declaredReason
+	for _, df := range domainFiles(t, fset) {
+		for _, d := range df.file.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				sel, ok := vs.Type.(*ast.SelectorExpr)
+				if !ok || sel.Sel.Name != "Reason" {
 					continue
 				}
-				for _, spec := range gd.Specs {
-					vs := spec.(*ast.ValueSpec)
-					sel, ok := vs.Type.(*ast.SelectorExpr)
-					if !ok || sel.Sel.Name != "Reason" {
-						continue
+				for i, id := range vs.Names {
+					lit, ok := vs.Values[i].(*ast.BasicLit)
+					if !ok || lit.Kind != token.STRING {
+						t.Fatalf("%s: reason %s is not a string literal", fset.Position(id.Pos()), id.Name)
 					}
-					for i, id := range vs.Names {
-						lit, ok := vs.Values[i].(*ast.BasicLit)
-						if !ok || lit.Kind != token.STRING {
-							t.Fatalf("%s: reason %s is not a string literal", fset.Position(id.Pos()), id.Name)
-						}
-						v, _ := strconv.Unquote(lit.Value)
-						out = append(out, declaredReason{filepath.ToSlash(rel), id.Name, trueup.Reason(v)})
-					}
+					v, _ := strconv.Unquote(lit.Value)
+					out = append(out, declaredReason{df.pkg, id.Name, trueup.Reason(v)})
 				}
 			}
 		}
@@ -91,6 +109,50 @@ func declaredReasons(t testing.TB) []declaredReason {
 		t.Fatal("no trueup.Reason constants found")
 	}
 	return out
+}
+
+// TestDomainKnowsNoAPICodes checks that no package outside the APIs' edges
+// writes a carrier or admin API code or a risk API status word: they
+// belong in the APIs' tables.
+func TestDomainKnowsNoAPICodes(t *testing.T) {
+	words := map[string]bool{}
+	for _, a := range riskErrors.reasons {
+		words[a.word] = true
+	}
+	for _, a := range riskErrors.kinds {
+		words[a.word] = true
+	}
+	words[RiskStatusInternalError] = true
+	codes := map[string]bool{}
+	for name, code := range errorCodes(t) {
+		if code == CodeOK { // 0 is everywhere
+			continue
+		}
+		if code < 10000 {
+			t.Errorf("%s = %d is not a five-digit code", name, code)
+		}
+		codes[strconv.Itoa(code)] = true
+	}
+	fset := token.NewFileSet()
+	for _, df := range domainFiles(t, fset) {
+		ast.Inspect(df.file, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok {
+				return true
+			}
+			switch lit.Kind {
+			case token.INT:
+				if codes[lit.Value] {
+					t.Errorf("%s: API code %s in package %s; map a kind or reason to it at the API's edge", fset.Position(lit.Pos()), lit.Value, df.pkg)
+				}
+			case token.STRING:
+				if v, err := strconv.Unquote(lit.Value); err == nil && words[v] {
+					t.Errorf("%s: risk status word %s in package %s; map a kind or reason to it in riskErrors", fset.Position(lit.Pos()), v, df.pkg)
+				}
+			}
+			return true
+		})
+	}
 }
 
 // TestErrorTablesMapEveryReason checks that every reason a domain package
