@@ -12,8 +12,8 @@ import (
 	"github.com/trueup/trueup/apikey"
 )
 
-// Codes of the admin API's error bodies. They are the carrier API's
-// numbers for the same kinds, so one list of codes documents both APIs.
+// Codes of the admin API's error bodies, documented in its OpenAPI
+// fragment. The numbers are the carrier API's for the same kinds.
 const (
 	CodeInvalidParam = 40001
 	CodeUnauthorized = 40101 // the Authorization header is missing or not a Bearer key
@@ -76,7 +76,8 @@ type ErrorBody struct {
 }
 
 // writeError writes err as the admin API's error body, its status and
-// code from errorTable. Internal errors are logged and shown as a generic message.
+// code from errorTable. Internal errors are logged and shown as a generic
+// message.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var mbe *http.MaxBytesError
 	if trueup.ErrorKind(err) == trueup.EINTERNAL && errors.As(err, &mbe) {
