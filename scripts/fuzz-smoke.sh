@@ -3,7 +3,7 @@
 # (go test -fuzz takes one target). Targets are found by grep, so a new
 # func FuzzXxx in a _test.go file is picked up without editing this script.
 #
-#   scripts/fuzz-smoke.sh            each target for FUZZTIME (default 4s)
+#   scripts/fuzz-smoke.sh            each target for FUZZTIME (default 3s)
 #   FUZZTIME=30s scripts/fuzz-smoke.sh
 #   scripts/fuzz-smoke.sh -list      print "package target" lines only
 #   scripts/fuzz-smoke.sh 'Cursor'   only the targets whose name matches
@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-fuzztime="${FUZZTIME:-4s}"
+fuzztime="${FUZZTIME:-3s}"
 
 # targets prints "./pkg FuzzName" for every fuzz target, sorted.
 targets() {
@@ -41,13 +41,24 @@ corpus() {
 start=$(date +%s)
 n=0
 flaked=0
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+log="$work/log"
+cache="$(go env GOCACHE)/fuzz"
+built=""
 while read -r pkg name; do
 	n=$((n + 1))
+	# One instrumented test binary per package, run once per target: go
+	# test -fuzz would link it again for each target.
+	bin="$work/$(echo "$pkg" | tr './' '__').test"
+	if [ "$pkg" != "$built" ]; then
+		go test -c -fuzz . -o "$bin" "$pkg"
+		built="$pkg"
+	fi
 	echo "fuzz: $pkg $name for $fuzztime"
 	before="$(corpus "$pkg" "$name")"
-	if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" </dev/null >"$log" 2>&1; then
+	if (cd "$pkg" && "$bin" -test.run '^$' -test.fuzz "^${name}\$" -test.fuzztime "$fuzztime" \
+		-test.fuzzcachedir "$cache/$(go list "./")") </dev/null >"$log" 2>&1; then
 		tail -n 1 "$log"
 		continue
 	fi
