@@ -1,9 +1,14 @@
 package trueup
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
+
+// ErrLeaseLost is returned when a worker tries to extend or finish a job
+// whose lease another worker has taken over.
+var ErrLeaseLost = errors.New("job lease lost")
 
 // JobState is where a background job stands.
 type JobState string

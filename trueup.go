@@ -6,6 +6,7 @@
 package trueup
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,6 +14,11 @@ import (
 
 	"github.com/shopspring/decimal"
 )
+
+// ErrPendingMigrations is returned (wrapped) by a store's readiness check
+// when the database answers but has not been migrated to the running
+// binary's schema.
+var ErrPendingMigrations = errors.New("migrations not current")
 
 // Typed identifiers keep one kind of ID from being passed where another is due.
 type (

@@ -50,12 +50,12 @@ type RevokeParams struct {
 // Service creates, lists, revokes and checks admin API keys.
 type Service struct {
 	Store Store
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
+	// Clock tells the time; tests set their own.
+	Clock trueup.Clock
 }
 
 // New returns a Service over store with the real clock.
-func New(store Store) *Service { return &Service{Store: store, Now: time.Now} }
+func New(store Store) *Service { return &Service{Store: store, Clock: trueup.SystemClock{}} }
 
 // Created is a new key: its id and the key itself, shown once.
 type Created struct {
@@ -78,7 +78,7 @@ func (s *Service) Create(ctx context.Context, p CreateParams) (Created, error) {
 		return Created{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "key name %q is empty or longer than 128 characters; pass --name with who uses the key, for example \"billing-sync\"", p.Name)
 	}
 	key := Prefix + trueup.NewSecret()
-	k := Key{ID: ID(trueup.NewID("key_")), Name: name, Hash: trueup.HashSecret(key), CreatedAt: s.Now().UTC()}
+	k := Key{ID: ID(trueup.NewID("key_")), Name: name, Hash: trueup.HashSecret(key), CreatedAt: s.Clock.Now().UTC()}
 	if err := s.Store.CreateAPIKey(ctx, k); err != nil {
 		return Created{}, err
 	}
@@ -98,7 +98,7 @@ func (s *Service) List(ctx context.Context) ([]Key, error) {
 // Revoke revokes a key for good and returns it; an unknown id is an
 // ENOTFOUND *trueup.Error.
 func (s *Service) Revoke(ctx context.Context, id ID) (Key, error) {
-	return s.Store.RevokeAPIKey(ctx, RevokeParams{ID: id, At: s.Now().UTC()})
+	return s.Store.RevokeAPIKey(ctx, RevokeParams{ID: id, At: s.Clock.Now().UTC()})
 }
 
 // Authenticate checks an Authorization header value and returns the key it

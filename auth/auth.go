@@ -36,8 +36,8 @@ const MaxDateAge = 15 * time.Minute
 // Service provisions credentials and authenticates carrier calls.
 type Service struct {
 	Store Store
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
+	// Clock tells the time; tests set their own.
+	Clock trueup.Clock
 	// TokenTTL is how long an issued token lasts (default one hour).
 	TokenTTL time.Duration
 	// SweepEvery is how often, at most, issuing a token also deletes the
@@ -50,7 +50,7 @@ type Service struct {
 
 // New returns a Service over store with the real clock and one-hour tokens.
 func New(store Store) *Service {
-	return &Service{Store: store, Now: time.Now, TokenTTL: time.Hour}
+	return &Service{Store: store, Clock: trueup.SystemClock{}, TokenTTL: time.Hour}
 }
 
 // Credentials are what provisioning shows once: the secret is never stored.
@@ -85,7 +85,7 @@ func (s *Service) CreateCarrier(ctx context.Context, p CreateCarrierParams) (Cre
 	}
 	c := trueup.Carrier{
 		ID: trueup.CarrierID(trueup.NewID("car_")), Name: name, UserID: trueup.NewDigits(12),
-		Whitelisted: p.Whitelisted, TimeZone: zone, CreatedAt: s.Now().UTC(),
+		Whitelisted: p.Whitelisted, TimeZone: zone, CreatedAt: s.Clock.Now().UTC(),
 	}
 	if err := s.Store.CreateCarrier(ctx, c); err != nil {
 		return Credentials{}, err
@@ -105,7 +105,7 @@ func (s *Service) CreateClient(ctx context.Context, carrier trueup.CarrierID) (C
 		return Credentials{}, err
 	}
 	secret := trueup.NewSecret()
-	cl := trueup.Client{ID: trueup.ClientID(trueup.NewID("cli_")), CarrierID: c.ID, SecretHash: trueup.HashSecret(secret), CreatedAt: s.Now().UTC()}
+	cl := trueup.Client{ID: trueup.ClientID(trueup.NewID("cli_")), CarrierID: c.ID, SecretHash: trueup.HashSecret(secret), CreatedAt: s.Clock.Now().UTC()}
 	if err := s.Store.CreateClient(ctx, cl); err != nil {
 		return Credentials{}, err
 	}
@@ -163,7 +163,7 @@ func (s *Service) IssueToken(ctx context.Context, grantType string, id trueup.Cl
 		return IssuedToken{}, bad
 	}
 	tok := trueup.NewSecret()
-	now := s.Now().UTC()
+	now := s.Clock.Now().UTC()
 	ttl := s.TokenTTL
 	if ttl <= 0 {
 		ttl = time.Hour
@@ -206,7 +206,7 @@ func (s *Service) Authenticate(ctx context.Context, r Request) (trueup.Carrier, 
 	} else if err != nil {
 		return trueup.Carrier{}, fmt.Errorf("look up token: %w", err)
 	}
-	now := s.Now().UTC()
+	now := s.Clock.Now().UTC()
 	if t.RevokedAt != nil {
 		return trueup.Carrier{}, trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeTokenInvalid, "access token was revoked; request a new one from POST /koodrive/oauth2/v1/token")
 	}

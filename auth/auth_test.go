@@ -7,9 +7,9 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
+	testclock "github.com/trueup/trueup/clock"
 	"github.com/trueup/trueup/sqlite"
 	"github.com/trueup/trueup/sqlstore"
-	"github.com/trueup/trueup/storetest"
 )
 
 func TestCheckDate(t *testing.T) {
@@ -53,7 +53,7 @@ func codeOf(err error) int {
 // fixture is a carrier with credentials on a real SQLite store.
 type fixture struct {
 	svc   *auth.Service
-	clock *storetest.Clock
+	clock *testclock.Settable
 	cred  auth.Credentials
 	token string
 }
@@ -65,10 +65,10 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	clock := &storetest.Clock{T: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	db.Now = clock.Now
+	clock := testclock.At(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	db.Clock = clock
 	svc := auth.New(db)
-	svc.Now = clock.Now
+	svc.Clock = clock
 	cred, err := svc.CreateCarrier(context.Background(), auth.CreateCarrierParams{Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func TestAuthenticate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	xdate := func(d time.Duration) string { return f.clock.T.Add(d).UTC().Format(auth.DateLayout) }
+	xdate := func(d time.Duration) string { return f.clock.Now().Add(d).UTC().Format(auth.DateLayout) }
 	tests := []struct {
 		name    string
 		req     auth.Request
@@ -141,9 +141,9 @@ func TestAuthenticate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			start := f.clock.T
-			f.clock.T = start.Add(tt.advance)
-			defer func() { f.clock.T = start }()
+			start := f.clock.Now()
+			f.clock.Set(start.Add(tt.advance))
+			defer func() { f.clock.Set(start) }()
 			c, err := f.svc.Authenticate(ctx, tt.req)
 			if got := codeOf(err); got != tt.code {
 				t.Fatalf("code = %d (%v), want %d", got, err, tt.code)
@@ -163,7 +163,7 @@ func TestRevokedAndRotatedTokens(t *testing.T) {
 	for _, op := range []string{"revoke", "rotate"} {
 		t.Run(op, func(t *testing.T) {
 			f := newFixture(t)
-			req := auth.Request{"Bearer " + f.token, f.clock.T.Format(auth.DateLayout), f.cred.UserID}
+			req := auth.Request{"Bearer " + f.token, f.clock.Now().Format(auth.DateLayout), f.cred.UserID}
 			if _, err := f.svc.Authenticate(ctx, req); err != nil {
 				t.Fatalf("before %s: %v", op, err)
 			}
@@ -223,17 +223,17 @@ func TestExpiredTokensDeleted(t *testing.T) {
 		t.Fatalf("tokens = %d, want 2", got)
 	}
 	// Just expired: kept, so that a call with it is told it expired.
-	f.clock.T = f.clock.T.Add(time.Hour + auth.DefaultSweepEvery)
+	f.clock.Advance(time.Hour + auth.DefaultSweepEvery)
 	issue(other)
 	if got := count(); got != 3 {
 		t.Errorf("tokens just expired: %d rows, want 3 (kept for auth.KeepExpired)", got)
 	}
-	req := auth.Request{"Bearer " + f.token, f.clock.T.Format(auth.DateLayout), f.cred.UserID}
+	req := auth.Request{"Bearer " + f.token, f.clock.Now().Format(auth.DateLayout), f.cred.UserID}
 	if _, err := f.svc.Authenticate(ctx, req); codeOf(err) != trueup.CodeTokenExpired {
 		t.Errorf("a token just expired: %v, want code %d", err, trueup.CodeTokenExpired)
 	}
 	// Expired for over KeepExpired: gone at the next sweep, whoever asks.
-	f.clock.T = f.clock.T.Add(auth.KeepExpired + time.Second)
+	f.clock.Advance(auth.KeepExpired + time.Second)
 	issue(other)
 	if got := count(); got != 2 {
 		t.Errorf("after a sweep: tokens = %d, want 2 (other's: one expired a second ago, one new)", got)

@@ -23,7 +23,6 @@ import (
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/reconcile"
-	"github.com/trueup/trueup/sqlstore"
 	"github.com/trueup/trueup/statement"
 )
 
@@ -35,10 +34,10 @@ const MaxStoredRowErrors = 1000
 
 // Service accepts and checks statement batches.
 type Service struct {
-	Store  *sqlstore.DB
+	Store  Store
 	Logger *slog.Logger
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
+	// Clock tells the time; tests set their own.
+	Clock trueup.Clock
 	// Tolerance of the amount comparison; zero means the engine's default
 	// (0.01).
 	Tolerance decimal.Decimal
@@ -51,11 +50,11 @@ type Service struct {
 }
 
 // New returns a Service over store. A nil logger means slog.Default().
-func New(store *sqlstore.DB, logger *slog.Logger) *Service {
+func New(store Store, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Service{Store: store, Logger: logger, Now: time.Now}
+	return &Service{Store: store, Logger: logger, Clock: trueup.SystemClock{}}
 }
 
 // SubmitParams are the inputs of Submit.
@@ -88,7 +87,7 @@ func CheckCycle(s string, now time.Time) (trueup.Cycle, error) {
 // Submit checks an upload's cycle, format and header, then stores it as a
 // queued batch with the job that will check it, and returns its number.
 func (s *Service) Submit(ctx context.Context, p SubmitParams) (trueup.BatchNo, error) {
-	now := s.Now().UTC()
+	now := s.Clock.Now().UTC()
 	cycle, err := CheckCycle(p.Cycle, now)
 	if err != nil {
 		return "", err
@@ -108,7 +107,7 @@ func (s *Service) Submit(ctx context.Context, p SubmitParams) (trueup.BatchNo, e
 	}
 	no := NewBatchNo(now)
 	args, _ := json.Marshal(jobArgs{BatchNo: no})
-	err = s.Store.CreateBatch(ctx, sqlstore.CreateBatchParams{
+	err = s.Store.CreateBatch(ctx, CreateBatchParams{
 		Batch: trueup.Batch{No: no, CarrierID: p.Carrier.ID, Cycle: cycle.String(), FileName: p.FileName, Format: string(format),
 			FileSize: p.Size, CreatedAt: now},
 		File: p.File, TraceID: p.TraceID, JobKind: JobKind, JobArgs: string(args),
@@ -266,11 +265,11 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 	} else if err := writer.Flush(ctx); err != nil {
 		return err
 	}
-	err = s.Store.FinishBatch(ctx, sqlstore.FinishBatchParams{
+	err = s.Store.FinishBatch(ctx, FinishBatchParams{
 		No: b.No, Attempt: job.Attempt, State: state, Counts: res.Counts, RowsRead: res.RowsRead,
 		RowErrors: res.RowErrors, ErrTotal: res.ErrTotal, Failure: res.Failure, Job: job,
 	})
-	if errors.Is(err, sqlstore.ErrLeaseLost) {
+	if errors.Is(err, trueup.ErrLeaseLost) {
 		return nil // a newer attempt owns the batch; it decides
 	}
 	return err

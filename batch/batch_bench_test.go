@@ -14,7 +14,6 @@ import (
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/gen"
 	"github.com/trueup/trueup/sqlite"
-	"github.com/trueup/trueup/sqlstore"
 	"github.com/trueup/trueup/statement"
 )
 
@@ -73,7 +72,7 @@ func BenchmarkCheck(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		no := trueup.BatchNo("bench" + strconv.Itoa(i))
-		if err := store.CreateBatch(ctx, sqlstore.CreateBatchParams{Batch: trueup.Batch{No: no, CarrierID: carrier.ID, Cycle: spec.Cycle.String(),
+		if err := store.CreateBatch(ctx, batch.CreateBatchParams{Batch: trueup.Batch{No: no, CarrierID: carrier.ID, Cycle: spec.Cycle.String(),
 			FileName: "s.csv", Format: "csv", CreatedAt: time.Now()}, File: strings.NewReader(""), JobKind: "none", JobArgs: "{}"}); err != nil {
 			b.Fatal(err)
 		}

@@ -44,6 +44,8 @@ type FailFunc func(ctx context.Context, id AdjustmentID) error
 type Service struct {
 	Store  Store
 	Logger *slog.Logger
+	// Clock tells the time; tests set their own.
+	Clock trueup.Clock
 	// Notify, when set, wakes a worker after a process is queued.
 	Notify func()
 
@@ -131,7 +133,7 @@ func New(store Store, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Store: store, Logger: logger}
+	return &Service{Store: store, Logger: logger, Clock: trueup.SystemClock{}}
 }
 
 // SetFailApply installs fn (nil removes it) as the failure injected into
@@ -170,7 +172,7 @@ func (s *Service) CreateBuyer(ctx context.Context, p CreateBuyerParams) (Credent
 	}
 	token := trueup.NewSecret()
 	b := Buyer{ID: BuyerID(trueup.NewID("buy_")), Name: name, TokenHash: trueup.HashSecret(token), RejectCap: p.RejectCap,
-		CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+		CreatedAt: s.Clock.Now().UTC().Truncate(time.Millisecond)}
 	if err := s.Store.CreateBuyer(ctx, b); err != nil {
 		return Credentials{}, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/clock"
 	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/sqlite"
 	"github.com/trueup/trueup/sqlstore"
@@ -226,8 +227,8 @@ func TestBuyerServiceInjectedFailure(t *testing.T) {
 func TestBuyerServiceOperatorLifecycle(t *testing.T) {
 	svc, db := newService(t)
 	ctx := context.Background()
-	clock := &struct{ T time.Time }{time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
-	db.Now = func() time.Time { return clock.T }
+	clk := clock.At(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC))
+	db.Clock = clk
 	b := buyerOf(t, svc, "Operator", nil)
 	importCSV(t, svc, b.ID, "transaction_id,survey_id,status\na,9,21\n")
 	launch := func() buyer.Adjustment {
@@ -291,7 +292,7 @@ func TestBuyerServiceOperatorLifecycle(t *testing.T) {
 		t.Errorf("Confirm a declined process: err = %v, want conflict", err)
 	}
 	runJob(t, db, buyer.JobApply, svc.Apply)
-	clock.T = clock.T.Add(buyer.PendingTimeout)
+	clk.Advance(buyer.PendingTimeout)
 	runJob(t, db, buyer.JobExpire, svc.Expire)
 	want := map[buyer.AdjustmentID]buyer.Status{confirmed.ID: buyer.StatusSuccess, cancelled.ID: buyer.StatusDeclined, forgotten.ID: buyer.StatusInterrupted}
 	got := listed()

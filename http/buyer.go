@@ -38,9 +38,6 @@ type BuyerAdjustmentRef struct {
 
 // buyerRoutes registers the buyer adjustments API (seed 002).
 func (s *Server) buyerRoutes() {
-	if s.Buyers == nil {
-		s.Buyers = buyer.New(s.Store.BuyerStore(), s.Logger)
-	}
 	s.handleUpload("POST /buyers/v2/adjustments/surveys/{surveyId}", s.handleLaunchSurveyAdjustment)
 	s.handleUpload("POST /buyers/v2/adjustments", s.handleLaunchAdjustment)
 	s.handle("GET /buyers/v2/surveys/{surveyId}/adjustments", s.handleSurveyAdjustments)

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/trueup/trueup"
@@ -19,12 +18,7 @@ import (
 
 // lifecycleRoutes registers the package lifecycle API (seed 001).
 func (s *Server) lifecycleRoutes() {
-	var store lifecycle.Store
-	if s.Store != nil {
-		store = s.Store.NewNotices()
-	}
-	svc := lifecycle.New(store)
-	svc.Now = func() time.Time { return s.Now() }
+	svc := s.Lifecycle
 	s.handle("POST /koodrive/ose/v1/carrier/users/notifyPackageExpire", s.carrier(func(w http.ResponseWriter, r *http.Request, c trueup.Carrier) {
 		s.handleNotifyPackageExpire(w, r, c, svc)
 	}))

@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/trueup/trueup/risk"
 )
@@ -46,10 +45,7 @@ type riskAPI struct {
 // riskRoutes registers the multiple-order check API (seed 003) and answers
 // every other path under /check/ with the API's own 404 body.
 func (s *Server) riskRoutes() {
-	svc := risk.New(s.Store.Risk())
-	svc.Now = func() time.Time { return s.Now() }
-	svc.Logger = s.Logger
-	api := &riskAPI{s: s, svc: svc}
+	api := &riskAPI{s: s, svc: s.Risk}
 	s.handle("POST /check/multiple_order/o1", api.handleCheck)
 	s.handle("/check/", api.handleNotFound)
 	s.handle("/check", api.handleNotFound)

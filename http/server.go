@@ -25,7 +25,8 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
-	"github.com/trueup/trueup/sqlstore"
+	"github.com/trueup/trueup/lifecycle"
+	"github.com/trueup/trueup/risk"
 )
 
 // Config holds the server's settings.
@@ -42,19 +43,47 @@ type Config struct {
 	TLSCertFile, TLSKeyFile string
 }
 
+// Store is what the server reads from storage itself: readiness, batch
+// results and its settings; sqlstore implements it.
+type Store interface {
+	// Ready returns nil when the database answers and is migrated; an
+	// error wrapping trueup.ErrPendingMigrations when it answers but is
+	// not migrated.
+	Ready(ctx context.Context) error
+	// Engine names the database engine.
+	Engine() string
+	// UploadTempDir is where uploads are written before they are stored.
+	UploadTempDir() string
+	Batch(ctx context.Context, no trueup.BatchNo) (trueup.Batch, int, error)
+	BatchRowErrors(ctx context.Context, no trueup.BatchNo, attempt int, limit int) ([]trueup.RowError, error)
+	DiscrepancyPage(ctx context.Context, no trueup.BatchNo, attempt int, after int64, limit int) ([]trueup.Discrepancy, error)
+	EachDiscrepancy(ctx context.Context, no trueup.BatchNo, attempt int, fn func(trueup.Discrepancy) error) error
+	// Setting returns the named setting, storing create() first when it
+	// has none.
+	Setting(ctx context.Context, name string, create func() string) (string, error)
+}
+
+// Services are the services the server calls, built once by main and
+// shared with the job runner and the CLI.
+type Services struct {
+	Auth      *auth.Service
+	Batches   *batch.Service
+	Lifecycle *lifecycle.Service
+	Buyers    *buyer.Service
+	Risk      *risk.Service
+}
+
 // Server is trueup's HTTP server.
 type Server struct {
-	Config  Config
-	Store   *sqlstore.DB
-	Auth    *auth.Service
-	Logger  *slog.Logger
-	Metrics *Metrics
-	Batches *batch.Service
-	// Buyers runs the buyer adjustments (seed 002); buyerRoutes makes one
-	// over Store when it is nil.
-	Buyers *buyer.Service
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
+	Config    Config
+	Store     Store
+	Auth      *auth.Service
+	Logger    *slog.Logger
+	Metrics   *Metrics
+	Batches   *batch.Service
+	Lifecycle *lifecycle.Service
+	Buyers    *buyer.Service
+	Risk      *risk.Service
 	// Admin serves /admin/v1/ (an *admin.Handler); nil answers 404.
 	Admin http.Handler
 
@@ -67,8 +96,8 @@ type Server struct {
 	ln      net.Listener
 }
 
-// NewServer returns a server with its routes registered.
-func NewServer(cfg Config, store *sqlstore.DB, authSvc *auth.Service, batches *batch.Service, logger *slog.Logger, metrics *Metrics) *Server {
+// NewServer returns a server over store and svc with its routes registered.
+func NewServer(cfg Config, store Store, svc Services, logger *slog.Logger, metrics *Metrics) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
@@ -76,7 +105,8 @@ func NewServer(cfg Config, store *sqlstore.DB, authSvc *auth.Service, batches *b
 		cfg.MaxUploadBytes = 256 << 20
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
-	s := &Server{Config: cfg, Store: store, Auth: authSvc, Logger: logger, Metrics: metrics, Batches: batches, Now: time.Now, mux: http.NewServeMux()}
+	s := &Server{Config: cfg, Store: store, Auth: svc.Auth, Batches: svc.Batches, Lifecycle: svc.Lifecycle, Buyers: svc.Buyers, Risk: svc.Risk,
+		Logger: logger, Metrics: metrics, mux: http.NewServeMux()}
 	s.lim = newLimiter(cfg.Limits)
 	s.routes()
 	return s
@@ -282,13 +312,13 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.Store.Ready(ctx); err != nil {
 		s.Logger.Warn("not ready", "trace_id", TraceID(r.Context()), "err", err)
 		reason := "database not reachable"
-		if strings.Contains(err.Error(), "migrations not current") {
+		if errors.Is(err, trueup.ErrPendingMigrations) {
 			reason = "migrations not current"
 		}
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": reason})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "database": s.Store.Dialect().Name})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "database": s.Store.Engine()})
 }
 
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {

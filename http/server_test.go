@@ -14,6 +14,9 @@ import (
 
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
+	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/lifecycle"
+	"github.com/trueup/trueup/risk"
 	"github.com/trueup/trueup/sqlite"
 )
 
@@ -34,7 +37,11 @@ func startServer(tb testing.TB, cfg Config) *testServer {
 	}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	authSvc := auth.New(store)
-	s := NewServer(cfg, store, authSvc, batch.New(store, logger), logger, NewMetrics())
+	notices := store.LifecycleStore()
+	risks := store.RiskStore()
+	riskSvc := risk.New(risks)
+	s := NewServer(cfg, store, Services{Auth: authSvc, Batches: batch.New(store, logger), Lifecycle: lifecycle.New(notices),
+		Buyers: buyer.New(store.BuyerStore(), logger), Risk: riskSvc}, logger, NewMetrics())
 	if err := s.Open("127.0.0.1:0"); err != nil {
 		store.Close()
 		tb.Fatal(err)
@@ -43,6 +50,9 @@ func startServer(tb testing.TB, cfg Config) *testServer {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		s.Close(ctx)
+		riskSvc.Close()
+		risks.Close()
+		notices.Close()
 		store.Close()
 	})
 	cred, err := authSvc.CreateCarrier(ctx, auth.CreateCarrierParams{Name: "Acme", Whitelisted: true})

@@ -109,8 +109,8 @@ type RunFunc func(ctx context.Context, progress func(fraction float64, rows int6
 type Service struct {
 	Store  Store
 	Logger *slog.Logger
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
+	// Clock tells the time; tests set their own.
+	Clock trueup.Clock
 
 	mu     sync.Mutex
 	live   map[ID]*liveImport
@@ -129,7 +129,7 @@ func New(store Store, logger *slog.Logger) *Service {
 		logger = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{Store: store, Logger: logger, Now: time.Now, live: map[ID]*liveImport{}, ctx: ctx, cancel: cancel}
+	return &Service{Store: store, Logger: logger, Clock: trueup.SystemClock{}, live: map[ID]*liveImport{}, ctx: ctx, cancel: cancel}
 }
 
 // StartParams are the inputs of Start.
@@ -148,7 +148,7 @@ type StartParams struct {
 // it at once. Read its state with Get.
 func (s *Service) Start(ctx context.Context, p StartParams) (Import, error) {
 	im := Import{ID: ID(trueup.NewID("imp_")), Kind: p.Kind, Target: p.Target, FileName: p.FileName, State: Running,
-		RowErrors: []trueup.RowError{}, KeyID: p.KeyID, CreatedAt: s.Now().UTC()}
+		RowErrors: []trueup.RowError{}, KeyID: p.KeyID, CreatedAt: s.Clock.Now().UTC()}
 	if err := s.Store.CreateImport(ctx, im); err != nil {
 		return Import{}, err
 	}
@@ -179,7 +179,7 @@ func (s *Service) run(im Import, live *liveImport, fn RunFunc) {
 	rows := live.rows
 	delete(s.live, im.ID)
 	s.mu.Unlock()
-	f := FinishParams{ID: im.ID, State: Succeeded, RowsRead: rows, Imported: n, RowErrors: []trueup.RowError{}, At: s.Now().UTC()}
+	f := FinishParams{ID: im.ID, State: Succeeded, RowsRead: rows, Imported: n, RowErrors: []trueup.RowError{}, At: s.Clock.Now().UTC()}
 	if err != nil {
 		f.State, f.Imported = Failed, 0
 		f.Reason = s.reason(im, err)
@@ -243,7 +243,7 @@ func (s *Service) List(ctx context.Context, limit int) ([]Import, error) {
 // stopped before they finished (their transactions were rolled back).
 // Call it once at start, before any import of this process begins.
 func (s *Service) Abandon(ctx context.Context) (int64, error) {
-	now := s.Now().UTC()
+	now := s.Clock.Now().UTC()
 	return s.Store.AbandonImports(ctx, AbandonParams{Before: now, At: now,
 		Reason: "the server stopped before the import finished; nothing was imported: send the file again"})
 }

@@ -64,7 +64,7 @@ func TestRunnerLostWorker(t *testing.T) {
 				t.Run(tt.name, func(t *testing.T) {
 					db := e.open(t)
 					clock := &offsetClock{}
-					db.Now = clock.Now
+					db.Clock = clock
 					id, err := db.EnqueueJob(context.Background(), nil, "k", "{}", tt.maxAttempts, time.Time{})
 					if err != nil {
 						t.Fatal(err)
@@ -141,7 +141,7 @@ func TestRunnerLeaseLostIsNoFailure(t *testing.T) {
 		t.Run(e.name, func(t *testing.T) {
 			db := e.open(t)
 			clock := &offsetClock{}
-			db.Now = clock.Now
+			db.Clock = clock
 			started := make(chan struct{}, 4)
 			outcomes := make(chan string, 4)
 			g := &gaveUp{}

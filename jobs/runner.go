@@ -18,8 +18,45 @@ import (
 	"time"
 
 	"github.com/trueup/trueup"
-	"github.com/trueup/trueup/sqlstore"
 )
+
+// Store is the durable queue the runner works from; sqlstore implements it.
+type Store interface {
+	// ClaimJob claims the next due job of one of kinds for lease under
+	// token; ok is false when none is due.
+	ClaimJob(ctx context.Context, token string, kinds []string, lease time.Duration) (job trueup.Job, ok bool, err error)
+	// ExtendJob renews the claim on job for lease; trueup.ErrLeaseLost
+	// when another worker has taken the job over.
+	ExtendJob(ctx context.Context, job trueup.Job, lease time.Duration) error
+	// CompleteJob marks job done; trueup.ErrLeaseLost when another worker
+	// has taken it over.
+	CompleteJob(ctx context.Context, job trueup.Job) error
+	// FailJob records cause and makes job due again at retryAt while
+	// attempts remain, or failed for good.
+	FailJob(ctx context.Context, job trueup.Job, cause string, retryAt time.Time) error
+	// RecordJobFailure ends the worker's claim of a job with p.Cause,
+	// counting a failed attempt when p.Counted, and either makes the job
+	// due again at p.RetryAt or, when RetryAt is zero, fails it for good;
+	// trueup.ErrLeaseLost when the worker no longer holds the job.
+	RecordJobFailure(ctx context.Context, p FailJobParams) error
+	// ReleaseJob hands back, due at once and with no failure counted, a
+	// job the worker holds but did not finish.
+	ReleaseJob(ctx context.Context, job trueup.Job) error
+	// Job returns a job, or an ENOTFOUND error.
+	Job(ctx context.Context, id int64) (trueup.Job, error)
+}
+
+// FailJobParams are the inputs of Store.RecordJobFailure.
+type FailJobParams struct {
+	Job   trueup.Job
+	Cause string
+	// Counted says the run returned an error or panicked: it uses up one
+	// of the job's attempts. A job given up without running is not
+	// counted again.
+	Counted bool
+	// RetryAt is when the job is due again; zero fails it for good.
+	RetryAt time.Time
+}
 
 // Handler does the work of one job. It returns nil when the job is done; an
 // error makes the job retry later while attempts remain.
@@ -59,7 +96,7 @@ type Observer func(kind string, outcome string, d time.Duration)
 
 // Runner claims and runs jobs.
 type Runner struct {
-	Store  *sqlstore.DB
+	Store  Store
 	Logger *slog.Logger
 	// Handlers are the job kinds the runner claims, by name; build each
 	// with Handle.
@@ -82,9 +119,19 @@ type Runner struct {
 	// a job that kills its process each time; lost runs do not use up the
 	// job's attempts.
 	MaxLost int
+	// Clock decides when a failed job is retried (the real clock when
+	// nil).
+	Clock trueup.Clock
 
 	wake chan struct{}
 	wg   sync.WaitGroup
+}
+
+func (r *Runner) now() time.Time {
+	if r.Clock == nil {
+		return time.Now()
+	}
+	return r.Clock.Now()
 }
 
 // Kinds returns the job kinds the runner handles.
@@ -202,13 +249,13 @@ func (r *Runner) run(ctx context.Context, job trueup.Job) {
 		// (re-running is safe; a job the handler completed in its own
 		// transaction is not handed back).
 		log.Warn("job interrupted by shutdown", "err", err)
-		if rerr := r.Store.ReleaseJob(context.WithoutCancel(ctx), job); rerr != nil && !errors.Is(rerr, sqlstore.ErrLeaseLost) {
+		if rerr := r.Store.ReleaseJob(context.WithoutCancel(ctx), job); rerr != nil && !errors.Is(rerr, trueup.ErrLeaseLost) {
 			log.Error("release job", "err", rerr)
 		}
 		return
 	case err == nil:
-		err = r.Store.CompleteJob(context.WithoutCancel(ctx), nil, job)
-		if errors.Is(err, sqlstore.ErrLeaseLost) {
+		err = r.Store.CompleteJob(context.WithoutCancel(ctx), job)
+		if errors.Is(err, trueup.ErrLeaseLost) {
 			// The handler may have completed the job in its own
 			// transaction, with its effects.
 			if j, jerr := r.Store.Job(context.WithoutCancel(ctx), job.ID); jerr == nil && j.State == trueup.JobCompleted && j.Attempt == job.Attempt {
@@ -235,7 +282,7 @@ func (r *Runner) run(ctx context.Context, job trueup.Job) {
 	default:
 		outcome = "retry"
 		log.Error("job failed", "err", err)
-		if ferr := r.Store.FailJob(context.WithoutCancel(ctx), job, err.Error(), time.Now().Add(r.Backoff(job.Failures+1))); ferr != nil {
+		if ferr := r.Store.FailJob(context.WithoutCancel(ctx), job, err.Error(), r.now().Add(r.Backoff(job.Failures+1))); ferr != nil {
 			log.Error("record job failure", "err", ferr)
 		}
 	}
@@ -273,10 +320,10 @@ func (r *Runner) giveUp(ctx context.Context, log *slog.Logger, job trueup.Job, c
 		log.Warn("not giving up a job whose claim is lost", "err", err)
 		return
 	}
-	p := sqlstore.FailJobParams{Job: job, Cause: cause.Error(), Counted: counted}
+	p := FailJobParams{Job: job, Cause: cause.Error(), Counted: counted}
 	if err := r.Handlers[job.Kind].giveUp(ctx, job, cause); err != nil {
 		log.Error("give up job; will try again", "cause", cause, "err", err)
-		p.RetryAt = time.Now().Add(r.Backoff(job.Failures + 1))
+		p.RetryAt = r.now().Add(r.Backoff(job.Failures + 1))
 	} else {
 		log.Error("job given up", "cause", cause)
 	}
@@ -312,7 +359,7 @@ func (r *Runner) heartbeat(ctx context.Context, job trueup.Job, cancel context.C
 			return
 		case <-t.C:
 			if err := r.Store.ExtendJob(ctx, job, r.Lease); err != nil {
-				if errors.Is(err, sqlstore.ErrLeaseLost) {
+				if errors.Is(err, trueup.ErrLeaseLost) {
 					r.Logger.Warn("job lease lost; stopping", "job_id", job.ID)
 					lost = true
 					cancel()

@@ -14,7 +14,6 @@ import (
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/reconcile"
-	"github.com/trueup/trueup/sqlstore"
 	"github.com/trueup/trueup/tabular"
 )
 
@@ -82,15 +81,43 @@ type ImportParams struct {
 	Progress func(fraction float64, rows int64)
 }
 
+// Store is where the ledger is kept; sqlstore implements it.
+type Store interface {
+	// BeginOrderImport starts an import of ledger orders for a carrier
+	// (an ENOTFOUND error for an unknown one). The caller must Commit or
+	// Rollback it.
+	BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (OrderImport, error)
+}
+
+// OrderImport writes ledger orders in one transaction: either every order
+// of an import is stored or none is.
+type OrderImport interface {
+	// Add upserts one order (by carrierOrderId and billingCycle) and its
+	// user.
+	Add(ctx context.Context, o trueup.Order) error
+	// Commit stores the orders added and returns how many there were.
+	Commit() (int64, error)
+	// Rollback discards the import; it is safe after Commit.
+	Rollback()
+}
+
+// Service loads ledger orders into its Store.
+type Service struct {
+	Store Store
+}
+
+// New returns a Service over store.
+func New(store Store) *Service { return &Service{Store: store} }
+
 // Import reads every record of the source and upserts the orders by
 // carrierOrderId and billingCycle in one transaction. When any row is bad it
 // stores nothing and returns an *ImportError listing the rows.
-func Import(ctx context.Context, db *sqlstore.DB, p ImportParams) (int64, error) {
+func (s *Service) Import(ctx context.Context, p ImportParams) (int64, error) {
 	loc := p.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	imp, err := db.BeginOrderImport(ctx, p.Carrier)
+	imp, err := s.Store.BeginOrderImport(ctx, p.Carrier)
 	if err != nil {
 		return 0, err
 	}

@@ -146,12 +146,12 @@ type Store interface {
 // Service checks and records package notices.
 type Service struct {
 	Store Store
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
+	// Clock tells the time; tests set their own.
+	Clock trueup.Clock
 }
 
 // New returns a Service over store with the real clock.
-func New(store Store) *Service { return &Service{Store: store, Now: time.Now} }
+func New(store Store) *Service { return &Service{Store: store, Clock: trueup.SystemClock{}} }
 
 // NotifyParams are the inputs of Notify.
 type NotifyParams struct {
@@ -218,13 +218,13 @@ func (s *Service) Notify(ctx context.Context, p NotifyParams) (Outcome, error) {
 	if err := Validate(p.CarrierUserID, p.Type, p.PackageID); err != nil {
 		return Outcome{}, err
 	}
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
+	var clock trueup.Clock = trueup.SystemClock{}
+	if s.Clock != nil {
+		clock = s.Clock
 	}
 	out, err := s.Store.ApplyPackageNotice(ctx, Notice{
 		CarrierID: p.Carrier.ID, CarrierUserID: p.CarrierUserID, PackageID: p.PackageID, Type: p.Type,
-		TraceID: p.TraceID, At: now().UTC(),
+		TraceID: p.TraceID, At: clock.Now().UTC(),
 	})
 	if err != nil {
 		return Outcome{}, fmt.Errorf("apply package notice: %w", err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/clock"
 	"github.com/trueup/trueup/lifecycle"
 )
 
@@ -82,7 +83,7 @@ func (f *fakeStore) ApplyPackageNotice(ctx context.Context, n lifecycle.Notice) 
 func TestNotify(t *testing.T) {
 	store := &fakeStore{}
 	now := time.Date(2025, 11, 3, 7, 1, 40, 0, time.FixedZone("X", 3600))
-	svc := &lifecycle.Service{Store: store, Now: func() time.Time { return now }}
+	svc := &lifecycle.Service{Store: store, Clock: clock.At(now)}
 	ctx := context.Background()
 	carrier := trueup.Carrier{ID: "car_1"}
 

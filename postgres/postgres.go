@@ -4,6 +4,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -17,6 +18,17 @@ import (
 
 //go:embed migrations/*.sql
 var migrations embed.FS
+
+// migrationsFS holds the numbered migrations Open applies.
+var migrationsFS = mustSub(migrations, "migrations")
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err) // dir is a literal embedded above
+	}
+	return sub
+}
 
 // Open connects to the database at url (postgres://...) and applies pending
 // migrations.
@@ -34,30 +46,55 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 		return nil, fmt.Errorf("connect postgres: %w", err)
 	}
 	conn := stdlib.OpenDBFromPool(pool)
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("migrations: %w", err)
-	}
-	db := sqlstore.New(conn, Dialect, sub)
+	db := sqlstore.New(conn, Dialect, migrationsFS)
+	// Closing a *sql.DB made from a pool leaves the pool open.
+	db.OnClose(pool.Close)
 	if err := db.Migrate(ctx); err != nil {
-		conn.Close()
-		pool.Close()
+		db.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	return db, nil
 }
 
 // Dialect is PostgreSQL's dialect.
-var Dialect = sqlstore.Dialect{
-	Name:              "postgres",
-	Dollar:            true,
-	SkipLocked:        "FOR UPDATE SKIP LOCKED",
-	ForUpdate:         "FOR UPDATE",
-	CollateC:          ` COLLATE "C"`,
-	IsUniqueViolation: isUniqueViolation,
+var Dialect sqlstore.Dialect = dialect{}
+
+// dialect implements sqlstore.Dialect for PostgreSQL: $n placeholders, row
+// locks, data-modifying CTEs and array parameters.
+type dialect struct{}
+
+func (dialect) Name() string               { return "postgres" }
+func (dialect) NumberedPlaceholders() bool { return true }
+func (dialect) ForUpdate() string          { return "FOR UPDATE" }
+func (dialect) SkipLocked() string         { return "FOR UPDATE SKIP LOCKED" }
+func (dialect) CollateC() string           { return ` COLLATE "C"` }
+func (dialect) SerializedWriters() bool    { return false }
+func (dialect) WritableCTE() bool          { return true }
+func (dialect) ArrayParams() bool          { return true }
+
+// DDLBlocksReaders is true: a dropped index holds an exclusive lock on its
+// table until the transaction ends.
+func (dialect) DDLBlocksReaders() bool { return true }
+
+// migrationLock is the advisory lock key migrations take, with the schema
+// as the second key: stores in two schemas of one database migrate apart.
+const migrationLock = 7427
+
+func (dialect) LockMigrations(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, migrationLock)
+	return err
 }
 
-func isUniqueViolation(err error) bool {
+// BeginBulkLoad changes nothing: PostgreSQL's settings serve bulk loads.
+func (dialect) BeginBulkLoad(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
+
+func (dialect) IndexExists(ctx context.Context, db *sql.DB, name string) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_indexes WHERE indexname = $1 AND schemaname = current_schema()`, name).Scan(&n)
+	return n > 0, err
+}
+
+func (dialect) IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505"
 }

@@ -24,7 +24,7 @@ func BenchmarkRiskRecords(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	st := db.Risk()
+	st := db.RiskStore()
 	defer st.Close()
 	today := risk.DayOf(time.Now())
 	for _, tc := range []struct {

@@ -99,10 +99,12 @@ type filterState struct {
 // version.
 func (s *Service) filterFor(ctx context.Context) *bloom {
 	f := &s.filter
-	now := time.Now().UnixNano()
-	if now-f.checkedAt.Load() >= int64(FilterRecheck) && f.checking.CompareAndSwap(false, true) {
+	now := s.now().UnixNano()
+	// A clock set back (by a test, or a step of the system clock) makes
+	// the recheck due too.
+	if since := now - f.checkedAt.Load(); (since >= int64(FilterRecheck) || since < 0) && f.checking.CompareAndSwap(false, true) {
 		s.recheckFilter(ctx)
-		f.checkedAt.Store(time.Now().UnixNano())
+		f.checkedAt.Store(s.now().UnixNano())
 		f.checking.Store(false)
 	}
 	if st := f.current.Load(); st != nil {
@@ -133,16 +135,16 @@ func (s *Service) recheckFilter(ctx context.Context) {
 	if f.building == l.Version+1 {
 		return // already being built
 	}
-	f.building = l.Version + 1
-	go s.buildFilter(l)
+	if s.background(func(ctx context.Context) { s.buildFilter(ctx, l) }) {
+		f.building = l.Version + 1
+	}
 }
 
 // buildFilter builds the filter of the list at version l and puts it in use
 // unless the list changed meanwhile.
-func (s *Service) buildFilter(l ListState) {
+func (s *Service) buildFilter(ctx context.Context, l ListState) {
 	f := &s.filter
 	start := time.Now()
-	ctx := context.Background()
 	b := newBloom(l.Records)
 	n := int64(0)
 	err := s.Store.EachRiskMobile(ctx, func(m MD5) error {

@@ -34,10 +34,11 @@ const maxLease = 8192
 // for concurrent use.
 type Service struct {
 	Store Store
-	// Now returns the current time; tests replace it. It decides the
-	// default date of a check, whether a key has expired and the second a
-	// call counts against the rate limit.
-	Now func() time.Time
+	// Clock tells the time; tests set their own. It decides the default
+	// date of a check, whether a key has expired, the second a call counts
+	// against the rate limit, and when a cached client, the list's filter
+	// and a busy store are looked at again.
+	Clock trueup.Clock
 	// ClientTTL is how long a client read from the store is trusted before
 	// it is read again (DefaultClientTTL when 0; negative reads it on
 	// every call). A rotation, revocation or change of settings made
@@ -54,11 +55,50 @@ type Service struct {
 	filter  listFilter
 	mu      sync.RWMutex
 	clients map[ClientID]*clientState
+
+	bgMu     sync.Mutex
+	bgWG     sync.WaitGroup
+	bgCtx    context.Context // of the background work; nil until first used
+	bgCancel context.CancelFunc
+	closed   bool
+}
+
+// background runs fn in a goroutine of its own that Close cancels and waits
+// for. It returns false, running nothing, once the service is closed.
+func (s *Service) background(fn func(ctx context.Context)) bool {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.closed {
+		return false
+	}
+	if s.bgCtx == nil {
+		s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
+	}
+	s.bgWG.Add(1)
+	go func() {
+		defer s.bgWG.Done()
+		fn(s.bgCtx)
+	}()
+	return true
+}
+
+// Close stops the service's background work (the build of the list's
+// filter) and waits for it to end. Checks after Close still answer, from
+// the store.
+func (s *Service) Close() error {
+	s.bgMu.Lock()
+	s.closed = true
+	if s.bgCancel != nil {
+		s.bgCancel()
+	}
+	s.bgMu.Unlock()
+	s.bgWG.Wait()
+	return nil
 }
 
 // New returns a Service over store with the real clock.
 func New(store Store) *Service {
-	return &Service{Store: store, Now: time.Now}
+	return &Service{Store: store, Clock: trueup.SystemClock{}}
 }
 
 // clientState is what a server keeps of one API client: the client as last
@@ -123,10 +163,10 @@ func (l *lease) nextSize() int64 {
 }
 
 func (s *Service) now() time.Time {
-	if s.Now == nil {
+	if s.Clock == nil {
 		return time.Now()
 	}
-	return s.Now()
+	return s.Clock.Now()
 }
 
 func (s *Service) logger() *slog.Logger {
@@ -359,7 +399,7 @@ func (s *Service) client(ctx context.Context, id ClientID, fresh bool) (*clientS
 	if st.loc == nil || st.c.TimeZone != c.TimeZone {
 		st.loc = c.Location()
 	}
-	st.c, st.fetched = c, time.Now()
+	st.c, st.fetched = c, s.now()
 	return st, c, st.loc, nil
 }
 
@@ -380,7 +420,7 @@ func (s *Service) takeRate(ctx context.Context, st *clientState, c Client, windo
 		if l.spentWin == window || l.usedInWin >= c.Rate {
 			return rateExceeded(c)
 		}
-		if time.Now().After(l.busyUntil) {
+		if s.now().After(l.busyUntil) {
 			lctx, cancel := context.WithTimeout(ctx, LeaseTimeout)
 			n, err := s.Store.LeaseRiskRate(lctx, c.ID, window, min(l.nextSize(), c.Rate-l.usedInWin))
 			cancel()
@@ -406,7 +446,7 @@ func (s *Service) takeRate(ctx context.Context, st *clientState, c Client, windo
 
 // storeBusy notes that the store did not grant a block in time.
 func (s *Service) storeBusy(l *lease, c Client, what string, err error) {
-	l.busyUntil = time.Now().Add(StoreBusyBackoff)
+	l.busyUntil = s.now().Add(StoreBusyBackoff)
 	s.logger().Warn("risk: the store did not grant a block in time; counting calls in this server", "api_id", c.ID, "counter", what, "err", err)
 }
 
@@ -432,7 +472,7 @@ func (s *Service) takeQuota(ctx context.Context, st *clientState, c Client) erro
 	if !l.exhausted.IsZero() && time.Since(l.exhausted) < quotaRecheck {
 		return quotaExceeded(c)
 	}
-	if time.Now().After(l.busyUntil) {
+	if s.now().After(l.busyUntil) {
 		lctx, cancel := context.WithTimeout(ctx, LeaseTimeout)
 		n, used, err := s.Store.LeaseRiskQuota(lctx, c.ID, l.nextSize()+l.debt)
 		cancel()
@@ -441,7 +481,7 @@ func (s *Service) takeQuota(ctx context.Context, st *clientState, c Client) erro
 			paid := min(n, l.debt) // record the calls served meanwhile
 			l.debt -= paid
 			if n -= paid; n == 0 {
-				l.exhausted = time.Now()
+				l.exhausted = s.now()
 				return quotaExceeded(c)
 			}
 			l.exhausted, l.left = time.Time{}, n-1

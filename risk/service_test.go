@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trueup/trueup/clock"
 	"github.com/trueup/trueup/risk"
 	"github.com/trueup/trueup/sqlite"
 	"github.com/trueup/trueup/sqlstore"
@@ -38,9 +39,9 @@ func openService(t *testing.T) (*risk.Service, *countingStore) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	st := &countingStore{RiskStore: db.Risk()}
+	st := &countingStore{RiskStore: db.RiskStore()}
 	svc := risk.New(st)
-	svc.Now = func() time.Time { return time.Date(2022, 10, 3, 12, 0, 0, 0, time.UTC) }
+	svc.Clock = clock.At(time.Date(2022, 10, 3, 12, 0, 0, 0, time.UTC))
 	svc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	return svc, st
 }
@@ -103,9 +104,16 @@ func TestRiskFilter(t *testing.T) {
 	}
 
 	storetest.MustImportRisk(t, st.RiskStore, risk.ImportOptions{}, storetest.RiskRecord("447900000001", "2022-10-02", risk.SourceSeat, "n", 3, 5))
-	time.Sleep(risk.FilterRecheck + 20*time.Millisecond)
+	svc.Clock.(*clock.Settable).Advance(risk.FilterRecheck)
 	if res := check(t, svc, cred, "447900000001"); len(res.Records) != 1 {
 		t.Errorf("%v after an import, want the new record", res)
+	}
+
+	// A clock set back makes the recheck due at once.
+	storetest.MustImportRisk(t, st.RiskStore, risk.ImportOptions{}, storetest.RiskRecord("447900000002", "2022-10-02", risk.SourceSeat, "n", 3, 5))
+	svc.Clock.(*clock.Settable).Advance(-time.Hour)
+	if res := check(t, svc, cred, "447900000002"); len(res.Records) != 1 {
+		t.Errorf("%v after an import and the clock set back, want the new record", res)
 	}
 }
 
@@ -188,7 +196,7 @@ func TestRiskStoreBusy(t *testing.T) {
 	imp.Rollback()
 
 	// Once the store answers again, the calls served meanwhile are recorded.
-	time.Sleep(risk.StoreBusyBackoff + 50*time.Millisecond)
+	svc.Clock.(*clock.Settable).Advance(risk.StoreBusyBackoff + time.Millisecond)
 	check(t, svc, free, "1")
 	if c, _ := svc.Client(ctx, free.ID); c.QuotaUsed < 6 {
 		t.Errorf("unlimited key used %d, want at least the 6 calls made", c.QuotaUsed)

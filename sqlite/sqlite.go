@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
+	"time"
 
 	"github.com/trueup/trueup/sqlstore"
 	"modernc.org/sqlite"
@@ -70,12 +72,56 @@ func OpenFile(ctx context.Context, path string) (*sqlstore.DB, error) {
 }
 
 // Dialect is SQLite's dialect.
-var Dialect = sqlstore.Dialect{
-	Name:              "sqlite",
-	IsUniqueViolation: isUniqueViolation,
+var Dialect sqlstore.Dialect = dialect{}
+
+// dialect implements sqlstore.Dialect for SQLite: ? placeholders, write
+// transactions that start IMMEDIATE and so serialise writers, no
+// data-modifying CTEs.
+type dialect struct{}
+
+func (dialect) Name() string               { return "sqlite" }
+func (dialect) NumberedPlaceholders() bool { return false }
+func (dialect) ForUpdate() string          { return "" }
+func (dialect) SkipLocked() string         { return "" }
+func (dialect) CollateC() string           { return "" }
+func (dialect) SerializedWriters() bool    { return true }
+func (dialect) WritableCTE() bool          { return false }
+func (dialect) ArrayParams() bool          { return false }
+
+// DDLBlocksReaders is false: readers of a WAL database keep seeing the
+// last commit while a transaction rebuilds an index.
+func (dialect) DDLBlocksReaders() bool { return false }
+
+func (dialect) LockMigrations(context.Context, *sql.Tx) error { return nil }
+
+// bulkCacheKiB is the page cache a bulk load's connection uses (256 MiB):
+// inserting into, or building, the index of tens of millions of records
+// stays in memory.
+const bulkCacheKiB = 256 << 10
+
+// BeginBulkLoad gives conn a large page cache and parallel sorters for
+// index builds; restore sets them back to SQLite's defaults.
+func (dialect) BeginBulkLoad(ctx context.Context, conn *sql.Conn) (func(), error) {
+	for _, pragma := range []string{fmt.Sprintf(`PRAGMA cache_size = -%d`, bulkCacheKiB), fmt.Sprintf(`PRAGMA threads = %d`, runtime.NumCPU())} {
+		if _, err := conn.ExecContext(ctx, pragma); err != nil {
+			return nil, fmt.Errorf("%s: %w", pragma, err)
+		}
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		conn.ExecContext(ctx, `PRAGMA cache_size = -2000`)
+		conn.ExecContext(ctx, `PRAGMA threads = 0`)
+	}, nil
 }
 
-func isUniqueViolation(err error) bool {
+func (dialect) IndexExists(ctx context.Context, db *sql.DB, name string) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&n)
+	return n > 0, err
+}
+
+func (dialect) IsUniqueViolation(err error) bool {
 	var e *sqlite.Error
 	if errors.As(err, &e) {
 		return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY

@@ -125,7 +125,7 @@ func (db *DB) touchLists(ctx context.Context, q querier, seqs []int64, status *b
 		args = append(args, s)
 	}
 	surveys := `SELECT survey_id FROM adjustment_surveys WHERE adjustment_seq IN (` + in + `)`
-	if db.dialect.Name == "postgres" {
+	if !db.dialect.SerializedWriters() {
 		// Take the survey rows' locks in ascending order, as every
 		// transaction that changes several surveys does.
 		rows, err := q.QueryContext(ctx, db.q(`SELECT id FROM surveys WHERE id IN (`+surveys+`) ORDER BY id FOR UPDATE`), args...)
@@ -495,7 +495,7 @@ func (a *applyTx) Finish(ctx context.Context, p buyer.FinishParams) error {
 		return err
 	}
 	if p.Job.ID != 0 {
-		if err := db.CompleteJob(ctx, a.tx, p.Job); err != nil {
+		if err := db.completeJob(ctx, a.tx, p.Job); err != nil {
 			if errors.Is(err, ErrLeaseLost) {
 				return fmt.Errorf("%w: %w", buyer.ErrJobLost, err)
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/batch"
 )
 
 // FileChunk is the size of the pieces an upload is stored in.
@@ -31,18 +32,6 @@ func scanBatch(s interface{ Scan(...any) error }) (trueup.Batch, int, error) {
 	b.CreatedAt = b.CreatedAt.UTC()
 	b.StartedAt, b.FinishedAt = timePtr(started), timePtr(finished)
 	return b, attempt, err
-}
-
-// CreateBatchParams are the inputs of CreateBatch.
-type CreateBatchParams struct {
-	Batch trueup.Batch
-	// File is the upload, stored for audit and for the worker. When the
-	// store keeps uploads in a directory and File is an *os.File in the
-	// same file system, the file is moved there rather than copied.
-	File    io.Reader
-	TraceID string
-	JobKind string
-	JobArgs string
 }
 
 // UploadDir makes the store keep uploads as files in dir (SQLite, one
@@ -147,7 +136,7 @@ func (db *DB) keepUpload(no trueup.BatchNo, r io.Reader) error {
 
 // CreateBatch stores a queued batch, its file and the job that will check
 // it, in one transaction.
-func (db *DB) CreateBatch(ctx context.Context, p CreateBatchParams) error {
+func (db *DB) CreateBatch(ctx context.Context, p batch.CreateBatchParams) error {
 	b := p.Batch
 	if db.uploadDir != "" {
 		if err := db.keepUpload(b.No, p.File); err != nil {
@@ -225,16 +214,10 @@ func (db *DB) Batches(ctx context.Context, carrier trueup.CarrierID, limit int) 
 	return out, rows.Err()
 }
 
-// BatchFile is a stored upload opened for reading.
-type BatchFile interface {
-	io.ReaderAt
-	io.Closer
-}
-
 // OpenBatchFile opens a batch's stored upload and returns it with its
 // size. From the database it is first copied to a temporary file in
 // tmpDir, removed on Close.
-func (db *DB) OpenBatchFile(ctx context.Context, no trueup.BatchNo, tmpDir string) (BatchFile, int64, error) {
+func (db *DB) OpenBatchFile(ctx context.Context, no trueup.BatchNo, tmpDir string) (batch.File, int64, error) {
 	if db.uploadDir != "" {
 		f, err := os.Open(db.uploadPath(no))
 		if err != nil {
@@ -342,7 +325,7 @@ type DiscrepancyWriter struct {
 const discrepancyFlush = 5000
 
 // NewDiscrepancyWriter returns a writer of the attempt's discrepancies.
-func (db *DB) NewDiscrepancyWriter(no trueup.BatchNo, attempt int) *DiscrepancyWriter {
+func (db *DB) NewDiscrepancyWriter(no trueup.BatchNo, attempt int) batch.DiscrepancyWriter {
 	return &DiscrepancyWriter{db: db, no: no, attempt: attempt, buf: make([]trueup.Discrepancy, 0, discrepancyFlush)}
 }
 
@@ -485,23 +468,10 @@ func (db *DB) insertDiscrepancies(n int) string {
 
 func decString(d decimal.Decimal) string { return d.String() }
 
-// FinishBatchParams are the inputs of FinishBatch.
-type FinishBatchParams struct {
-	No        trueup.BatchNo
-	Attempt   int
-	State     trueup.BatchState // succeeded or failed
-	Counts    trueup.DiffCounts
-	RowsRead  int64
-	RowErrors []trueup.RowError // the first ones, stored
-	ErrTotal  int64             // all row errors
-	Failure   string
-	Job       trueup.Job // completed in the same transaction
-}
-
 // FinishBatch records a batch's outcome and completes its job in one
 // transaction. It returns ErrLeaseLost, changing nothing, when the attempt
 // is no longer the batch's current one.
-func (db *DB) FinishBatch(ctx context.Context, p FinishBatchParams) error {
+func (db *DB) FinishBatch(ctx context.Context, p batch.FinishBatchParams) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		if len(p.RowErrors) > 0 {
 			stmt, err := tx.PrepareContext(ctx, db.q(`INSERT INTO batch_row_errors (batch_no, attempt, seq, row_no, column_name, value, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`))
@@ -533,7 +503,7 @@ func (db *DB) FinishBatch(ctx context.Context, p FinishBatchParams) error {
 			return err
 		}
 		if p.Job.ID != 0 {
-			return db.CompleteJob(ctx, tx, p.Job)
+			return db.completeJob(ctx, tx, p.Job)
 		}
 		return nil
 	})

@@ -215,7 +215,7 @@ func (s *BuyerStore) TransactionsByID(ctx context.Context, b buyer.BuyerID, ids 
 // placeholders on SQLite, one text[] parameter on PostgreSQL (whose planner
 // is slow with long IN lists).
 func (db *DB) idChunks(ids []string, fn func(cond string, args []any) error) error {
-	if db.dialect.Name == "postgres" {
+	if db.dialect.ArrayParams() {
 		for start := 0; start < len(ids); start += pgChunk {
 			if err := fn(`transaction_id = ANY(?)`, []any{ids[start:min(start+pgChunk, len(ids))]}); err != nil {
 				return err
@@ -336,7 +336,7 @@ func (db *DB) surveyCompletes(ctx context.Context, q querier, survey buyer.Surve
 // buyer's transactions (imports and applies); SQLite's writers are
 // serialised already.
 func (db *DB) lockBuyer(ctx context.Context, tx *sql.Tx, id buyer.BuyerID) error {
-	if db.dialect.Name != "postgres" {
+	if db.dialect.SerializedWriters() {
 		return nil
 	}
 	var got string

@@ -193,7 +193,7 @@ func (db *DB) CreateToken(ctx context.Context, t trueup.Token, secretHash string
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		var hash string
 		var rot, rev sql.NullTime
-		err := tx.QueryRowContext(ctx, db.q(`SELECT secret_hash, rotated_at, revoked_at FROM clients WHERE id = ? `+db.dialect.ForUpdate), t.ClientID).
+		err := tx.QueryRowContext(ctx, db.q(`SELECT secret_hash, rotated_at, revoked_at FROM clients WHERE id = ? `+db.dialect.ForUpdate()), t.ClientID).
 			Scan(&hash, &rot, &rev)
 		if errors.Is(err, sql.ErrNoRows) {
 			return gone

@@ -2,6 +2,13 @@
 // both engines: the sqlite and postgres packages open a connection, apply
 // their own embedded migrations and hand over a Dialect for the few places
 // where the SQL differs.
+//
+// Each feature package owns the Store interface it needs (and its params
+// types); this package implements them. *DB implements auth.Store,
+// batch.Store, jobs.Store and ledger.Store itself; the features whose
+// methods would clash on one type get a store of their own, named after the
+// feature: BuyerStore (buyer.Store), RiskStore (risk.Store) and
+// LifecycleStore (lifecycle.Store).
 package sqlstore
 
 import (
@@ -16,27 +23,54 @@ import (
 	"time"
 
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/auth"
+	"github.com/trueup/trueup/batch"
+	"github.com/trueup/trueup/jobs"
+	"github.com/trueup/trueup/ledger"
 )
 
-// Dialect holds what differs between the engines.
-type Dialect struct {
-	// Name is "sqlite" or "postgres".
-	Name string
-	// Dollar is true when placeholders are written $1, $2 (PostgreSQL)
+// Dialect is what differs between the engines, each difference a
+// capability method; the sqlite and postgres packages implement it.
+type Dialect interface {
+	// Name is the engine's name ("sqlite" or "postgres"), for logs and
+	// /readyz only: code asks the capability methods below, never the name.
+	Name() string
+	// NumberedPlaceholders reports whether placeholders are written $1, $2
 	// rather than ?.
-	Dollar bool
-	// SkipLocked is appended to row-claiming sub-selects (FOR UPDATE SKIP
-	// LOCKED on PostgreSQL; empty on SQLite, whose writers are serialised).
-	SkipLocked string
-	// ForUpdate is appended to a SELECT that reads a row the transaction
-	// goes on to act on, locking it (FOR UPDATE on PostgreSQL; empty on
-	// SQLite, whose immediate transactions serialise writers).
-	ForUpdate string
-	// CollateC follows an ORDER BY of text that must sort by bytes
-	// (COLLATE "C" on PostgreSQL; SQLite's default already does).
-	CollateC string
+	NumberedPlaceholders() bool
+	// ForUpdate returns the clause appended to a SELECT that reads a row
+	// the transaction goes on to act on, locking it (empty where writers
+	// are serialised).
+	ForUpdate() string
+	// SkipLocked returns the clause appended to row-claiming sub-selects
+	// (FOR UPDATE SKIP LOCKED, or empty where writers are serialised).
+	SkipLocked() string
+	// CollateC returns the clause that follows an ORDER BY of text that
+	// must sort by bytes (empty where that is the default).
+	CollateC() string
+	// SerializedWriters reports whether a write transaction holds the
+	// whole database's write lock from its start, so row locks (FOR
+	// UPDATE) are neither needed nor supported.
+	SerializedWriters() bool
+	// WritableCTE reports whether INSERT and UPDATE may appear in a WITH
+	// clause, so several writes can be one statement.
+	WritableCTE() bool
+	// ArrayParams reports whether a list of ids can be sent as one array
+	// parameter (= ANY(?)) rather than an IN list of placeholders.
+	ArrayParams() bool
+	// DDLBlocksReaders reports whether dropping and recreating an index in
+	// a transaction blocks readers until commit.
+	DDLBlocksReaders() bool
+	// LockMigrations serialises, within tx, the servers that apply
+	// migrations at once (a no-op where writers are serialised).
+	LockMigrations(ctx context.Context, tx *sql.Tx) error
+	// BeginBulkLoad tunes conn for a large import and returns the function
+	// that restores it.
+	BeginBulkLoad(ctx context.Context, conn *sql.Conn) (restore func(), err error)
+	// IndexExists reports whether the index named name exists.
+	IndexExists(ctx context.Context, db *sql.DB, name string) (bool, error)
 	// IsUniqueViolation reports whether err is a unique-constraint failure.
-	IsUniqueViolation func(error) bool
+	IsUniqueViolation(err error) bool
 }
 
 // DB is trueup's storage. Its methods are safe for concurrent use.
@@ -46,30 +80,51 @@ type DB struct {
 	migrations fs.FS
 	uploadDir  string
 	tempDir    string
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
+	onClose    []func()
+	// Clock tells the time the store records; tests set their own.
+	Clock trueup.Clock
 }
+
+var (
+	_ auth.Store   = (*DB)(nil)
+	_ batch.Store  = (*DB)(nil)
+	_ jobs.Store   = (*DB)(nil)
+	_ ledger.Store = (*DB)(nil)
+)
 
 // New returns a DB over an open connection pool. migrations holds the
 // engine's numbered migrations (001_name.sql, ...) applied by Migrate.
 func New(db *sql.DB, d Dialect, migrations fs.FS) *DB {
-	return &DB{sql: db, dialect: d, migrations: migrations, Now: time.Now}
+	return &DB{sql: db, dialect: d, migrations: migrations, Clock: trueup.SystemClock{}}
 }
 
 // SQL returns the underlying pool.
 func (db *DB) SQL() *sql.DB { return db.sql }
 
+// Engine returns the engine's name, for logs and /readyz.
+func (db *DB) Engine() string { return db.dialect.Name() }
+
 // Dialect returns the engine's dialect.
 func (db *DB) Dialect() Dialect { return db.dialect }
 
-// Close closes the pool.
-func (db *DB) Close() error { return db.sql.Close() }
+// Close closes the pool, then runs the functions given to OnClose.
+func (db *DB) Close() error {
+	err := db.sql.Close()
+	for _, fn := range db.onClose {
+		fn()
+	}
+	return err
+}
 
-func (db *DB) now() time.Time { return db.Now().UTC() }
+// OnClose adds fn to what Close runs after closing the pool: the engine's
+// own connections under it, for one.
+func (db *DB) OnClose(fn func()) { db.onClose = append(db.onClose, fn) }
+
+func (db *DB) now() time.Time { return db.Clock.Now().UTC() }
 
 // q rewrites ? placeholders for the engine. Queries never hold a literal ?.
 func (db *DB) q(query string) string {
-	if !db.dialect.Dollar {
+	if !db.dialect.NumberedPlaceholders() {
 		return query
 	}
 	var b strings.Builder
@@ -143,11 +198,9 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 		return fmt.Errorf("migration %s: begin: %w", m.name, err)
 	}
 	defer tx.Rollback()
-	if db.dialect.Name == "postgres" {
-		// Replicas starting together apply each migration once.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7427)`); err != nil {
-			return fmt.Errorf("migration %s: lock: %w", m.name, err)
-		}
+	// Replicas starting together apply each migration once.
+	if err := db.dialect.LockMigrations(ctx, tx); err != nil {
+		return fmt.Errorf("migration %s: lock: %w", m.name, err)
 	}
 	var n int
 	if err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&n); err != nil {
@@ -170,7 +223,8 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 }
 
 // Ready returns nil when the database answers and every embedded migration
-// has been applied.
+// has been applied, and an error wrapping trueup.ErrPendingMigrations when
+// the database answers but some are not.
 func (db *DB) Ready(ctx context.Context) error {
 	ms, err := db.loadMigrations()
 	if err != nil {
@@ -181,7 +235,7 @@ func (db *DB) Ready(ctx context.Context) error {
 		return fmt.Errorf("database not reachable: %w", err)
 	}
 	if applied < len(ms) {
-		return fmt.Errorf("migrations not current: %d of %d applied", applied, len(ms))
+		return fmt.Errorf("%w: %d of %d applied", trueup.ErrPendingMigrations, applied, len(ms))
 	}
 	return nil
 }

@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/jobs"
 )
 
-// ErrLeaseLost is returned when a worker tries to extend or finish a job
-// whose lease another worker has taken over.
-var ErrLeaseLost = errors.New("job lease lost")
+// ErrLeaseLost is trueup.ErrLeaseLost, under the name the store's callers
+// used first.
+var ErrLeaseLost = trueup.ErrLeaseLost
 
 // EnqueueJob inserts a job, in tx when tx is not nil, and returns its id.
 func (db *DB) EnqueueJob(ctx context.Context, tx *sql.Tx, kind, args string, maxAttempts int, runAt time.Time) (int64, error) {
@@ -57,7 +58,7 @@ func (db *DB) ClaimJob(ctx context.Context, token string, kinds []string, lease 
 	query := db.q(`UPDATE jobs SET lost = lost + CASE WHEN state = ? THEN 1 ELSE 0 END, state = ?, attempt = attempt + 1, lease_until = ?, locked_by = ?
 		WHERE id = (SELECT id FROM jobs WHERE kind IN (` + in + `) AND
 			((state = ? AND run_at <= ?) OR (state = ? AND lease_until < ?))
-			ORDER BY run_at, id LIMIT 1 ` + db.dialect.SkipLocked + `)
+			ORDER BY run_at, id LIMIT 1 ` + db.dialect.SkipLocked() + `)
 		RETURNING id, kind, args, attempt, failures, max_attempts, lost, run_at, COALESCE(last_error, '')`)
 	params := []any{trueup.JobRunning, trueup.JobRunning, now.Add(lease), token}
 	for _, k := range kinds {
@@ -85,10 +86,15 @@ func (db *DB) ExtendJob(ctx context.Context, job trueup.Job, lease time.Duration
 	return mustAffect(res, ErrLeaseLost)
 }
 
-// CompleteJob marks a job the worker holds as completed, in tx when tx is
-// not nil so that the job's effects and its completion commit together. It
-// returns ErrLeaseLost when the worker no longer holds the job.
-func (db *DB) CompleteJob(ctx context.Context, tx *sql.Tx, job trueup.Job) error {
+// CompleteJob marks a job the worker holds as completed. It returns
+// ErrLeaseLost when the worker no longer holds the job.
+func (db *DB) CompleteJob(ctx context.Context, job trueup.Job) error {
+	return db.completeJob(ctx, nil, job)
+}
+
+// completeJob is CompleteJob in tx when tx is not nil, so that the job's
+// effects and its completion commit together.
+func (db *DB) completeJob(ctx context.Context, tx *sql.Tx, job trueup.Job) error {
 	return db.finishJob(ctx, tx, job, trueup.JobCompleted, "")
 }
 
@@ -97,30 +103,18 @@ func (db *DB) CompleteJob(ctx context.Context, tx *sql.Tx, job trueup.Job) error
 // otherwise. It returns ErrLeaseLost when the worker no longer holds the
 // job.
 func (db *DB) FailJob(ctx context.Context, job trueup.Job, cause string, retryAt time.Time) error {
-	p := FailJobParams{Job: job, Cause: cause, Counted: true}
+	p := jobs.FailJobParams{Job: job, Cause: cause, Counted: true}
 	if job.Failures+1 < job.MaxAttempts {
 		p.RetryAt = retryAt
 	}
 	return db.RecordJobFailure(ctx, p)
 }
 
-// FailJobParams are the inputs of RecordJobFailure.
-type FailJobParams struct {
-	Job   trueup.Job
-	Cause string
-	// Counted says the run returned an error or panicked: it uses up one
-	// of the job's attempts. A job given up without running is not
-	// counted again.
-	Counted bool
-	// RetryAt is when the job is due again; zero fails it for good.
-	RetryAt time.Time
-}
-
 // RecordJobFailure ends the worker's claim of a job with p.Cause, counting
 // a failed attempt when p.Counted, and either makes the job due again at
 // p.RetryAt or, when RetryAt is zero, fails it for good. It returns
 // ErrLeaseLost when the worker no longer holds the job.
-func (db *DB) RecordJobFailure(ctx context.Context, p FailJobParams) error {
+func (db *DB) RecordJobFailure(ctx context.Context, p jobs.FailJobParams) error {
 	counted := 0
 	if p.Counted {
 		counted = 1

@@ -9,10 +9,11 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/ledger"
 )
 
 // OrderImport writes ledger orders in one transaction: either every order of
-// an import is stored or none is.
+// an import is stored or none is. It implements ledger.OrderImport.
 type OrderImport struct {
 	db        *DB
 	tx        *sql.Tx
@@ -26,7 +27,7 @@ type OrderImport struct {
 
 // BeginOrderImport starts an import of ledger orders for a carrier. The
 // caller must Commit or Rollback it.
-func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (*OrderImport, error) {
+func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (ledger.OrderImport, error) {
 	if _, err := db.Carrier(ctx, carrier); err != nil {
 		return nil, err
 	}
@@ -109,7 +110,7 @@ func (db *DB) EachOrder(ctx context.Context, carrier trueup.CarrierID, cycle str
 	return db.eachOrder(ctx, `SELECT o.carrier_order_id, o.kd_order_id, o.carrier_user_id, o.kd_user_id,
 		COALESCE(u.status, ''), o.sku_code, o.sku_price, o.kd_package_id, o.kd_active_ms, o.kd_end_ms, o.kd_order_ms, o.kd_sale_total, o.channel
 		FROM orders o LEFT JOIN carrier_users u ON u.carrier_id = o.carrier_id AND u.carrier_user_id = o.carrier_user_id
-		WHERE o.carrier_id = ? AND o.billing_cycle = ? ORDER BY o.carrier_order_id`+db.dialect.CollateC, []any{carrier, cycle}, carrier, cycle, fn)
+		WHERE o.carrier_id = ? AND o.billing_cycle = ? ORDER BY o.carrier_order_id`+db.dialect.CollateC(), []any{carrier, cycle}, carrier, cycle, fn)
 }
 
 func (db *DB) eachOrder(ctx context.Context, query string, args []any, carrier trueup.CarrierID, cycle string, fn func(trueup.Order) error) error {
@@ -152,7 +153,7 @@ func (db *DB) eachOrder(ctx context.Context, query string, args []any, carrier t
 // full orders of the few that differ come from OrdersByID.
 func (db *DB) EachOrderKey(ctx context.Context, carrier trueup.CarrierID, cycle string, fn func(trueup.Order) error) error {
 	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT carrier_order_id, sku_code, kd_package_id, kd_active_ms, kd_end_ms, kd_sale_total
-		FROM orders WHERE carrier_id = ? AND billing_cycle = ? ORDER BY carrier_order_id`+db.dialect.CollateC), carrier, cycle)
+		FROM orders WHERE carrier_id = ? AND billing_cycle = ? ORDER BY carrier_order_id`+db.dialect.CollateC()), carrier, cycle)
 	if err != nil {
 		return fmt.Errorf("query orders: %w", err)
 	}
@@ -195,7 +196,7 @@ func (db *DB) OrdersByID(ctx context.Context, carrier trueup.CarrierID, cycle st
 		err := db.eachOrder(ctx, `SELECT o.carrier_order_id, o.kd_order_id, o.carrier_user_id, o.kd_user_id,
 			COALESCE(u.status, ''), o.sku_code, o.sku_price, o.kd_package_id, o.kd_active_ms, o.kd_end_ms, o.kd_order_ms, o.kd_sale_total, o.channel
 			FROM orders o LEFT JOIN carrier_users u ON u.carrier_id = o.carrier_id AND u.carrier_user_id = o.carrier_user_id
-			WHERE o.carrier_id = ? AND o.billing_cycle = ? AND o.carrier_order_id IN (`+in+`) ORDER BY o.carrier_order_id`+db.dialect.CollateC,
+			WHERE o.carrier_id = ? AND o.billing_cycle = ? AND o.carrier_order_id IN (`+in+`) ORDER BY o.carrier_order_id`+db.dialect.CollateC(),
 			args, carrier, cycle, fn)
 		if err != nil {
 			return err

@@ -12,7 +12,7 @@ import (
 	"github.com/trueup/trueup/lifecycle"
 )
 
-// Notices applies package notices. A server keeps one. On SQLite it
+// LifecycleStore applies package notices. A server keeps one. On SQLite it
 // prepares its statements once (the driver would parse them again on every
 // call) and lets one notice at a time begin its transaction: the others
 // wait their turn in a queue rather than in SQLite's busy handler, which
@@ -20,7 +20,7 @@ import (
 // busy server wait tens of milliseconds. On PostgreSQL it sends the
 // statements as text, which pgx keeps prepared on each connection, and
 // notices of different users run at once. It is safe for concurrent use.
-type Notices struct {
+type LifecycleStore struct {
 	db *DB
 	q  noticeQueries
 	// turn holds a token while a notice's transaction runs; nil on
@@ -31,7 +31,7 @@ type Notices struct {
 	stmts map[string]*sql.Stmt // SQLite: the prepared statements by query; nil until first used
 }
 
-var _ lifecycle.Store = (*Notices)(nil)
+var _ lifecycle.Store = (*LifecycleStore)(nil)
 
 // noticeQueries are the statements of a notice's transaction.
 type noticeQueries struct {
@@ -44,11 +44,12 @@ type noticeQueries struct {
 	insertEvent, upsertState, setStatus string
 }
 
-// NewNotices returns a Notices over db. Close releases its statements.
-func (db *DB) NewNotices() *Notices {
-	n := &Notices{db: db}
+// LifecycleStore returns a LifecycleStore over db (lifecycle.Store). Each
+// call makes a new one; Close releases its statements.
+func (db *DB) LifecycleStore() *LifecycleStore {
+	n := &LifecycleStore{db: db}
 	lock := ""
-	if db.dialect.Name == "postgres" {
+	if !db.dialect.SerializedWriters() {
 		lock = " FOR UPDATE"
 	} else {
 		n.turn = make(chan struct{}, 1)
@@ -57,7 +58,7 @@ func (db *DB) NewNotices() *Notices {
 	n.q.readPackage = db.q(`SELECT
 		COALESCE((SELECT state FROM package_states WHERE carrier_id = ? AND carrier_user_id = ? AND package_id = ?), 0),
 		EXISTS (SELECT 1 FROM orders WHERE carrier_id = ? AND carrier_user_id = ? AND kd_package_id = ?)`)
-	if db.dialect.Name == "postgres" {
+	if db.dialect.WritableCTE() {
 		// $1 carrier, $2 user, $3 package, $4 type, $5 previous type,
 		// $6 status, $7 previous status, $8 trace id, $9 time.
 		n.q.record = `WITH e AS (
@@ -86,7 +87,7 @@ func (db *DB) NewNotices() *Notices {
 
 // Close releases the prepared statements; a later notice prepares them
 // again. Call it when no notice is being applied.
-func (n *Notices) Close() error {
+func (n *LifecycleStore) Close() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, st := range n.stmts {
@@ -98,7 +99,7 @@ func (n *Notices) Close() error {
 
 // prepared returns the prepared statements by query on SQLite, preparing
 // them on first use, and nil on PostgreSQL.
-func (n *Notices) prepared(ctx context.Context) (map[string]*sql.Stmt, error) {
+func (n *LifecycleStore) prepared(ctx context.Context) (map[string]*sql.Stmt, error) {
 	if n.turn == nil {
 		return nil, nil
 	}
@@ -134,7 +135,7 @@ func (n *Notices) prepared(ctx context.Context) (map[string]*sql.Stmt, error) {
 // A user the carrier's ledger does not hold (another carrier's user
 // included), or a package none of the user's orders has, is an ENOTFOUND
 // error.
-func (n *Notices) ApplyPackageNotice(ctx context.Context, notice lifecycle.Notice) (lifecycle.Outcome, error) {
+func (n *LifecycleStore) ApplyPackageNotice(ctx context.Context, notice lifecycle.Notice) (lifecycle.Outcome, error) {
 	stmts, err := n.prepared(ctx)
 	if err != nil {
 		return lifecycle.Outcome{}, err
@@ -188,7 +189,7 @@ func (t noticeTx) exec(query string, args ...any) error {
 	return err
 }
 
-func (n *Notices) apply(t noticeTx, notice lifecycle.Notice, at time.Time) (lifecycle.Outcome, error) {
+func (n *LifecycleStore) apply(t noticeTx, notice lifecycle.Notice, at time.Time) (lifecycle.Outcome, error) {
 	// Lock the user first, then read the package in a statement of its
 	// own: on PostgreSQL a statement that waited for the lock would see the
 	// package's state from before the change it waited for.

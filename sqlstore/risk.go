@@ -5,11 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/risk"
@@ -28,8 +26,8 @@ type RiskStore struct {
 	client      *sql.Stmt
 }
 
-// Risk returns the risk list storage over db.
-func (db *DB) Risk() *RiskStore { return &RiskStore{db: db} }
+// RiskStore returns the risk list storage over db (risk.Store).
+func (db *DB) RiskStore() *RiskStore { return &RiskStore{db: db} }
 
 var _ risk.Store = (*RiskStore)(nil)
 
@@ -224,10 +222,10 @@ func (s *RiskStore) RevokeRiskClient(ctx context.Context, id risk.ClientID) erro
 // on PostgreSQL; nothing on SQLite, whose write transactions start
 // IMMEDIATE and so hold the database's write lock already.
 func (db *DB) forUpdate() string {
-	if db.dialect.Name == "postgres" {
-		return " FOR UPDATE"
+	if db.dialect.SerializedWriters() {
+		return ""
 	}
-	return ""
+	return " FOR UPDATE"
 }
 
 // LeaseRiskQuota grants up to want calls of the client's quota (all of want
@@ -391,11 +389,6 @@ const riskCols = 6
 
 const riskIndexDDL = `CREATE INDEX risk_records_mobile_day ON risk_records (mobile_md5, day)`
 
-// riskImportCacheKiB is the SQLite page cache an import's connection uses
-// (256 MiB): inserting into, or building, the index of tens of millions of
-// records stays in memory.
-const riskImportCacheKiB = 256 << 10
-
 // RiskImport writes risk records in one transaction with a prepared
 // multi-row INSERT: either every record of an import is stored or none is.
 type RiskImport struct {
@@ -408,6 +401,7 @@ type RiskImport struct {
 	args      []any
 	count     int64
 	finalized bool
+	restore   func() // undoes the engine's bulk-load tuning of conn
 }
 
 // BeginRiskImport starts an import of risk records. The caller must Commit
@@ -417,7 +411,7 @@ type RiskImport struct {
 // the table against checks until commit.
 func (s *RiskStore) BeginRiskImport(ctx context.Context, o risk.ImportOptions) (risk.Importer, error) {
 	db := s.db
-	if db.dialect.Name != "sqlite" {
+	if db.dialect.DDLBlocksReaders() {
 		o.RebuildIndex = false
 	}
 	conn, err := db.sql.Conn(ctx)
@@ -429,13 +423,8 @@ func (s *RiskStore) BeginRiskImport(ctx context.Context, o risk.ImportOptions) (
 		imp.Rollback()
 		return nil, err
 	}
-	if db.dialect.Name == "sqlite" {
-		// A large page cache, and the index built by parallel sorters.
-		for _, pragma := range []string{fmt.Sprintf(`PRAGMA cache_size = -%d`, riskImportCacheKiB), fmt.Sprintf(`PRAGMA threads = %d`, runtime.NumCPU())} {
-			if _, err := conn.ExecContext(ctx, pragma); err != nil {
-				return fail(fmt.Errorf("risk import: %s: %w", pragma, err))
-			}
-		}
+	if imp.restore, err = db.dialect.BeginBulkLoad(ctx, conn); err != nil {
+		return fail(fmt.Errorf("risk import: %w", err))
 	}
 	if imp.tx, err = conn.BeginTx(ctx, nil); err != nil {
 		return fail(fmt.Errorf("begin risk import: %w", err))
@@ -560,11 +549,8 @@ func (imp *RiskImport) Rollback() {
 // finish gives the connection back to the pool with its usual cache.
 func (imp *RiskImport) finish() {
 	imp.finalized = true
-	if imp.db.dialect.Name == "sqlite" {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		imp.conn.ExecContext(ctx, `PRAGMA cache_size = -2000`)
-		imp.conn.ExecContext(ctx, `PRAGMA threads = 0`)
+	if imp.restore != nil {
+		imp.restore()
 	}
 	imp.conn.Close()
 }

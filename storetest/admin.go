@@ -7,6 +7,7 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/apikey"
+	testclock "github.com/trueup/trueup/clock"
 	"github.com/trueup/trueup/imports"
 	"github.com/trueup/trueup/sqlstore"
 )
@@ -22,19 +23,22 @@ func runAdmin(t *testing.T, open Opener) {
 		{"AbandonImports", testAbandonImports},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open(t))
+		})
 	}
 }
 
 func testAPIKeys(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	clock := &Clock{T: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
-	svc := &apikey.Service{Store: db, Now: clock.Now}
+	clock := testclock.At(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	svc := &apikey.Service{Store: db, Clock: clock}
 	a, err := svc.Create(ctx, apikey.CreateParams{Name: "billing-sync"})
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	clock.T = clock.T.Add(time.Minute)
+	clock.Advance(time.Minute)
 	b, err := svc.Create(ctx, apikey.CreateParams{Name: "console"})
 	if err != nil {
 		t.Fatalf("Create: %v", err)
@@ -53,12 +57,12 @@ func testAPIKeys(t *testing.T, db *sqlstore.DB) {
 	if err != nil || got.ID != a.KeyID || got.Name != "billing-sync" {
 		t.Fatalf("Authenticate = %+v, %v", got, err)
 	}
-	clock.T = clock.T.Add(time.Minute)
+	clock.Advance(time.Minute)
 	rev, err := svc.Revoke(ctx, a.KeyID)
-	if err != nil || rev.RevokedAt == nil || !rev.RevokedAt.Equal(clock.T) {
-		t.Fatalf("Revoke = %+v, %v; want revoked at %s", rev, err, clock.T)
+	if err != nil || rev.RevokedAt == nil || !rev.RevokedAt.Equal(clock.Now()) {
+		t.Fatalf("Revoke = %+v, %v; want revoked at %s", rev, err, clock.Now())
 	}
-	clock.T = clock.T.Add(time.Minute)
+	clock.Advance(time.Minute)
 	again, err := svc.Revoke(ctx, a.KeyID)
 	if err != nil || !again.RevokedAt.Equal(*rev.RevokedAt) {
 		t.Errorf("second Revoke = %+v, %v; want the first revocation time kept", again, err)

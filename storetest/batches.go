@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/sqlstore"
 )
 
@@ -25,13 +26,16 @@ func runBatches(t *testing.T, open Opener) {
 		{"Setting", testSetting},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open(t))
+		})
 	}
 }
 
 func newBatch(tb testing.TB, db *sqlstore.DB, c trueup.CarrierID, no trueup.BatchNo, content []byte) {
 	tb.Helper()
-	err := db.CreateBatch(context.Background(), sqlstore.CreateBatchParams{
+	err := db.CreateBatch(context.Background(), batch.CreateBatchParams{
 		Batch: trueup.Batch{No: no, CarrierID: c, Cycle: "2025-09", FileName: "s.csv", Format: "csv", FileSize: int64(len(content)),
 			CreatedAt: time.Now().UTC()},
 		File: bytes.NewReader(content), JobKind: "batch.check", JobArgs: `{"batchNo":"` + string(no) + `"}`,
@@ -90,7 +94,7 @@ func testBatchLifecycle(t *testing.T, db *sqlstore.DB) {
 	if err := w.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	err = db.FinishBatch(ctx, sqlstore.FinishBatchParams{No: "20250101_1", Attempt: job.Attempt, State: trueup.BatchSucceeded, Counts: counts, RowsRead: 12001, Job: job})
+	err = db.FinishBatch(ctx, batch.FinishBatchParams{No: "20250101_1", Attempt: job.Attempt, State: trueup.BatchSucceeded, Counts: counts, RowsRead: 12001, Job: job})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +157,7 @@ func testBatchAttemptFencing(t *testing.T, db *sqlstore.DB) {
 	if err := db.StartBatch(ctx, "20250101_2", 2); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.FinishBatch(ctx, sqlstore.FinishBatchParams{No: "20250101_2", Attempt: 1, State: trueup.BatchSucceeded}); !errors.Is(err, sqlstore.ErrLeaseLost) {
+	if err := db.FinishBatch(ctx, batch.FinishBatchParams{No: "20250101_2", Attempt: 1, State: trueup.BatchSucceeded}); !errors.Is(err, trueup.ErrLeaseLost) {
 		t.Errorf("stale attempt finished the batch: err = %v", err)
 	}
 	if page, _ := db.DiscrepancyPage(ctx, "20250101_2", 1, 0, 10); len(page) != 0 {
@@ -163,7 +167,7 @@ func testBatchAttemptFencing(t *testing.T, db *sqlstore.DB) {
 	w.Write(ctx, discrepancy("new", trueup.DiffAmount))
 	w.Flush(ctx)
 	counts := trueup.DiffCounts{Amount: 1}
-	if err := db.FinishBatch(ctx, sqlstore.FinishBatchParams{No: "20250101_2", Attempt: 2, State: trueup.BatchSucceeded, Counts: counts}); err != nil {
+	if err := db.FinishBatch(ctx, batch.FinishBatchParams{No: "20250101_2", Attempt: 2, State: trueup.BatchSucceeded, Counts: counts}); err != nil {
 		t.Fatal(err)
 	}
 	page, _ := db.DiscrepancyPage(ctx, "20250101_2", 2, 0, 10)
@@ -180,7 +184,7 @@ func testBatchFailed(t *testing.T, db *sqlstore.DB) {
 		t.Fatal(err)
 	}
 	rowErrs := []trueup.RowError{{Row: 2, Column: "carrierEndTime", Value: "2025-13-01", Reason: "not a date"}, {Row: 7, Reason: "duplicate"}}
-	err := db.FinishBatch(ctx, sqlstore.FinishBatchParams{No: "20250101_3", Attempt: 1, State: trueup.BatchFailed, RowErrors: rowErrs, ErrTotal: 5,
+	err := db.FinishBatch(ctx, batch.FinishBatchParams{No: "20250101_3", Attempt: 1, State: trueup.BatchFailed, RowErrors: rowErrs, ErrTotal: 5,
 		Failure: "5 row errors", Counts: trueup.DiffCounts{Rights: 3}})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/buyer"
+	testclock "github.com/trueup/trueup/clock"
 	"github.com/trueup/trueup/sqlstore"
 )
 
@@ -28,7 +29,10 @@ func runBuyers(t *testing.T, open Opener) {
 		{"BuyerAdjustmentExpire", testBuyerAdjustmentExpire},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open(t))
+		})
 	}
 }
 
@@ -264,8 +268,8 @@ func newAdjustment(tb testing.TB, s buyer.Store, b buyer.BuyerID, survey buyer.S
 
 func testBuyerAdjustmentLifecycle(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	clock := &Clock{T: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
-	db.Now = clock.Now
+	clock := testclock.At(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
+	db.Clock = clock
 	s := db.BuyerStore()
 	b := MustBuyer(t, s, "A", nil)
 	ImportTransactions(t, s, b.ID, tx("c1", 7, 21), tx("c2", 7, 21), tx("r1", 7, 18), tx("x9", 9, 21))
@@ -290,14 +294,14 @@ func testBuyerAdjustmentLifecycle(t *testing.T, db *sqlstore.DB) {
 	items := []buyer.Item{{TransactionID: "c1", Reason: buyer.ReasonSuspectedFraud}, {TransactionID: "r1", Reason: buyer.ReasonGhostCompletes}}
 	first := newAdjustment(t, s, b.ID, 7, items...)
 	bumped("create")
-	if first.Status != buyer.StatusPending || !first.CreatedAt.Equal(clock.T) || first.Items != 2 {
+	if first.Status != buyer.StatusPending || !first.CreatedAt.Equal(clock.Now()) || first.Items != 2 {
 		t.Errorf("created = %+v", first)
 	}
 	// The expiry job is due 30 minutes after the launch.
 	if _, ok, _ := db.ClaimJob(ctx, "w", []string{"test.expire"}, time.Minute); ok {
 		t.Errorf("expiry job claimed at once")
 	}
-	clock.T = clock.T.Add(time.Second)
+	clock.Advance(time.Second)
 	second := newAdjustment(t, s, b.ID, 7, buyer.Item{TransactionID: "c2", Reason: buyer.ReasonClientRejected})
 	refs, err := s.SurveyAdjustments(ctx, 7)
 	if err != nil || len(refs) != 2 || refs[0].ID != second.ID || refs[1].ID != first.ID {
@@ -459,23 +463,23 @@ func testBuyerAdjustmentApplyRollback(t *testing.T, db *sqlstore.DB) {
 
 func testBuyerAdjustmentExpire(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	clock := &Clock{T: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
-	db.Now = clock.Now
+	clock := testclock.At(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
+	db.Clock = clock
 	s := db.BuyerStore()
 	b := MustBuyer(t, s, "A", nil)
 	ImportTransactions(t, s, b.ID, tx("c1", 7, 21))
 	old := newAdjustment(t, s, b.ID, 7, buyer.Item{TransactionID: "c1"})
-	clock.T = clock.T.Add(10 * time.Minute)
+	clock.Advance(10 * time.Minute)
 	young := newAdjustment(t, s, b.ID, 7, buyer.Item{TransactionID: "c1"})
 	queued := newAdjustment(t, s, b.ID, 7, buyer.Item{TransactionID: "c1"})
 	if err := s.DispatchAdjustment(ctx, buyer.DispatchParams{ID: queued.ID, JobKind: "test.apply", JobArgs: "{}", MaxAttempts: 1}); err != nil {
 		t.Fatal(err)
 	}
-	clock.T = clock.T.Add(20*time.Minute - time.Millisecond)
+	clock.Advance(20*time.Minute - time.Millisecond)
 	if n, err := s.ExpireAdjustments(ctx, 30*time.Minute); err != nil || n != 0 {
 		t.Errorf("ExpireAdjustments before 30 minutes = %d, %v", n, err)
 	}
-	clock.T = clock.T.Add(time.Millisecond)
+	clock.Advance(time.Millisecond)
 	before, _ := s.Survey(ctx, 7)
 	if n, err := s.ExpireAdjustments(ctx, 30*time.Minute); err != nil || n != 1 {
 		t.Errorf("ExpireAdjustments at 30 minutes = %d, %v; want 1", n, err)

@@ -27,7 +27,10 @@ func runLifecycle(t *testing.T, open Opener) {
 		{"LifecycleConcurrent", testLifecycleConcurrent},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open(t))
+		})
 	}
 }
 
@@ -75,9 +78,9 @@ func userStatus(tb testing.TB, db *sqlstore.DB, c trueup.CarrierID, user string)
 }
 
 // notices returns db's notice writer, closed when the test ends.
-func notices(tb testing.TB, db *sqlstore.DB) *sqlstore.Notices {
+func notices(tb testing.TB, db *sqlstore.DB) *sqlstore.LifecycleStore {
 	tb.Helper()
-	n := db.NewNotices()
+	n := db.LifecycleStore()
 	tb.Cleanup(func() { n.Close() })
 	return n
 }

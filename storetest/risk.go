@@ -28,7 +28,10 @@ func runRisk(t *testing.T, open Opener) {
 		{"RiskImportRebuildIndex", testRiskImportRebuildIndex},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open(t))
+		})
 	}
 }
 
@@ -54,7 +57,7 @@ func MustRiskClient(tb testing.TB, rs *sqlstore.RiskStore, name string, quota, r
 
 func testRiskClients(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	rs := db.Risk()
+	rs := db.RiskStore()
 	defer rs.Close()
 	c := RiskClient("Acme Risk", 100, 5)
 	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -117,7 +120,13 @@ func testRiskClients(t *testing.T, db *sqlstore.DB) {
 			t.Errorf("%s: err = %v, want not found", name, err)
 		}
 	}
-	other := MustRiskClient(t, rs, "Beta Risk", 0, 0)
+	// Created a millisecond after c at least, so the list's order is
+	// known however fast the test runs.
+	other := RiskClient("Beta Risk", 0, 0)
+	other.CreatedAt = c.CreatedAt.Add(time.Millisecond)
+	if err := rs.CreateRiskClient(ctx, other); err != nil {
+		t.Fatalf("CreateRiskClient: %v", err)
+	}
 	list, err := rs.RiskClients(ctx)
 	if err != nil || len(list) != 2 || list[0].ID != c.ID || list[1].ID != other.ID {
 		t.Errorf("RiskClients = %+v, %v; want %s then %s", list, err, c.ID, other.ID)
@@ -126,7 +135,7 @@ func testRiskClients(t *testing.T, db *sqlstore.DB) {
 
 func testRiskQuotaLease(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	rs := db.Risk()
+	rs := db.RiskStore()
 	defer rs.Close()
 	c := MustRiskClient(t, rs, "quota", 5, 0)
 	for i, tc := range []struct{ want, granted, used int64 }{{3, 3, 3}, {3, 2, 5}, {1, 0, 5}, {0, 0, 5}} {
@@ -154,7 +163,7 @@ func testRiskQuotaLease(t *testing.T, db *sqlstore.DB) {
 
 func testRiskRateLease(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	rs := db.Risk()
+	rs := db.RiskStore()
 	defer rs.Close()
 	c := MustRiskClient(t, rs, "rate", 0, 3)
 	for i, tc := range []struct{ window, want, granted int64 }{
@@ -178,7 +187,7 @@ func testRiskRateLease(t *testing.T, db *sqlstore.DB) {
 // (connections): exactly the quota and the rate are granted.
 func testRiskLeaseConcurrent(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	rs := db.Risk()
+	rs := db.RiskStore()
 	defer rs.Close()
 	c := MustRiskClient(t, rs, "busy", 17, 9)
 	var mu sync.Mutex
@@ -276,7 +285,7 @@ func day(s string) risk.Day {
 
 func testRiskImportAndQuery(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	rs := db.Risk()
+	rs := db.RiskStore()
 	defer rs.Close()
 	const a, b = "915586685366", "915586685367"
 	recs := []risk.Record{
@@ -340,7 +349,7 @@ func testRiskImportAndQuery(t *testing.T, db *sqlstore.DB) {
 
 func testRiskImportReplaceAndRollback(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	rs := db.Risk()
+	rs := db.RiskStore()
 	defer rs.Close()
 	MustImportRisk(t, rs, risk.ImportOptions{}, RiskRecord("911", "2022-10-01", risk.SourceSMS, "1", -1, 5), RiskRecord("912", "2022-10-01", risk.SourceSMS, "1", -1, 5))
 
@@ -392,7 +401,7 @@ func testRiskImportReplaceAndRollback(t *testing.T, db *sqlstore.DB) {
 // the records are found, and the index is back.
 func testRiskImportRebuildIndex(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	rs := db.Risk()
+	rs := db.RiskStore()
 	defer rs.Close()
 	var recs []risk.Record
 	for i := range 600 {
@@ -402,15 +411,8 @@ func testRiskImportRebuildIndex(t *testing.T, db *sqlstore.DB) {
 	if got := recordsOf(t, rs, risk.Query{Mobile: risk.HashMobile("447900000599"), From: 0, To: day("2030-01-01")}); len(got) != 1 {
 		t.Errorf("after a rebuilt import: %q, want 1 record", got)
 	}
-	var n int
-	var err error
-	if db.Dialect().Name == "sqlite" {
-		err = db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'risk_records_mobile_day'`).Scan(&n)
-	} else {
-		err = db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'risk_records_mobile_day'`).Scan(&n)
-	}
-	if err != nil || n != 1 {
-		t.Errorf("index risk_records_mobile_day: %d, %v; want it present", n, err)
+	if ok, err := db.Dialect().IndexExists(ctx, db.SQL(), "risk_records_mobile_day"); err != nil || !ok {
+		t.Errorf("index risk_records_mobile_day: %v, %v; want it present", ok, err)
 	}
 	// A failed rebuilt import keeps the index too.
 	imp, err := rs.BeginRiskImport(ctx, risk.ImportOptions{RebuildIndex: true})
@@ -419,10 +421,7 @@ func testRiskImportRebuildIndex(t *testing.T, db *sqlstore.DB) {
 	}
 	imp.Add(ctx, recs[0])
 	imp.Rollback()
-	if db.Dialect().Name == "sqlite" {
-		db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'risk_records_mobile_day'`).Scan(&n)
-		if n != 1 {
-			t.Errorf("index gone after a rolled-back rebuilt import")
-		}
+	if ok, err := db.Dialect().IndexExists(ctx, db.SQL(), "risk_records_mobile_day"); err != nil || !ok {
+		t.Errorf("index after a rolled-back rebuilt import: %v, %v; want it present", ok, err)
 	}
 }

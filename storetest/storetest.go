@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
+	testclock "github.com/trueup/trueup/clock"
 	"github.com/trueup/trueup/sqlstore"
 )
 
@@ -35,7 +36,10 @@ func Run(t *testing.T, open Opener) {
 		{"Ready", testReady},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open(t))
+		})
 	}
 	runBatches(t, open)
 	runLifecycle(t, open)
@@ -43,12 +47,6 @@ func Run(t *testing.T, open Opener) {
 	runRisk(t, open)
 	runAdmin(t, open)
 }
-
-// Clock is a settable clock for tests.
-type Clock struct{ T time.Time }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time { return c.T }
 
 // MustCarrier creates a carrier named name and returns it.
 func MustCarrier(tb testing.TB, db *sqlstore.DB, name string) trueup.Carrier {
@@ -223,7 +221,7 @@ func testTokenChecksClient(t *testing.T, db *sqlstore.DB) {
 
 // rebind writes the ? placeholders of query as $1, $2 on PostgreSQL.
 func rebind(db *sqlstore.DB, query string) string {
-	if !db.Dialect().Dollar {
+	if !db.Dialect().NumberedPlaceholders() {
 		return query
 	}
 	var b strings.Builder
@@ -347,8 +345,8 @@ func testOrderImportRollback(t *testing.T, db *sqlstore.DB) {
 
 func testJobsClaimAndComplete(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	clock := &Clock{T: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	db.Now = clock.Now
+	clock := testclock.At(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	db.Clock = clock
 	id, err := db.EnqueueJob(ctx, nil, "k", `{"a":1}`, 3, time.Time{})
 	if err != nil {
 		t.Fatal(err)
@@ -363,10 +361,10 @@ func testJobsClaimAndComplete(t *testing.T, db *sqlstore.DB) {
 	if _, ok, _ := db.ClaimJob(ctx, "w2", []string{"k"}, time.Minute); ok {
 		t.Errorf("claimed a job that is held")
 	}
-	if err := db.CompleteJob(ctx, nil, job); err != nil {
+	if err := db.CompleteJob(ctx, job); err != nil {
 		t.Fatalf("CompleteJob: %v", err)
 	}
-	if err := db.CompleteJob(ctx, nil, job); !errors.Is(err, sqlstore.ErrLeaseLost) {
+	if err := db.CompleteJob(ctx, job); !errors.Is(err, trueup.ErrLeaseLost) {
 		t.Errorf("second CompleteJob err = %v, want ErrLeaseLost", err)
 	}
 	got, _ := db.Job(ctx, id)
@@ -374,11 +372,11 @@ func testJobsClaimAndComplete(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("state = %s, want completed", got.State)
 	}
 	// A job scheduled later is not claimed before its time.
-	later, _ := db.EnqueueJob(ctx, nil, "k", `{}`, 1, clock.T.Add(time.Hour))
+	later, _ := db.EnqueueJob(ctx, nil, "k", `{}`, 1, clock.Now().Add(time.Hour))
 	if _, ok, _ := db.ClaimJob(ctx, "w", []string{"k"}, time.Minute); ok {
 		t.Errorf("claimed a job before its run_at")
 	}
-	clock.T = clock.T.Add(time.Hour)
+	clock.Advance(time.Hour)
 	if j, ok, _ := db.ClaimJob(ctx, "w", []string{"k"}, time.Minute); !ok || j.ID != later {
 		t.Errorf("did not claim the due job")
 	}
@@ -386,55 +384,55 @@ func testJobsClaimAndComplete(t *testing.T, db *sqlstore.DB) {
 
 func testJobsLeaseLapse(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	clock := &Clock{T: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	db.Now = clock.Now
+	clock := testclock.At(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	db.Clock = clock
 	id, _ := db.EnqueueJob(ctx, nil, "k", `{}`, 5, time.Time{})
 	first, ok, _ := db.ClaimJob(ctx, "dead", []string{"k"}, 10*time.Second)
 	if !ok {
 		t.Fatal("no claim")
 	}
-	clock.T = clock.T.Add(5 * time.Second)
+	clock.Advance(5 * time.Second)
 	if err := db.ExtendJob(ctx, first, 10*time.Second); err != nil {
 		t.Fatalf("ExtendJob: %v", err)
 	}
-	clock.T = clock.T.Add(9 * time.Second)
+	clock.Advance(9 * time.Second)
 	if _, ok, _ := db.ClaimJob(ctx, "w2", []string{"k"}, 10*time.Second); ok {
 		t.Fatalf("claimed a job whose lease was extended")
 	}
-	clock.T = clock.T.Add(2 * time.Second) // the lease lapsed: the worker died
+	clock.Advance(2 * time.Second) // the lease lapsed: the worker died
 	second, ok, _ := db.ClaimJob(ctx, "w2", []string{"k"}, 10*time.Second)
 	if !ok || second.ID != id || second.Attempt != 2 {
 		t.Fatalf("re-claim = %+v, %v", second, ok)
 	}
-	if err := db.CompleteJob(ctx, nil, first); !errors.Is(err, sqlstore.ErrLeaseLost) {
+	if err := db.CompleteJob(ctx, first); !errors.Is(err, trueup.ErrLeaseLost) {
 		t.Errorf("stale worker completed the job: err = %v", err)
 	}
-	if err := db.ExtendJob(ctx, first, time.Minute); !errors.Is(err, sqlstore.ErrLeaseLost) {
+	if err := db.ExtendJob(ctx, first, time.Minute); !errors.Is(err, trueup.ErrLeaseLost) {
 		t.Errorf("stale worker extended the job: err = %v", err)
 	}
-	if err := db.CompleteJob(ctx, nil, second); err != nil {
+	if err := db.CompleteJob(ctx, second); err != nil {
 		t.Errorf("CompleteJob: %v", err)
 	}
 }
 
 func testJobsRetry(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	clock := &Clock{T: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	db.Now = clock.Now
+	clock := testclock.At(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	db.Clock = clock
 	id, _ := db.EnqueueJob(ctx, nil, "k", `{}`, 2, time.Time{})
 	j, _, _ := db.ClaimJob(ctx, "w", []string{"k"}, time.Minute)
-	if err := db.FailJob(ctx, j, "boom", clock.T.Add(time.Second)); err != nil {
+	if err := db.FailJob(ctx, j, "boom", clock.Now().Add(time.Second)); err != nil {
 		t.Fatalf("FailJob: %v", err)
 	}
 	if got, _ := db.Job(ctx, id); got.State != trueup.JobAvailable || got.LastError != "boom" {
 		t.Errorf("after first failure: %+v", got)
 	}
-	clock.T = clock.T.Add(time.Second)
+	clock.Advance(time.Second)
 	j, ok, _ := db.ClaimJob(ctx, "w", []string{"k"}, time.Minute)
 	if !ok || j.Attempt != 2 {
 		t.Fatalf("retry claim = %+v, %v", j, ok)
 	}
-	if err := db.FailJob(ctx, j, "boom again", clock.T); err != nil {
+	if err := db.FailJob(ctx, j, "boom again", clock.Now()); err != nil {
 		t.Fatalf("FailJob: %v", err)
 	}
 	if got, _ := db.Job(ctx, id); got.State != trueup.JobFailed {
@@ -453,5 +451,13 @@ func testReady(t *testing.T, db *sqlstore.DB) {
 	// Migrate is idempotent.
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Errorf("second Migrate: %v", err)
+	}
+	// A database behind the binary's migrations is told apart from one
+	// that does not answer.
+	if _, err := db.SQL().ExecContext(context.Background(), `DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)`); err != nil {
+		t.Fatalf("forget a migration: %v", err)
+	}
+	if err := db.Ready(context.Background()); !errors.Is(err, trueup.ErrPendingMigrations) {
+		t.Errorf("Ready with a migration pending = %v, want ErrPendingMigrations", err)
 	}
 }

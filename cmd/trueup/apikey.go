@@ -7,14 +7,12 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/trueup/trueup/sqlstore"
 	"text/tabwriter"
-	"time"
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/apikey"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/http/admin"
 	"github.com/trueup/trueup/imports"
-	"github.com/trueup/trueup/risk"
 )
 
 // newAdminAPIKeyCmd returns `trueup admin apikey`: the admin API's keys.
@@ -77,24 +75,19 @@ func newAdminAPIKeyCmd(env Env) *cobra.Command {
 // failed the imports a stopped server left running. Main.Close closes it
 // (waiting for running imports) before the store.
 func newAdminAPI(ctx context.Context, m *Main, authSvc *auth.Service, cfg ServeConfig) *admin.Handler {
-	now := time.Now
-	if cfg.Now != nil {
-		now = cfg.Now
-	}
 	imp := imports.New(m.Store, m.Logger)
-	imp.Now = now
+	imp.Clock = m.Clock
 	if n, err := imp.Abandon(ctx); err != nil {
 		m.Logger.Warn("mark abandoned imports", "err", err)
 	} else if n > 0 {
 		m.Logger.Info("marked imports left running by a stopped server as failed", "imports", n)
 	}
-	riskSvc := risk.New(m.Store.Risk())
-	riskSvc.Now, riskSvc.Logger = now, m.Logger
+	riskSvc := m.Risk
 	keys := apikey.New(m.Store)
-	keys.Now = now
+	keys.Clock = m.Clock
 	return admin.New(admin.Services{
 		Keys: keys, Imports: imp, Auth: authSvc, Carriers: &auth.Admin{Store: m.Store},
-		Buyers: m.Server.Buyers, Risk: riskSvc, Store: m.Store, Logger: m.Logger,
-		MaxImportBytes: m.Server.Config.MaxUploadBytes, TempDir: m.Store.UploadTempDir(), Now: now,
+		Buyers: m.Buyers, Risk: riskSvc, Store: m.Store, Logger: m.Logger,
+		MaxImportBytes: m.Server.Config.MaxUploadBytes, TempDir: m.Store.UploadTempDir(), Clock: m.Clock,
 	})
 }

@@ -58,7 +58,7 @@ func runDemo(ctx context.Context, m *Main, env Env) error {
 			return err
 		}
 	}
-	now := m.Server.Now().UTC()
+	now := m.Clock.Now().UTC()
 	cycle := trueup.CycleOf(now).Prev()
 	spec := demoSpec(cycle)
 	imp, err := store.BeginOrderImport(ctx, cred.CarrierID)

@@ -454,7 +454,7 @@ func TestAdminBuyersRiskAndAdjustments(t *testing.T) {
 		if done := s.waitImport(t, im); done.State != client.ImportFailed || done.ErrorCount < 2 || done.RowErrors[0].Row != 2 {
 			t.Fatalf("bad risk import = %+v", done)
 		}
-		if st, err := s.store.Risk().RiskList(ctx); err != nil || st.Records != 2 {
+		if st, err := s.store.RiskStore().RiskList(ctx); err != nil || st.Records != 2 {
 			t.Errorf("risk list after the refused replace = %+v, %v; want the 2 records kept", st, err)
 		}
 	})

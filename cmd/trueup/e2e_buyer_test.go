@@ -88,7 +88,7 @@ func (w *buyerWorld) cliJSON(tb testing.TB, v any, args ...string) {
 // serve starts Main on the world's store with the world's clock.
 func (w *buyerWorld) serve(tb testing.TB) {
 	tb.Helper()
-	w.store.Now = w.clock.Now // before the workers start
+	w.store.Clock = w.clock // before the workers start
 	m := &Main{Logger: e2eBuyerLogger()}
 	if err := m.Open(context.Background(), w.store, ServeConfig{Addr: "127.0.0.1:0", Workers: 2, JobLease: 5 * time.Second}); err != nil {
 		w.store.Close()

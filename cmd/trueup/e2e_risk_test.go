@@ -59,7 +59,7 @@ var riskNoon = time.Date(2022, 10, 3, 12, 0, 0, 0, time.UTC)
 func startRiskE2E(t *testing.T, eng e2eEngine) *riskE2E {
 	t.Helper()
 	clock := &riskClock{t: riskNoon}
-	s := startE2E(t, eng, ServeConfig{Now: clock.Now})
+	s := startE2E(t, eng, ServeConfig{Clock: clock})
 	return &riskE2E{e2eServer: s, clock: clock, dir: t.TempDir(), ids: map[string]bool{}}
 }
 
@@ -301,7 +301,7 @@ func TestRiskCheckE2E(t *testing.T) {
 				t.Fatalf("before the import: %+v", got)
 			}
 			r.importList(t, "more.jsonl", `{"mobile_no": 915586685367, "day": "2022-10-01", "source": "sms", "cid": "x\"y", "level": 4}`+"\n")
-			time.Sleep(risk.FilterRecheck + 50*time.Millisecond)
+			r.clock.Set(r.clock.Now().Add(risk.FilterRecheck)) // the server reads the list version again
 			got := r.check(t, c, client.CheckParams{MobileNo: m2, Date: "2022-10-03"})
 			if want := []client.RiskHit{{Day: "2022-10-01", Source: "sms", CID: `x"y`, Level: 4}}; !reflect.DeepEqual(got.Data, want) {
 				t.Errorf("after the import: %+v, want %+v", got, want)
@@ -509,7 +509,7 @@ func TestRiskQuotaE2E(t *testing.T) {
 			t.Errorf("show = %+v, want quota 3, used 3, none left, no secret", shown)
 		}
 		// The quota holds across a restart: a fresh server refuses too.
-		r2 := serveStore(t, r.store, r.dbArgs, ServeConfig{Now: r.clock.Now})
+		r2 := serveStore(t, r.store, r.dbArgs, ServeConfig{Clock: r.clock})
 		r.refused(t, client.NewRiskClient(r2.base, string(k.ID), k.APISecret, r.http), ok, 403, "OUT_OF_QUOTA")
 
 		r.cli(t, "admin", "riskclient", "update", string(k.ID), "--quota", "5")
@@ -637,7 +637,7 @@ func TestRiskImportE2E(t *testing.T) {
 			if out.Imported != 0 || out.ErrorCount != 7 || !reflect.DeepEqual(cols, want) {
 				t.Errorf("errors %v (%d), want %v", cols, out.ErrorCount, want)
 			}
-			time.Sleep(risk.FilterRecheck + 50*time.Millisecond)
+			r.clock.Set(r.clock.Now().Add(risk.FilterRecheck)) // the server reads the list version again
 			if got := ask(riskNumber); got.Target {
 				t.Errorf("a refused import stored %+v", got)
 			}
@@ -670,7 +670,7 @@ func TestRiskImportE2E(t *testing.T) {
 			if res.Imported != 2 {
 				t.Errorf("xlsx import = %+v", res)
 			}
-			time.Sleep(risk.FilterRecheck + 50*time.Millisecond)
+			r.clock.Set(r.clock.Now().Add(risk.FilterRecheck)) // the server reads the list version again
 			if got := ask(riskNumber); !reflect.DeepEqual(got.Data, []client.RiskHit{{Day: "2022-10-03", Source: "seat", CID: "11323", Duration: "17", Level: 5}}) {
 				t.Errorf("after the xlsx import: %+v", got)
 			}
@@ -684,7 +684,7 @@ func TestRiskImportE2E(t *testing.T) {
 			if !res.Replaced || res.RecordsInTotal != 1 || !res.IndexRebuilt {
 				t.Errorf("replace = %+v", res)
 			}
-			time.Sleep(risk.FilterRecheck + 50*time.Millisecond)
+			r.clock.Set(r.clock.Now().Add(risk.FilterRecheck)) // the server reads the list version again
 			if got := ask(riskNumber); got.Target {
 				t.Errorf("replaced record still answered: %+v", got)
 			}

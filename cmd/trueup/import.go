@@ -50,7 +50,7 @@ func newImportOrdersCmd(env Env) *cobra.Command {
 		}
 		defer src.Close()
 		bar := newProgressBar(env.Stderr, "import "+filepath.Base(pos[0]))
-		n, err := ledger.Import(ctx, store, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location(), Progress: bar.Set})
+		n, err := ledger.New(store).Import(ctx, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location(), Progress: bar.Set})
 		bar.Done()
 		if err := rowErrors(env, *asJSON, err, pos[0], importAgain); err != nil {
 			return err

@@ -12,7 +12,7 @@ import (
 func jobHandlers(m *Main) map[string]jobs.Kind {
 	return map[string]jobs.Kind{
 		batch.JobKind:   jobs.Handle(m.Batches.Process, m.Batches.GiveUp),
-		buyer.JobApply:  jobs.Handle(m.Server.Buyers.Apply, m.Server.Buyers.GiveUpApply),
-		buyer.JobExpire: jobs.Handle(m.Server.Buyers.Expire, m.Server.Buyers.GiveUpExpire),
+		buyer.JobApply:  jobs.Handle(m.Buyers.Apply, m.Buyers.GiveUpApply),
+		buyer.JobExpire: jobs.Handle(m.Buyers.Expire, m.Buyers.GiveUpExpire),
 	}
 }

@@ -86,7 +86,7 @@ func newAdminRiskClientCmd(env Env) *cobra.Command {
 	// withRisk runs fn with the risk service of the database db names.
 	withRisk := func(db *dbFlags, fn func(ctx context.Context, svc *risk.Service, pos []string) error) func(*cobra.Command, []string) error {
 		return withStore(db, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
-			rs := store.Risk()
+			rs := store.RiskStore()
 			defer rs.Close()
 			return fn(ctx, risk.New(rs), pos)
 		})
@@ -308,7 +308,7 @@ func newImportRiskCmd(env Env) *cobra.Command {
 			return err
 		}
 		defer store.Close()
-		rs := store.Risk()
+		rs := store.RiskStore()
 		defer rs.Close()
 		expected := size / 64 // bytes of a typical CSV or JSON Lines record
 		if ext := strings.ToLower(filepath.Ext(pos[0])); ext == ".xlsx" || ext == ".xls" {

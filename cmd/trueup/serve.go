@@ -9,22 +9,84 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
+	"github.com/trueup/trueup/buyer"
 	trueuphttp "github.com/trueup/trueup/http"
 	"github.com/trueup/trueup/http/admin"
 	"github.com/trueup/trueup/jobs"
+	"github.com/trueup/trueup/ledger"
+	"github.com/trueup/trueup/lifecycle"
+	"github.com/trueup/trueup/risk"
 	"github.com/trueup/trueup/sqlstore"
 )
 
-// Main is the running server: storage, HTTP and workers. Tests reuse it.
+// Services are every service trueup runs, built once over one store and
+// shared by the HTTP server, the job runner and the CLI commands.
+type Services struct {
+	// Clock is the services' clock.
+	Clock     trueup.Clock
+	Auth      *auth.Service
+	Batches   *batch.Service
+	Ledger    *ledger.Service
+	Lifecycle *lifecycle.Service
+	Buyers    *buyer.Service
+	Risk      *risk.Service
+
+	notices *sqlstore.LifecycleStore
+	risks   *sqlstore.RiskStore
+}
+
+// NewServices builds every service over store. A nil logger means
+// slog.Default(). Close releases what they hold; the store stays open.
+func NewServices(store *sqlstore.DB, logger *slog.Logger) *Services {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Services{
+		Clock:   trueup.SystemClock{},
+		Auth:    auth.New(store),
+		Batches: batch.New(store, logger),
+		Ledger:  ledger.New(store),
+		Buyers:  buyer.New(store.BuyerStore(), logger),
+		notices: store.LifecycleStore(),
+		risks:   store.RiskStore(),
+	}
+	s.Lifecycle = lifecycle.New(s.notices)
+	s.Risk = risk.New(s.risks)
+	s.Risk.Logger = logger
+	return s
+}
+
+// SetClock makes c the clock of every service.
+func (s *Services) SetClock(c trueup.Clock) {
+	s.Clock = c
+	s.Auth.Clock, s.Batches.Clock, s.Lifecycle.Clock, s.Buyers.Clock, s.Risk.Clock = c, c, c, c, c
+}
+
+// Close stops the services' background work and releases their prepared
+// statements.
+func (s *Services) Close() error {
+	err := s.Risk.Close()
+	if cerr := s.notices.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := s.risks.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Main is the running server: storage, services, HTTP and workers. Tests
+// reuse it.
 type Main struct {
-	Store   *sqlstore.DB
-	Server  *trueuphttp.Server
-	Runner  *jobs.Runner
-	Batches *batch.Service
-	Logger  *slog.Logger
-	Admin   *admin.Handler
+	Store  *sqlstore.DB
+	Server *trueuphttp.Server
+	Runner *jobs.Runner
+	*Services
+	Logger *slog.Logger
+	Admin  *admin.Handler
 
 	cancel context.CancelFunc
 }
@@ -48,41 +110,53 @@ type ServeConfig struct {
 	// JobBackoff is how long a failed job waits before retry n (the
 	// runner's default, n*n seconds, when nil); tests shorten it.
 	JobBackoff func(n int) time.Duration
-	// Now is the HTTP server's clock (time.Now when nil); tests set it.
-	Now func() time.Time
+	// Clock is the clock of the store, the services and the job runner
+	// (the real one when nil); tests set it.
+	Clock trueup.Clock
 }
 
-// Open starts the server and its workers on store.
+// Open builds the services over store, then starts the server and the
+// workers. Close closes store.
 func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) error {
 	m.Store = store
 	metrics := trueuphttp.NewMetrics()
-	authSvc := auth.New(store)
+	m.Services = NewServices(store, m.Logger)
 	if cfg.TokenTTL > 0 {
-		authSvc.TokenTTL = cfg.TokenTTL
+		m.Auth.TokenTTL = cfg.TokenTTL
 	}
 	if err := store.TempDir(cfg.TempDir); err != nil {
+		m.Services.Close()
 		return err
 	}
 	if n, err := store.CleanTemp(); err != nil {
+		m.Services.Close()
 		return err
 	} else if n > 0 && m.Logger != nil {
 		m.Logger.Info("removed temporary files left by an earlier run", "count", n, "dir", store.UploadTempDir())
 	}
-	m.Batches = batch.New(store, m.Logger)
 	m.Batches.TempDir = store.UploadTempDir()
-	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes, Limits: cfg.Limits, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey}, store, authSvc, m.Batches, m.Logger, metrics)
+	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes, Limits: cfg.Limits, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey}, store, trueuphttp.Services{
+		Auth: m.Auth, Batches: m.Batches, Lifecycle: m.Lifecycle, Buyers: m.Buyers, Risk: m.Risk,
+	}, m.Logger, metrics)
 	m.Runner = &jobs.Runner{
 		Store: store, Logger: m.Logger, Workers: cfg.Workers, Lease: cfg.JobLease,
 		Handlers: jobHandlers(m), Observe: metrics.ObserveJob, Backoff: cfg.JobBackoff,
 	}
 	m.Batches.Notify = m.Runner.Notify
-	m.Server.Buyers.Notify = m.Runner.Notify
-	if cfg.Now != nil {
-		m.Server.Now = cfg.Now
+	m.Buyers.Notify = m.Runner.Notify
+	if cfg.Clock != nil {
+		if store.Clock != cfg.Clock {
+			// Set once: a second server on the same store (tests) shares
+			// the clock instead of writing it under the first's workers.
+			store.Clock = cfg.Clock
+		}
+		m.Services.SetClock(cfg.Clock)
+		m.Runner.Clock = cfg.Clock
 	}
-	m.Admin = newAdminAPI(ctx, m, authSvc, cfg)
+	m.Admin = newAdminAPI(ctx, m, m.Auth, cfg)
 	m.Server.Admin = m.Admin
 	if err := m.Server.Open(cfg.Addr); err != nil {
+		m.Services.Close()
 		return err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -93,7 +167,7 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 
 // Close stops accepting requests, waits for those in flight and for the
 // workers (a job cut short is resumed by the next start), then closes the
-// store.
+// services and the store.
 func (m *Main) Close(ctx context.Context) error {
 	err := m.Server.Close(ctx)
 	if cerr := m.Admin.Close(ctx); err == nil {
@@ -102,6 +176,11 @@ func (m *Main) Close(ctx context.Context) error {
 	if m.cancel != nil {
 		m.cancel()
 		m.Runner.Wait()
+	}
+	if m.Services != nil {
+		if cerr := m.Services.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if cerr := m.Store.Close(); err == nil {
 		err = cerr
@@ -182,7 +261,7 @@ func serve(ctx context.Context, env Env, db *dbFlags, cfg ServeConfig, opt serve
 		store.Close()
 		return err
 	}
-	logger.Info("trueup serving", "addr", m.Server.Addr(), "database", store.Dialect().Name)
+	logger.Info("trueup serving", "addr", m.Server.Addr(), "database", store.Engine())
 	if opt.demo {
 		if err := runDemo(ctx, m, env); err != nil {
 			m.Close(context.Background())

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/apikey"
@@ -45,8 +44,8 @@ type Services struct {
 	MaxImportBytes int64
 	// TempDir holds spooled import bodies (os.TempDir when empty).
 	TempDir string
-	// Now returns the current time (time.Now when nil).
-	Now func() time.Time
+	// Clock tells the time (the real clock when nil).
+	Clock trueup.Clock
 }
 
 // Handler is the admin API. It implements http.Handler for every path
@@ -61,8 +60,8 @@ func New(svc Services) *Handler {
 	if svc.Logger == nil {
 		svc.Logger = slog.Default()
 	}
-	if svc.Now == nil {
-		svc.Now = time.Now
+	if svc.Clock == nil {
+		svc.Clock = trueup.SystemClock{}
 	}
 	if svc.MaxBodyBytes <= 0 {
 		svc.MaxBodyBytes = 1 << 20

@@ -273,7 +273,7 @@ func (h *Handler) listRiskClients(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	now := h.Now()
+	now := h.Clock.Now()
 	out := make([]RiskClientView, len(list))
 	for i, c := range list {
 		out[i] = viewRiskClient(c, "", now)
@@ -321,7 +321,7 @@ func (h *Handler) createRiskClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, viewRiskClient(cred.Client, cred.APISecret, h.Now()))
+	writeJSON(w, http.StatusCreated, viewRiskClient(cred.Client, cred.APISecret, h.Clock.Now()))
 }
 
 func (h *Handler) getRiskClient(w http.ResponseWriter, r *http.Request) {
@@ -330,7 +330,7 @@ func (h *Handler) getRiskClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, viewRiskClient(c, "", h.Now()))
+	writeJSON(w, http.StatusOK, viewRiskClient(c, "", h.Clock.Now()))
 }
 
 func (h *Handler) updateRiskClient(w http.ResponseWriter, r *http.Request) {
@@ -355,7 +355,7 @@ func (h *Handler) updateRiskClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, viewRiskClient(c, "", h.Now()))
+	writeJSON(w, http.StatusOK, viewRiskClient(c, "", h.Clock.Now()))
 }
 
 func (h *Handler) rotateRiskClient(w http.ResponseWriter, r *http.Request) {
@@ -364,7 +364,7 @@ func (h *Handler) rotateRiskClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, viewRiskClient(cred.Client, cred.APISecret, h.Now()))
+	writeJSON(w, http.StatusOK, viewRiskClient(cred.Client, cred.APISecret, h.Clock.Now()))
 }
 
 func (h *Handler) revokeRiskClient(w http.ResponseWriter, r *http.Request) {
