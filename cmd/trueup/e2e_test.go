@@ -785,7 +785,7 @@ func TestE2ETemplate(t *testing.T) {
 		// the ledger lacks.
 		no := verifyUpload(t, c.api, lastCycle().String(), "reconciliation-template.xlsx", data)
 		st := waitSucceeded(t, c.api, no)
-		if st.Batch.Counts != (trueup.DiffCounts{MissingOnPlatform: 1}) || st.Batch.RowsRead != 1 {
+		if st.Batch.Counts != (trueup.DiffCounts{trueup.DiffMissingOnPlatform: 1}) || st.Batch.RowsRead != 1 {
 			t.Fatalf("the template as a statement: counts %+v, rows %d; want one row, one type 2", st.Batch.Counts, st.Batch.RowsRead)
 		}
 		bills := walkPages(t, c.api, no, 10, 1)
@@ -951,7 +951,7 @@ func TestE2EImportOrders(t *testing.T) {
 		w.Flush()
 		no := verifyUpload(t, c.api, cycle.String(), "s.csv", b.Bytes())
 		st := waitSucceeded(t, c.api, no)
-		if st.Batch.Counts != (trueup.DiffCounts{Rights: 1, Amount: 1}) {
+		if st.Batch.Counts != (trueup.DiffCounts{trueup.DiffRights: 1, trueup.DiffAmount: 1}) {
 			t.Fatalf("counts %+v, want one type 3 (O-2's package) and one type 4 (O-4's amount)", st.Batch.Counts)
 		}
 		for _, got := range walkPages(t, c.api, no, 100, 2) {
