@@ -788,6 +788,20 @@ func TestE2ETemplate(t *testing.T) {
 		if st.Batch.Counts != (trueup.DiffCounts{trueup.DiffMissingOnPlatform: 1}) || st.Batch.RowsRead != 1 {
 			t.Fatalf("the template as a statement: counts %+v, rows %d; want one row, one type 2", st.Batch.Counts, st.Batch.RowsRead)
 		}
+		// On the wire, the counts are an object with every kind's number.
+		req, err := http.NewRequest("GET", client.PathBatch+"?batchNo="+string(no), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.api.Do(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := `"counts":{"1":0,"2":1,"3":0,"4":0}`; err != nil || !strings.Contains(string(raw), want) {
+			t.Errorf("batch status %s (%v) lacks %s", raw, err, want)
+		}
 		bills := walkPages(t, c.api, no, 10, 1)
 		if len(bills) != 1 {
 			t.Fatalf("%d bills", len(bills))
