@@ -57,7 +57,7 @@ var Kinds = [...]Kind{
 	{Type: DiffRights, Name: "rights", Label: "rights inconsistent",
 		Detail: "package, SKU, active or end time differ"},
 	{Type: DiffAmount, Name: "amount", Label: "split amount inconsistent",
-		Detail: "carrierSaleToKd differs from kdSaleTotal by more than the tolerance (decimal arithmetic)"},
+		Detail: "carrierSaleToKd differs from kdSaleTotal by more than the tolerance, in decimal arithmetic"},
 }
 
 // KindOf returns the row of Kinds for t, and false when t is not a kind.
