@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/trueup/trueup"
@@ -125,6 +126,47 @@ func describeKinds(doc map[string]any) {
 		}
 		dt["description"] = "Discrepancy kind, " + written + ": " + strings.Join(phrases, "; ") + "."
 	}
+	fillCountsExamples(doc)
+}
+
+// fillCountsExamples gives every example's counts object (a "counts" value
+// keyed by kind numbers) a zero count for each kind of trueup.Kinds it
+// lacks, so that the examples keep the DiffCounts schema, which requires
+// them all, when a kind is added.
+func fillCountsExamples(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for key, child := range v {
+			if counts, ok := child.(map[string]any); ok && key == "counts" && kindKeyed(counts) {
+				for _, k := range trueup.Kinds {
+					if _, ok := counts[k.Type.Key()]; !ok {
+						counts[k.Type.Key()] = 0
+					}
+				}
+				continue
+			}
+			fillCountsExamples(child)
+		}
+	case []any:
+		for _, child := range v {
+			fillCountsExamples(child)
+		}
+	}
+}
+
+// kindKeyed reports whether m is a non-empty object of numbers keyed by
+// kind numbers, as an example of DiffCounts is.
+func kindKeyed(m map[string]any) bool {
+	for key, n := range m {
+		t, err := strconv.Atoi(key)
+		if _, isNum := n.(float64); err != nil || !isNum {
+			return false
+		}
+		if _, ok := trueup.KindOf(trueup.DiffType(t)); !ok {
+			return false
+		}
+	}
+	return len(m) > 0
 }
 
 // sentence returns phrase with a capital first letter and a full stop.
