@@ -2,17 +2,24 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/client"
+	"github.com/trueup/trueup/gen"
+	"github.com/trueup/trueup/sqlstore"
 )
 
 // crashAdjustmentTxs is how many transactions the killed adjustment lists:
@@ -171,4 +178,129 @@ func waitAdjustment(tb testing.TB, id buyer.AdjustmentID, timeout time.Duration,
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// crashLedger is the synthetic ledger the killed imports load: large
+// enough that an import runs for a while.
+var crashLedger = gen.Spec{Orders: 60000, Seed: 11, MissingEvery: 50, ExtraEvery: 70, RightsEvery: 40, AmountEvery: 30}
+
+// TestOrderImportSurvivesSIGKILL runs `trueup import orders` as a child
+// process and kills it with SIGKILL at delays drawn from a fixed seed,
+// several times, on each engine. After each kill the carrier holds none of
+// the file's orders (an import is all or nothing); a last uninterrupted
+// run stores exactly the orders a control import of the same file stored
+// for another carrier.
+func TestOrderImportSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts CLI processes")
+	}
+	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
+		ctx := context.Background()
+		store, dbArgs := eng.open(t)
+		defer store.Close()
+		sysTemp := t.TempDir()
+		spec := crashLedger
+		spec.Cycle = lastCycle()
+		path := filepath.Join(t.TempDir(), "orders.csv")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := spec.WriteLedgerCSV(f); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var control, killed auth.Credentials
+		runCLIJSON(t, &control, append([]string{"admin", "carrier", "create", "--name", "Control Mobile"}, dbArgs...)...)
+		runCLIJSON(t, &killed, append([]string{"admin", "carrier", "create", "--name", "Killed Mobile"}, dbArgs...)...)
+
+		importArgs := func(carrier trueup.CarrierID) []string {
+			return append([]string{"import", "orders", "--carrier", string(carrier), path}, dbArgs...)
+		}
+		start := time.Now()
+		if err := startCLI(t, sysTemp, importArgs(control.CarrierID)...).Wait(); err != nil {
+			t.Fatalf("control import: %v", err)
+		}
+		took := time.Since(start)
+		t.Logf("an uninterrupted import takes %s", took)
+
+		rng := rand.New(rand.NewPCG(20261207, 3))
+		landed := 0
+		for kill := 1; kill <= 3; kill++ {
+			cmd := startCLI(t, sysTemp, importArgs(killed.CarrierID)...)
+			// Between 20% and 80% of an import's duration: past the
+			// process's start, before the commit unless the machine sped
+			// up.
+			delay := time.Duration((0.2 + rng.Float64()*0.6) * float64(took))
+			time.Sleep(delay)
+			cmd.Process.Kill()
+			err := cmd.Wait()
+			n, cerr := store.CountOrders(ctx, killed.CarrierID, spec.Cycle.String())
+			if cerr != nil {
+				t.Fatal(cerr)
+			}
+			if err == nil {
+				if n != int64(spec.Orders) {
+					t.Fatalf("the import ended before kill %d with %d orders, want %d", kill, n, spec.Orders)
+				}
+				t.Logf("kill %d, %s after the start, came after the import ended", kill, delay.Round(time.Millisecond))
+				break
+			}
+			if n != 0 {
+				t.Fatalf("kill %d, %s after the start, left %d of %d orders", kill, delay.Round(time.Millisecond), n, spec.Orders)
+			}
+			landed++
+			t.Logf("kill %d, %s after the start: nothing stored", kill, delay.Round(time.Millisecond))
+		}
+		if landed == 0 {
+			t.Errorf("no kill landed during an import; make the ledger larger")
+		}
+		if err := startCLI(t, sysTemp, importArgs(killed.CarrierID)...).Wait(); err != nil {
+			t.Fatalf("last import: %v", err)
+		}
+		want := carrierOrders(t, store, control.CarrierID, spec.Cycle.String())
+		got := carrierOrders(t, store, killed.CarrierID, spec.Cycle.String())
+		if len(want) != spec.Orders || !slices.Equal(got, want) {
+			t.Fatalf("after the kills %d orders stored, control %d (of %d), or they differ", len(got), len(want), spec.Orders)
+		}
+		waitNoTempFiles(t, sysTemp)
+	})
+}
+
+// startCLI starts the trueup CLI as a child process with args, its system
+// temporary folder tmp; its output is discarded.
+func startCLI(tb testing.TB, tmp string, args ...string) *exec.Cmd {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), "TRUEUP_RUN_MAIN=1", "TMPDIR="+tmp)
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start trueup %v: %v", args, err)
+	}
+	tb.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return cmd
+}
+
+// carrierOrders returns the carrier's orders of cycle, written without
+// the carrier, sorted.
+func carrierOrders(tb testing.TB, store *sqlstore.DB, carrier trueup.CarrierID, cycle string) []string {
+	tb.Helper()
+	var out []string
+	err := store.EachOrder(context.Background(), carrier, cycle, func(o trueup.Order) error {
+		o.CarrierID = ""
+		b, err := json.Marshal(o)
+		out = append(out, string(b))
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
 }
