@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/client"
 	"github.com/trueup/trueup/gen"
+	"github.com/trueup/trueup/imports"
 	"github.com/trueup/trueup/sqlstore"
 )
 
@@ -131,6 +133,10 @@ func TestAdjustmentSurvivesSIGKILL(t *testing.T) {
 		if err != nil {
 			t.Fatalf("wait for %s: %v", id, err)
 		}
+		if i := strings.Index(srv.Logs(), "adjustment applied"); i >= 0 {
+			line, _, _ := strings.Cut(srv.Logs()[i:], "\n")
+			t.Logf("the last attempt: %s", line)
+		}
 		wantChanged := int64(len(entries) - 2)
 		if done.Status != client.AdjustmentSuccess || done.Summary.LiveReconciled != wantChanged || done.Summary.Unknown != 2 {
 			t.Fatalf("the process ended %d (%s), %d reconciled, %d unknown; want Success, %d, 2",
@@ -182,7 +188,7 @@ func waitAdjustment(tb testing.TB, id buyer.AdjustmentID, timeout time.Duration,
 
 // crashLedger is the synthetic ledger the killed imports load: large
 // enough that an import runs for a while.
-var crashLedger = gen.Spec{Orders: 60000, Seed: 11, MissingEvery: 50, ExtraEvery: 70, RightsEvery: 40, AmountEvery: 30}
+var crashLedger = gen.Spec{Orders: 40000, Seed: 11, MissingEvery: 50, ExtraEvery: 70, RightsEvery: 40, AmountEvery: 30}
 
 // TestOrderImportSurvivesSIGKILL runs `trueup import orders` as a child
 // process and kills it with SIGKILL at delays drawn from a fixed seed,
@@ -303,4 +309,117 @@ func carrierOrders(tb testing.TB, store *sqlstore.DB, carrier trueup.CarrierID, 
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestAdminImportSurvivesSIGKILL sends a ledger import through the admin
+// API of a `trueup serve` child and kills the server with SIGKILL while the
+// import runs, on each engine. After the restart the import reads failed
+// with a reason, nothing of it is stored, no temporary file is left, and
+// the same import sent again stores what a control import stored.
+func TestAdminImportSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
+		ctx := context.Background()
+		store, dbArgs := eng.open(t)
+		defer store.Close()
+		ownTemp, sysTemp := t.TempDir(), t.TempDir()
+		serveArgs := append([]string{"--job-lease", "1s", "--temp-dir", ownTemp}, dbArgs...)
+		env := []string{"TMPDIR=" + sysTemp}
+		spec := crashLedger
+		spec.Cycle = lastCycle()
+		var ledger bytes.Buffer
+		if err := spec.WriteLedgerCSV(&ledger); err != nil {
+			t.Fatal(err)
+		}
+		var key struct{ KeyID, Key string }
+		runCLIJSON(t, &key, append([]string{"admin", "apikey", "create", "--name", "crash"}, dbArgs...)...)
+		var control, killed auth.Credentials
+		runCLIJSON(t, &control, append([]string{"admin", "carrier", "create", "--name", "Control Mobile"}, dbArgs...)...)
+		runCLIJSON(t, &killed, append([]string{"admin", "carrier", "create", "--name", "Killed Mobile"}, dbArgs...)...)
+		send := func(api *client.AdminClient, carrier trueup.CarrierID) client.Import {
+			t.Helper()
+			im, err := api.ImportOrders(ctx, string(carrier), client.ImportBody{Body: bytes.NewReader(ledger.Bytes()), ContentType: "text/csv", FileName: "orders.csv"})
+			if err != nil || im.State != string(imports.Running) {
+				t.Fatalf("import orders: %+v, %v", im, err)
+			}
+			return im
+		}
+		wait := func(api *client.AdminClient, im client.Import) client.Import {
+			t.Helper()
+			wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			got, err := api.WaitImport(wctx, im.ImportID, 10*time.Millisecond)
+			if err != nil {
+				t.Fatalf("wait for import %s: %v", im.ImportID, err)
+			}
+			return got
+		}
+
+		srv := startServerEnv(t, env, serveArgs...)
+		api := client.NewAdminClient(srv.url(""), key.Key, &http.Client{Timeout: 60 * time.Second})
+		ran := wait(api, send(api, control.CarrierID))
+		if ran.State != string(imports.Succeeded) || ran.Imported != int64(spec.Orders) {
+			t.Fatalf("control import ended %+v", ran)
+		}
+		took := ran.FinishedAt.Sub(ran.CreatedAt)
+		t.Logf("an uninterrupted import takes %s", took)
+
+		rng := rand.New(rand.NewPCG(20261207, 4))
+		var lost []client.Import
+		for kill := 1; kill <= 2; kill++ {
+			if kill > 1 {
+				srv = startServerEnv(t, env, serveArgs...)
+				api = client.NewAdminClient(srv.url(""), key.Key, &http.Client{Timeout: 60 * time.Second})
+			}
+			im := send(api, killed.CarrierID)
+			delay := time.Duration((0.2 + rng.Float64()*0.5) * float64(took))
+			time.Sleep(delay)
+			srv.kill()
+			after, err := store.Import(ctx, imports.ID(im.ImportID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after.State != imports.Running {
+				t.Logf("kill %d, %s after the call, came after the import ended (%s)", kill, delay.Round(time.Millisecond), after.State)
+				if after.State == imports.Succeeded {
+					t.Fatalf("the import to be killed succeeded first; make the ledger larger")
+				}
+				continue
+			}
+			t.Logf("kill %d, %s after the call: %d rows read", kill, delay.Round(time.Millisecond), after.RowsRead)
+			lost = append(lost, im)
+		}
+		if len(lost) == 0 {
+			t.Fatalf("no kill landed during an import; make the ledger larger")
+		}
+
+		srv = startServerEnv(t, env, serveArgs...)
+		api = client.NewAdminClient(srv.url(""), key.Key, &http.Client{Timeout: 60 * time.Second})
+		for _, im := range lost {
+			got, err := api.Import(ctx, im.ImportID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != string(imports.Failed) || got.Reason == "" || got.Imported != 0 || got.FinishedAt == nil {
+				t.Errorf("killed import %s reads %s, %d imported, reason %q; want failed with a reason", im.ImportID, got.State, got.Imported, got.Reason)
+			}
+		}
+		if n, err := store.CountOrders(ctx, killed.CarrierID, spec.Cycle.String()); err != nil || n != 0 {
+			t.Fatalf("the killed imports left %d orders (%v)", n, err)
+		}
+		retry := wait(api, send(api, killed.CarrierID))
+		if retry.State != string(imports.Succeeded) || retry.Imported != int64(spec.Orders) {
+			t.Fatalf("the import sent again ended %+v", retry)
+		}
+		want := carrierOrders(t, store, control.CarrierID, spec.Cycle.String())
+		got := carrierOrders(t, store, killed.CarrierID, spec.Cycle.String())
+		if len(want) != spec.Orders || !slices.Equal(got, want) {
+			t.Fatalf("after the kills %d orders stored, control %d (of %d), or they differ", len(got), len(want), spec.Orders)
+		}
+		for _, dir := range []string{store.UploadTempDir(), ownTemp, sysTemp} {
+			waitNoTempFiles(t, dir)
+		}
+	})
 }
