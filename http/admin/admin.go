@@ -19,6 +19,7 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/imports"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/risk"
 	"github.com/trueup/trueup/sqlstore"
 )
@@ -44,6 +45,9 @@ type Services struct {
 	MaxImportBytes int64
 	// TempDir holds spooled import bodies (os.TempDir when empty).
 	TempDir string
+	// Readers bound the imported files (zero fields take the defaults of
+	// sheet.DefaultLimits).
+	Readers sheet.Limits
 	// Clock tells the time (the real clock when nil).
 	Clock trueup.Clock
 }
