@@ -72,6 +72,7 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger, readers sheet.Limits) 
 	}
 	s.Batches.Limits = readers
 	s.Lifecycle = lifecycle.New(s.notices)
+	s.Lifecycle.Log = store
 	s.Risk = risk.New(s.risks)
 	s.Risk.Logger = logger
 	return s

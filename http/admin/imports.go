@@ -185,7 +185,7 @@ func (h *Handler) importOrders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	run := func(ctx context.Context, progress func(float64, int64)) (int64, error) {
-		return ledger.New(h.Store).Import(ctx, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location(), Progress: progress})
+		return h.Ledger.Import(ctx, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location(), Progress: progress})
 	}
 	h.start(w, r, imports.StartParams{Kind: imports.KindOrders, Target: string(c.ID), Run: run}, s, src.Close)
 }
