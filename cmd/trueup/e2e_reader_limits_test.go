@@ -6,14 +6,15 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/client"
 	"github.com/trueup/trueup/gen"
-	"github.com/trueup/trueup/internal/sheet"
 )
 
 // smallCell is the --max-cell-bytes of the reader limit tests, and
@@ -41,32 +42,44 @@ func limitedStatement(tb testing.TB, spec gen.Spec, i int) []byte {
 	return b.Bytes()
 }
 
-// TestE2EReaderLimits checks that ServeConfig.Readers reach every reader
-// of the server: with a small cell size, an upload whose first row passes
-// it is refused (400, 40003) with the limit's message, a batch meeting it
-// later fails with it, and an admin API import of orders over it fails the
-// same way, storing nothing. The CLI's import takes the same flag.
+// TestE2EReaderLimits checks that the reader limits reach every reader
+// of a server started with a small --max-cell-bytes: an upload whose first
+// row passes it is refused (400, 40003) with the limit's message, a batch
+// meeting it later fails with it, and an admin API import of orders over
+// it fails the same way, storing nothing. The CLI's import takes the same
+// flag.
 func TestE2EReaderLimits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server process")
+	}
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
-		s := startE2E(t, eng, ServeConfig{MaxUploadBytes: 1 << 20, Readers: sheet.Limits{FieldBytes: smallCell}})
-		c := s.newCarrier(t, "Narrow Cells")
-		spec := gen.Spec{Orders: 30, Cycle: lastCycle(), Seed: 8}
-		seedLedger(t, s.store, c.cred.CarrierID, spec)
 		ctx := context.Background()
+		store, dbArgs := eng.open(t)
+		defer store.Close()
+		var cred, other auth.Credentials
+		runCLIJSON(t, &cred, append([]string{"admin", "carrier", "create", "--name", "Narrow Cells"}, dbArgs...)...)
+		runCLIJSON(t, &other, append([]string{"admin", "carrier", "create", "--name", "Narrow Ledger"}, dbArgs...)...)
+		var k struct{ KeyID, Key string }
+		runCLIJSON(t, &k, append([]string{"admin", "apikey", "create", "--name", "ops"}, dbArgs...)...)
+		spec := gen.Spec{Orders: 30, Cycle: lastCycle(), Seed: 8}
+		seedLedger(t, store, cred.CarrierID, spec)
 
-		_, err := c.api.Verify(ctx, client.VerifyParams{BillingCycle: spec.Cycle.String(), FileName: "wide.csv", File: bytes.NewReader(limitedStatement(t, spec, 0))})
+		srv := startServer(t, append([]string{"--max-cell-bytes", strconv.Itoa(smallCell)}, dbArgs...)...)
+		hc := e2eHTTPClient()
+		defer hc.CloseIdleConnections()
+		api := client.New(srv.url(""), client.WithHTTPClient(hc),
+			client.WithCredentials(string(cred.ClientID), cred.ClientSecret), client.WithUserID(cred.UserID))
+
+		_, err := api.Verify(ctx, client.VerifyParams{BillingCycle: spec.Cycle.String(), FileName: "wide.csv", File: bytes.NewReader(limitedStatement(t, spec, 0))})
 		wantAPIError(t, err, 400, trueup.CodeInvalidFile, cellLimitMessage)
 
-		st := waitBatchDone(t, c.api, verifyUpload(t, c.api, spec.Cycle.String(), "wide-later.csv", limitedStatement(t, spec, 20)))
+		st := waitBatchDone(t, api, verifyUpload(t, api, spec.Cycle.String(), "wide-later.csv", limitedStatement(t, spec, 20)))
 		if st.Batch.State != trueup.BatchFailed || !strings.Contains(st.Batch.Failure, cellLimitMessage) {
 			t.Errorf("batch %s, failure %q; want failed with %q", st.Batch.State, st.Batch.Failure, cellLimitMessage)
 		}
 
 		// The same limit holds for the admin API's imports.
-		var k struct{ KeyID, Key string }
-		s.cliJSON(t, &k, "admin", "apikey", "create", "--name", "ops", "--json")
-		api := client.NewAdminClient(s.base, k.Key, s.http)
-		other := s.newCarrier(t, "Narrow Ledger")
+		admin := client.NewAdminClient(srv.url(""), k.Key, hc)
 		var ledgerCSV bytes.Buffer
 		if err := spec.WriteLedgerCSV(&ledgerCSV); err != nil {
 			t.Fatal(err)
@@ -76,18 +89,18 @@ func TestE2EReaderLimits(t *testing.T) {
 		fields[5] = strings.Repeat("s", smallCell+1) // skuCode
 		lines[5] = strings.Join(fields, ",")
 		wide := strings.Join(lines, "")
-		im, err := api.ImportOrders(ctx, string(other.cred.CarrierID), client.ImportBody{Body: strings.NewReader(wide), ContentType: "text/csv"})
+		im, err := admin.ImportOrders(ctx, string(other.CarrierID), client.ImportBody{Body: strings.NewReader(wide), ContentType: "text/csv"})
 		if err != nil {
 			t.Fatalf("ImportOrders: %v", err)
 		}
-		done, err := api.WaitImport(ctx, im.ImportID, 20*time.Millisecond)
+		done, err := admin.WaitImport(ctx, im.ImportID, 20*time.Millisecond)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if done.State != client.ImportFailed || done.Imported != 0 || !strings.Contains(done.Reason, cellLimitMessage) {
 			t.Errorf("import = %+v; want failed with %q", done, cellLimitMessage)
 		}
-		if n, err := s.store.CountOrders(ctx, other.cred.CarrierID, spec.Cycle.String()); err != nil || n != 0 {
+		if n, err := store.CountOrders(ctx, other.CarrierID, spec.Cycle.String()); err != nil || n != 0 {
 			t.Errorf("orders stored = %d, %v; want none", n, err)
 		}
 
@@ -97,10 +110,18 @@ func TestE2EReaderLimits(t *testing.T) {
 		if err := os.WriteFile(path, []byte(wide), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		code, _, stderr := s.cliResult("import", "orders", "--carrier", string(other.cred.CarrierID), "--max-cell-bytes", "100", path)
+		code, _, stderr := runCLIResult(append([]string{"import", "orders", "--carrier", string(other.CarrierID), "--max-cell-bytes", strconv.Itoa(smallCell), path}, dbArgs...)...)
 		if code == 0 || !strings.Contains(stderr, cellLimitMessage) {
-			t.Errorf("import orders --max-cell-bytes 100: exit %d, stderr %q; want a failure with %q", code, stderr, cellLimitMessage)
+			t.Errorf("import orders --max-cell-bytes %d: exit %d, stderr %q; want a failure with %q", smallCell, code, stderr, cellLimitMessage)
 		}
-		s.cli(t, "import", "orders", "--carrier", string(other.cred.CarrierID), path)
+		runCLI(t, append([]string{"import", "orders", "--carrier", string(other.CarrierID), path}, dbArgs...)...)
+		stmt := filepath.Join(t.TempDir(), "statement.csv")
+		if err := os.WriteFile(stmt, limitedStatement(t, spec, 20), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr = runCLIResult(append([]string{"verify", "--carrier", string(cred.CarrierID), "--cycle", spec.Cycle.String(), "--max-cell-bytes", strconv.Itoa(smallCell), stmt}, dbArgs...)...)
+		if code == 0 || !strings.Contains(stderr, cellLimitMessage) {
+			t.Errorf("verify --max-cell-bytes %d: exit %d, stderr %q; want a failure with %q", smallCell, code, stderr, cellLimitMessage)
+		}
 	})
 }
