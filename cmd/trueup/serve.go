@@ -169,7 +169,11 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	m.Batches.Notify = m.Runner.Notify
 	m.Buyers.Notify = m.Runner.Notify
 	if cfg.Clock != nil {
-		store.Clock = cfg.Clock
+		if store.Clock != cfg.Clock {
+			// Set once: a second server on the same store (tests) shares
+			// the clock instead of writing it under the first's workers.
+			store.Clock = cfg.Clock
+		}
 		m.Services.SetClock(cfg.Clock)
 		m.Runner.Clock = cfg.Clock
 	}
