@@ -5,7 +5,10 @@ import (
 	"fmt"
 )
 
-// Error kinds, mapped to HTTP statuses in one place (package http).
+// Error kinds. Each API family maps them, with the reasons below, to its
+// own documented codes and HTTP statuses in one table at its edge (the
+// carrier, buyer and risk APIs in package http, the admin API in
+// http/admin).
 const (
 	EINVALID      = "invalid"      // the client sent something malformed or out of range
 	EUNAUTHORIZED = "unauthorized" // credentials missing, wrong or expired
@@ -21,47 +24,33 @@ const (
 	EINTERNAL     = "internal"     // a fault of trueup's; never shown to clients
 )
 
-// Numeric codes carried in the `code` field of carrier API error bodies.
-// Success is 0. Each code is documented in the OpenAPI document.
-const (
-	CodeOK             = 0
-	CodeInvalidParam   = 40001 // a parameter or field is missing or malformed
-	CodeInvalidDate    = 40002 // X-Date is missing or not yyyyMMdd'T'HHmmss'Z'
-	CodeInvalidFile    = 40003 // the uploaded file is not a readable statement
-	CodeUnauthorized   = 40101 // Authorization missing or not a Bearer token
-	CodeTokenInvalid   = 40102 // token unknown or revoked
-	CodeTokenExpired   = 40103 // token past its expiry
-	CodeDateWindow     = 40104 // X-Date more than 15 minutes old or in the future
-	CodeBadCredentials = 40105 // client_id/client_secret wrong, or the client revoked
-	CodeUserMissing    = 40106 // X-User-Id missing
-	CodeUserMismatch   = 40301 // X-User-Id is not the account bound to the token
-	CodeNotWhitelisted = 40302 // the carrier is not whitelisted for this API
-	CodeNotFound       = 40401
-	CodeMethod         = 40501 // the path is served, not with this method
-	CodeConflict       = 40901
-	CodeNotReady       = 42501 // the batch is still being processed
-	CodeTooLarge       = 41301
-	CodeBodyTimeout    = 40801 // the request body did not arrive in time
-	CodeRateLimited    = 42901 // too many calls; retry after the Retry-After seconds
-	CodeBusy           = 50301 // too many uploads at once; retry after the Retry-After seconds
-	CodeInternal       = 50001
-)
+// Reason is a stable, machine-readable detail finer than a kind, such as
+// "token_expired". The package that produces an error declares its
+// reasons; an API's edge maps them to the API's documented codes. Most
+// errors have none: their kind says enough.
+type Reason string
 
-// Error is trueup's application error: a kind, a numeric code and a message
-// meant for the user that says what is wrong and how to fix it. Any other
-// error is internal: logged, never shown.
+// Error is trueup's application error: a kind, an optional reason and a
+// message meant for the user that says what is wrong and how to fix it.
+// Any other error is internal: logged, never shown.
 type Error struct {
 	Kind    string
-	Code    int
+	Reason  Reason
 	Message string
 }
 
 // Error returns the user-facing message.
 func (e *Error) Error() string { return e.Message }
 
-// Errorf returns an *Error of the given kind and code with a formatted message.
-func Errorf(kind string, code int, format string, args ...any) *Error {
-	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
+// Errorf returns an *Error of the given kind with a formatted message.
+func Errorf(kind string, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// Reasonf returns an *Error of the given kind and reason with a formatted
+// message.
+func Reasonf(kind string, reason Reason, format string, args ...any) *Error {
+	return &Error{Kind: kind, Reason: reason, Message: fmt.Sprintf(format, args...)}
 }
 
 // ErrorKind returns the kind of the first *Error in err's chain, or
@@ -77,14 +66,14 @@ func ErrorKind(err error) string {
 	return EINTERNAL
 }
 
-// ErrorCode returns the numeric code of the first *Error in err's chain, or
-// CodeInternal when there is none.
-func ErrorCode(err error) int {
+// ErrorReason returns the reason of the first *Error in err's chain, or ""
+// when there is none or it has no reason.
+func ErrorReason(err error) Reason {
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Code
+		return e.Reason
 	}
-	return CodeInternal
+	return ""
 }
 
 // ErrorMessage returns the user-facing message of the first *Error in err's
@@ -99,9 +88,5 @@ func ErrorMessage(err error) string {
 
 // NotFound returns an *Error of kind ENOTFOUND for the named thing.
 func NotFound(format string, args ...any) *Error {
-	return Errorf(ENOTFOUND, CodeNotFound, format, args...)
+	return Errorf(ENOTFOUND, format, args...)
 }
-
-// CodeBatchFailed is the code of a discrepancy list asked of a batch that
-// failed (row errors or an unreadable file).
-const CodeBatchFailed = 42201

@@ -84,7 +84,7 @@ type Cycle struct {
 // ParseCycle parses a billing cycle written yyyy-mm (for example 2025-09).
 // It returns an *Error of kind EINVALID naming the expected format otherwise.
 func ParseCycle(s string) (Cycle, error) {
-	bad := Errorf(EINVALID, CodeInvalidParam, "billingCycle %q is not a billing cycle; use yyyy-mm, for example 2025-09", s)
+	bad := Errorf(EINVALID, "billingCycle %q is not a billing cycle; use yyyy-mm, for example 2025-09", s)
 	if len(s) != 7 || s[4] != '-' {
 		return Cycle{}, bad
 	}

@@ -75,7 +75,7 @@ type CreateParams struct {
 func (s *Service) Create(ctx context.Context, p CreateParams) (Created, error) {
 	name := strings.TrimSpace(p.Name)
 	if name == "" || len(name) > 128 {
-		return Created{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "key name %q is empty or longer than 128 characters; pass --name with who uses the key, for example \"billing-sync\"", p.Name)
+		return Created{}, trueup.Errorf(trueup.EINVALID, "key name %q is empty or longer than 128 characters; pass --name with who uses the key, for example \"billing-sync\"", p.Name)
 	}
 	key := Prefix + trueup.NewSecret()
 	k := Key{ID: ID(trueup.NewID("key_")), Name: name, Hash: trueup.HashSecret(key), CreatedAt: s.Clock.Now().UTC()}
@@ -108,7 +108,7 @@ func (s *Service) Authenticate(ctx context.Context, authorization string) (Key, 
 	scheme, key, ok := strings.Cut(strings.TrimSpace(authorization), " ")
 	key = strings.TrimSpace(key)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
-		return Key{}, trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeUnauthorized,
+		return Key{}, trueup.Errorf(trueup.EUNAUTHORIZED,
 			"Authorization header is missing or not a bearer key; send Authorization: Bearer KEY with a key from `trueup admin apikey create --name NAME`")
 	}
 	hash := trueup.HashSecret(key)
@@ -122,9 +122,13 @@ func (s *Service) Authenticate(ctx context.Context, authorization string) (Key, 
 		return Key{}, errBadKey
 	}
 	if k.RevokedAt != nil {
-		return Key{}, trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeTokenInvalid, "admin API key %s was revoked; ask the operator for a new key", k.ID)
+		return Key{}, trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonKeyInvalid, "admin API key %s was revoked; ask the operator for a new key", k.ID)
 	}
 	return k, nil
 }
 
-var errBadKey = trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeTokenInvalid, "admin API key is not valid; send a key from `trueup admin apikey create --name NAME`, exactly as shown")
+var errBadKey = trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonKeyInvalid, "admin API key is not valid; send a key from `trueup admin apikey create --name NAME`, exactly as shown")
+
+// ReasonKeyInvalid is the reason of the EUNAUTHORIZED error for an admin
+// API key that is unknown or revoked (a missing key has no reason).
+const ReasonKeyInvalid trueup.Reason = "key_invalid"

@@ -74,14 +74,14 @@ type CreateCarrierParams struct {
 func (s *Service) CreateCarrier(ctx context.Context, p CreateCarrierParams) (Credentials, error) {
 	name := strings.TrimSpace(p.Name)
 	if name == "" {
-		return Credentials{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "carrier name is empty; pass --name NAME")
+		return Credentials{}, trueup.Errorf(trueup.EINVALID, "carrier name is empty; pass --name NAME")
 	}
 	zone := p.TimeZone
 	if zone == "" {
 		zone = "UTC"
 	}
 	if _, err := time.LoadLocation(zone); err != nil {
-		return Credentials{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "time zone %q is unknown; use an IANA name such as Asia/Shanghai or UTC", zone)
+		return Credentials{}, trueup.Errorf(trueup.EINVALID, "time zone %q is unknown; use an IANA name such as Asia/Shanghai or UTC", zone)
 	}
 	c := trueup.Carrier{
 		ID: trueup.CarrierID(trueup.NewID("car_")), Name: name, UserID: trueup.NewDigits(12),
@@ -146,12 +146,12 @@ type IssuedToken struct {
 // SweepEvery; a failed sweep fails the call.
 func (s *Service) IssueToken(ctx context.Context, grantType string, id trueup.ClientID, secret string) (IssuedToken, error) {
 	if grantType != "client_credentials" {
-		return IssuedToken{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "grant_type %s is not supported; send grant_type=client_credentials", Quote(grantType))
+		return IssuedToken{}, trueup.Errorf(trueup.EINVALID, "grant_type %s is not supported; send grant_type=client_credentials", Quote(grantType))
 	}
 	if id == "" || secret == "" {
-		return IssuedToken{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "client_id and client_secret are required form fields")
+		return IssuedToken{}, trueup.Errorf(trueup.EINVALID, "client_id and client_secret are required form fields")
 	}
-	bad := trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeBadCredentials, "client_id or client_secret is wrong, or the client was revoked; ask the operator for valid credentials")
+	bad := trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonBadCredentials, "client_id or client_secret is wrong, or the client was revoked; ask the operator for valid credentials")
 	cl, err := s.Store.Client(ctx, id)
 	if trueup.ErrorKind(err) == trueup.ENOTFOUND {
 		return IssuedToken{}, bad
@@ -197,30 +197,30 @@ func (s *Service) Authenticate(ctx context.Context, r Request) (trueup.Carrier, 
 	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Authorization), " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return trueup.Carrier{}, trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeUnauthorized,
+		return trueup.Carrier{}, trueup.Errorf(trueup.EUNAUTHORIZED,
 			"Authorization header is missing or not a bearer token; send Authorization: Bearer <access_token> from POST /koodrive/oauth2/v1/token")
 	}
 	t, c, err := s.Store.TokenByHash(ctx, trueup.HashSecret(token))
 	if trueup.ErrorKind(err) == trueup.ENOTFOUND {
-		return trueup.Carrier{}, trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeTokenInvalid, "access token is not valid; request a new one from POST /koodrive/oauth2/v1/token")
+		return trueup.Carrier{}, trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonTokenInvalid, "access token is not valid; request a new one from POST /koodrive/oauth2/v1/token")
 	} else if err != nil {
 		return trueup.Carrier{}, fmt.Errorf("look up token: %w", err)
 	}
 	now := s.Clock.Now().UTC()
 	if t.RevokedAt != nil {
-		return trueup.Carrier{}, trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeTokenInvalid, "access token was revoked; request a new one from POST /koodrive/oauth2/v1/token")
+		return trueup.Carrier{}, trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonTokenInvalid, "access token was revoked; request a new one from POST /koodrive/oauth2/v1/token")
 	}
 	if !now.Before(t.ExpiresAt) {
-		return trueup.Carrier{}, trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeTokenExpired, "access token expired at %s; request a new one from POST /koodrive/oauth2/v1/token", t.ExpiresAt.Format(time.RFC3339))
+		return trueup.Carrier{}, trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonTokenExpired, "access token expired at %s; request a new one from POST /koodrive/oauth2/v1/token", t.ExpiresAt.Format(time.RFC3339))
 	}
 	if err := CheckDate(r.XDate, now); err != nil {
 		return trueup.Carrier{}, err
 	}
 	if strings.TrimSpace(r.XUserID) == "" {
-		return trueup.Carrier{}, trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeUserMissing, "X-User-Id header is missing; send the user id bound to your credentials")
+		return trueup.Carrier{}, trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonUserMissing, "X-User-Id header is missing; send the user id bound to your credentials")
 	}
 	if subtle.ConstantTimeCompare([]byte(r.XUserID), []byte(c.UserID)) != 1 {
-		return trueup.Carrier{}, trueup.Errorf(trueup.EFORBIDDEN, trueup.CodeUserMismatch, "X-User-Id %s is not the user id bound to this access token; send the user id given with your credentials", Quote(r.XUserID))
+		return trueup.Carrier{}, trueup.Reasonf(trueup.EFORBIDDEN, ReasonUserMismatch, "X-User-Id %s is not the user id bound to this access token; send the user id given with your credentials", Quote(r.XUserID))
 	}
 	return c, nil
 }
@@ -233,18 +233,18 @@ var ErrDate = errors.New("bad X-Date")
 // it (exactly 15 minutes old is accepted).
 func CheckDate(v string, now time.Time) error {
 	if v == "" {
-		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidDate, "X-Date header is missing; send the current UTC time as yyyyMMdd'T'HHmmss'Z', for example %s", now.UTC().Format(DateLayout))
+		return trueup.Reasonf(trueup.EINVALID, ReasonDateFormat, "X-Date header is missing; send the current UTC time as yyyyMMdd'T'HHmmss'Z', for example %s", now.UTC().Format(DateLayout))
 	}
 	d, err := time.Parse(DateLayout, v)
 	if err != nil || len(v) != len(DateLayout) {
-		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidDate, "X-Date %s is not yyyyMMdd'T'HHmmss'Z'; send the current UTC time, for example %s", Quote(v), now.UTC().Format(DateLayout))
+		return trueup.Reasonf(trueup.EINVALID, ReasonDateFormat, "X-Date %s is not yyyyMMdd'T'HHmmss'Z'; send the current UTC time, for example %s", Quote(v), now.UTC().Format(DateLayout))
 	}
 	now = now.UTC().Truncate(time.Second)
 	if d.After(now) {
-		return trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeDateWindow, "X-Date %s is in the future (server time %s); send the current UTC time and check your clock", v, now.Format(DateLayout))
+		return trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonDateWindow, "X-Date %s is in the future (server time %s); send the current UTC time and check your clock", v, now.Format(DateLayout))
 	}
 	if now.Sub(d) > MaxDateAge {
-		return trueup.Errorf(trueup.EUNAUTHORIZED, trueup.CodeDateWindow, "X-Date %s is more than 15 minutes old (server time %s); send the current UTC time and check your clock", v, now.Format(DateLayout))
+		return trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonDateWindow, "X-Date %s is more than 15 minutes old (server time %s); send the current UTC time and check your clock", v, now.Format(DateLayout))
 	}
 	return nil
 }

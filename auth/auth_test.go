@@ -17,38 +17,51 @@ func TestCheckDate(t *testing.T) {
 	tests := []struct {
 		name  string
 		value string
-		code  int // 0: accepted
+		code  string // "": accepted
 	}{
-		{"now", "20261123T103000Z", 0},
-		{"one second old", "20261123T102959Z", 0},
-		{"exactly 15 minutes old", "20261123T101500Z", 0},
-		{"15 minutes and 1 second old", "20261123T101459Z", trueup.CodeDateWindow},
-		{"one second in the future", "20261123T103001Z", trueup.CodeDateWindow},
-		{"a day old", "20261122T103000Z", trueup.CodeDateWindow},
-		{"missing", "", trueup.CodeInvalidDate},
-		{"no Z", "20261123T103000", trueup.CodeInvalidDate},
-		{"ISO with dashes", "2026-11-23T10:30:00Z", trueup.CodeInvalidDate},
-		{"month 13", "20261323T103000Z", trueup.CodeInvalidDate},
-		{"lower-case z", "20261123T103000z", trueup.CodeInvalidDate},
-		{"trailing space", "20261123T103000Z ", trueup.CodeInvalidDate},
-		{"offset", "20261123T183000+0800", trueup.CodeInvalidDate},
+		{"now", "20261123T103000Z", ""},
+		{"one second old", "20261123T102959Z", ""},
+		{"exactly 15 minutes old", "20261123T101500Z", ""},
+		{"15 minutes and 1 second old", "20261123T101459Z", wantDateWindow},
+		{"one second in the future", "20261123T103001Z", wantDateWindow},
+		{"a day old", "20261122T103000Z", wantDateWindow},
+		{"missing", "", wantInvalidDate},
+		{"no Z", "20261123T103000", wantInvalidDate},
+		{"ISO with dashes", "2026-11-23T10:30:00Z", wantInvalidDate},
+		{"month 13", "20261323T103000Z", wantInvalidDate},
+		{"lower-case z", "20261123T103000z", wantInvalidDate},
+		{"trailing space", "20261123T103000Z ", wantInvalidDate},
+		{"offset", "20261123T183000+0800", wantInvalidDate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := auth.CheckDate(tt.value, now)
 			if got := codeOf(err); got != tt.code {
-				t.Errorf("CheckDate(%q) code = %d (%v), want %d", tt.value, got, err, tt.code)
+				t.Errorf("CheckDate(%q) code = %q (%v), want %q", tt.value, got, err, tt.code)
 			}
 		})
 	}
 }
 
-func codeOf(err error) int {
+// codeOf returns err's kind and reason as "kind/reason", or "" for nil.
+func codeOf(err error) string {
 	if err == nil {
-		return 0
+		return ""
 	}
-	return trueup.ErrorCode(err)
+	return trueup.ErrorKind(err) + "/" + string(trueup.ErrorReason(err))
 }
+
+// The kinds and reasons the tests expect, as codeOf writes them.
+var (
+	wantDateWindow     = trueup.EUNAUTHORIZED + "/" + string(auth.ReasonDateWindow)
+	wantInvalidDate    = trueup.EINVALID + "/" + string(auth.ReasonDateFormat)
+	wantUnauthorized   = trueup.EUNAUTHORIZED + "/"
+	wantTokenInvalid   = trueup.EUNAUTHORIZED + "/" + string(auth.ReasonTokenInvalid)
+	wantUserMissing    = trueup.EUNAUTHORIZED + "/" + string(auth.ReasonUserMissing)
+	wantUserMismatch   = trueup.EFORBIDDEN + "/" + string(auth.ReasonUserMismatch)
+	wantTokenExpired   = trueup.EUNAUTHORIZED + "/" + string(auth.ReasonTokenExpired)
+	wantBadCredentials = trueup.EUNAUTHORIZED + "/" + string(auth.ReasonBadCredentials)
+)
 
 // fixture is a carrier with credentials on a real SQLite store.
 type fixture struct {
@@ -120,24 +133,24 @@ func TestAuthenticate(t *testing.T) {
 		name    string
 		req     auth.Request
 		advance time.Duration // clock moves before the call
-		code    int
+		code    string
 	}{
-		{"valid", auth.Request{"Bearer " + f.token, xdate(0), f.cred.UserID}, 0, 0},
-		{"scheme lower case", auth.Request{"bearer " + f.token, xdate(0), f.cred.UserID}, 0, 0},
-		{"scheme upper case", auth.Request{"BEARER " + f.token, xdate(0), f.cred.UserID}, 0, 0},
-		{"missing authorization", auth.Request{"", xdate(0), f.cred.UserID}, 0, trueup.CodeUnauthorized},
-		{"basic scheme", auth.Request{"Basic " + f.token, xdate(0), f.cred.UserID}, 0, trueup.CodeUnauthorized},
-		{"bearer without token", auth.Request{"Bearer ", xdate(0), f.cred.UserID}, 0, trueup.CodeUnauthorized},
-		{"unknown token", auth.Request{"Bearer abc", xdate(0), f.cred.UserID}, 0, trueup.CodeTokenInvalid},
-		{"X-Date exactly 15 minutes old", auth.Request{"Bearer " + f.token, xdate(-15 * time.Minute), f.cred.UserID}, 0, 0},
-		{"X-Date 15m1s old", auth.Request{"Bearer " + f.token, xdate(-15*time.Minute - time.Second), f.cred.UserID}, 0, trueup.CodeDateWindow},
-		{"X-Date one second in the future", auth.Request{"Bearer " + f.token, xdate(time.Second), f.cred.UserID}, 0, trueup.CodeDateWindow},
-		{"X-Date malformed", auth.Request{"Bearer " + f.token, "2026-11-23 10:00:00", f.cred.UserID}, 0, trueup.CodeInvalidDate},
-		{"X-Date missing", auth.Request{"Bearer " + f.token, "", f.cred.UserID}, 0, trueup.CodeInvalidDate},
-		{"X-User-Id missing", auth.Request{"Bearer " + f.token, xdate(0), ""}, 0, trueup.CodeUserMissing},
-		{"X-User-Id of another carrier", auth.Request{"Bearer " + f.token, xdate(0), other.UserID}, 0, trueup.CodeUserMismatch},
-		{"token one second before expiry", auth.Request{"Bearer " + f.token, xdate(time.Hour - time.Second), f.cred.UserID}, time.Hour - time.Second, 0},
-		{"token at expiry", auth.Request{"Bearer " + f.token, xdate(time.Hour), f.cred.UserID}, time.Hour, trueup.CodeTokenExpired},
+		{"valid", auth.Request{"Bearer " + f.token, xdate(0), f.cred.UserID}, 0, ""},
+		{"scheme lower case", auth.Request{"bearer " + f.token, xdate(0), f.cred.UserID}, 0, ""},
+		{"scheme upper case", auth.Request{"BEARER " + f.token, xdate(0), f.cred.UserID}, 0, ""},
+		{"missing authorization", auth.Request{"", xdate(0), f.cred.UserID}, 0, wantUnauthorized},
+		{"basic scheme", auth.Request{"Basic " + f.token, xdate(0), f.cred.UserID}, 0, wantUnauthorized},
+		{"bearer without token", auth.Request{"Bearer ", xdate(0), f.cred.UserID}, 0, wantUnauthorized},
+		{"unknown token", auth.Request{"Bearer abc", xdate(0), f.cred.UserID}, 0, wantTokenInvalid},
+		{"X-Date exactly 15 minutes old", auth.Request{"Bearer " + f.token, xdate(-15 * time.Minute), f.cred.UserID}, 0, ""},
+		{"X-Date 15m1s old", auth.Request{"Bearer " + f.token, xdate(-15*time.Minute - time.Second), f.cred.UserID}, 0, wantDateWindow},
+		{"X-Date one second in the future", auth.Request{"Bearer " + f.token, xdate(time.Second), f.cred.UserID}, 0, wantDateWindow},
+		{"X-Date malformed", auth.Request{"Bearer " + f.token, "2026-11-23 10:00:00", f.cred.UserID}, 0, wantInvalidDate},
+		{"X-Date missing", auth.Request{"Bearer " + f.token, "", f.cred.UserID}, 0, wantInvalidDate},
+		{"X-User-Id missing", auth.Request{"Bearer " + f.token, xdate(0), ""}, 0, wantUserMissing},
+		{"X-User-Id of another carrier", auth.Request{"Bearer " + f.token, xdate(0), other.UserID}, 0, wantUserMismatch},
+		{"token one second before expiry", auth.Request{"Bearer " + f.token, xdate(time.Hour - time.Second), f.cred.UserID}, time.Hour - time.Second, ""},
+		{"token at expiry", auth.Request{"Bearer " + f.token, xdate(time.Hour), f.cred.UserID}, time.Hour, wantTokenExpired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,7 +159,7 @@ func TestAuthenticate(t *testing.T) {
 			defer func() { f.clock.Set(start) }()
 			c, err := f.svc.Authenticate(ctx, tt.req)
 			if got := codeOf(err); got != tt.code {
-				t.Fatalf("code = %d (%v), want %d", got, err, tt.code)
+				t.Fatalf("code = %q (%v), want %q", got, err, tt.code)
 			}
 			if err == nil && c.ID != f.cred.CarrierID {
 				t.Errorf("carrier = %s, want %s", c.ID, f.cred.CarrierID)
@@ -181,10 +194,10 @@ func TestRevokedAndRotatedTokens(t *testing.T) {
 				}
 				newSecret = c.ClientSecret
 			}
-			if _, err := f.svc.Authenticate(ctx, req); codeOf(err) != trueup.CodeTokenInvalid {
-				t.Errorf("token after %s: err = %v, want code %d", op, err, trueup.CodeTokenInvalid)
+			if _, err := f.svc.Authenticate(ctx, req); codeOf(err) != wantTokenInvalid {
+				t.Errorf("token after %s: err = %v, want %q", op, err, wantTokenInvalid)
 			}
-			if _, err := f.svc.IssueToken(ctx, "client_credentials", f.cred.ClientID, f.cred.ClientSecret); codeOf(err) != trueup.CodeBadCredentials {
+			if _, err := f.svc.IssueToken(ctx, "client_credentials", f.cred.ClientID, f.cred.ClientSecret); codeOf(err) != wantBadCredentials {
 				t.Errorf("old secret after %s: err = %v", op, err)
 			}
 			if op == "rotate" {
@@ -229,8 +242,8 @@ func TestExpiredTokensDeleted(t *testing.T) {
 		t.Errorf("tokens just expired: %d rows, want 3 (kept for auth.KeepExpired)", got)
 	}
 	req := auth.Request{"Bearer " + f.token, f.clock.Now().Format(auth.DateLayout), f.cred.UserID}
-	if _, err := f.svc.Authenticate(ctx, req); codeOf(err) != trueup.CodeTokenExpired {
-		t.Errorf("a token just expired: %v, want code %d", err, trueup.CodeTokenExpired)
+	if _, err := f.svc.Authenticate(ctx, req); codeOf(err) != wantTokenExpired {
+		t.Errorf("a token just expired: %v, want %q", err, wantTokenExpired)
 	}
 	// Expired for over KeepExpired: gone at the next sweep, whoever asks.
 	f.clock.Advance(auth.KeepExpired + time.Second)

@@ -67,7 +67,7 @@ func TestIssueRacesRevocation(t *testing.T) {
 									after++
 								}
 								tok, err := svc.IssueToken(ctx, "client_credentials", cred.ClientID, cred.ClientSecret)
-								if trueup.ErrorCode(err) == trueup.CodeBadCredentials {
+								if trueup.ErrorReason(err) == auth.ReasonBadCredentials {
 									return
 								}
 								if err != nil {
@@ -101,8 +101,8 @@ func TestIssueRacesRevocation(t *testing.T) {
 						})
 						if err == nil {
 							survivors++
-						} else if trueup.ErrorCode(err) != trueup.CodeTokenInvalid {
-							t.Errorf("token after %s: %v, want code %d", op, err, trueup.CodeTokenInvalid)
+						} else if trueup.ErrorReason(err) != auth.ReasonTokenInvalid {
+							t.Errorf("token after %s: %v, want %s", op, err, auth.ReasonTokenInvalid)
 						}
 					}
 				}

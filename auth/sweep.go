@@ -13,8 +13,8 @@ import (
 const DefaultSweepEvery = 10 * time.Minute
 
 // KeepExpired is how long an expired token is kept before a sweep deletes
-// it: until then a call with it is told the token expired (40103) rather
-// than that it is unknown (40102).
+// it: until then a call with it is refused with ReasonTokenExpired rather
+// than with ReasonTokenInvalid.
 const KeepExpired = time.Hour
 
 // sweep deletes the tokens expired for over KeepExpired when SweepEvery

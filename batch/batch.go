@@ -75,14 +75,14 @@ type SubmitParams struct {
 // the month of now.
 func CheckCycle(s string, now time.Time) (trueup.Cycle, error) {
 	if strings.TrimSpace(s) == "" {
-		return trueup.Cycle{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "billingCycle is required; send the past cycle as yyyy-mm, for example %s", trueup.CycleOf(now.UTC()).Prev())
+		return trueup.Cycle{}, trueup.Errorf(trueup.EINVALID, "billingCycle is required; send the past cycle as yyyy-mm, for example %s", trueup.CycleOf(now.UTC()).Prev())
 	}
 	c, err := trueup.ParseCycle(s)
 	if err != nil {
 		return c, err
 	}
 	if !c.Before(now.UTC()) {
-		return c, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "billingCycle %s is not a past cycle; reconcile a month before %s, for example %s", s, trueup.CycleOf(now.UTC()), trueup.CycleOf(now.UTC()).Prev())
+		return c, trueup.Errorf(trueup.EINVALID, "billingCycle %s is not a past cycle; reconcile a month before %s, for example %s", s, trueup.CycleOf(now.UTC()), trueup.CycleOf(now.UTC()).Prev())
 	}
 	return c, nil
 }
@@ -96,7 +96,7 @@ func (s *Service) Submit(ctx context.Context, p SubmitParams) (trueup.BatchNo, e
 		return "", err
 	}
 	if p.Size == 0 {
-		return "", trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "the file %q is empty; fill the template and upload it again", p.FileName)
+		return "", trueup.Reasonf(trueup.EINVALID, ReasonBadFile, "the file %q is empty; fill the template and upload it again", p.FileName)
 	}
 	format, err := DetectFile(p.File, p.FileName)
 	if err != nil {
@@ -157,15 +157,15 @@ func fileError(err error) error {
 		if hasPlace && pe.Row > 0 {
 			where = fmt.Sprintf(" (near row %d)", pe.Row)
 		}
-		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile,
+		return trueup.Reasonf(trueup.EINVALID, ReasonBadFile,
 			"the file is damaged or truncated%s; save it again from your spreadsheet program (or re-export it) and upload the new file", where)
 	}
 	switch {
 	case errors.Is(err, sheet.ErrEmpty), errors.Is(err, sheet.ErrWrongFormat), errors.Is(err, statement.ErrHeader):
-		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "%s", err.Error())
+		return trueup.Reasonf(trueup.EINVALID, ReasonBadFile, "%s", err.Error())
 	}
 	if hasPlace {
-		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "%s", err.Error())
+		return trueup.Reasonf(trueup.EINVALID, ReasonBadFile, "%s", err.Error())
 	}
 	return err
 }
@@ -192,7 +192,7 @@ func checkHeaderOf(r sheet.Reader, err error) error {
 	defer r.Close()
 	head, err := r.Next()
 	if errors.Is(err, io.EOF) {
-		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "the file has no rows; fill the template: a header row, then one row per order")
+		return trueup.Reasonf(trueup.EINVALID, ReasonBadFile, "the file has no rows; fill the template: a header row, then one row per order")
 	}
 	if err != nil {
 		return err
@@ -201,7 +201,7 @@ func checkHeaderOf(r sheet.Reader, err error) error {
 		return err
 	}
 	if _, err := r.Next(); errors.Is(err, io.EOF) {
-		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "the file has a header row but no data rows; add one row per order below the header")
+		return trueup.Reasonf(trueup.EINVALID, ReasonBadFile, "the file has a header row but no data rows; add one row per order below the header")
 	} else if err != nil {
 		return err
 	}
@@ -280,7 +280,7 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 
 // GiveUp is the give-up function of JobKind: when the runner gives up the
 // job of a batch, it fails the batch with a message the carrier reads in
-// the batch status and in the discrepancy list's answer (42201). The cause
+// the batch status and in the discrepancy list's answer (ReasonFailed). The cause
 // itself is internal: it stays in the job and the log. A batch already
 // final is left as it is.
 func (s *Service) GiveUp(ctx context.Context, job trueup.Job, cause error) error {
@@ -626,3 +626,13 @@ func (s *rowStore) view(i int, full bool) reconcile.Row {
 	r.CarrierSaleToKd = decimal.RequireFromString(texts[6])
 	return r
 }
+
+// Reasons of batch errors, finer than their kinds.
+const (
+	// ReasonBadFile (EINVALID): the uploaded file is not a readable
+	// statement (empty, wrong format, bad header).
+	ReasonBadFile trueup.Reason = "bad_file"
+	// ReasonFailed (ECONFLICT): discrepancies were asked of a batch that
+	// failed (row errors or an unreadable file).
+	ReasonFailed trueup.Reason = "batch_failed"
+)

@@ -18,7 +18,7 @@ func TestGiveUpMessage(t *testing.T) {
 		cause error
 		want  string
 	}{
-		{"client error", trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "the file is damaged"), "the file is damaged"},
+		{"client error", trueup.Reasonf(trueup.EINVALID, ReasonBadFile, "the file is damaged"), "the file is damaged"},
 		{"upload missing", fmt.Errorf("open upload of batch 1: %w", fs.ErrNotExist), "no longer stored"},
 		{"worker lost", fmt.Errorf("claim: %w", &trueup.JobLostError{Times: 10}), "interrupted 10 times"},
 		{"internal fault", errors.New("pq: relation batches is locked at /srv/data"), "fault of trueup's"},

@@ -79,9 +79,9 @@ type Survey struct {
 
 // ParseSurveyID parses a survey id written as a positive decimal integer
 // (digits only, no sign, at most 18 digits). It returns an *trueup.Error of
-// kind EINVALID with CodeInvalidSurveyID otherwise.
+// kind EINVALID with ReasonSurveyID otherwise.
 func ParseSurveyID(s string) (SurveyID, error) {
-	bad := trueup.Errorf(trueup.EINVALID, CodeInvalidSurveyID,
+	bad := trueup.Reasonf(trueup.EINVALID, ReasonSurveyID,
 		"survey id %q is not a positive integer; write the survey's numeric id, for example 1108416", s)
 	if s == "" || len(s) > 18 {
 		return 0, bad
@@ -295,18 +295,18 @@ const OperationLive = "LIVE_RECONCILIATION"
 // status 21) and reconStatus must be absent; with
 // operationType=LIVE_RECONCILIATION (any case), reconStatus 1 wants 21 and
 // 2 wants 33. Anything else is an EINVALID *trueup.Error with
-// CodeInvalidParam.
+// ReasonInvalidParam.
 func ParseMode(operationType, reconStatus string) (Mode, TxStatus, error) {
 	operationType, reconStatus = strings.TrimSpace(operationType), strings.TrimSpace(reconStatus)
 	if operationType == "" {
 		if reconStatus != "" {
-			return "", 0, trueup.Errorf(trueup.EINVALID, CodeInvalidParam,
+			return "", 0, trueup.Reasonf(trueup.EINVALID, ReasonInvalidParam,
 				"reconStatus %q needs operationType=%s; send both, or neither to launch an accepting process", reconStatus, OperationLive)
 		}
 		return ModeAccept, TxComplete, nil
 	}
 	if !strings.EqualFold(operationType, OperationLive) {
-		return "", 0, trueup.Errorf(trueup.EINVALID, CodeInvalidParam,
+		return "", 0, trueup.Reasonf(trueup.EINVALID, ReasonInvalidParam,
 			"operationType %q is unknown; use %s with reconStatus 1 (complete) or 2 (reject), or leave it out", operationType, OperationLive)
 	}
 	switch reconStatus {
@@ -315,7 +315,7 @@ func ParseMode(operationType, reconStatus string) (Mode, TxStatus, error) {
 	case "2":
 		return ModeLive, TxReconciliationReject, nil
 	}
-	return "", 0, trueup.Errorf(trueup.EINVALID, CodeInvalidParam,
+	return "", 0, trueup.Reasonf(trueup.EINVALID, ReasonInvalidParam,
 		"reconStatus %q is not 1 (complete the listed transactions) or 2 (reject them); operationType=%s needs one of them", reconStatus, OperationLive)
 }
 

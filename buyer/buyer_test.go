@@ -37,8 +37,8 @@ func TestBuyerParseSurveyID(t *testing.T) {
 		if tt.ok != (err == nil) || got != tt.want {
 			t.Errorf("ParseSurveyID(%q) = %d, %v; want %d, ok %v", tt.in, got, err, tt.want, tt.ok)
 		}
-		if err != nil && (trueup.ErrorKind(err) != trueup.EINVALID || trueup.ErrorCode(err) != CodeInvalidSurveyID) {
-			t.Errorf("ParseSurveyID(%q) err = %v (%s, %d), want invalid with code %d", tt.in, err, trueup.ErrorKind(err), trueup.ErrorCode(err), CodeInvalidSurveyID)
+		if err != nil && (trueup.ErrorKind(err) != trueup.EINVALID || trueup.ErrorReason(err) != ReasonSurveyID) {
+			t.Errorf("ParseSurveyID(%q) err = %v (%s, %s), want invalid with reason %s", tt.in, err, trueup.ErrorKind(err), trueup.ErrorReason(err), ReasonSurveyID)
 		}
 	}
 }
@@ -63,8 +63,8 @@ func TestBuyerParseMode(t *testing.T) {
 		if tt.ok != (err == nil) || mode != tt.mode || desired != tt.desired {
 			t.Errorf("ParseMode(%q, %q) = %s, %d, %v; want %s, %d, ok %v", tt.op, tt.recon, mode, desired, err, tt.mode, tt.desired, tt.ok)
 		}
-		if err != nil && trueup.ErrorCode(err) != CodeInvalidParam {
-			t.Errorf("ParseMode(%q, %q) code = %d, want %d", tt.op, tt.recon, trueup.ErrorCode(err), CodeInvalidParam)
+		if err != nil && trueup.ErrorReason(err) != ReasonInvalidParam {
+			t.Errorf("ParseMode(%q, %q) reason = %s, want %s", tt.op, tt.recon, trueup.ErrorReason(err), ReasonInvalidParam)
 		}
 	}
 }
@@ -173,28 +173,28 @@ func TestBuyerDecodeItems(t *testing.T) {
 		name string
 		body string
 		want []Item
-		code int // 0: no error
+		bad  bool // an EINVALID error
 	}{
 		{"seed", `[{"transaction_id": "7lNK5AGrSL3bk5tV4gw0Tr", "change_reason": "Suspected Fraud"}, {"transaction_id": "7dTdSUUWkR9DBs7rUi5jdT"}]`,
-			[]Item{{"7lNK5AGrSL3bk5tV4gw0Tr", "Suspected Fraud"}, {"7dTdSUUWkR9DBs7rUi5jdT", ""}}, 0},
-		{"extra keys ignored, reason not a string", `[{"transaction_id":"a","change_reason":5,"x":1}]`, []Item{{"a", ""}}, 0},
-		{"empty", `[]`, []Item{}, 0},
-		{"empty id kept for Launch", `[{"transaction_id":""}]`, []Item{{"", ""}}, 0},
-		{"not json", `hello`, nil, CodeInvalidBody},
-		{"no body", ``, nil, CodeInvalidBody},
-		{"object", `{"transaction_id":"a"}`, nil, CodeInvalidBody},
-		{"string entry", `["a"]`, nil, CodeInvalidBody},
-		{"numeric id", `[{"transaction_id": 12}]`, nil, CodeInvalidBody},
-		{"null id", `[{"transaction_id": null}]`, nil, CodeInvalidBody},
-		{"missing id", `[{"change_reason":"Ghost Completes"}]`, nil, CodeInvalidBody},
-		{"unclosed", `[{"transaction_id":"a"}`, nil, CodeInvalidBody},
-		{"trailing", `[{"transaction_id":"a"}] []`, nil, CodeInvalidBody},
-		{"truncated entry", `[{"transaction_id":"a"`, nil, CodeInvalidBody},
+			[]Item{{"7lNK5AGrSL3bk5tV4gw0Tr", "Suspected Fraud"}, {"7dTdSUUWkR9DBs7rUi5jdT", ""}}, false},
+		{"extra keys ignored, reason not a string", `[{"transaction_id":"a","change_reason":5,"x":1}]`, []Item{{"a", ""}}, false},
+		{"empty", `[]`, []Item{}, false},
+		{"empty id kept for Launch", `[{"transaction_id":""}]`, []Item{{"", ""}}, false},
+		{"not json", `hello`, nil, true},
+		{"no body", ``, nil, true},
+		{"object", `{"transaction_id":"a"}`, nil, true},
+		{"string entry", `["a"]`, nil, true},
+		{"numeric id", `[{"transaction_id": 12}]`, nil, true},
+		{"null id", `[{"transaction_id": null}]`, nil, true},
+		{"missing id", `[{"change_reason":"Ghost Completes"}]`, nil, true},
+		{"unclosed", `[{"transaction_id":"a"}`, nil, true},
+		{"trailing", `[{"transaction_id":"a"}] []`, nil, true},
+		{"truncated entry", `[{"transaction_id":"a"`, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := DecodeItems(strings.NewReader(tt.body))
-			if tt.code == 0 {
+			if !tt.bad {
 				if err != nil || len(got) != len(tt.want) {
 					t.Fatalf("DecodeItems = %+v, %v; want %+v", got, err, tt.want)
 				}
@@ -205,8 +205,8 @@ func TestBuyerDecodeItems(t *testing.T) {
 				}
 				return
 			}
-			if trueup.ErrorCode(err) != tt.code || trueup.ErrorKind(err) != trueup.EINVALID {
-				t.Errorf("DecodeItems err = %v (code %d), want code %d", err, trueup.ErrorCode(err), tt.code)
+			if trueup.ErrorKind(err) != trueup.EINVALID {
+				t.Errorf("DecodeItems err = %v (%s), want %s", err, trueup.ErrorKind(err), trueup.EINVALID)
 			}
 		})
 	}

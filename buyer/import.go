@@ -110,7 +110,7 @@ func (s *Service) Import(ctx context.Context, p ImportParams) (int64, error) {
 		return 0, bad
 	}
 	if rows == 0 {
-		return 0, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "the file has no transaction rows; add one row per transaction below the header")
+		return 0, trueup.Errorf(trueup.EINVALID, "the file has no transaction rows; add one row per transaction below the header")
 	}
 	return imp.Commit()
 }
@@ -241,7 +241,7 @@ func ReadItems(src Source) ([]Item, error) {
 			items = append(items, Item{TransactionID: id, Reason: ChangeReason(strings.TrimSpace(get("change_reason")))})
 		}
 		if len(items) > MaxItems {
-			return nil, trueup.Errorf(trueup.ETOOLARGE, CodeTooLarge, "the list has more than %d entries; split it", MaxItems)
+			return nil, trueup.Errorf(trueup.ETOOLARGE, "the list has more than %d entries; split it", MaxItems)
 		}
 	}
 	if bad.Total > 0 {

@@ -18,8 +18,8 @@ type entry struct {
 // DecodeItems reads a launch's body: a JSON array of objects with a string
 // transaction_id and an optional change_reason (other keys are ignored; a
 // change_reason that is not a string counts as any unknown reason,
-// Respondent Quality). It returns an EINVALID *trueup.Error with
-// CodeInvalidBody naming the entry for anything else (not JSON, not an
+// Respondent Quality). It returns an EINVALID *trueup.Error
+// naming the entry for anything else (not JSON, not an
 // array, an entry that is not an object or lacks a string transaction_id,
 // data after the array), ETOOLARGE past MaxItems entries, and the reader's
 // own error, wrapped, when reading fails. An empty array gives no items and
@@ -27,7 +27,7 @@ type entry struct {
 func DecodeItems(r io.Reader) ([]Item, error) {
 	dec := json.NewDecoder(r)
 	invalid := func(format string, args ...any) error {
-		return trueup.Errorf(trueup.EINVALID, CodeInvalidBody, format+`; send a JSON array such as [{"transaction_id": "7lNK5AGrSL3bk5tV4gw0Tr", "change_reason": "Suspected Fraud"}]`, args...)
+		return trueup.Errorf(trueup.EINVALID, format+`; send a JSON array such as [{"transaction_id": "7lNK5AGrSL3bk5tV4gw0Tr", "change_reason": "Suspected Fraud"}]`, args...)
 	}
 	tok, err := dec.Token()
 	if err != nil {
@@ -42,7 +42,7 @@ func DecodeItems(r io.Reader) ([]Item, error) {
 	items := []Item{}
 	for n := 1; dec.More(); n++ {
 		if n > MaxItems {
-			return nil, trueup.Errorf(trueup.ETOOLARGE, CodeTooLarge, "the list has more than %d entries; split it into several processes", MaxItems)
+			return nil, trueup.Errorf(trueup.ETOOLARGE, "the list has more than %d entries; split it into several processes", MaxItems)
 		}
 		var e entry
 		if err := dec.Decode(&e); err != nil {

@@ -57,7 +57,7 @@ func (p *Percent) UnmarshalJSON(b []byte) error {
 // at most two decimals ("10", "12.5", "33.33"; a trailing % is allowed). It
 // returns an EINVALID *trueup.Error otherwise.
 func ParsePercent(s string) (Percent, error) {
-	bad := trueup.Errorf(trueup.EINVALID, CodeInvalidParam, "%q is not a percentage from 0 to 100 with at most two decimals; write for example 10 or 12.5", s)
+	bad := trueup.Reasonf(trueup.EINVALID, ReasonInvalidParam, "%q is not a percentage from 0 to 100 with at most two decimals; write for example 10 or 12.5", s)
 	t := strings.TrimSuffix(strings.TrimSpace(s), "%")
 	whole, frac, _ := strings.Cut(t, ".")
 	if whole == "" || len(frac) > 2 || len(whole) > 3 {

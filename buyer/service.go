@@ -168,7 +168,7 @@ type CreateBuyerParams struct {
 func (s *Service) CreateBuyer(ctx context.Context, p CreateBuyerParams) (Credentials, error) {
 	name := strings.TrimSpace(p.Name)
 	if name == "" || len(name) > 128 {
-		return Credentials{}, trueup.Errorf(trueup.EINVALID, CodeInvalidParam, "buyer name %q must be 1 to 128 characters; pass --name", p.Name)
+		return Credentials{}, trueup.Reasonf(trueup.EINVALID, ReasonInvalidParam, "buyer name %q must be 1 to 128 characters; pass --name", p.Name)
 	}
 	token := trueup.NewSecret()
 	b := Buyer{ID: BuyerID(trueup.NewID("buy_")), Name: name, TokenHash: trueup.HashSecret(token), RejectCap: p.RejectCap,
@@ -238,25 +238,25 @@ type LaunchParams struct {
 // over MaxItems is ETOOLARGE.
 func (s *Service) Launch(ctx context.Context, p LaunchParams) (Adjustment, error) {
 	if len(p.Items) == 0 {
-		return Adjustment{}, trueup.Errorf(trueup.EINVALID, CodeEmptyList,
+		return Adjustment{}, trueup.Reasonf(trueup.EINVALID, ReasonEmptyList,
 			`the list is empty; send a JSON array of {"transaction_id": "...", "change_reason": "..."} with at least one entry`)
 	}
 	if len(p.Items) > MaxItems {
-		return Adjustment{}, trueup.Errorf(trueup.ETOOLARGE, CodeTooLarge, "the list has %d entries; at most %d fit in one process: split it", len(p.Items), MaxItems)
+		return Adjustment{}, trueup.Errorf(trueup.ETOOLARGE, "the list has %d entries; at most %d fit in one process: split it", len(p.Items), MaxItems)
 	}
 	if p.Desired != TxComplete && p.Desired != TxReconciliationReject {
-		return Adjustment{}, trueup.Errorf(trueup.EINVALID, CodeInvalidParam, "desired status %d is not 21 or 33", p.Desired)
+		return Adjustment{}, trueup.Reasonf(trueup.EINVALID, ReasonInvalidParam, "desired status %d is not 21 or 33", p.Desired)
 	}
 	if p.Mode == ModeAccept && p.Desired != TxComplete {
-		return Adjustment{}, trueup.Errorf(trueup.EINVALID, CodeInvalidParam, "an accepting process wants status 21, not %d", p.Desired)
+		return Adjustment{}, trueup.Reasonf(trueup.EINVALID, ReasonInvalidParam, "an accepting process wants status 21, not %d", p.Desired)
 	}
 	items := make([]Item, len(p.Items))
 	for i, it := range p.Items {
 		if it.TransactionID == "" {
-			return Adjustment{}, trueup.Errorf(trueup.EINVALID, CodeInvalidBody, "entry %d: transaction_id is empty; give the transaction's id", i+1)
+			return Adjustment{}, trueup.Errorf(trueup.EINVALID, "entry %d: transaction_id is empty; give the transaction's id", i+1)
 		}
 		if len(it.TransactionID) > MaxTransactionIDLen {
-			return Adjustment{}, trueup.Errorf(trueup.EINVALID, CodeInvalidBody, "entry %d: transaction_id is longer than %d characters", i+1, MaxTransactionIDLen)
+			return Adjustment{}, trueup.Errorf(trueup.EINVALID, "entry %d: transaction_id is longer than %d characters", i+1, MaxTransactionIDLen)
 		}
 		items[i] = Item{TransactionID: it.TransactionID, Reason: NormalizeReason(string(it.Reason))}
 	}
@@ -267,7 +267,7 @@ func (s *Service) Launch(ctx context.Context, p LaunchParams) (Adjustment, error
 		return Adjustment{}, err
 	}
 	if len(ev.surveys) == 0 {
-		return Adjustment{}, trueup.Errorf(trueup.EINVALID, CodeNothingKnown,
+		return Adjustment{}, trueup.Reasonf(trueup.EINVALID, ReasonNothingKnown,
 			"none of the %d listed transaction ids is a transaction of yours; check the ids (nothing was launched)", len(items))
 	}
 	adj.Surveys = ev.surveys
@@ -383,7 +383,7 @@ func (s *Service) SurveyAdjustment(ctx context.Context, b Buyer, survey SurveyID
 	if _, err := s.OwnedSurvey(ctx, b, survey); err != nil {
 		return Adjustment{}, err
 	}
-	notFound := trueup.Errorf(trueup.ENOTFOUND, CodeNotFound,
+	notFound := trueup.Errorf(trueup.ENOTFOUND,
 		"no reconciliation process %q on survey %d; list the survey's processes with GET /buyers/v2/surveys/%d/adjustments", id, survey, survey)
 	if !ValidAdjustmentID(id) {
 		return Adjustment{}, notFound

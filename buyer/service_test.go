@@ -309,21 +309,21 @@ func TestBuyerServiceLaunchRefusals(t *testing.T) {
 	b := buyerOf(t, svc, "Refused", nil)
 	importCSV(t, svc, b.ID, "transaction_id,survey_id,status\na,9,21\n")
 	tests := []struct {
-		name string
-		p    buyer.LaunchParams
-		kind string
-		code int
+		name   string
+		p      buyer.LaunchParams
+		kind   string
+		reason trueup.Reason
 	}{
-		{"empty", buyer.LaunchParams{Buyer: b, Survey: 9, Mode: buyer.ModeAccept, Desired: 21}, trueup.EINVALID, buyer.CodeEmptyList},
-		{"empty id", buyer.LaunchParams{Buyer: b, Survey: 9, Mode: buyer.ModeAccept, Desired: 21, Items: []buyer.Item{{TransactionID: "a"}, {}}}, trueup.EINVALID, buyer.CodeInvalidBody},
-		{"long id", buyer.LaunchParams{Buyer: b, Survey: 9, Mode: buyer.ModeAccept, Desired: 21, Items: []buyer.Item{{TransactionID: strings.Repeat("x", 129)}}}, trueup.EINVALID, buyer.CodeInvalidBody},
-		{"nothing known", buyer.LaunchParams{Buyer: b, Mode: buyer.ModeLive, Desired: 33, Items: []buyer.Item{{TransactionID: "zzz"}}}, trueup.EINVALID, buyer.CodeNothingKnown},
-		{"too many", buyer.LaunchParams{Buyer: b, Survey: 9, Mode: buyer.ModeLive, Desired: 33, Items: make([]buyer.Item, buyer.MaxItems+1)}, trueup.ETOOLARGE, buyer.CodeTooLarge},
+		{"empty", buyer.LaunchParams{Buyer: b, Survey: 9, Mode: buyer.ModeAccept, Desired: 21}, trueup.EINVALID, buyer.ReasonEmptyList},
+		{"empty id", buyer.LaunchParams{Buyer: b, Survey: 9, Mode: buyer.ModeAccept, Desired: 21, Items: []buyer.Item{{TransactionID: "a"}, {}}}, trueup.EINVALID, ""},
+		{"long id", buyer.LaunchParams{Buyer: b, Survey: 9, Mode: buyer.ModeAccept, Desired: 21, Items: []buyer.Item{{TransactionID: strings.Repeat("x", 129)}}}, trueup.EINVALID, ""},
+		{"nothing known", buyer.LaunchParams{Buyer: b, Mode: buyer.ModeLive, Desired: 33, Items: []buyer.Item{{TransactionID: "zzz"}}}, trueup.EINVALID, buyer.ReasonNothingKnown},
+		{"too many", buyer.LaunchParams{Buyer: b, Survey: 9, Mode: buyer.ModeLive, Desired: 33, Items: make([]buyer.Item, buyer.MaxItems+1)}, trueup.ETOOLARGE, ""},
 	}
 	for _, tt := range tests {
 		_, err := svc.Launch(ctx, tt.p)
-		if trueup.ErrorKind(err) != tt.kind || trueup.ErrorCode(err) != tt.code {
-			t.Errorf("%s: err = %v (%s %d), want %s %d", tt.name, err, trueup.ErrorKind(err), trueup.ErrorCode(err), tt.kind, tt.code)
+		if trueup.ErrorKind(err) != tt.kind || trueup.ErrorReason(err) != tt.reason {
+			t.Errorf("%s: err = %v (%s %q), want %s %q", tt.name, err, trueup.ErrorKind(err), trueup.ErrorReason(err), tt.kind, tt.reason)
 		}
 	}
 	// A single-survey process naming only unknown ids is launched: its

@@ -165,6 +165,13 @@ func newError(resp *http.Response, body []byte) *Error {
 	return e
 }
 
+// The carrier API's codes of an access token that is unknown or revoked,
+// and of one past its expiry: the client forgets such a token.
+const (
+	codeTokenInvalid = 40102
+	codeTokenExpired = 40103
+)
+
 // parseCode reads a code written as a JSON number or a quoted number. It
 // reports false when raw is absent or neither.
 func parseCode(raw json.RawMessage) (int, bool) {
@@ -385,7 +392,7 @@ func (c *Client) call(ctx context.Context, req *http.Request, carrier bool) (*ht
 	}
 	err = CheckResponse(resp)
 	var e *Error
-	if carrier && errors.As(err, &e) && e.Status == http.StatusUnauthorized && (e.Code == trueup.CodeTokenInvalid || e.Code == trueup.CodeTokenExpired) {
+	if carrier && errors.As(err, &e) && e.Status == http.StatusUnauthorized && (e.Code == codeTokenInvalid || e.Code == codeTokenExpired) {
 		if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
 			c.forgetToken(tok)
 		}

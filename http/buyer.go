@@ -44,31 +44,94 @@ func (s *Server) buyerRoutes() {
 	s.handle("GET /buyers/v2/surveys/{surveyId}/adjustments/{adjustmentId}", s.handleSurveyAdjustment)
 }
 
-// writeBuyerError writes err as the buyer API's error body. Every
-// authentication or ownership failure is seed 002's 401 with code 9999 and
-// its message; internal errors are logged with the trace id and shown as a
-// generic message.
-func (s *Server) writeBuyerError(w http.ResponseWriter, r *http.Request, err error) {
+// Codes of the buyer API's error bodies
+// ({"ps_api_response_code", "ps_api_response_message"}). 9999 and its
+// message are seed 002's; the others are trueup's, documented in the
+// OpenAPI document and docs/buyer-adjustments.md.
+const (
+	// BuyerCodeNotAuthorized (401): the access-token is missing or
+	// unknown, or the survey is not the buyer's (or does not exist).
+	BuyerCodeNotAuthorized = 9999
+	// BuyerCodeInvalidSurveyID (400): the survey id is not a positive
+	// integer.
+	BuyerCodeInvalidSurveyID = 1001
+	// BuyerCodeInvalidBody (400): the body is not a JSON array of
+	// {transaction_id, change_reason} objects.
+	BuyerCodeInvalidBody = 1002
+	// BuyerCodeEmptyList (400): the list has no entry.
+	BuyerCodeEmptyList = 1003
+	// BuyerCodeInvalidParam (400): operationType or reconStatus is wrong.
+	BuyerCodeInvalidParam = 1004
+	// BuyerCodeTooLarge (413): the body or list is over the limit.
+	BuyerCodeTooLarge = 1005
+	// BuyerCodeNotFound (404): no such process on the survey.
+	BuyerCodeNotFound = 1006
+	// BuyerCodeNothingKnown (400): a launch over several surveys names no
+	// transaction of the buyer.
+	BuyerCodeNothingKnown = 1007
+	// BuyerCodeConflict (409): the process is not in a state that allows
+	// the operation (confirm or cancel a process that is not Pending).
+	BuyerCodeConflict = 1009
+	// BuyerCodeInternal (500): trueup's own fault; the x-traceid finds it
+	// in the logs.
+	BuyerCodeInternal = 1500
+)
+
+// buyerCodes is the buyer API's one table of error codes: a reason's code
+// where the API documents one finer than the kind, else the kind's.
+// Authentication and ownership failures (EUNAUTHORIZED, EFORBIDDEN) are
+// all seed 002's 9999; a kind not listed answers 1500.
+var buyerCodes = struct {
+	reasons map[trueup.Reason]int
+	kinds   map[string]int
+}{
+	reasons: map[trueup.Reason]int{
+		buyer.ReasonSurveyID:     BuyerCodeInvalidSurveyID,
+		buyer.ReasonEmptyList:    BuyerCodeEmptyList,
+		buyer.ReasonInvalidParam: BuyerCodeInvalidParam,
+		buyer.ReasonNothingKnown: BuyerCodeNothingKnown,
+	},
+	kinds: map[string]int{
+		trueup.EINVALID:      BuyerCodeInvalidBody,
+		trueup.ETIMEOUT:      BuyerCodeInvalidBody,
+		trueup.ETOOLARGE:     BuyerCodeTooLarge,
+		trueup.ENOTFOUND:     BuyerCodeNotFound,
+		trueup.ECONFLICT:     BuyerCodeConflict,
+		trueup.EUNAUTHORIZED: BuyerCodeNotAuthorized,
+		trueup.EFORBIDDEN:    BuyerCodeNotAuthorized,
+	},
+}
+
+// buyerError returns the HTTP status, the buyer API's code and the message
+// of err. Every authentication or ownership failure is seed 002's 401 with
+// code 9999 and its message.
+func buyerError(err error) (status, code int, msg string) {
 	kind := trueup.ErrorKind(err)
+	if kind == trueup.EUNAUTHORIZED || kind == trueup.EFORBIDDEN {
+		return http.StatusUnauthorized, BuyerCodeNotAuthorized, buyer.NotAuthorizedMessage
+	}
 	status, ok := errorStatus[kind]
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	code, msg := trueup.ErrorCode(err), trueup.ErrorMessage(err)
-	switch kind {
-	case trueup.EUNAUTHORIZED, trueup.EFORBIDDEN:
-		status, code, msg = http.StatusUnauthorized, buyer.CodeNotAuthorized, buyer.NotAuthorizedMessage
-	case trueup.EINTERNAL:
+	code, ok = buyerCodes.reasons[trueup.ErrorReason(err)]
+	if !ok {
+		code, ok = buyerCodes.kinds[kind]
+	}
+	if !ok || kind == trueup.EINTERNAL {
+		code = BuyerCodeInternal
+	}
+	return status, code, trueup.ErrorMessage(err)
+}
+
+// writeBuyerError writes err as the buyer API's error body (buyerError).
+// Internal errors are logged with the trace id and shown as a generic
+// message.
+func (s *Server) writeBuyerError(w http.ResponseWriter, r *http.Request, err error) {
+	if trueup.ErrorKind(err) == trueup.EINTERNAL {
 		s.Logger.Error("internal error", "trace_id", TraceID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
-		code = buyer.CodeInternal
 	}
-	if code >= 10000 { // a code of the carrier API's table: use the buyer API's
-		code = map[string]int{trueup.EINVALID: buyer.CodeInvalidBody, trueup.ETIMEOUT: buyer.CodeInvalidBody, trueup.ETOOLARGE: buyer.CodeTooLarge,
-			trueup.ENOTFOUND: buyer.CodeNotFound, trueup.ECONFLICT: buyer.CodeConflict}[kind]
-		if code == 0 {
-			code = buyer.CodeInternal
-		}
-	}
+	status, code, msg := buyerError(err)
 	writeJSON(w, status, BuyerErrorBody{Code: code, Message: msg})
 }
 
@@ -122,9 +185,9 @@ func (s *Server) launch(w http.ResponseWriter, r *http.Request, b buyer.Buyer, s
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			err = trueup.Errorf(trueup.ETOOLARGE, buyer.CodeTooLarge, "the body is over the limit of %d bytes; split the list into several processes", mbe.Limit)
+			err = trueup.Errorf(trueup.ETOOLARGE, "the body is over the limit of %d bytes; split the list into several processes", mbe.Limit)
 		} else if trueup.ErrorKind(err) == trueup.EINTERNAL {
-			err = trueup.Errorf(trueup.EINVALID, buyer.CodeInvalidBody, "the body could not be read (%v); send it again", err)
+			err = trueup.Errorf(trueup.EINVALID, "the body could not be read (%v); send it again", err)
 		}
 		s.writeBuyerError(w, r, err)
 		return

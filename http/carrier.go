@@ -63,7 +63,7 @@ type success struct {
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c trueup.Carrier) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		s.writeError(w, r, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "the request is not multipart/form-data (%v); send the statement in field data and the cycle in field billingCycle", err))
+		s.writeError(w, r, trueup.Errorf(trueup.EINVALID, "the request is not multipart/form-data (%v); send the statement in field data and the cycle in field billingCycle", err))
 		return
 	}
 	var cycle string
@@ -94,13 +94,13 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c trueup.C
 				return
 			}
 			if len(b) > 64 {
-				s.writeError(w, r, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "billingCycle is too long; send the past cycle as yyyy-mm, for example 2025-09"))
+				s.writeError(w, r, trueup.Errorf(trueup.EINVALID, "billingCycle is too long; send the past cycle as yyyy-mm, for example 2025-09"))
 				return
 			}
 			cycle, haveCycle = strings.TrimSpace(string(b)), true
 		case "data":
 			if upload != nil {
-				s.writeError(w, r, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "field data appears twice; send one statement file per call"))
+				s.writeError(w, r, trueup.Errorf(trueup.EINVALID, "field data appears twice; send one statement file per call"))
 				return
 			}
 			name = filepath.Base(part.FileName())
@@ -116,11 +116,11 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c trueup.C
 		part.Close()
 	}
 	if upload == nil {
-		s.writeError(w, r, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "field data is missing; attach the statement file (.xlsx, .xls or .csv) as multipart field data"))
+		s.writeError(w, r, trueup.Errorf(trueup.EINVALID, "field data is missing; attach the statement file (.xlsx, .xls or .csv) as multipart field data"))
 		return
 	}
 	if !haveCycle {
-		s.writeError(w, r, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "field billingCycle is missing; send the past cycle as yyyy-mm, for example 2025-09"))
+		s.writeError(w, r, trueup.Errorf(trueup.EINVALID, "field billingCycle is missing; send the past cycle as yyyy-mm, for example 2025-09"))
 		return
 	}
 	no, err := s.Batches.Submit(r.Context(), batch.SubmitParams{Carrier: c, Cycle: cycle, FileName: name, File: upload, Size: size, TraceID: TraceID(r.Context())})
@@ -145,7 +145,7 @@ func (s *Server) spool(part *multipart.Part) (*os.File, int64, error) {
 	}
 	n, err := io.Copy(f, io.LimitReader(part, s.Config.MaxUploadBytes+1))
 	if err == nil && n > s.Config.MaxUploadBytes {
-		err = trueup.Errorf(trueup.ETOOLARGE, trueup.CodeTooLarge, "the file is larger than the limit of %d bytes; split the statement or ask the operator to raise the limit", s.Config.MaxUploadBytes)
+		err = trueup.Errorf(trueup.ETOOLARGE, "the file is larger than the limit of %d bytes; split the statement or ask the operator to raise the limit", s.Config.MaxUploadBytes)
 	} else if err != nil {
 		err = bodyError(err, "upload the file again")
 	}
@@ -160,7 +160,7 @@ func (s *Server) spool(part *multipart.Part) (*os.File, int64, error) {
 // ownBatch returns the caller's batch; another carrier's is not found.
 func (s *Server) ownBatch(ctx context.Context, no string, c trueup.Carrier) (trueup.Batch, int, error) {
 	if strings.TrimSpace(no) == "" {
-		return trueup.Batch{}, 0, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "batchNo is required; use the batchNo returned by the data check API")
+		return trueup.Batch{}, 0, trueup.Errorf(trueup.EINVALID, "batchNo is required; use the batchNo returned by the data check API")
 	}
 	b, attempt, err := s.Store.Batch(ctx, trueup.BatchNo(no))
 	if err == nil && b.CarrierID != c.ID {
@@ -200,9 +200,9 @@ func (s *Server) readyBatch(ctx context.Context, no string, c trueup.Carrier) (t
 	}
 	switch b.State {
 	case trueup.BatchQueued, trueup.BatchProcessing:
-		return b, 0, trueup.Errorf(trueup.ENOTREADY, trueup.CodeNotReady, "batch %s is still %s (%d%% done, %d rows read); retry in a few seconds", b.No, b.State, b.Percent, b.RowsRead)
+		return b, 0, trueup.Errorf(trueup.ENOTREADY, "batch %s is still %s (%d%% done, %d rows read); retry in a few seconds", b.No, b.State, b.Percent, b.RowsRead)
 	case trueup.BatchFailed:
-		return b, 0, trueup.Errorf(trueup.ECONFLICT, trueup.CodeBatchFailed, "batch %s failed and has no discrepancies: %s; see GET /koodrive/ose/v1/reconciliation/batch?batchNo=%s for the row errors, fix the file and upload it again", b.No, b.Failure, b.No)
+		return b, 0, trueup.Reasonf(trueup.ECONFLICT, batch.ReasonFailed, "batch %s failed and has no discrepancies: %s; see GET /koodrive/ose/v1/reconciliation/batch?batchNo=%s for the row errors, fix the file and upload it again", b.No, b.Failure, b.No)
 	}
 	return b, attempt, nil
 }
@@ -273,7 +273,7 @@ func (s *Server) handleDiffList(w http.ResponseWriter, r *http.Request, c trueup
 	if v := q.Get("pageSize"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			s.writeError(w, r, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "pageSize %q is out of range; use a whole number from 1 to 1000 (default 100)", v))
+			s.writeError(w, r, trueup.Errorf(trueup.EINVALID, "pageSize %q is out of range; use a whole number from 1 to 1000 (default 100)", v))
 			return
 		}
 		size = n
@@ -341,7 +341,7 @@ func encodeCursor(key []byte, no trueup.BatchNo, attempt int, seq int64) string 
 }
 
 func decodeCursor(key []byte, no trueup.BatchNo, attempt int, v string) (int64, error) {
-	bad := trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "pageCursor is not a cursor of batch %s; pass the nextPageCursor of the previous page unchanged, or omit it for the first page", no)
+	bad := trueup.Errorf(trueup.EINVALID, "pageCursor is not a cursor of batch %s; pass the nextPageCursor of the previous page unchanged, or omit it for the first page", no)
 	raw, err := base64.RawURLEncoding.DecodeString(v)
 	if err != nil || len(raw) != 20 {
 		return 0, bad
@@ -360,7 +360,7 @@ func (s *Server) handleDiffExport(w http.ResponseWriter, r *http.Request, c true
 		format = statement.XLSX
 	}
 	if format != statement.XLSX && format != statement.CSV {
-		s.writeError(w, r, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "format %q is not supported; use xlsx or csv", q.Get("format")))
+		s.writeError(w, r, trueup.Errorf(trueup.EINVALID, "format %q is not supported; use xlsx or csv", q.Get("format")))
 		return
 	}
 	b, attempt, err := s.readyBatch(r.Context(), q.Get("batchNo"), c)

@@ -18,8 +18,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/trueup/trueup"
 )
 
 // selfSignedCert writes a certificate for 127.0.0.1 and its key as PEM
@@ -147,7 +145,7 @@ func TestStalledBodyOverHTTP2(t *testing.T) {
 	defer resp.Body.Close()
 	var eb ErrorBody
 	json.NewDecoder(resp.Body).Decode(&eb)
-	if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusRequestTimeout || eb.Code != trueup.CodeBodyTimeout {
-		t.Errorf("answer %s %d %+v, want HTTP/2 408 with code %d", resp.Proto, resp.StatusCode, eb, trueup.CodeBodyTimeout)
+	if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusRequestTimeout || eb.Code != CodeBodyTimeout {
+		t.Errorf("answer %s %d %+v, want HTTP/2 408 with code %d", resp.Proto, resp.StatusCode, eb, CodeBodyTimeout)
 	}
 }

@@ -132,7 +132,7 @@ func (s *Server) uploadSlot(h carrierHandler) carrierHandler {
 			h(w, r, c)
 		default:
 			w.Header().Set("Retry-After", strconv.Itoa(busyRetryAfter))
-			s.writeError(w, r, trueup.Errorf(trueup.EUNAVAILABLE, trueup.CodeBusy,
+			s.writeError(w, r, trueup.Errorf(trueup.EUNAVAILABLE,
 				"the server is reading %d statement uploads already, its limit; retry in %d seconds", cap(s.lim.uploads), busyRetryAfter))
 		}
 	}
@@ -238,10 +238,10 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 	}
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		if b.rate > 0 {
-			return n, trueup.Errorf(trueup.ETIMEOUT, trueup.CodeBodyTimeout,
+			return n, trueup.Errorf(trueup.ETIMEOUT,
 				"the upload stalled after %d bytes: nothing arrived for %s, or it fell under %d bytes a second; send the file again over a steadier connection", b.read, b.limit, b.rate)
 		}
-		return n, trueup.Errorf(trueup.ETIMEOUT, trueup.CodeBodyTimeout,
+		return n, trueup.Errorf(trueup.ETIMEOUT,
 			"the request body did not arrive within %s (%d bytes read); send the whole body at once", b.limit, b.read)
 	}
 	return n, err

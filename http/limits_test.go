@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/trueup/trueup"
 )
 
 func TestStalledBodiesCutOff(t *testing.T) {
@@ -40,8 +38,8 @@ func TestStalledBodiesCutOff(t *testing.T) {
 			if err != nil {
 				t.Fatalf("no answer %v after the client stalled: %v", a.after, err)
 			}
-			if a.status != http.StatusRequestTimeout || a.body.Code != trueup.CodeBodyTimeout {
-				t.Errorf("answer %d %+v, want 408 with code %d", a.status, a.body, trueup.CodeBodyTimeout)
+			if a.status != http.StatusRequestTimeout || a.body.Code != CodeBodyTimeout {
+				t.Errorf("answer %d %+v, want 408 with code %d", a.status, a.body, CodeBodyTimeout)
 			}
 			if a.body.Msg == "" {
 				t.Error("408 without a message")
@@ -102,8 +100,8 @@ func TestUploadSlots(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second upload: no answer: %v", err)
 	}
-	if a.status != http.StatusServiceUnavailable || a.body.Code != trueup.CodeBusy || a.header.Get("Retry-After") == "" {
-		t.Errorf("second upload: %d %+v Retry-After %q, want 503 with code %d and Retry-After", a.status, a.body, a.header.Get("Retry-After"), trueup.CodeBusy)
+	if a.status != http.StatusServiceUnavailable || a.body.Code != CodeBusy || a.header.Get("Retry-After") == "" {
+		t.Errorf("second upload: %d %+v Retry-After %q, want 503 with code %d and Retry-After", a.status, a.body, a.header.Get("Retry-After"), CodeBusy)
 	}
 }
 
@@ -131,8 +129,8 @@ func TestTokenRateLimit(t *testing.T) {
 				if limited := resp.StatusCode == http.StatusTooManyRequests; limited != last {
 					t.Fatalf("call %d (%s): %d %+v; want 429 only for the last", i+1, id, resp.StatusCode, body)
 				}
-				if last && (body.Code != trueup.CodeRateLimited || resp.Header.Get("Retry-After") == "" || body.Msg == "") {
-					t.Errorf("429 body %+v, Retry-After %q; want code %d, a message and Retry-After", body, resp.Header.Get("Retry-After"), trueup.CodeRateLimited)
+				if last && (body.Code != CodeRateLimited || resp.Header.Get("Retry-After") == "" || body.Msg == "") {
+					t.Errorf("429 body %+v, Retry-After %q; want code %d, a message and Retry-After", body, resp.Header.Get("Retry-After"), CodeRateLimited)
 				}
 			}
 		})

@@ -52,7 +52,7 @@ func (s *Server) handleNotifyPackageExpire(w http.ResponseWriter, r *http.Reques
 		s.Logger.Debug("package notice", "trace_id", trace, "carrier_id", c.ID, "carrier_user_id", n.CarrierUserID,
 			"package_id", n.PackageID, "type", int(n.Type), "previous_type", int(out.Event.PreviousType), "event_id", out.Event.ID)
 	}
-	writeJSON(w, http.StatusOK, success{Code: trueup.CodeOK, Msg: "Success."})
+	writeJSON(w, http.StatusOK, success{Code: CodeOK, Msg: "Success."})
 }
 
 // notice is a decoded notifyPackageExpire body.
@@ -68,7 +68,7 @@ var noticeFields = []string{"carrierUserId", "type", "packageId"}
 const noticeExample = `{"carrierUserId": "189642158555241211", "type": 1, "packageId": "14"}`
 
 func invalidNotice(format string, args ...any) error {
-	return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, format, args...)
+	return trueup.Errorf(trueup.EINVALID, format, args...)
 }
 
 // decodeNotice reads a notifyPackageExpire body: one JSON object holding

@@ -156,11 +156,11 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	}
 }
 
-// errorCodes returns the Code* constants of the root package's Go files
-// with their values.
+// errorCodes returns the Code* constants of the carrier API's error table
+// (error.go) with their values.
 func errorCodes(t testing.TB) map[string]int {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "*.go"))
+	files, err := filepath.Glob("error.go")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func errorCodes(t testing.TB) map[string]int {
 		}
 	}
 	if len(codes) == 0 {
-		t.Fatal("no Code constants found in the root package")
+		t.Fatal("no Code constants found in error.go")
 	}
 	return codes
 }
@@ -209,7 +209,7 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 	documented := map[int]int{} // code -> index in x-error-codes
 	for i, e := range doc.ErrorCodes {
 		documented[e.Code] = i
-		if e.Code == trueup.CodeOK {
+		if e.Code == CodeOK {
 			continue
 		}
 		if want, ok := errorStatus[e.Kind]; !ok {
@@ -221,10 +221,10 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 	table := doc.Components.Schemas["ErrorBody"].Description
 	for name, code := range errorCodes(t) {
 		if _, ok := documented[code]; !ok {
-			t.Errorf("trueup.%s = %d is missing from x-error-codes", name, code)
+			t.Errorf("%s = %d is missing from x-error-codes", name, code)
 		}
 		if !strings.Contains(table, "| "+strconv.Itoa(code)+" |") {
-			t.Errorf("trueup.%s = %d is missing from the ErrorBody code table", name, code)
+			t.Errorf("%s = %d is missing from the ErrorBody code table", name, code)
 		}
 	}
 }

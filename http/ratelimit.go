@@ -95,7 +95,7 @@ func (s *Server) limitToken(w http.ResponseWriter, r *http.Request, clientID str
 	}
 	secs := retryAfter(wait)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	s.writeError(w, r, trueup.Errorf(trueup.ERATELIMIT, trueup.CodeRateLimited,
+	s.writeError(w, r, trueup.Errorf(trueup.ERATELIMIT,
 		"too many token requests %s; retry in %d seconds, and reuse a token until it expires instead of requesting one per call", who, secs))
 	return false
 }

@@ -15,21 +15,60 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/risk"
 )
 
-// riskStatus maps the risk API's status words to HTTP statuses (seed 003's
-// error table).
-var riskStatus = map[string]int{
-	risk.StatusOK:                http.StatusOK,
-	risk.StatusInvalidArgument:   http.StatusBadRequest,
-	risk.StatusUnauthorized:      http.StatusUnauthorized,
-	risk.StatusKeyExpired:        http.StatusUnauthorized,
-	risk.StatusNoPermission:      http.StatusForbidden,
-	risk.StatusOutOfQuota:        http.StatusForbidden,
-	risk.StatusRateLimitExceeded: http.StatusForbidden,
-	risk.StatusNotFound:          http.StatusNotFound,
-	risk.StatusInternalError:     http.StatusInternalServerError,
+// The status words of seed 003's answers.
+const (
+	RiskStatusOK                = "OK"
+	RiskStatusInvalidArgument   = "INVALID_ARGUMENT"    // 400
+	RiskStatusUnauthorized      = "UNAUTHORIZED"        // 401
+	RiskStatusKeyExpired        = "KEY_EXPIRED"         // 401
+	RiskStatusNoPermission      = "NO_PERMISSION"       // 403
+	RiskStatusOutOfQuota        = "OUT_OF_QUOTA"        // 403
+	RiskStatusRateLimitExceeded = "RATE_LIMIT_EXCEEDED" // 403
+	RiskStatusNotFound          = "NOT_FOUND"           // 404
+	RiskStatusInternalError     = "INTERNAL_ERROR"      // 500
+)
+
+// riskAnswer is a status word and its HTTP status.
+type riskAnswer struct {
+	word   string
+	status int
+}
+
+// riskErrors is the risk API's one table of errors (seed 003's): the
+// status word and HTTP status of a reason the API tells apart from its
+// kind, else of the kind. Any other error is INTERNAL_ERROR.
+var riskErrors = struct {
+	reasons map[trueup.Reason]riskAnswer
+	kinds   map[string]riskAnswer
+}{
+	reasons: map[trueup.Reason]riskAnswer{
+		risk.ReasonKeyExpired: {RiskStatusKeyExpired, http.StatusUnauthorized},
+		risk.ReasonOutOfQuota: {RiskStatusOutOfQuota, http.StatusForbidden},
+	},
+	kinds: map[string]riskAnswer{
+		trueup.EINVALID:      {RiskStatusInvalidArgument, http.StatusBadRequest},
+		trueup.EUNAUTHORIZED: {RiskStatusUnauthorized, http.StatusUnauthorized},
+		trueup.EFORBIDDEN:    {RiskStatusNoPermission, http.StatusForbidden},
+		trueup.ERATELIMIT:    {RiskStatusRateLimitExceeded, http.StatusForbidden},
+		trueup.ENOTFOUND:     {RiskStatusNotFound, http.StatusNotFound},
+	},
+}
+
+// riskError returns the risk API's answer to err, and false when err is
+// trueup's own fault (INTERNAL_ERROR).
+func riskError(err error) (riskAnswer, bool) {
+	if a, ok := riskErrors.reasons[trueup.ErrorReason(err)]; ok {
+		return a, true
+	}
+	a, ok := riskErrors.kinds[trueup.ErrorKind(err)]
+	if !ok {
+		return riskAnswer{RiskStatusInternalError, http.StatusInternalServerError}, false
+	}
+	return a, true
 }
 
 // maxRiskBody is the largest check body read; a check's body is a few
@@ -341,24 +380,21 @@ func jsonArg(raw json.RawMessage) risk.Arg {
 }
 
 func (a *riskAPI) handleNotFound(w http.ResponseWriter, r *http.Request) {
-	a.writeError(w, r, NewRequestID(), risk.Errorf(risk.StatusNotFound, "no API %s %s; the check is POST /check/multiple_order/o1", r.Method, r.URL.Path))
+	a.writeError(w, r, NewRequestID(), trueup.NotFound("no API %s %s; the check is POST /check/multiple_order/o1", r.Method, r.URL.Path))
 }
 
 // writeError writes err as the risk API's error body. A refused check
-// (*risk.Error) answers its status and reason; anything else is trueup's
-// fault: logged with the request id, answered INTERNAL_ERROR with no
-// detail.
+// answers its status word (riskErrors) and its message as the reason;
+// anything else is trueup's fault: logged with the request id, answered
+// INTERNAL_ERROR with no detail.
 func (a *riskAPI) writeError(w http.ResponseWriter, r *http.Request, requestID string, err error) {
-	e, ok := risk.IsError(err)
+	ans, ok := riskError(err)
+	reason := trueup.ErrorMessage(err)
 	if !ok {
 		a.s.Logger.Error("internal error", "trace_id", TraceID(r.Context()), "request_id", requestID, "method", r.Method, "path", r.URL.Path, "err", err)
-		e = &risk.Error{Status: risk.StatusInternalError, Reason: "internal error; the request was not counted against your quota. Retry later or give the operator the request_id"}
+		reason = "internal error; the request was not counted against your quota. Retry later or give the operator the request_id"
 	}
-	status, known := riskStatus[e.Status]
-	if !known {
-		status = http.StatusInternalServerError
-	}
-	writeRisk(w, status, RiskAnswer{Status: e.Status, Reason: e.Reason, RequestID: requestID})
+	writeRisk(w, ans.status, RiskAnswer{Status: ans.word, Reason: reason, RequestID: requestID})
 }
 
 // writeRisk writes a risk answer with status.

@@ -1,7 +1,10 @@
 // Package http serves trueup's APIs: the carrier API of seeds 000, 001 and
 // 004 with its OAuth2 token endpoint, the operations endpoints (/healthz,
-// /readyz, /metrics) and the OpenAPI document. Every error is mapped to a
-// status and body in one place (error.go).
+// /readyz, /metrics) and the OpenAPI document, and beside it the buyer
+// API of seed 002 and the risk API of seed 003. Each API family maps error
+// kinds and reasons to its own documented codes and statuses in one table
+// of its own: the carrier API in error.go, the buyer API in buyer.go, the
+// risk API in risk.go (the admin API in package admin's errors.go).
 package http
 
 import (
@@ -324,7 +327,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	if methods, ok := s.methods[r.URL.Path]; ok {
 		w.Header().Set("Allow", strings.Join(methods, ", "))
-		s.writeError(w, r, trueup.Errorf(trueup.EMETHOD, trueup.CodeMethod, "%s is served with %s, not %s; see /docs",
+		s.writeError(w, r, trueup.Errorf(trueup.EMETHOD, "%s is served with %s, not %s; see /docs",
 			r.URL.Path, strings.Join(methods, " or "), r.Method))
 		return
 	}
@@ -336,7 +339,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
-		s.writeError(w, r, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam,
+		s.writeError(w, r, trueup.Errorf(trueup.EINVALID,
 			"Content-Type %s is not a form; send grant_type, client_id and client_secret as application/x-www-form-urlencoded", auth.Quote(ct)))
 		return
 	}

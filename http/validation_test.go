@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
 )
 
@@ -88,8 +87,8 @@ func TestNotifyInvalidUTF8(t *testing.T) {
 			if resp.StatusCode != tt.status {
 				t.Fatalf("answer %d %s, want %d", resp.StatusCode, body, tt.status)
 			}
-			if tt.field != "" && (!strings.Contains(string(body), fmt.Sprintf(`"code":%d`, trueup.CodeInvalidParam)) || !strings.Contains(string(body), tt.field+" is not valid UTF-8")) {
-				t.Errorf("answer %s, want code %d naming %s as not UTF-8", body, trueup.CodeInvalidParam, tt.field)
+			if tt.field != "" && (!strings.Contains(string(body), fmt.Sprintf(`"code":%d`, CodeInvalidParam)) || !strings.Contains(string(body), tt.field+" is not valid UTF-8")) {
+				t.Errorf("answer %s, want code %d naming %s as not UTF-8", body, CodeInvalidParam, tt.field)
 			}
 		})
 	}

@@ -51,7 +51,7 @@ func TestOutcomes(t *testing.T) {
 	}{
 		{"success", 7, nil, imports.Succeeded, 7, 0, ""},
 		{"row errors", 0, rowErrs, imports.Failed, 0, 1, "1 row error(s); nothing was imported"},
-		{"refused input", 0, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "the file has no order rows"), imports.Failed, 0, 0, "the file has no order rows; nothing was imported"},
+		{"refused input", 0, trueup.Errorf(trueup.EINVALID, "the file has no order rows"), imports.Failed, 0, 0, "the file has no order rows; nothing was imported"},
 		{"internal", 0, errors.New("disk on fire"), imports.Failed, 0, 0, "internal error"},
 	}
 	for _, tt := range tests {

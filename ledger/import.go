@@ -167,7 +167,7 @@ func (s *Service) Import(ctx context.Context, p ImportParams) (int64, error) {
 		return 0, bad
 	}
 	if rows == 0 {
-		return 0, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "the file has no order rows; add one row per order below the header")
+		return 0, trueup.Errorf(trueup.EINVALID, "the file has no order rows; add one row per order below the header")
 	}
 	return imp.Commit()
 }

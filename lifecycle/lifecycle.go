@@ -180,12 +180,12 @@ type NotifyParams struct {
 }
 
 // CheckWhitelisted returns nil when the carrier may send package notices,
-// and an EFORBIDDEN error with code CodeNotWhitelisted otherwise.
+// and an EFORBIDDEN error with ReasonNotWhitelisted otherwise.
 func CheckWhitelisted(c trueup.Carrier) error {
 	if c.Whitelisted {
 		return nil
 	}
-	return trueup.Errorf(trueup.EFORBIDDEN, trueup.CodeNotWhitelisted,
+	return trueup.Reasonf(trueup.EFORBIDDEN, ReasonNotWhitelisted,
 		"this carrier is not whitelisted for the package notice API (notifyPackageExpire); ask the platform's operator to add it to the whitelist")
 }
 
@@ -196,7 +196,7 @@ func Validate(carrierUserID string, t Type, packageID string) error {
 		return err
 	}
 	if !t.Valid() {
-		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam,
+		return trueup.Errorf(trueup.EINVALID,
 			"field type is %d, which is not a notice type; use 1 (package expired) or 2 (entered the reservation period)", int(t))
 	}
 	return checkID("packageId", packageID, "the package id of one of the user's orders (the ledger's kdPackageId)")
@@ -218,13 +218,13 @@ func checkID(field, v, hint string) error {
 	default:
 		return nil
 	}
-	return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "field %s %s; send %s", field, problem, hint)
+	return trueup.Errorf(trueup.EINVALID, "field %s %s; send %s", field, problem, hint)
 }
 
 // Notify checks that the carrier is whitelisted and the notice is valid,
 // then applies it. It returns the store's outcome; an EFORBIDDEN error
-// (CodeNotWhitelisted) for a carrier not on the whitelist, an EINVALID error
-// (CodeInvalidParam) naming a bad field, and an ENOTFOUND error when the
+// (ReasonNotWhitelisted) for a carrier not on the whitelist, an EINVALID error
+// naming a bad field, and an ENOTFOUND error when the
 // carrier's ledger has no such user or package (another carrier's user is
 // not found too).
 func (s *Service) Notify(ctx context.Context, p NotifyParams) (Outcome, error) {
@@ -247,3 +247,7 @@ func (s *Service) Notify(ctx context.Context, p NotifyParams) (Outcome, error) {
 	}
 	return out, nil
 }
+
+// ReasonNotWhitelisted is the reason of the EFORBIDDEN error for a carrier
+// that is not whitelisted for package notices.
+const ReasonNotWhitelisted trueup.Reason = "not_whitelisted"

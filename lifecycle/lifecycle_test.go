@@ -66,7 +66,7 @@ func TestValidate(t *testing.T) {
 			}
 			continue
 		}
-		if trueup.ErrorKind(err) != trueup.EINVALID || trueup.ErrorCode(err) != trueup.CodeInvalidParam || !strings.HasPrefix(trueup.ErrorMessage(err), tt.want) {
+		if trueup.ErrorKind(err) != trueup.EINVALID || !strings.HasPrefix(trueup.ErrorMessage(err), tt.want) {
 			t.Errorf("Validate(%q, %d, %q) = %v, want an invalid-parameter error starting %q", tt.user, tt.typ, tt.pkg, err, tt.want)
 		}
 	}
@@ -89,9 +89,9 @@ func TestNotify(t *testing.T) {
 
 	// A carrier off the whitelist is refused before its fields are read.
 	_, err := svc.Notify(ctx, lifecycle.NotifyParams{Carrier: carrier, Type: 9})
-	if trueup.ErrorKind(err) != trueup.EFORBIDDEN || trueup.ErrorCode(err) != trueup.CodeNotWhitelisted ||
+	if trueup.ErrorKind(err) != trueup.EFORBIDDEN || trueup.ErrorReason(err) != lifecycle.ReasonNotWhitelisted ||
 		!strings.Contains(trueup.ErrorMessage(err), "not whitelisted for the package notice API") {
-		t.Errorf("not whitelisted: err = %v, want forbidden with code %d", err, trueup.CodeNotWhitelisted)
+		t.Errorf("not whitelisted: err = %v, want forbidden with reason %s", err, lifecycle.ReasonNotWhitelisted)
 	}
 	carrier.Whitelisted = true
 	if _, err := svc.Notify(ctx, lifecycle.NotifyParams{Carrier: carrier, CarrierUserID: "u", Type: 9, PackageID: "p"}); trueup.ErrorKind(err) != trueup.EINVALID {

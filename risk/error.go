@@ -1,38 +1,29 @@
 package risk
 
-import "fmt"
+import (
+	"fmt"
 
-// The status words of seed 003's answers.
-const (
-	StatusOK                = "OK"
-	StatusInvalidArgument   = "INVALID_ARGUMENT"    // 400
-	StatusUnauthorized      = "UNAUTHORIZED"        // 401
-	StatusKeyExpired        = "KEY_EXPIRED"         // 401
-	StatusNoPermission      = "NO_PERMISSION"       // 403
-	StatusOutOfQuota        = "OUT_OF_QUOTA"        // 403
-	StatusRateLimitExceeded = "RATE_LIMIT_EXCEEDED" // 403
-	StatusNotFound          = "NOT_FOUND"           // 404
-	StatusInternalError     = "INTERNAL_ERROR"      // 500
+	"github.com/trueup/trueup"
 )
 
-// Error is a refused check: one of seed 003's status words and a reason
-// that names what is wrong (for example "argument 'mobile_no': not found").
-// Any other error of a check is internal.
-type Error struct {
-	Status string
-	Reason string
-}
+// Reasons of refused checks, finer than their kinds. The risk API's edge
+// maps kinds and reasons to seed 003's status words. A refused check is an
+// *trueup.Error whose message names what is wrong (for example "argument
+// 'mobile_no': not found"); any other error of a check is internal.
+//
+// The kinds are EUNAUTHORIZED (a missing or unknown key, or with
+// ReasonKeyExpired an expired one), EFORBIDDEN (the key may not use the
+// API, or with ReasonOutOfQuota has used its quota), ERATELIMIT (over the
+// key's calls per second) and EINVALID (a bad argument).
+const (
+	// ReasonKeyExpired (EUNAUTHORIZED): the API key is past its expiry.
+	ReasonKeyExpired trueup.Reason = "key_expired"
+	// ReasonOutOfQuota (EFORBIDDEN): the API key has used its quota.
+	ReasonOutOfQuota trueup.Reason = "out_of_quota"
+)
 
-// Error returns the status and the reason.
-func (e *Error) Error() string { return e.Status + ": " + e.Reason }
-
-// Errorf returns an *Error of status with a formatted reason.
-func Errorf(status, format string, args ...any) *Error {
-	return &Error{Status: status, Reason: fmt.Sprintf(format, args...)}
-}
-
-// argError returns an INVALID_ARGUMENT error about the named argument, in
-// the seed's form: argument 'NAME': WHAT.
-func argError(name, format string, args ...any) *Error {
-	return &Error{Status: StatusInvalidArgument, Reason: "argument '" + name + "': " + fmt.Sprintf(format, args...)}
+// argError returns an EINVALID error about the named argument, in the
+// seed's form: argument 'NAME': WHAT.
+func argError(name, format string, args ...any) *trueup.Error {
+	return trueup.Errorf(trueup.EINVALID, "%s", "argument '"+name+"': "+fmt.Sprintf(format, args...))
 }

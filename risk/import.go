@@ -162,7 +162,7 @@ func (s *Service) Import(ctx context.Context, p ImportParams) (ImportResult, err
 		return ImportResult{}, read.bad
 	}
 	if read.rows == 0 {
-		return ImportResult{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "the file has no risk records; add one row per record below the header")
+		return ImportResult{}, trueup.Errorf(trueup.EINVALID, "the file has no risk records; add one row per record below the header")
 	}
 	n, err := imp.Commit(ctx)
 	if err != nil {

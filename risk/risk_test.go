@@ -152,9 +152,8 @@ func TestRiskParseQuery(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			q, err := parseQuery(tt.req, c, now)
 			if tt.err != "" {
-				e, ok := IsError(err)
-				if !ok || e.Status != StatusInvalidArgument || !strings.HasPrefix(e.Reason, tt.err) {
-					t.Errorf("err = %v, want INVALID_ARGUMENT %q", err, tt.err)
+				if trueup.ErrorKind(err) != trueup.EINVALID || !strings.HasPrefix(trueup.ErrorMessage(err), tt.err) {
+					t.Errorf("err = %v, want EINVALID %q", err, tt.err)
 				}
 				return
 			}

@@ -3,7 +3,6 @@ package risk
 import (
 	"context"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -204,7 +203,7 @@ type CheckRequest struct {
 	Source    Arg
 	Date      Arg
 	// Malformed, when not empty, says why the body could not be read; the
-	// check answers it as INVALID_ARGUMENT where the arguments are checked.
+	// check refuses it as EINVALID where the arguments are checked.
 	Malformed string
 }
 
@@ -223,25 +222,26 @@ const mobileHint = "must be the MD5 of the mobile number with country code as 32
 	"for example 29c1ebf81909046ca6adcf8200e71189 for md5(915586685366)"
 
 // Check answers a multiple-order check. The checks run in this order, the
-// first failure answering: the key (UNAUTHORIZED, KEY_EXPIRED), its
-// permission (NO_PERMISSION), its rate limit (RATE_LIMIT_EXCEEDED; every
-// authenticated call counts), the arguments (INVALID_ARGUMENT), its quota
-// (OUT_OF_QUOTA; only valid calls count). It returns an *Error for each of
-// these and any other error for a fault of trueup's.
+// first failure answering: the key (EUNAUTHORIZED, with ReasonKeyExpired
+// for an expired one), its permission (EFORBIDDEN), its rate limit
+// (ERATELIMIT; every authenticated call counts), the arguments (EINVALID),
+// its quota (EFORBIDDEN with ReasonOutOfQuota; only valid calls count). It
+// returns an *trueup.Error for each of these and any other error for a
+// fault of trueup's.
 func (s *Service) Check(ctx context.Context, req CheckRequest) (CheckResult, error) {
 	st, c, loc, err := s.authenticate(ctx, req.APIID, req.APISecret)
 	if err != nil {
 		return CheckResult{}, err
 	}
 	if !c.Allows(APIMultipleOrder) {
-		return CheckResult{}, Errorf(StatusNoPermission, "API ID %s is not authorized to use the multiple_order API; ask the operator to grant it", c.ID)
+		return CheckResult{}, trueup.Errorf(trueup.EFORBIDDEN, "API ID %s is not authorized to use the multiple_order API; ask the operator to grant it", c.ID)
 	}
 	now := s.now()
 	if err := s.takeRate(ctx, st, c, now.Unix()); err != nil {
 		return CheckResult{}, err
 	}
 	if req.Malformed != "" {
-		return CheckResult{}, &Error{Status: StatusInvalidArgument, Reason: req.Malformed}
+		return CheckResult{}, trueup.Errorf(trueup.EINVALID, "%s", req.Malformed)
 	}
 	q, err := parseQuery(req, c, now.In(loc))
 	if err != nil {
@@ -316,7 +316,7 @@ func clip(s string) string {
 
 // unauthorized is the answer to an unknown API ID, a wrong secret and a
 // revoked key alike, so that nothing is learned about which it was.
-var unauthorized = &Error{Status: StatusUnauthorized, Reason: "X-DF-API-ID and X-DF-API-SECRET do not match an active API key; check both headers"}
+var unauthorized = &trueup.Error{Kind: trueup.EUNAUTHORIZED, Message: "X-DF-API-ID and X-DF-API-SECRET do not match an active API key; check both headers"}
 
 // dummyHash is compared with when the API ID is unknown, so that an unknown
 // ID costs what a known one does.
@@ -327,9 +327,9 @@ var dummyHash = trueup.HashSecret("trueup risk: no such client")
 func (s *Service) authenticate(ctx context.Context, id, secret string) (*clientState, Client, *time.Location, error) {
 	switch {
 	case id == "":
-		return nil, Client{}, nil, Errorf(StatusUnauthorized, "header 'X-DF-API-ID': not found; send your API ID")
+		return nil, Client{}, nil, trueup.Errorf(trueup.EUNAUTHORIZED, "header 'X-DF-API-ID': not found; send your API ID")
 	case secret == "":
-		return nil, Client{}, nil, Errorf(StatusUnauthorized, "header 'X-DF-API-SECRET': not found; send your API secret")
+		return nil, Client{}, nil, trueup.Errorf(trueup.EUNAUTHORIZED, "header 'X-DF-API-SECRET': not found; send your API secret")
 	case len(id) > 128:
 		return nil, Client{}, nil, unauthorized
 	}
@@ -355,7 +355,7 @@ func (s *Service) authenticate(ctx context.Context, id, secret string) (*clientS
 		return nil, Client{}, nil, unauthorized
 	}
 	if c.ExpiresAt != nil && !s.now().Before(*c.ExpiresAt) {
-		return nil, Client{}, nil, Errorf(StatusKeyExpired, "API ID %s expired at %s; ask the operator to renew it", c.ID, trueup.FormatTime(*c.ExpiresAt))
+		return nil, Client{}, nil, trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonKeyExpired, "API ID %s expired at %s; ask the operator to renew it", c.ID, trueup.FormatTime(*c.ExpiresAt))
 	}
 	return st, c, loc, nil
 }
@@ -451,10 +451,10 @@ func (s *Service) storeBusy(l *lease, c Client, what string, err error) {
 }
 
 func rateExceeded(c Client) error {
-	return Errorf(StatusRateLimitExceeded, "API ID %s may make %d calls per second; slow down and retry in the next second", c.ID, c.Rate)
+	return trueup.Errorf(trueup.ERATELIMIT, "API ID %s may make %d calls per second; slow down and retry in the next second", c.ID, c.Rate)
 }
 
-// quotaRecheck is how long a server answers OUT_OF_QUOTA without asking the
+// quotaRecheck is how long a server refuses with ReasonOutOfQuota without asking the
 // store again after the store refused (the operator may raise the quota).
 const quotaRecheck = DefaultClientTTL
 
@@ -500,7 +500,7 @@ func (s *Service) takeQuota(ctx context.Context, st *clientState, c Client) erro
 }
 
 func quotaExceeded(c Client) error {
-	return Errorf(StatusOutOfQuota, "API ID %s has used its quota of %d calls; ask the operator to raise it", c.ID, c.Quota)
+	return trueup.Reasonf(trueup.EFORBIDDEN, ReasonOutOfQuota, "API ID %s has used its quota of %d calls; ask the operator to raise it", c.ID, c.Quota)
 }
 
 // CreateClientParams are the inputs of CreateClient.
@@ -565,7 +565,7 @@ func (s *Service) CreateClient(ctx context.Context, p CreateClientParams) (Crede
 }
 
 func invalid(format string, args ...any) error {
-	return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, format, args...)
+	return trueup.Errorf(trueup.EINVALID, format, args...)
 }
 
 // checkSettings validates the settings given (nil pointers are skipped).
@@ -693,11 +693,4 @@ func (s *Service) forget(id ClientID) {
 		st.fetched, st.quota.exhausted, st.rate.spentWin = time.Time{}, time.Time{}, 0
 		st.mu.Unlock()
 	}
-}
-
-// IsError reports whether err is a refused check (an *Error) and returns it.
-func IsError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/clock"
 	"github.com/trueup/trueup/risk"
 	"github.com/trueup/trueup/sqlite"
@@ -140,7 +141,7 @@ func TestRiskLeases(t *testing.T) {
 		_, err := svc.Check(context.Background(), risk.CheckRequest{APIID: string(limited.ID), APISecret: limited.APISecret, MobileNo: risk.Text(risk.HashMobile("1").String())})
 		if err == nil {
 			ok++
-		} else if e, isRisk := risk.IsError(err); !isRisk || e.Status != risk.StatusOutOfQuota {
+		} else if trueup.ErrorReason(err) != risk.ReasonOutOfQuota {
 			t.Fatal(err)
 		}
 	}
@@ -171,9 +172,9 @@ func TestRiskStoreBusy(t *testing.T) {
 		got := map[string]int{}
 		for range n {
 			_, err := svc.Check(ctx, risk.CheckRequest{APIID: string(cred.ID), APISecret: cred.APISecret, MobileNo: risk.Text(risk.HashMobile("1").String())})
-			status := risk.StatusOK
-			if e, ok := risk.IsError(err); ok {
-				status = e.Status
+			status := "ok"
+			if k := trueup.ErrorKind(err); k != "" && k != trueup.EINTERNAL {
+				status = k + "/" + string(trueup.ErrorReason(err))
 			} else if err != nil {
 				t.Fatal(err)
 			}
@@ -181,13 +182,13 @@ func TestRiskStoreBusy(t *testing.T) {
 		}
 		return got
 	}
-	if got := outcomes(free, 5); got[risk.StatusOK] != 5 {
+	if got := outcomes(free, 5); got["ok"] != 5 {
 		t.Errorf("unlimited key while the store is busy: %v", got)
 	}
-	if got := outcomes(quota, 4); got[risk.StatusOK] != 2 || got[risk.StatusOutOfQuota] != 2 {
+	if got := outcomes(quota, 4); got["ok"] != 2 || got[trueup.EFORBIDDEN+"/"+string(risk.ReasonOutOfQuota)] != 2 {
 		t.Errorf("quota 3 (1 used) while the store is busy: %v, want 2 OK and 2 OUT_OF_QUOTA", got)
 	}
-	if got := outcomes(rate, 4); got[risk.StatusOK] != 2 || got[risk.StatusRateLimitExceeded] != 2 {
+	if got := outcomes(rate, 4); got["ok"] != 2 || got[trueup.ERATELIMIT+"/"] != 2 {
 		t.Errorf("rate 2 while the store is busy: %v, want 2 OK and 2 RATE_LIMIT_EXCEEDED", got)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -201,7 +202,7 @@ func TestRiskStoreBusy(t *testing.T) {
 	if c, _ := svc.Client(ctx, free.ID); c.QuotaUsed < 6 {
 		t.Errorf("unlimited key used %d, want at least the 6 calls made", c.QuotaUsed)
 	}
-	if got := outcomes(quota, 1); got[risk.StatusOutOfQuota] != 1 {
+	if got := outcomes(quota, 1); got[trueup.EFORBIDDEN+"/"+string(risk.ReasonOutOfQuota)] != 1 {
 		t.Errorf("quota key after the import: %v, want OUT_OF_QUOTA", got)
 	}
 	if c, _ := svc.Client(ctx, quota.ID); c.QuotaUsed != 3 {

@@ -36,7 +36,7 @@ func scanAdjustment(s interface{ Scan(...any) error }) (buyer.Adjustment, int64,
 
 // notFoundAdjustment is the error of a process that does not exist.
 func notFoundAdjustment(id buyer.AdjustmentID) error {
-	return trueup.Errorf(trueup.ENOTFOUND, buyer.CodeNotFound, "adjustment %s not found; list a survey's processes with `trueup adjustments list --buyer ID --survey S`", id)
+	return trueup.Errorf(trueup.ENOTFOUND, "adjustment %s not found; list a survey's processes with `trueup adjustments list --buyer ID --survey S`", id)
 }
 
 // CreateAdjustment stores a Pending process, its list and its surveys, and
@@ -70,7 +70,7 @@ func (s *BuyerStore) CreateAdjustment(ctx context.Context, p buyer.CreateAdjustm
 			a.ID, a.BuyerID, a.Survey, a.Mode, a.Desired, a.IsAPI, a.Status, a.Items, string(surveys), string(summary), now.UnixMilli(), now.UnixMilli()).Scan(&seq)
 		if err != nil {
 			if db.dialect.IsUniqueViolation(err) {
-				return trueup.Errorf(trueup.ECONFLICT, buyer.CodeConflict, "adjustment %s already exists; launch again", a.ID)
+				return trueup.Errorf(trueup.ECONFLICT, "adjustment %s already exists; launch again", a.ID)
 			}
 			return fmt.Errorf("insert adjustment: %w", err)
 		}
@@ -174,7 +174,7 @@ func (db *DB) transition(ctx context.Context, tx *sql.Tx, id buyer.AdjustmentID,
 		}
 		return fmt.Errorf("read adjustment %s: %w", id, err)
 	}
-	return trueup.Errorf(trueup.ECONFLICT, buyer.CodeConflict, "adjustment %s is %s (%d), not %s; only a %s process can be %s",
+	return trueup.Errorf(trueup.ECONFLICT, "adjustment %s is %s (%d), not %s; only a %s process can be %s",
 		id, cur.Description(), cur, from.Description(), from.Description(), action)
 }
 
@@ -391,7 +391,7 @@ func (s *BuyerStore) BeginAdjustmentApply(ctx context.Context, id buyer.Adjustme
 		return fail(fmt.Errorf("read adjustment %s: %w", id, err))
 	}
 	if a.adj.Status != buyer.StatusProcessing {
-		return fail(trueup.Errorf(trueup.ECONFLICT, buyer.CodeConflict, "adjustment %s is %s, not Processing", id, a.adj.Status.Description()))
+		return fail(trueup.Errorf(trueup.ECONFLICT, "adjustment %s is %s, not Processing", id, a.adj.Status.Description()))
 	}
 	var cap sql.NullInt64
 	if err := tx.QueryRowContext(ctx, db.q(`SELECT reject_cap FROM buyers WHERE id = ?`), owner).Scan(&cap); err != nil {
@@ -485,7 +485,7 @@ func (a *applyTx) Finish(ctx context.Context, p buyer.FinishParams) error {
 	if err != nil {
 		return fmt.Errorf("finish adjustment %s: %w", a.adj.ID, err)
 	}
-	if err := mustAffect(res, trueup.Errorf(trueup.ECONFLICT, buyer.CodeConflict, "adjustment %s is no longer Processing", a.adj.ID)); err != nil {
+	if err := mustAffect(res, trueup.Errorf(trueup.ECONFLICT, "adjustment %s is no longer Processing", a.adj.ID)); err != nil {
 		return err
 	}
 	if err := db.addAdjustmentSurveys(ctx, a.tx, a.seq, a.adj.ID, p.Status, p.Surveys); err != nil {

@@ -147,7 +147,7 @@ func (db *DB) CreateBatch(ctx context.Context, p batch.CreateBatchParams) error 
 		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO batches (batch_no, carrier_id, billing_cycle, file_name, format, file_size, state, trace_id, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), b.No, b.CarrierID, b.Cycle, b.FileName, b.Format, b.FileSize, trueup.BatchQueued, p.TraceID, b.CreatedAt.UTC()); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
-				return trueup.Errorf(trueup.ECONFLICT, trueup.CodeConflict, "batch %s already exists; upload again", b.No)
+				return trueup.Errorf(trueup.ECONFLICT, "batch %s already exists; upload again", b.No)
 			}
 			return fmt.Errorf("insert batch: %w", err)
 		}
@@ -277,7 +277,7 @@ func (db *DB) StartBatch(ctx context.Context, no trueup.BatchNo, attempt int) er
 		if err != nil {
 			return fmt.Errorf("start batch: %w", err)
 		}
-		if err := mustAffect(res, trueup.Errorf(trueup.ECONFLICT, trueup.CodeConflict, "batch %s already finished", no)); err != nil {
+		if err := mustAffect(res, trueup.Errorf(trueup.ECONFLICT, "batch %s already finished", no)); err != nil {
 			return err
 		}
 		for _, table := range []string{"discrepancies", "batch_row_errors"} {

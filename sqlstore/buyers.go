@@ -94,7 +94,7 @@ func (s *BuyerStore) CreateBuyer(ctx context.Context, b buyer.Buyer) error {
 		b.ID, b.Name, b.TokenHash, nullPercent(b.RejectCap), b.CreatedAt.UnixMilli())
 	if err != nil {
 		if db.dialect.IsUniqueViolation(err) {
-			return trueup.Errorf(trueup.ECONFLICT, buyer.CodeConflict, "a buyer named %q already exists; choose another name", b.Name)
+			return trueup.Errorf(trueup.ECONFLICT, "a buyer named %q already exists; choose another name", b.Name)
 		}
 		return fmt.Errorf("insert buyer: %w", err)
 	}

@@ -27,7 +27,7 @@ func (db *DB) CreateCarrier(ctx context.Context, c trueup.Carrier) error {
 		c.ID, c.Name, c.UserID, c.Whitelisted, c.TimeZone, c.CreatedAt.UTC())
 	if err != nil {
 		if db.dialect.IsUniqueViolation(err) {
-			return trueup.Errorf(trueup.ECONFLICT, trueup.CodeConflict, "a carrier named %q already exists; choose another name", c.Name)
+			return trueup.Errorf(trueup.ECONFLICT, "a carrier named %q already exists; choose another name", c.Name)
 		}
 		return fmt.Errorf("insert carrier: %w", err)
 	}
@@ -73,7 +73,7 @@ func (db *DB) SetWhitelisted(ctx context.Context, id trueup.CarrierID, on bool) 
 // SetTimeZone sets the zone in which the carrier's zone-less times are read.
 func (db *DB) SetTimeZone(ctx context.Context, id trueup.CarrierID, zone string) error {
 	if _, err := time.LoadLocation(zone); err != nil {
-		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "time zone %q is unknown; use an IANA name such as Asia/Shanghai or UTC", zone)
+		return trueup.Errorf(trueup.EINVALID, "time zone %q is unknown; use an IANA name such as Asia/Shanghai or UTC", zone)
 	}
 	res, err := db.sql.ExecContext(ctx, db.q(`UPDATE carriers SET time_zone = ? WHERE id = ?`), zone, id)
 	if err != nil {

@@ -111,7 +111,7 @@ func (s *RiskStore) CreateRiskClient(ctx context.Context, c risk.Client) error {
 		c.ID, c.Name, c.SecretHash, risk.JoinAPIs(c.APIs, ","), c.TimeZone, c.WindowDays, c.Quota, c.Rate, nullTime(c.ExpiresAt), c.CreatedAt.UTC())
 	if err != nil {
 		if db.dialect.IsUniqueViolation(err) {
-			return trueup.Errorf(trueup.ECONFLICT, trueup.CodeConflict, "a risk API client named %q already exists; choose another name", c.Name)
+			return trueup.Errorf(trueup.ECONFLICT, "a risk API client named %q already exists; choose another name", c.Name)
 		}
 		return fmt.Errorf("insert risk client: %w", err)
 	}

@@ -66,7 +66,7 @@ func Fold(s string) string {
 }
 
 func fileError(format string, args ...any) error {
-	return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, format, args...)
+	return trueup.Errorf(trueup.EINVALID, format, args...)
 }
 
 // MapHeader maps the cells of a header row to the columns of s, matching

@@ -16,6 +16,7 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/client"
 	"github.com/trueup/trueup/gen"
+	"github.com/trueup/trueup/http/admin"
 )
 
 // adminServer is a server with an admin API key made through the CLI.
@@ -59,13 +60,13 @@ func TestAdminAuth(t *testing.T) {
 		}
 		none := client.NewAdminClient(s.base, "", s.http)
 		_, err := none.Carriers(ctx)
-		wantAPIError(t, err, 401, trueup.CodeUnauthorized, "Authorization", "Bearer")
+		wantAPIError(t, err, 401, admin.CodeUnauthorized, "Authorization", "Bearer")
 		wrong := client.NewAdminClient(s.base, "tuk_not-a-key", s.http)
 		_, err = wrong.Carriers(ctx)
-		wantAPIError(t, err, 401, trueup.CodeTokenInvalid, "not valid")
+		wantAPIError(t, err, 401, admin.CodeKeyInvalid, "not valid")
 		// A path that does not exist still asks for a key first.
 		_, err = none.Import(ctx, "imp_x")
-		wantAPIError(t, err, 401, trueup.CodeUnauthorized)
+		wantAPIError(t, err, 401, admin.CodeUnauthorized)
 
 		var other struct{ KeyID, Key string }
 		s.cliJSON(t, &other, "admin", "apikey", "create", "--name", "temp", "--json")
@@ -82,7 +83,7 @@ func TestAdminAuth(t *testing.T) {
 			t.Fatalf("admin apikey revoke --json = %+v", revoked)
 		}
 		_, err = second.Carriers(ctx)
-		wantAPIError(t, err, 401, trueup.CodeTokenInvalid, "revoked")
+		wantAPIError(t, err, 401, admin.CodeKeyInvalid, "revoked")
 		var keys []struct {
 			KeyID     string
 			Name      string
@@ -135,35 +136,35 @@ func TestAdminBadRequests(t *testing.T) {
 			status, code                    int
 			words                           []string
 		}{
-			{"bad JSON", "POST", "/admin/v1/carriers", "application/json", `{"name":`, 400, trueup.CodeInvalidParam, []string{"JSON"}},
-			{"not JSON", "POST", "/admin/v1/carriers", "application/json", `name=x`, 400, trueup.CodeInvalidParam, []string{"JSON"}},
-			{"unknown field", "POST", "/admin/v1/carriers", "application/json", `{"name":"B","colour":1}`, 400, trueup.CodeInvalidParam, []string{"colour"}},
-			{"wrong type", "PATCH", car, "application/json", `{"whitelisted":"yes"}`, 400, trueup.CodeInvalidParam, []string{"whitelisted", "boolean"}},
-			{"trailing data", "POST", "/admin/v1/carriers", "application/json", `{"name":"B"} {}`, 400, trueup.CodeInvalidParam, []string{"after"}},
-			{"missing name", "POST", "/admin/v1/carriers", "application/json", `{}`, 400, trueup.CodeInvalidParam, []string{"name"}},
-			{"duplicate name", "POST", "/admin/v1/carriers", "application/json", `{"name":"Acme"}`, 409, trueup.CodeConflict, []string{"Acme"}},
-			{"bad zone", "PATCH", car, "application/json", `{"timeZone":"Mars/Base"}`, 400, trueup.CodeInvalidParam, []string{"Mars/Base"}},
-			{"empty patch", "PATCH", car, "application/json", `{}`, 400, trueup.CodeInvalidParam, []string{"whitelisted"}},
-			{"unknown carrier", "GET", "/admin/v1/carriers/car_missing", "", "", 404, trueup.CodeNotFound, []string{"car_missing"}},
-			{"unknown client", "POST", "/admin/v1/clients/cli_missing/rotate", "", "", 404, trueup.CodeNotFound, []string{"cli_missing"}},
-			{"unknown buyer", "POST", "/admin/v1/buyers/buy_missing/rotate", "", "", 404, trueup.CodeNotFound, nil},
-			{"bad cap", "POST", "/admin/v1/buyers", "application/json", `{"name":"B","rejectCap":"lots"}`, 400, trueup.CodeInvalidParam, []string{"rejectCap"}},
-			{"unknown risk client", "GET", "/admin/v1/risk-clients/nope", "", "", 404, trueup.CodeNotFound, nil},
-			{"bad expiry", "POST", "/admin/v1/risk-clients", "application/json", `{"name":"R","expiresAt":"soon"}`, 400, trueup.CodeInvalidParam, []string{"expiresAt"}},
-			{"unknown batch", "GET", "/admin/v1/batches/20250101_1", "", "", 404, trueup.CodeNotFound, nil},
-			{"bad page size", "GET", "/admin/v1/batches?limit=0", "", "", 400, trueup.CodeInvalidParam, []string{"limit"}},
-			{"bad adjustment id", "GET", "/admin/v1/adjustments/xyz", "", "", 400, trueup.CodeInvalidParam, []string{"UUID"}},
-			{"unknown adjustment", "POST", "/admin/v1/adjustments/0b8f9a5e-2c1d-4e3f-9a8b-7c6d5e4f3a2b/confirm", "", "", 404, trueup.CodeNotFound, nil},
-			{"unknown import", "GET", "/admin/v1/imports/imp_missing", "", "", 404, trueup.CodeNotFound, []string{"imp_missing"}},
-			{"import without carrier", "POST", "/admin/v1/imports/orders", "text/csv", "a\n", 400, trueup.CodeInvalidParam, []string{"carrierId"}},
-			{"import of unknown carrier", "POST", "/admin/v1/imports/orders?carrierId=car_missing", "text/csv", "a\n", 404, trueup.CodeNotFound, nil},
-			{"import of another type", "POST", "/admin/v1/imports/orders?carrierId=" + cred.CarrierID, "application/pdf", "%PDF", 400, trueup.CodeInvalidParam, []string{"Content-Type"}},
-			{"import with a wrong header", "POST", "/admin/v1/imports/orders?carrierId=" + cred.CarrierID, "text/csv", "id,price\n1,2\n", 400, trueup.CodeInvalidParam, []string{"carrierOrderId"}},
-			{"multipart without file", "POST", "/admin/v1/imports/risk", "multipart/form-data; boundary=XX", "--XX\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--XX--\r\n", 400, trueup.CodeInvalidParam, []string{"file"}},
-			{"multipart cut short", "POST", "/admin/v1/imports/risk", "multipart/form-data; boundary=XX", "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n\r\nmobile_no", 400, trueup.CodeInvalidParam, nil},
-			{"bad replace", "POST", "/admin/v1/imports/risk?replace=maybe", "text/csv", "a\n", 400, trueup.CodeInvalidParam, []string{"replace"}},
-			{"unknown path", "GET", "/admin/v1/nothing", "", "", 404, trueup.CodeNotFound, nil},
-			{"wrong method", "DELETE", "/admin/v1/carriers", "", "", 405, trueup.CodeMethod, []string{"GET or POST"}},
+			{"bad JSON", "POST", "/admin/v1/carriers", "application/json", `{"name":`, 400, admin.CodeInvalidParam, []string{"JSON"}},
+			{"not JSON", "POST", "/admin/v1/carriers", "application/json", `name=x`, 400, admin.CodeInvalidParam, []string{"JSON"}},
+			{"unknown field", "POST", "/admin/v1/carriers", "application/json", `{"name":"B","colour":1}`, 400, admin.CodeInvalidParam, []string{"colour"}},
+			{"wrong type", "PATCH", car, "application/json", `{"whitelisted":"yes"}`, 400, admin.CodeInvalidParam, []string{"whitelisted", "boolean"}},
+			{"trailing data", "POST", "/admin/v1/carriers", "application/json", `{"name":"B"} {}`, 400, admin.CodeInvalidParam, []string{"after"}},
+			{"missing name", "POST", "/admin/v1/carriers", "application/json", `{}`, 400, admin.CodeInvalidParam, []string{"name"}},
+			{"duplicate name", "POST", "/admin/v1/carriers", "application/json", `{"name":"Acme"}`, 409, admin.CodeConflict, []string{"Acme"}},
+			{"bad zone", "PATCH", car, "application/json", `{"timeZone":"Mars/Base"}`, 400, admin.CodeInvalidParam, []string{"Mars/Base"}},
+			{"empty patch", "PATCH", car, "application/json", `{}`, 400, admin.CodeInvalidParam, []string{"whitelisted"}},
+			{"unknown carrier", "GET", "/admin/v1/carriers/car_missing", "", "", 404, admin.CodeNotFound, []string{"car_missing"}},
+			{"unknown client", "POST", "/admin/v1/clients/cli_missing/rotate", "", "", 404, admin.CodeNotFound, []string{"cli_missing"}},
+			{"unknown buyer", "POST", "/admin/v1/buyers/buy_missing/rotate", "", "", 404, admin.CodeNotFound, nil},
+			{"bad cap", "POST", "/admin/v1/buyers", "application/json", `{"name":"B","rejectCap":"lots"}`, 400, admin.CodeInvalidParam, []string{"rejectCap"}},
+			{"unknown risk client", "GET", "/admin/v1/risk-clients/nope", "", "", 404, admin.CodeNotFound, nil},
+			{"bad expiry", "POST", "/admin/v1/risk-clients", "application/json", `{"name":"R","expiresAt":"soon"}`, 400, admin.CodeInvalidParam, []string{"expiresAt"}},
+			{"unknown batch", "GET", "/admin/v1/batches/20250101_1", "", "", 404, admin.CodeNotFound, nil},
+			{"bad page size", "GET", "/admin/v1/batches?limit=0", "", "", 400, admin.CodeInvalidParam, []string{"limit"}},
+			{"bad adjustment id", "GET", "/admin/v1/adjustments/xyz", "", "", 400, admin.CodeInvalidParam, []string{"UUID"}},
+			{"unknown adjustment", "POST", "/admin/v1/adjustments/0b8f9a5e-2c1d-4e3f-9a8b-7c6d5e4f3a2b/confirm", "", "", 404, admin.CodeNotFound, nil},
+			{"unknown import", "GET", "/admin/v1/imports/imp_missing", "", "", 404, admin.CodeNotFound, []string{"imp_missing"}},
+			{"import without carrier", "POST", "/admin/v1/imports/orders", "text/csv", "a\n", 400, admin.CodeInvalidParam, []string{"carrierId"}},
+			{"import of unknown carrier", "POST", "/admin/v1/imports/orders?carrierId=car_missing", "text/csv", "a\n", 404, admin.CodeNotFound, nil},
+			{"import of another type", "POST", "/admin/v1/imports/orders?carrierId=" + cred.CarrierID, "application/pdf", "%PDF", 400, admin.CodeInvalidParam, []string{"Content-Type"}},
+			{"import with a wrong header", "POST", "/admin/v1/imports/orders?carrierId=" + cred.CarrierID, "text/csv", "id,price\n1,2\n", 400, admin.CodeInvalidParam, []string{"carrierOrderId"}},
+			{"multipart without file", "POST", "/admin/v1/imports/risk", "multipart/form-data; boundary=XX", "--XX\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--XX--\r\n", 400, admin.CodeInvalidParam, []string{"file"}},
+			{"multipart cut short", "POST", "/admin/v1/imports/risk", "multipart/form-data; boundary=XX", "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n\r\nmobile_no", 400, admin.CodeInvalidParam, nil},
+			{"bad replace", "POST", "/admin/v1/imports/risk?replace=maybe", "text/csv", "a\n", 400, admin.CodeInvalidParam, []string{"replace"}},
+			{"unknown path", "GET", "/admin/v1/nothing", "", "", 404, admin.CodeNotFound, nil},
+			{"wrong method", "DELETE", "/admin/v1/carriers", "", "", 405, admin.CodeMethod, []string{"GET or POST"}},
 		}
 		for _, tt := range tests {
 			status, body := s.rawAdmin(t, tt.method, tt.path, tt.ctype, tt.body)
@@ -286,7 +287,7 @@ func TestAdminCarriersAndBatches(t *testing.T) {
 			t.Errorf("walked %d discrepancies, want %d", len(all), want.Total())
 		}
 		_, err = s.api.Discrepancies(ctx, string(no), 7, "bm90LWEtY3Vyc29y")
-		wantAPIError(t, err, 400, trueup.CodeInvalidParam, "pageCursor")
+		wantAPIError(t, err, 400, admin.CodeInvalidParam, "pageCursor")
 		csv, err := s.api.Export(ctx, string(no), client.ExportCSV)
 		if err != nil || bytes.Count(csv, []byte("\n")) != int(want.Total())+1 {
 			t.Errorf("Export csv: %d lines, %v; want %d", bytes.Count(csv, []byte("\n")), err, want.Total()+1)
@@ -307,7 +308,7 @@ func TestAdminCarriersAndBatches(t *testing.T) {
 			t.Errorf("PackageEvents = %+v, %v; want the one notice", events, err)
 		}
 		_, err = s.api.PackageEvents(ctx, "car_missing", "", 0)
-		wantAPIError(t, err, 404, trueup.CodeNotFound)
+		wantAPIError(t, err, 404, admin.CodeNotFound)
 
 		// Bad rows: the import fails with every row named, nothing stored.
 		bad := "carrierOrderId,billingCycle,kdOrderId,carrierUserId,kdUserId,skuCode,kdPackageId,kdActiveTime,kdEndTime,kdOrderTime,kdSaleTotal\n" +
@@ -404,7 +405,7 @@ func TestAdminBuyersRiskAndAdjustments(t *testing.T) {
 			t.Fatalf("CancelAdjustment = %+v, %v", got, err)
 		}
 		_, err = s.api.ConfirmAdjustment(ctx, first)
-		wantAPIError(t, err, 409, trueup.CodeConflict)
+		wantAPIError(t, err, 409, admin.CodeConflict)
 		second := launch()
 		if got, err = s.api.ConfirmAdjustment(ctx, second); err != nil || got.Status == 1 || got.Status == 2 {
 			t.Fatalf("ConfirmAdjustment = %+v, %v; want it past Pending", got, err)

@@ -224,31 +224,31 @@ func testBuyerE2E(t *testing.T, eng buyerEngine) {
 		wantBody(t, rawCall(t, w, http.MethodGet, "/buyers/v2/surveys/abc/adjustments", "", ""), 401, seed401)
 		// Another buyer's transaction ids are unknown to B: nothing leaks.
 		_, err := other.LaunchAdjustment(ctx, client.LaunchReject, []client.AdjustmentEntry{{TransactionID: "t2"}})
-		wantBuyerError(t, err, 400, buyer.CodeNothingKnown)
+		wantBuyerError(t, err, 400, trueuphttp.BuyerCodeNothingKnown)
 	})
 
 	t.Run("BadRequests", func(t *testing.T) {
 		for _, s := range []string{"abc", "0", "-5", "1.5", "1e3", "99999999999999999999"} {
 			resp := rawCall(t, w, http.MethodGet, "/buyers/v2/surveys/"+s+"/adjustments", a.AccessToken, "")
-			wantCode(t, resp, 400, buyer.CodeInvalidSurveyID)
+			wantCode(t, resp, 400, trueuphttp.BuyerCodeInvalidSurveyID)
 			resp = rawCall(t, w, http.MethodPost, "/buyers/v2/adjustments/surveys/"+s, a.AccessToken, `[{"transaction_id":"t1"}]`)
-			wantCode(t, resp, 400, buyer.CodeInvalidSurveyID)
+			wantCode(t, resp, 400, trueuphttp.BuyerCodeInvalidSurveyID)
 		}
 		launch := "/buyers/v2/adjustments/surveys/1108416"
-		for body, code := range map[string]int{`[]`: buyer.CodeEmptyList, `[{`: buyer.CodeInvalidBody, `{"transaction_id":"t1"}`: buyer.CodeInvalidBody,
-			`[{"transaction_id":7}]`: buyer.CodeInvalidBody, `[{"transaction_id":""}]`: buyer.CodeInvalidBody, ``: buyer.CodeInvalidBody} {
+		for body, code := range map[string]int{`[]`: trueuphttp.BuyerCodeEmptyList, `[{`: trueuphttp.BuyerCodeInvalidBody, `{"transaction_id":"t1"}`: trueuphttp.BuyerCodeInvalidBody,
+			`[{"transaction_id":7}]`: trueuphttp.BuyerCodeInvalidBody, `[{"transaction_id":""}]`: trueuphttp.BuyerCodeInvalidBody, ``: trueuphttp.BuyerCodeInvalidBody} {
 			wantCode(t, rawCall(t, w, http.MethodPost, launch, a.AccessToken, body), 400, code)
 		}
 		for _, q := range []string{"?operationType=LIVE", "?reconStatus=2", "?operationType=LIVE_RECONCILIATION", "?operationType=LIVE_RECONCILIATION&reconStatus=9"} {
-			wantCode(t, rawCall(t, w, http.MethodPost, launch+q, a.AccessToken, `[{"transaction_id":"t1"}]`), 400, buyer.CodeInvalidParam)
+			wantCode(t, rawCall(t, w, http.MethodPost, launch+q, a.AccessToken, `[{"transaction_id":"t1"}]`), 400, trueuphttp.BuyerCodeInvalidParam)
 		}
 		_, err := api.SurveyAdjustment(ctx, surveyA, "9967eed2-d06d-4197-8e53-eae2d8c0cc65")
-		wantBuyerError(t, err, 404, buyer.CodeNotFound)
+		wantBuyerError(t, err, 404, trueuphttp.BuyerCodeNotFound)
 		_, err = api.SurveyAdjustment(ctx, surveyA, "not-a-uuid")
-		wantBuyerError(t, err, 404, buyer.CodeNotFound)
+		wantBuyerError(t, err, 404, trueuphttp.BuyerCodeNotFound)
 		// A process is found only through a survey it touches.
 		_, err = api.SurveyAdjustment(ctx, surveyA2, queued.ID)
-		wantBuyerError(t, err, 404, buyer.CodeNotFound)
+		wantBuyerError(t, err, 404, trueuphttp.BuyerCodeNotFound)
 		if refs, err := api.SurveyAdjustments(ctx, surveyA2); err != nil || len(refs) != 0 {
 			t.Errorf("survey without processes: %+v, %v; want []", refs, err)
 		}

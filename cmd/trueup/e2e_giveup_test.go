@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	trueuphttp "github.com/trueup/trueup/http"
+
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/client"
@@ -71,7 +73,7 @@ func TestE2EBatchGivenUp(t *testing.T) {
 			t.Errorf("failure %q shows an internal cause", st.Batch.Failure)
 		}
 		_, err = api.DiffList(ctx, client.DiffListParams{BatchNo: no})
-		wantAPIError(t, err, 409, trueup.CodeBatchFailed, string(no), reason)
+		wantAPIError(t, err, 409, trueuphttp.CodeBatchFailed, string(no), reason)
 
 		// The runner finalises the batch first, then marks its job failed.
 		job := batchJob(t, store, no)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	trueuphttp "github.com/trueup/trueup/http"
+
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/client"
@@ -178,16 +180,16 @@ func TestLifecycleWhitelist(t *testing.T) {
 	ctx := context.Background()
 
 	e := notifyRefused(t, ctx, cl, "CU000000000", 1, "1000")
-	if e.Status != http.StatusForbidden || e.Code != trueup.CodeNotWhitelisted || !strings.Contains(e.Msg, "not whitelisted for the package notice API") {
+	if e.Status != http.StatusForbidden || e.Code != trueuphttp.CodeNotWhitelisted || !strings.Contains(e.Msg, "not whitelisted for the package notice API") {
 		t.Errorf("not whitelisted: %+v, want 403, code 40302 saying the carrier is not whitelisted", e)
 	}
 	// The whitelist answers before the body is read.
-	if status, code, _ := postNoticeBody(t, cl, strings.NewReader(`nonsense`)); status != http.StatusForbidden || code != trueup.CodeNotWhitelisted {
+	if status, code, _ := postNoticeBody(t, cl, strings.NewReader(`nonsense`)); status != http.StatusForbidden || code != trueuphttp.CodeNotWhitelisted {
 		t.Errorf("bad body of a carrier not whitelisted: %d, %d; want 403, 40302", status, code)
 	}
 	// Authentication answers before the whitelist.
 	noAuth := client.WithHeader(ctx, func(h http.Header) { h.Del("Authorization") })
-	if e := notifyRefused(t, noAuth, cl, "CU000000000", 1, "1000"); e.Status != http.StatusUnauthorized || e.Code != trueup.CodeUnauthorized {
+	if e := notifyRefused(t, noAuth, cl, "CU000000000", 1, "1000"); e.Status != http.StatusUnauthorized || e.Code != trueuphttp.CodeUnauthorized {
 		t.Errorf("no Authorization: %+v, want 401, 40101", e)
 	}
 
@@ -195,7 +197,7 @@ func TestLifecycleWhitelist(t *testing.T) {
 	notifyOK(t, ctx, cl, "CU000000000", 1, "1000")
 
 	s.cli(t, "admin", "carrier", "unwhitelist", string(c.ID))
-	if e := notifyRefused(t, ctx, cl, "CU000000000", 2, "1000"); e.Status != http.StatusForbidden || e.Code != trueup.CodeNotWhitelisted {
+	if e := notifyRefused(t, ctx, cl, "CU000000000", 2, "1000"); e.Status != http.StatusForbidden || e.Code != trueuphttp.CodeNotWhitelisted {
 		t.Errorf("after unwhitelist: %+v, want 403, 40302", e)
 	}
 	list, err := store.PackageEvents(ctx, lifecycle.EventFilter{CarrierID: c.ID})
@@ -230,14 +232,14 @@ func TestLifecycleFlow(t *testing.T) {
 		// the answer is the one for a user nobody has.
 		known := notifyRefused(t, ctx, clB, "CU000000000", client.PackageExpired, "1000")
 		unknown := notifyRefused(t, ctx, clB, "CU000000009", client.PackageExpired, "1000")
-		if known.Status != http.StatusNotFound || known.Code != trueup.CodeNotFound ||
+		if known.Status != http.StatusNotFound || known.Code != trueuphttp.CodeNotFound ||
 			known.Status != unknown.Status || known.Code != unknown.Code ||
 			strings.ReplaceAll(known.Msg, "CU000000000", "X") != strings.ReplaceAll(unknown.Msg, "CU000000009", "X") {
 			t.Errorf("another carrier's user: %+v; unknown user: %+v; want the same 404, 40401", known, unknown)
 		}
 		notifyOK(t, ctx, clB, "B-USER", client.PackageExpired, "1000")
 		// Alpha cannot touch Beta's user either.
-		if e := notifyRefused(t, ctx, clA, "B-USER", client.PackageReservation, "1000"); e.Status != http.StatusNotFound || e.Code != trueup.CodeNotFound {
+		if e := notifyRefused(t, ctx, clA, "B-USER", client.PackageReservation, "1000"); e.Status != http.StatusNotFound || e.Code != trueuphttp.CodeNotFound {
 			t.Errorf("Alpha notifying Beta's user: %+v, want 404, 40401", e)
 		}
 

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/client"
 	trueuphttp "github.com/trueup/trueup/http"
 )
@@ -55,6 +54,6 @@ func TestE2ETokenRateLimit(t *testing.T) {
 			}
 		}
 		_, err := c.api.RequestToken(ctx, req)
-		wantAPIError(t, err, 429, trueup.CodeRateLimited, "too many token requests", "retry in")
+		wantAPIError(t, err, 429, trueuphttp.CodeRateLimited, "too many token requests", "retry in")
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	trueuphttp "github.com/trueup/trueup/http"
+
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/client"
 	"github.com/trueup/trueup/gen"
@@ -143,6 +145,6 @@ func TestE2EStatementPastLimits(t *testing.T) {
 		// itself is refused with the message.
 		big = append([][]string{big[2]}, rows...)
 		_, err := c.api.Verify(context.Background(), client.VerifyParams{BillingCycle: lastCycle().String(), FileName: "big.xlsx", File: bytes.NewReader(inlineStatementXLSX(t, big))})
-		wantAPIError(t, err, 400, trueup.CodeInvalidFile, "the limit of a cell's size")
+		wantAPIError(t, err, 400, trueuphttp.CodeInvalidFile, "the limit of a cell's size")
 	})
 }

@@ -18,6 +18,8 @@ import (
 	"time"
 	"unicode/utf16"
 
+	trueuphttp "github.com/trueup/trueup/http"
+
 	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
 
@@ -657,30 +659,30 @@ func TestE2EVerifyRefusals(t *testing.T) {
 			code   int
 			words  []string
 		}{
-			{"current month", now.Format("2006-01"), "s.csv", good, 400, trueup.CodeInvalidParam, []string{"billingCycle", now.Format("2006-01"), "past"}},
-			{"future", now.AddDate(1, 0, 0).Format("2006-01"), "s.csv", good, 400, trueup.CodeInvalidParam, []string{"billingCycle", "past"}},
-			{"month 13", "2025-13", "s.csv", good, 400, trueup.CodeInvalidParam, []string{"2025-13", "yyyy-mm"}},
-			{"not yyyy-mm", "2025/09", "s.csv", good, 400, trueup.CodeInvalidParam, []string{"2025/09", "yyyy-mm"}},
-			{"empty cycle", "", "s.csv", good, 400, trueup.CodeInvalidParam, []string{"billingCycle", "required"}},
-			{"empty file", past, "s.csv", nil, 400, trueup.CodeInvalidFile, []string{"empty"}},
-			{"header only", past, "s.csv", []byte(header), 400, trueup.CodeInvalidFile, []string{"no data rows"}},
+			{"current month", now.Format("2006-01"), "s.csv", good, 400, trueuphttp.CodeInvalidParam, []string{"billingCycle", now.Format("2006-01"), "past"}},
+			{"future", now.AddDate(1, 0, 0).Format("2006-01"), "s.csv", good, 400, trueuphttp.CodeInvalidParam, []string{"billingCycle", "past"}},
+			{"month 13", "2025-13", "s.csv", good, 400, trueuphttp.CodeInvalidParam, []string{"2025-13", "yyyy-mm"}},
+			{"not yyyy-mm", "2025/09", "s.csv", good, 400, trueuphttp.CodeInvalidParam, []string{"2025/09", "yyyy-mm"}},
+			{"empty cycle", "", "s.csv", good, 400, trueuphttp.CodeInvalidParam, []string{"billingCycle", "required"}},
+			{"empty file", past, "s.csv", nil, 400, trueuphttp.CodeInvalidFile, []string{"empty"}},
+			{"header only", past, "s.csv", []byte(header), 400, trueuphttp.CodeInvalidFile, []string{"no data rows"}},
 			{"missing required column", past, "s.csv",
-				[]byte(strings.Replace(header, "carrierSaleToKd", "carrierSaleToKdX", 1) + goodRow), 400, trueup.CodeInvalidFile, []string{"carrierSaleToKdX"}},
+				[]byte(strings.Replace(header, "carrierSaleToKd", "carrierSaleToKdX", 1) + goodRow), 400, trueuphttp.CodeInvalidFile, []string{"carrierSaleToKdX"}},
 			{"required column absent", past, "s.csv",
-				[]byte(strings.Replace(header, ",carrierSaleToKd,", ",,", 1) + goodRow), 400, trueup.CodeInvalidFile, []string{"missing", "carrierSaleToKd"}},
+				[]byte(strings.Replace(header, ",carrierSaleToKd,", ",,", 1) + goodRow), 400, trueuphttp.CodeInvalidFile, []string{"missing", "carrierSaleToKd"}},
 			{"unknown column", past, "s.csv",
-				[]byte(strings.TrimSuffix(header, "\n") + ",remark\n" + strings.TrimSuffix(goodRow, "\n") + ",x\n"), 400, trueup.CodeInvalidFile, []string{"remark"}},
-			{"xlsx name, csv content", past, "statement.xlsx", good, 400, trueup.CodeInvalidFile, []string{"xlsx", "CSV"}},
-			{"csv name, xlsx content", past, "statement.csv", xlsxSharedStatement(t, small), 400, trueup.CodeInvalidFile, []string{"csv", "xlsx"}},
-			{"no extension", past, "statement", good, 400, trueup.CodeInvalidFile, []string{"extension"}},
-			{"pdf", past, "statement.pdf", []byte("%PDF-1.4\n"), 400, trueup.CodeInvalidFile, []string{".pdf"}},
-			{"utf-16 csv", past, "s.csv", utf16LE(header + goodRow), 400, trueup.CodeInvalidFile, []string{"UTF-16", "UTF-8"}},
-			{"html named xls", past, "s.xls", []byte("<html><table><tr><td>carrierOrderId</td></tr></table></html>"), 400, trueup.CodeInvalidFile, []string{"HTML", "xlsx"}},
-			{"truncated xlsx", past, "statement.xlsx", damaged, 400, trueup.CodeInvalidFile, []string{"damaged"}},
-			{"over the limit", past, "big.csv", csvStatement(t, gen.Spec{Orders: 200, Cycle: lastCycle(), Seed: 4}), 413, trueup.CodeTooLarge, []string{strconv.Itoa(limit)}},
+				[]byte(strings.TrimSuffix(header, "\n") + ",remark\n" + strings.TrimSuffix(goodRow, "\n") + ",x\n"), 400, trueuphttp.CodeInvalidFile, []string{"remark"}},
+			{"xlsx name, csv content", past, "statement.xlsx", good, 400, trueuphttp.CodeInvalidFile, []string{"xlsx", "CSV"}},
+			{"csv name, xlsx content", past, "statement.csv", xlsxSharedStatement(t, small), 400, trueuphttp.CodeInvalidFile, []string{"csv", "xlsx"}},
+			{"no extension", past, "statement", good, 400, trueuphttp.CodeInvalidFile, []string{"extension"}},
+			{"pdf", past, "statement.pdf", []byte("%PDF-1.4\n"), 400, trueuphttp.CodeInvalidFile, []string{".pdf"}},
+			{"utf-16 csv", past, "s.csv", utf16LE(header + goodRow), 400, trueuphttp.CodeInvalidFile, []string{"UTF-16", "UTF-8"}},
+			{"html named xls", past, "s.xls", []byte("<html><table><tr><td>carrierOrderId</td></tr></table></html>"), 400, trueuphttp.CodeInvalidFile, []string{"HTML", "xlsx"}},
+			{"truncated xlsx", past, "statement.xlsx", damaged, 400, trueuphttp.CodeInvalidFile, []string{"damaged"}},
+			{"over the limit", past, "big.csv", csvStatement(t, gen.Spec{Orders: 200, Cycle: lastCycle(), Seed: 4}), 413, trueuphttp.CodeTooLarge, []string{strconv.Itoa(limit)}},
 			// Far over: the server answers before reading the body, and the
 			// client still gets the answer rather than a broken pipe.
-			{"far over the limit", past, "huge.csv", csvStatement(t, gen.Spec{Orders: 6000, Cycle: lastCycle(), Seed: 4}), 413, trueup.CodeTooLarge, []string{strconv.Itoa(limit)}},
+			{"far over the limit", past, "huge.csv", csvStatement(t, gen.Spec{Orders: 6000, Cycle: lastCycle(), Seed: 4}), 413, trueuphttp.CodeTooLarge, []string{strconv.Itoa(limit)}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -727,11 +729,11 @@ func TestE2EVerifyRefusals(t *testing.T) {
 		}
 		t.Run("billingCycle field missing", func(t *testing.T) {
 			ct, body := form(t, nil, good)
-			wantAPIError(t, post(t, ct, body), 400, trueup.CodeInvalidParam, "billingCycle", "missing")
+			wantAPIError(t, post(t, ct, body), 400, trueuphttp.CodeInvalidParam, "billingCycle", "missing")
 		})
 		t.Run("data field missing", func(t *testing.T) {
 			ct, body := form(t, &past)
-			wantAPIError(t, post(t, ct, body), 400, trueup.CodeInvalidParam, "data", "missing")
+			wantAPIError(t, post(t, ct, body), 400, trueuphttp.CodeInvalidParam, "data", "missing")
 		})
 		t.Run("data before billingCycle", func(t *testing.T) {
 			var b bytes.Buffer
@@ -747,10 +749,10 @@ func TestE2EVerifyRefusals(t *testing.T) {
 		})
 		t.Run("data field twice", func(t *testing.T) {
 			ct, body := form(t, &past, good, good)
-			wantAPIError(t, post(t, ct, body), 400, trueup.CodeInvalidParam, "data", "twice")
+			wantAPIError(t, post(t, ct, body), 400, trueuphttp.CodeInvalidParam, "data", "twice")
 		})
 		t.Run("not multipart", func(t *testing.T) {
-			wantAPIError(t, post(t, "application/json", []byte(`{"billingCycle":"`+past+`"}`)), 400, trueup.CodeInvalidParam, "multipart")
+			wantAPIError(t, post(t, "application/json", []byte(`{"billingCycle":"`+past+`"}`)), 400, trueuphttp.CodeInvalidParam, "multipart")
 		})
 
 		// The limit is inclusive: a file of exactly the limit is read, one
@@ -767,7 +769,7 @@ func TestE2EVerifyRefusals(t *testing.T) {
 				t.Errorf("batch of exactly the limit: %s (%s), counts %+v", st.Batch.State, st.Batch.Failure, st.Batch.Counts)
 			}
 			_, err := c.api.Verify(ctx, client.VerifyParams{BillingCycle: past, FileName: "over.csv", File: bytes.NewReader(append(exact, '\n'))})
-			wantAPIError(t, err, 413, trueup.CodeTooLarge)
+			wantAPIError(t, err, 413, trueuphttp.CodeTooLarge)
 		})
 	})
 }
@@ -841,7 +843,7 @@ func TestE2EDamagedXLSX(t *testing.T) {
 			t.Errorf("a failed batch has counts %+v", st.Batch.Counts)
 		}
 		_, err = c.api.DiffList(context.Background(), client.DiffListParams{BatchNo: no})
-		wantAPIError(t, err, 409, trueup.CodeBatchFailed, "failed")
+		wantAPIError(t, err, 409, trueuphttp.CodeBatchFailed, "failed")
 	})
 }
 

@@ -64,12 +64,12 @@ func TestE2EAuth(t *testing.T) {
 				status int
 				code   int
 			}{
-				{"wrong secret", client.TokenRequest{GrantType: "client_credentials", ClientID: string(acme.cred.ClientID), ClientSecret: acme.cred.ClientSecret + "x"}, 401, trueup.CodeBadCredentials},
-				{"another carrier's secret", client.TokenRequest{GrantType: "client_credentials", ClientID: string(acme.cred.ClientID), ClientSecret: other.cred.ClientSecret}, 401, trueup.CodeBadCredentials},
-				{"unknown client", client.TokenRequest{GrantType: "client_credentials", ClientID: "cli_nobody", ClientSecret: acme.cred.ClientSecret}, 401, trueup.CodeBadCredentials},
-				{"wrong grant", client.TokenRequest{GrantType: "password", ClientID: string(acme.cred.ClientID), ClientSecret: acme.cred.ClientSecret}, 400, trueup.CodeInvalidParam},
-				{"no grant", client.TokenRequest{ClientID: string(acme.cred.ClientID), ClientSecret: acme.cred.ClientSecret}, 400, trueup.CodeInvalidParam},
-				{"no secret", client.TokenRequest{GrantType: "client_credentials", ClientID: string(acme.cred.ClientID)}, 400, trueup.CodeInvalidParam},
+				{"wrong secret", client.TokenRequest{GrantType: "client_credentials", ClientID: string(acme.cred.ClientID), ClientSecret: acme.cred.ClientSecret + "x"}, 401, trueuphttp.CodeBadCredentials},
+				{"another carrier's secret", client.TokenRequest{GrantType: "client_credentials", ClientID: string(acme.cred.ClientID), ClientSecret: other.cred.ClientSecret}, 401, trueuphttp.CodeBadCredentials},
+				{"unknown client", client.TokenRequest{GrantType: "client_credentials", ClientID: "cli_nobody", ClientSecret: acme.cred.ClientSecret}, 401, trueuphttp.CodeBadCredentials},
+				{"wrong grant", client.TokenRequest{GrantType: "password", ClientID: string(acme.cred.ClientID), ClientSecret: acme.cred.ClientSecret}, 400, trueuphttp.CodeInvalidParam},
+				{"no grant", client.TokenRequest{ClientID: string(acme.cred.ClientID), ClientSecret: acme.cred.ClientSecret}, 400, trueuphttp.CodeInvalidParam},
+				{"no secret", client.TokenRequest{GrantType: "client_credentials", ClientID: string(acme.cred.ClientID)}, 400, trueuphttp.CodeInvalidParam},
 			}
 			var msgs []string
 			for _, tt := range bad {
@@ -100,27 +100,27 @@ func TestE2EAuth(t *testing.T) {
 			code   int
 			words  []string
 		}{
-			{"no Authorization", func(h http.Header) { h.Del("Authorization") }, 401, trueup.CodeUnauthorized, []string{"Authorization"}},
-			{"Basic scheme", func(h http.Header) { h.Set("Authorization", "Basic "+tok) }, 401, trueup.CodeUnauthorized, []string{"Bearer"}},
-			{"Bearer without token", func(h http.Header) { h.Set("Authorization", "Bearer ") }, 401, trueup.CodeUnauthorized, []string{"Bearer"}},
-			{"unknown token", func(h http.Header) { h.Set("Authorization", "Bearer "+tok+"x") }, 401, trueup.CodeTokenInvalid, []string{"token"}},
+			{"no Authorization", func(h http.Header) { h.Del("Authorization") }, 401, trueuphttp.CodeUnauthorized, []string{"Authorization"}},
+			{"Basic scheme", func(h http.Header) { h.Set("Authorization", "Basic "+tok) }, 401, trueuphttp.CodeUnauthorized, []string{"Bearer"}},
+			{"Bearer without token", func(h http.Header) { h.Set("Authorization", "Bearer ") }, 401, trueuphttp.CodeUnauthorized, []string{"Bearer"}},
+			{"unknown token", func(h http.Header) { h.Set("Authorization", "Bearer "+tok+"x") }, 401, trueuphttp.CodeTokenInvalid, []string{"token"}},
 			{"X-Date 16 minutes old", func(h http.Header) {
 				h.Set("X-Date", time.Now().UTC().Add(-16*time.Minute).Format(client.DateLayout))
-			}, 401, trueup.CodeDateWindow, []string{"15 minutes"}},
-			{"X-Date malformed", func(h http.Header) { h.Set("X-Date", time.Now().UTC().Format("2006-01-02T15:04:05Z")) }, 400, trueup.CodeInvalidDate, []string{"X-Date", "yyyyMMdd"}},
-			{"X-Date with fraction", func(h http.Header) { h.Set("X-Date", time.Now().UTC().Format("20060102T150405.000Z")) }, 400, trueup.CodeInvalidDate, []string{"X-Date"}},
-			{"X-Date missing", func(h http.Header) { h.Del("X-Date") }, 400, trueup.CodeInvalidDate, []string{"X-Date", "missing"}},
-			{"X-User-Id missing", func(h http.Header) { h.Del("X-User-Id") }, 401, trueup.CodeUserMissing, []string{"X-User-Id"}},
-			{"another carrier's X-User-Id", func(h http.Header) { h.Set("X-User-Id", other.cred.UserID) }, 403, trueup.CodeUserMismatch, []string{"X-User-Id", other.cred.UserID}},
+			}, 401, trueuphttp.CodeDateWindow, []string{"15 minutes"}},
+			{"X-Date malformed", func(h http.Header) { h.Set("X-Date", time.Now().UTC().Format("2006-01-02T15:04:05Z")) }, 400, trueuphttp.CodeInvalidDate, []string{"X-Date", "yyyyMMdd"}},
+			{"X-Date with fraction", func(h http.Header) { h.Set("X-Date", time.Now().UTC().Format("20060102T150405.000Z")) }, 400, trueuphttp.CodeInvalidDate, []string{"X-Date"}},
+			{"X-Date missing", func(h http.Header) { h.Del("X-Date") }, 400, trueuphttp.CodeInvalidDate, []string{"X-Date", "missing"}},
+			{"X-User-Id missing", func(h http.Header) { h.Del("X-User-Id") }, 401, trueuphttp.CodeUserMissing, []string{"X-User-Id"}},
+			{"another carrier's X-User-Id", func(h http.Header) { h.Set("X-User-Id", other.cred.UserID) }, 403, trueuphttp.CodeUserMismatch, []string{"X-User-Id", other.cred.UserID}},
 			// The first failing check answers: a bad token beats a bad date.
 			{"unknown token and malformed date", func(h http.Header) {
 				h.Set("Authorization", "Bearer nope")
 				h.Set("X-Date", "garbage")
-			}, 401, trueup.CodeTokenInvalid, nil},
+			}, 401, trueuphttp.CodeTokenInvalid, nil},
 			{"stale date and wrong user", func(h http.Header) {
 				h.Set("X-Date", time.Now().UTC().Add(-time.Hour).Format(client.DateLayout))
 				h.Set("X-User-Id", other.cred.UserID)
-			}, 401, trueup.CodeDateWindow, nil},
+			}, 401, trueuphttp.CodeDateWindow, nil},
 		}
 		calls := []struct {
 			name string
@@ -161,8 +161,8 @@ func TestE2EAuth(t *testing.T) {
 			if errOld != nil {
 				t.Errorf("X-Date exactly 15 minutes old: %v; want accepted", errOld)
 			}
-			wantAPIError(t, errFuture, 401, trueup.CodeDateWindow, "future")
-			wantAPIError(t, errOlder, 401, trueup.CodeDateWindow, "15 minutes")
+			wantAPIError(t, errFuture, 401, trueuphttp.CodeDateWindow, "future")
+			wantAPIError(t, errOlder, 401, trueuphttp.CodeDateWindow, "15 minutes")
 		})
 		t.Run("X-Date now and 14 minutes old are accepted", func(t *testing.T) {
 			for _, age := range []time.Duration{0, 14 * time.Minute} {
@@ -184,7 +184,7 @@ func TestE2EAuth(t *testing.T) {
 			// not found.
 			no := verifyUpload(t, acme.api, lastCycle().String(), "s.csv", csvStatement(t, gen.Spec{Orders: 3, Cycle: lastCycle()}))
 			_, err := other.api.Batch(ctx, no)
-			wantAPIError(t, err, 404, trueup.CodeNotFound, string(no))
+			wantAPIError(t, err, 404, trueuphttp.CodeNotFound, string(no))
 		})
 
 		t.Run("trace id", func(t *testing.T) {
@@ -206,7 +206,7 @@ func TestE2EAuth(t *testing.T) {
 			}
 			// On an error too, and through the typed client's error.
 			_, err := acme.api.Batch(client.WithTraceID(ctx, sent), "nope")
-			if e := wantAPIError(t, err, 404, trueup.CodeNotFound); e.TraceID != sent {
+			if e := wantAPIError(t, err, 404, trueuphttp.CodeNotFound); e.TraceID != sent {
 				t.Errorf("error trace id %q, want %q", e.TraceID, sent)
 			}
 			seen := map[string]bool{}
@@ -242,7 +242,7 @@ func TestE2EAuth(t *testing.T) {
 				}
 				err = json.NewDecoder(resp.Body).Decode(&body)
 				resp.Body.Close()
-				if resp.StatusCode != 404 || err != nil || body.Code != trueup.CodeNotFound || !strings.Contains(body.Msg, "/docs") ||
+				if resp.StatusCode != 404 || err != nil || body.Code != trueuphttp.CodeNotFound || !strings.Contains(body.Msg, "/docs") ||
 					!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 					t.Errorf("GET %s: HTTP %d %s, body %+v (%v); want a JSON 404 with code 40401 pointing to /docs", path, resp.StatusCode, resp.Header.Get("Content-Type"), body, err)
 				}
@@ -267,7 +267,7 @@ func TestE2EAuth(t *testing.T) {
 			}
 			time.Sleep(time.Until(issued.Add(ttl + 100*time.Millisecond)))
 			_, err = c.api.Template(withTok)
-			wantAPIError(t, err, 401, trueup.CodeTokenExpired, "expired")
+			wantAPIError(t, err, 401, trueuphttp.CodeTokenExpired, "expired")
 			// The typed client fetches a new token by itself.
 			if _, err := c.api.Template(ctx); err != nil {
 				t.Errorf("the client did not renew its token: %v", err)
@@ -307,9 +307,9 @@ func TestE2EAuth(t *testing.T) {
 				t.Fatalf("rotate gave %+v", rotated)
 			}
 			_, err := acme.api.Template(client.WithHeader(ctx, func(h http.Header) { h.Set("Authorization", "Bearer "+tok) }))
-			wantAPIError(t, err, 401, trueup.CodeTokenInvalid)
+			wantAPIError(t, err, 401, trueuphttp.CodeTokenInvalid)
 			_, err = anon.RequestToken(ctx, client.TokenRequest{GrantType: "client_credentials", ClientID: string(acme.cred.ClientID), ClientSecret: acme.cred.ClientSecret})
-			wantAPIError(t, err, 401, trueup.CodeBadCredentials)
+			wantAPIError(t, err, 401, trueuphttp.CodeBadCredentials)
 			acme.cred = rotated
 			acme.api = s.client(rotated)
 			if _, err := acme.api.Template(ctx); err != nil {
@@ -333,9 +333,9 @@ func TestE2EAuth(t *testing.T) {
 				t.Errorf("revoke printed %q", out)
 			}
 			_, err = acme.api.Template(client.WithHeader(ctx, func(h http.Header) { h.Set("Authorization", "Bearer "+tok) }))
-			wantAPIError(t, err, 401, trueup.CodeTokenInvalid, "token")
+			wantAPIError(t, err, 401, trueuphttp.CodeTokenInvalid, "token")
 			_, err = anon.RequestToken(ctx, client.TokenRequest{GrantType: "client_credentials", ClientID: string(acme.cred.ClientID), ClientSecret: acme.cred.ClientSecret})
-			if e := wantAPIError(t, err, 401, trueup.CodeBadCredentials); e.Msg != badCredentials {
+			if e := wantAPIError(t, err, 401, trueuphttp.CodeBadCredentials); e.Msg != badCredentials {
 				t.Errorf("a revoked client reads %q, a wrong secret %q: the difference leaks", e.Msg, badCredentials)
 			}
 			if _, err := secondAPI.Template(ctx); err != nil {
@@ -408,9 +408,9 @@ func TestE2EBatchRowErrors(t *testing.T) {
 			}
 		}
 		_, err := c.api.DiffList(ctx, client.DiffListParams{BatchNo: no})
-		wantAPIError(t, err, 409, trueup.CodeBatchFailed, string(no), "row error")
+		wantAPIError(t, err, 409, trueuphttp.CodeBatchFailed, string(no), "row error")
 		_, err = c.api.ExportBytes(ctx, no, client.ExportCSV)
-		wantAPIError(t, err, 409, trueup.CodeBatchFailed, string(no))
+		wantAPIError(t, err, 409, trueuphttp.CodeBatchFailed, string(no))
 
 		// Fixed, the same statement goes through.
 		fixed := csvStatement(t, gen.Spec{Orders: 5, Cycle: lastCycle(), Seed: 9})
@@ -470,7 +470,7 @@ func TestE2EBatchRowErrors(t *testing.T) {
 		big := gen.Spec{Orders: 3000, Cycle: lastCycle(), Seed: 10, AmountEvery: 7}
 		no = verifyUpload(t, c.api, lastCycle().String(), "big.csv", csvStatement(t, big))
 		if _, err := c.api.DiffList(ctx, client.DiffListParams{BatchNo: no}); err != nil {
-			wantAPIError(t, err, 409, trueup.CodeNotReady, string(no), "% done", "retry")
+			wantAPIError(t, err, 409, trueuphttp.CodeNotReady, string(no), "% done", "retry")
 			t.Logf("asked at once: %v", err)
 		}
 		waitSucceeded(t, c.api, no)
@@ -519,9 +519,9 @@ func TestE2EBatchNotReady(t *testing.T) {
 			t.Errorf("batch on a server without workers: %+v; want queued, 0%%, 0 rows", st.Batch)
 		}
 		_, err = api.DiffList(ctx, client.DiffListParams{BatchNo: no})
-		wantAPIError(t, err, 409, trueup.CodeNotReady, string(no), "queued", "0% done", "retry")
+		wantAPIError(t, err, 409, trueuphttp.CodeNotReady, string(no), "queued", "0% done", "retry")
 		_, err = api.ExportBytes(ctx, no, client.ExportXLSX)
-		wantAPIError(t, err, 409, trueup.CodeNotReady, "queued")
+		wantAPIError(t, err, 409, trueuphttp.CodeNotReady, "queued")
 		hc.CloseIdleConnections()
 		if err := idle.Close(ctx); err != nil {
 			t.Fatal(err)
@@ -571,7 +571,7 @@ func TestE2EListParams(t *testing.T) {
 					}
 					return
 				}
-				wantAPIError(t, err, 400, trueup.CodeInvalidParam, "pageSize", "1 to 1000")
+				wantAPIError(t, err, 400, trueuphttp.CodeInvalidParam, "pageSize", "1 to 1000")
 			})
 		}
 		t.Run("pages that divide the list", func(t *testing.T) {
@@ -605,7 +605,7 @@ func TestE2EListParams(t *testing.T) {
 				}
 			}
 			_, err := acme.api.DiffList(ctx, client.DiffListParams{BatchNo: noA, PageSize: 1001})
-			wantAPIError(t, err, 400, trueup.CodeInvalidParam, "1001")
+			wantAPIError(t, err, 400, trueuphttp.CodeInvalidParam, "1001")
 		})
 
 		first, err := acme.api.DiffList(ctx, client.DiffListParams{BatchNo: noA, PageSize: 5})
@@ -635,15 +635,15 @@ func TestE2EListParams(t *testing.T) {
 			}
 			for _, bad := range tampered {
 				_, err := acme.api.DiffList(ctx, client.DiffListParams{BatchNo: noA, PageSize: 5, PageCursor: bad})
-				wantAPIError(t, err, 400, trueup.CodeInvalidParam, "pageCursor")
+				wantAPIError(t, err, 400, trueuphttp.CodeInvalidParam, "pageCursor")
 			}
 			// A cursor of batch A is not one of batch B, though the two
 			// hold the same discrepancies.
 			_, err = acme.api.DiffList(ctx, client.DiffListParams{BatchNo: noB, PageSize: 5, PageCursor: cursor})
-			wantAPIError(t, err, 400, trueup.CodeInvalidParam, "pageCursor", string(noB))
+			wantAPIError(t, err, 400, trueuphttp.CodeInvalidParam, "pageCursor", string(noB))
 			// Nor of another carrier's batch: that batch is not found.
 			_, err = other.api.DiffList(ctx, client.DiffListParams{BatchNo: noA, PageSize: 5, PageCursor: cursor})
-			wantAPIError(t, err, 404, trueup.CodeNotFound)
+			wantAPIError(t, err, 404, trueuphttp.CodeNotFound)
 		})
 
 		t.Run("not found", func(t *testing.T) {
@@ -659,11 +659,11 @@ func TestE2EListParams(t *testing.T) {
 			} {
 				t.Run(tt.name, func(t *testing.T) {
 					_, err := tt.api.DiffList(ctx, client.DiffListParams{BatchNo: tt.no})
-					wantAPIError(t, err, 404, trueup.CodeNotFound, string(tt.no))
+					wantAPIError(t, err, 404, trueuphttp.CodeNotFound, string(tt.no))
 					_, err = tt.api.Batch(ctx, tt.no)
-					wantAPIError(t, err, 404, trueup.CodeNotFound, string(tt.no))
+					wantAPIError(t, err, 404, trueuphttp.CodeNotFound, string(tt.no))
 					_, err = tt.api.ExportBytes(ctx, tt.no, client.ExportCSV)
-					wantAPIError(t, err, 404, trueup.CodeNotFound, string(tt.no))
+					wantAPIError(t, err, 404, trueuphttp.CodeNotFound, string(tt.no))
 				})
 			}
 			// Another carrier's batch and an unknown one read the same.
@@ -722,13 +722,13 @@ func TestE2EListParams(t *testing.T) {
 		})
 		t.Run("batchNo missing", func(t *testing.T) {
 			_, err := acme.api.DiffList(ctx, client.DiffListParams{})
-			wantAPIError(t, err, 400, trueup.CodeInvalidParam, "batchNo")
+			wantAPIError(t, err, 400, trueuphttp.CodeInvalidParam, "batchNo")
 			_, err = acme.api.Batch(ctx, "")
-			wantAPIError(t, err, 400, trueup.CodeInvalidParam, "batchNo")
+			wantAPIError(t, err, 400, trueuphttp.CodeInvalidParam, "batchNo")
 		})
 		t.Run("export format", func(t *testing.T) {
 			_, err := acme.api.ExportBytes(ctx, noA, "pdf")
-			wantAPIError(t, err, 400, trueup.CodeInvalidParam, "pdf", "csv")
+			wantAPIError(t, err, 400, trueuphttp.CodeInvalidParam, "pdf", "csv")
 		})
 	})
 }

@@ -239,14 +239,14 @@ func parseExpiry(s, zone string) (time.Time, error) {
 	if d, ok := risk.ParseDay(s); ok {
 		loc, err := time.LoadLocation(zone)
 		if err != nil {
-			return time.Time{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "time zone %q is unknown; use an IANA name such as Asia/Kolkata or UTC", zone)
+			return time.Time{}, trueup.Errorf(trueup.EINVALID, "time zone %q is unknown; use an IANA name such as Asia/Kolkata or UTC", zone)
 		}
 		y, m, dd := time.Unix(int64(d)*86400, 0).UTC().Date()
 		return time.Date(y, m, dd+1, 0, 0, 0, 0, loc).UTC(), nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, "--expires %q is not a date; use YYYY-MM-DD (the key works through that day) or an RFC 3339 instant such as 2026-12-31T18:30:00Z", s)
+		return time.Time{}, trueup.Errorf(trueup.EINVALID, "--expires %q is not a date; use YYYY-MM-DD (the key works through that day) or an RFC 3339 instant such as 2026-12-31T18:30:00Z", s)
 	}
 	return t.UTC(), nil
 }

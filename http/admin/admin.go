@@ -164,7 +164,7 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		h.writeError(w, r, trueup.Errorf(trueup.EMETHOD, trueup.CodeMethod, "%s is served with %s, not %s; see /docs",
+		h.writeError(w, r, trueup.Errorf(trueup.EMETHOD, "%s is served with %s, not %s; see /docs",
 			r.URL.Path, strings.Join(allowed, " or "), r.Method))
 		return
 	}

@@ -107,9 +107,9 @@ func (h *Handler) readyBatch(ctx context.Context, no trueup.BatchNo) (trueup.Bat
 	}
 	switch b.State {
 	case trueup.BatchQueued, trueup.BatchProcessing:
-		return b, 0, trueup.Errorf(trueup.ENOTREADY, trueup.CodeNotReady, "batch %s is still %s (%d%% done, %d rows read); retry in a few seconds", b.No, b.State, b.Percent, b.RowsRead)
+		return b, 0, trueup.Errorf(trueup.ENOTREADY, "batch %s is still %s (%d%% done, %d rows read); retry in a few seconds", b.No, b.State, b.Percent, b.RowsRead)
 	case trueup.BatchFailed:
-		return b, 0, trueup.Errorf(trueup.ECONFLICT, trueup.CodeConflict, "batch %s failed and has no discrepancies: %s; see GET /admin/v1/batches/%s for the row errors", b.No, b.Failure, b.No)
+		return b, 0, trueup.Errorf(trueup.ECONFLICT, "batch %s failed and has no discrepancies: %s; see GET /admin/v1/batches/%s for the row errors", b.No, b.Failure, b.No)
 	}
 	return b, attempt, nil
 }

@@ -4,42 +4,68 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
 
 	"github.com/trueup/trueup"
-	"github.com/trueup/trueup/risk"
+	"github.com/trueup/trueup/apikey"
 )
 
-// errorTable is the admin API's one map of error kinds to the status and
-// the code of its error body. The codes are the carrier API's numbers for
-// the same kinds, so one table of codes documents both.
-var errorTable = map[string]struct{ status, code int }{
-	trueup.EINVALID:      {http.StatusBadRequest, trueup.CodeInvalidParam},
-	trueup.EUNAUTHORIZED: {http.StatusUnauthorized, trueup.CodeUnauthorized},
-	trueup.EFORBIDDEN:    {http.StatusForbidden, trueup.CodeNotWhitelisted},
-	trueup.ENOTFOUND:     {http.StatusNotFound, trueup.CodeNotFound},
-	trueup.ECONFLICT:     {http.StatusConflict, trueup.CodeConflict},
-	trueup.ETOOLARGE:     {http.StatusRequestEntityTooLarge, trueup.CodeTooLarge},
-	trueup.ENOTREADY:     {http.StatusConflict, trueup.CodeNotReady},
-	trueup.EMETHOD:       {http.StatusMethodNotAllowed, trueup.CodeMethod},
-	trueup.ETIMEOUT:      {http.StatusRequestTimeout, trueup.CodeBodyTimeout},
-	trueup.ERATELIMIT:    {http.StatusTooManyRequests, trueup.CodeRateLimited},
-	trueup.EUNAVAILABLE:  {http.StatusServiceUnavailable, trueup.CodeBusy},
-	trueup.EINTERNAL:     {http.StatusInternalServerError, trueup.CodeInternal},
+// Codes of the admin API's error bodies, documented in its OpenAPI
+// fragment. The numbers are the carrier API's for the same kinds.
+const (
+	CodeInvalidParam = 40001
+	CodeUnauthorized = 40101 // the Authorization header is missing or not a Bearer key
+	CodeKeyInvalid   = 40102 // the API key is unknown or revoked
+	CodeForbidden    = 40302
+	CodeNotFound     = 40401
+	CodeMethod       = 40501
+	CodeBodyTimeout  = 40801
+	CodeConflict     = 40901
+	CodeTooLarge     = 41301
+	CodeNotReady     = 42501
+	CodeRateLimited  = 42901
+	CodeInternal     = 50001
+	CodeUnavailable  = 50301
+)
+
+// errorTable is the admin API's one table of errors: the status and code
+// of each kind, and the code of each reason the API documents apart from
+// its kind's.
+var errorTable = struct {
+	kinds   map[string]struct{ status, code int }
+	reasons map[trueup.Reason]int
+}{
+	kinds: map[string]struct{ status, code int }{
+		trueup.EINVALID:      {http.StatusBadRequest, CodeInvalidParam},
+		trueup.EUNAUTHORIZED: {http.StatusUnauthorized, CodeUnauthorized},
+		trueup.EFORBIDDEN:    {http.StatusForbidden, CodeForbidden},
+		trueup.ENOTFOUND:     {http.StatusNotFound, CodeNotFound},
+		trueup.ECONFLICT:     {http.StatusConflict, CodeConflict},
+		trueup.ETOOLARGE:     {http.StatusRequestEntityTooLarge, CodeTooLarge},
+		trueup.ENOTREADY:     {http.StatusConflict, CodeNotReady},
+		trueup.EMETHOD:       {http.StatusMethodNotAllowed, CodeMethod},
+		trueup.ETIMEOUT:      {http.StatusRequestTimeout, CodeBodyTimeout},
+		trueup.ERATELIMIT:    {http.StatusTooManyRequests, CodeRateLimited},
+		trueup.EUNAVAILABLE:  {http.StatusServiceUnavailable, CodeUnavailable},
+		trueup.EINTERNAL:     {http.StatusInternalServerError, CodeInternal},
+	},
+	reasons: map[trueup.Reason]int{
+		apikey.ReasonKeyInvalid: CodeKeyInvalid,
+	},
 }
 
-// riskKinds maps the risk service's status words to error kinds.
-var riskKinds = map[string]string{
-	risk.StatusInvalidArgument:   trueup.EINVALID,
-	risk.StatusUnauthorized:      trueup.EUNAUTHORIZED,
-	risk.StatusKeyExpired:        trueup.EUNAUTHORIZED,
-	risk.StatusNoPermission:      trueup.EFORBIDDEN,
-	risk.StatusOutOfQuota:        trueup.EFORBIDDEN,
-	risk.StatusRateLimitExceeded: trueup.EFORBIDDEN,
-	risk.StatusNotFound:          trueup.ENOTFOUND,
+// errorAnswer returns the HTTP status and the admin API's code of err.
+func errorAnswer(err error) (status, code int) {
+	e, ok := errorTable.kinds[trueup.ErrorKind(err)]
+	if !ok {
+		e = errorTable.kinds[trueup.EINTERNAL]
+	}
+	if c, ok := errorTable.reasons[trueup.ErrorReason(err)]; ok {
+		return e.status, c
+	}
+	return e.status, e.code
 }
 
 // ErrorBody is the admin API's error body: a code and a message that says
@@ -49,38 +75,24 @@ type ErrorBody struct {
 	Msg  string `json:"msg"`
 }
 
-// writeError writes err as the error body of its kind. An invalid or
-// revoked key keeps its own code (40102); every other error takes its
-// kind's code. Internal errors are logged and shown as a generic message.
+// writeError writes err as the admin API's error body, its status and
+// code from errorTable. Internal errors are logged and shown as a generic
+// message.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	kind, msg := trueup.ErrorKind(err), trueup.ErrorMessage(err)
-	var re *risk.Error
-	if kind == trueup.EINTERNAL && errors.As(err, &re) {
-		if k, ok := riskKinds[re.Status]; ok {
-			kind, msg = k, re.Reason
-		}
-	}
 	var mbe *http.MaxBytesError
-	if kind == trueup.EINTERNAL && errors.As(err, &mbe) {
-		kind, msg = trueup.ETOOLARGE, fmt.Sprintf("the request body is over the limit of %d bytes; send a smaller body", mbe.Limit)
+	if trueup.ErrorKind(err) == trueup.EINTERNAL && errors.As(err, &mbe) {
+		err = trueup.Errorf(trueup.ETOOLARGE, "the request body is over the limit of %d bytes; send a smaller body", mbe.Limit)
 	}
-	if kind == trueup.EINTERNAL {
+	if trueup.ErrorKind(err) == trueup.EINTERNAL {
 		h.Logger.Error("internal error", "trace_id", w.Header().Get("x-traceid"), "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	e := errorTable[kind]
-	if e.status == 0 {
-		e = errorTable[trueup.EINTERNAL]
-	}
-	code := e.code
-	if kind == trueup.EUNAUTHORIZED && trueup.ErrorCode(err) == trueup.CodeTokenInvalid {
-		code = trueup.CodeTokenInvalid
-	}
-	writeJSON(w, e.status, ErrorBody{Code: code, Msg: msg})
+	status, code := errorAnswer(err)
+	writeJSON(w, status, ErrorBody{Code: code, Msg: trueup.ErrorMessage(err)})
 }
 
 // invalid returns an EINVALID error with a formatted message.
 func invalid(format string, args ...any) error {
-	return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidParam, format, args...)
+	return trueup.Errorf(trueup.EINVALID, format, args...)
 }
 
 // decodeBody reads r's JSON object body into v, refusing unknown fields,
@@ -95,7 +107,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, max int64, v any) error 
 		}
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return trueup.Errorf(trueup.ETOOLARGE, trueup.CodeTooLarge, "the request body is over the limit of %d bytes; send a smaller body", mbe.Limit)
+			return trueup.Errorf(trueup.ETOOLARGE, "the request body is over the limit of %d bytes; send a smaller body", mbe.Limit)
 		}
 		return invalid("the request body could not be read (%v); send it again", err)
 	}

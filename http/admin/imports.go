@@ -96,7 +96,7 @@ func (h *Handler) copyBody(r io.Reader, name, ext string) (spooled, error) {
 		err = cerr
 	}
 	if err == nil && s.size > h.MaxImportBytes {
-		err = trueup.Errorf(trueup.ETOOLARGE, trueup.CodeTooLarge, "the import body is larger than the limit of %d bytes; split the file", h.MaxImportBytes)
+		err = trueup.Errorf(trueup.ETOOLARGE, "the import body is larger than the limit of %d bytes; split the file", h.MaxImportBytes)
 	} else if err != nil {
 		err = h.readError(err)
 	}
@@ -115,7 +115,7 @@ func (h *Handler) readError(err error) error {
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return trueup.Errorf(trueup.ETOOLARGE, trueup.CodeTooLarge, "the import body is larger than the limit of %d bytes; split the file", mbe.Limit)
+		return trueup.Errorf(trueup.ETOOLARGE, "the import body is larger than the limit of %d bytes; split the file", mbe.Limit)
 	}
 	return invalid("the request body could not be read (%v); send it again", err)
 }
