@@ -15,6 +15,7 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/client"
 	"github.com/trueup/trueup/gen"
+	trueuphttp "github.com/trueup/trueup/http"
 )
 
 // smallCell is the --max-cell-bytes of the reader limit tests, and
@@ -71,7 +72,7 @@ func TestE2EReaderLimits(t *testing.T) {
 			client.WithCredentials(string(cred.ClientID), cred.ClientSecret), client.WithUserID(cred.UserID))
 
 		_, err := api.Verify(ctx, client.VerifyParams{BillingCycle: spec.Cycle.String(), FileName: "wide.csv", File: bytes.NewReader(limitedStatement(t, spec, 0))})
-		wantAPIError(t, err, 400, trueup.CodeInvalidFile, cellLimitMessage)
+		wantAPIError(t, err, 400, trueuphttp.CodeInvalidFile, cellLimitMessage)
 
 		st := waitBatchDone(t, api, verifyUpload(t, api, spec.Cycle.String(), "wide-later.csv", limitedStatement(t, spec, 20)))
 		if st.Batch.State != trueup.BatchFailed || !strings.Contains(st.Batch.Failure, cellLimitMessage) {

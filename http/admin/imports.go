@@ -129,12 +129,12 @@ func openError(err error) error {
 }
 
 // fileError returns err, an error of the file past a reader's limit or
-// unreadable, as the client's invalid-file error with the reader's message
+// unreadable, as an EINVALID error with the reader's message
 // (which names the row and the limit); other errors as they are.
 func fileError(err error) error {
 	var pe *sheet.ParseError
 	if errors.As(err, &pe) {
-		return trueup.Errorf(trueup.EINVALID, trueup.CodeInvalidFile, "%s", pe.Error())
+		return invalid("%s", pe.Error())
 	}
 	return err
 }
