@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -87,6 +89,36 @@ func (dialect) LockMigrations(ctx context.Context, tx *sql.Tx) error {
 
 // BeginBulkLoad changes nothing: PostgreSQL's settings serve bulk loads.
 func (dialect) BeginBulkLoad(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
+
+// BulkCopy is true: COPY loads rows several times faster than INSERT.
+func (dialect) BulkCopy() bool { return true }
+
+// CopyFrom copies rows into table with pgx's binary COPY over the pgx
+// connection under conn.
+func (dialect) CopyFrom(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) (int64, error) {
+	var n int64
+	err := conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copy into %s: connection is a %T, not pgx", table, dc)
+		}
+		var err error
+		n, err = c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+		return err
+	})
+	return n, err
+}
+
+// Analyze runs ANALYZE on tables: autovacuum analyzes a freshly loaded
+// table only later, and until then the planner may filter a whole cycle
+// rather than use the index.
+func (dialect) Analyze(ctx context.Context, tx *sql.Tx, tables ...string) error {
+	if len(tables) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `ANALYZE `+strings.Join(tables, ", "))
+	return err
+}
 
 func (dialect) IndexExists(ctx context.Context, db *sql.DB, name string) (bool, error) {
 	var n int

@@ -10,3 +10,7 @@ import (
 func TestStore(t *testing.T) {
 	storetest.Run(t, pgtest.Open)
 }
+
+func BenchmarkLedgerImport(b *testing.B) {
+	storetest.BenchmarkLedgerImport(b, pgtest.Open)
+}

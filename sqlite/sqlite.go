@@ -115,6 +115,18 @@ func (dialect) BeginBulkLoad(ctx context.Context, conn *sql.Conn) (func(), error
 	}, nil
 }
 
+// BulkCopy is false: SQLite has no copy protocol; a prepared multi-row
+// INSERT is its fastest load.
+func (dialect) BulkCopy() bool { return false }
+
+func (dialect) CopyFrom(context.Context, *sql.Conn, string, []string, [][]any) (int64, error) {
+	return 0, errors.ErrUnsupported
+}
+
+// Analyze does nothing: without statistics SQLite plans trueup's queries
+// by their indexes, which is the plan wanted.
+func (dialect) Analyze(context.Context, *sql.Tx, ...string) error { return nil }
+
 func (dialect) IndexExists(ctx context.Context, db *sql.DB, name string) (bool, error) {
 	var n int
 	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&n)

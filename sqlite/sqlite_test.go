@@ -20,3 +20,15 @@ func TestStore(t *testing.T) {
 		return db
 	})
 }
+
+func BenchmarkLedgerImport(b *testing.B) {
+	storetest.BenchmarkLedgerImport(b, func(tb testing.TB) *sqlstore.DB {
+		tb.Helper()
+		db, err := sqlite.Open(context.Background(), tb.TempDir())
+		if err != nil {
+			tb.Fatalf("open: %v", err)
+		}
+		tb.Cleanup(func() { db.Close() })
+		return db
+	})
+}

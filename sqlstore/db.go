@@ -67,6 +67,18 @@ type Dialect interface {
 	// BeginBulkLoad tunes conn for a large import and returns the function
 	// that restores it.
 	BeginBulkLoad(ctx context.Context, conn *sql.Conn) (restore func(), err error)
+	// BulkCopy reports whether the engine has a bulk-copy protocol
+	// (CopyFrom) that loads rows faster than multi-row INSERTs.
+	BulkCopy() bool
+	// CopyFrom writes rows, each holding values for columns in order, into
+	// table over conn, inside the transaction open on conn, and returns
+	// how many it wrote. Engines whose BulkCopy is false return
+	// errors.ErrUnsupported.
+	CopyFrom(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) (int64, error)
+	// Analyze brings the planner's statistics of tables up to date within
+	// tx, after a bulk load: plans chosen before statistics exist can scan
+	// what an index would find. A no-op where plans do not depend on them.
+	Analyze(ctx context.Context, tx *sql.Tx, tables ...string) error
 	// IndexExists reports whether the index named name exists.
 	IndexExists(ctx context.Context, db *sql.DB, name string) (bool, error)
 	// IsUniqueViolation reports whether err is a unique-constraint failure.

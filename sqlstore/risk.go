@@ -523,6 +523,10 @@ func (imp *RiskImport) Commit(ctx context.Context) (int64, error) {
 		imp.Rollback()
 		return 0, fmt.Errorf("update risk list: %w", err)
 	}
+	if err := imp.db.dialect.Analyze(ctx, imp.tx, "risk_records"); err != nil {
+		imp.Rollback()
+		return 0, fmt.Errorf("analyze risk records: %w", err)
+	}
 	imp.full.Close()
 	if err := imp.tx.Commit(); err != nil {
 		imp.Rollback()

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 	runBuyers(t, open)
 	runRisk(t, open)
 	runAdmin(t, open)
+	runLedger(t, open)
 }
 
 // MustCarrier creates a carrier named name and returns it.

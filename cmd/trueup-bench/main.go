@@ -8,9 +8,12 @@
 // inflating the sheet XML and scanning it for row ends) and the PostgreSQL
 // route (COPY both sides as CSV into unlogged tables, one FULL OUTER JOIN
 // classifying the four kinds), plus the cost of the first and the last page
-// of the discrepancy list.
+// of the discrepancy list. With -ledger it measures the ledger import
+// through `trueup import orders` instead (and with -check the statement
+// check after it), on SQLite and on PostgreSQL.
 //
 //	go run ./cmd/trueup-bench -n 1000000
+//	go run ./cmd/trueup-bench -ledger -n 1000000 -pg postgres://...
 package main
 
 import (
@@ -46,7 +49,25 @@ func main() {
 	pgURL := flag.String("pg", os.Getenv("TRUEUP_TEST_POSTGRES_URL"), "PostgreSQL URL for the reference route (skipped when empty)")
 	formats := flag.String("formats", "csv,xlsx-shared,xlsx-inline", "statements to check")
 	pages := flag.Int("pages", 50, "requests averaged for the first and the last page")
+	ledgerOnly := flag.Bool("ledger", false, "measure only the ledger import (trueup import orders, insert and re-import) on SQLite and on PostgreSQL (-pg)")
+	check := flag.Bool("check", false, "with -ledger: also time trueup verify of an N-row statement after the import")
+	bin := flag.String("bin", "", "with -ledger: the trueup binary to measure (built from this tree when empty)")
 	flag.Parse()
+	if *ledgerOnly {
+		d := *dir
+		if d == "" {
+			tmp, err := os.MkdirTemp("", "trueup-bench-*")
+			if err != nil {
+				log.Fatal(err)
+			}
+			defer os.RemoveAll(tmp)
+			d = tmp
+		}
+		if err := runLedger(ledgerParams{N: *n, Dir: d, PGURL: *pgURL, Bin: *bin, Check: *check}); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if err := run(context.Background(), *n, *dir, *pgURL, strings.Split(*formats, ","), *pages); err != nil {
 		log.Fatal(err)
 	}
