@@ -1,6 +1,10 @@
 package trueup
 
 import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -23,13 +27,116 @@ const (
 // DiffType is the kind of a discrepancy, as seed 004 numbers them.
 type DiffType int
 
-// The four kinds of discrepancy.
+// The kinds of discrepancy. Each has its row in Kinds.
 const (
 	DiffMissingOnCarrier  DiffType = 1 // in the ledger, not in the statement
 	DiffMissingOnPlatform DiffType = 2 // in the statement, not in the ledger
 	DiffRights            DiffType = 3 // package, SKU, active or end time differ
 	DiffAmount            DiffType = 4 // carrierSaleToKd differs from kdSaleTotal beyond the tolerance
 )
+
+// Kind describes one kind of discrepancy: its number, a name for logs and
+// documents, and the words operators read.
+type Kind struct {
+	Type   DiffType // the seed's number, written as "1", "2", ... on the wire
+	Name   string   // lower_snake_case, stable
+	Label  string   // short phrase, lower case: "no record on the carrier side"
+	Detail string   // when a discrepancy of the kind is recorded
+}
+
+// Kinds is the table of discrepancy kinds, in the order of their numbers:
+// Kinds[i].Type is i+1. It is the one place a kind is declared: counts,
+// their storage and JSON, the CLI's output and the OpenAPI document are
+// all derived from it. Adding a kind is a row here (and a matcher in
+// reconcile that produces it); see docs/kinds.md.
+var Kinds = [...]Kind{
+	{Type: DiffMissingOnCarrier, Name: "missing_on_carrier", Label: "no record on the carrier side",
+		Detail: "the ledger has the order, the statement has no row for it"},
+	{Type: DiffMissingOnPlatform, Name: "missing_on_platform", Label: "no record on the platform side",
+		Detail: "the statement has the row, the ledger has no order for it"},
+	{Type: DiffRights, Name: "rights", Label: "rights inconsistent",
+		Detail: "package, SKU, active or end time differ"},
+	{Type: DiffAmount, Name: "amount", Label: "split amount inconsistent",
+		Detail: "carrierSaleToKd differs from kdSaleTotal by more than the tolerance, in decimal arithmetic"},
+}
+
+// KindOf returns the row of Kinds for t, and false when t is not a kind.
+func KindOf(t DiffType) (Kind, bool) {
+	if t < 1 || int(t) > len(Kinds) {
+		return Kind{}, false
+	}
+	return Kinds[t-1], true
+}
+
+// Key returns t as it is written on the wire and in storage: its number in
+// decimal ("1", "2", ...).
+func (t DiffType) Key() string { return strconv.Itoa(int(t)) }
+
+// DiffCounts counts a batch's discrepancies per kind, indexed by DiffType
+// (index 0 is unused): c[DiffRights] is the number of kind-3
+// discrepancies. Its length follows Kinds, so a counts literal such as
+// DiffCounts{DiffRights: 1} compares with ==. It is written in JSON as an
+// object with every kind's number as a key, {"1":n,"2":n,...}, zero counts
+// included.
+type DiffCounts [len(Kinds) + 1]int64
+
+// Total returns the number of discrepancies of all kinds.
+func (c DiffCounts) Total() int64 {
+	var n int64
+	for _, k := range Kinds {
+		n += c[k.Type]
+	}
+	return n
+}
+
+// Add counts one discrepancy of kind t; a t that is not a kind is ignored.
+func (c *DiffCounts) Add(t DiffType) {
+	if _, ok := KindOf(t); ok {
+		c[t]++
+	}
+}
+
+// String lists the counts by kind number: "1: 20, 2: 8, 3: 10, 4: 28".
+func (c DiffCounts) String() string {
+	var b strings.Builder
+	for i, k := range Kinds {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d: %d", k.Type, c[k.Type])
+	}
+	return b.String()
+}
+
+// MarshalJSON writes c as {"1":n,"2":n,...}, with a key for every kind.
+func (c DiffCounts) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, k := range Kinds {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, k.Type.Key())
+		b = append(b, ':')
+		b = strconv.AppendInt(b, c[k.Type], 10)
+	}
+	return append(b, '}'), nil
+}
+
+// UnmarshalJSON reads the object MarshalJSON writes. A missing kind counts
+// zero; a key that is not a kind's number (one written by a later trueup
+// with more kinds) is ignored.
+func (c *DiffCounts) UnmarshalJSON(b []byte) error {
+	var m map[string]int64
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("discrepancy counts: %w", err)
+	}
+	var out DiffCounts
+	for _, k := range Kinds {
+		out[k.Type] = m[k.Type.Key()]
+	}
+	*c = out
+	return nil
+}
 
 // Batch is one uploaded statement and the state of its check.
 type Batch struct {
@@ -48,33 +155,6 @@ type Batch struct {
 	CreatedAt  time.Time  `json:"createdAt"`
 	StartedAt  *time.Time `json:"startedAt,omitempty"`
 	FinishedAt *time.Time `json:"finishedAt,omitempty"`
-}
-
-// DiffCounts counts a batch's discrepancies per kind.
-type DiffCounts struct {
-	MissingOnCarrier  int64 `json:"1"`
-	MissingOnPlatform int64 `json:"2"`
-	Rights            int64 `json:"3"`
-	Amount            int64 `json:"4"`
-}
-
-// Total returns the number of discrepancies of all kinds.
-func (c DiffCounts) Total() int64 {
-	return c.MissingOnCarrier + c.MissingOnPlatform + c.Rights + c.Amount
-}
-
-// Add counts one discrepancy of kind t.
-func (c *DiffCounts) Add(t DiffType) {
-	switch t {
-	case DiffMissingOnCarrier:
-		c.MissingOnCarrier++
-	case DiffMissingOnPlatform:
-		c.MissingOnPlatform++
-	case DiffRights:
-		c.Rights++
-	case DiffAmount:
-		c.Amount++
-	}
 }
 
 // RowError is a statement row that could not be read: where it is, what it

@@ -36,16 +36,9 @@ type Spec struct {
 func (s Spec) Expected() trueup.DiffCounts {
 	var c trueup.DiffCounts
 	for i := 0; i < s.Orders; i++ {
-		switch s.kind(i) {
-		case trueup.DiffMissingOnCarrier:
-			c.MissingOnCarrier++
-		case trueup.DiffRights:
-			c.Rights++
-		case trueup.DiffAmount:
-			c.Amount++
-		}
+		c.Add(s.kind(i))
 		if s.ExtraEvery > 0 && i%s.ExtraEvery == s.ExtraEvery-1 {
-			c.MissingOnPlatform++
+			c.Add(trueup.DiffMissingOnPlatform)
 		}
 	}
 	return c

@@ -21,14 +21,14 @@ func TestExpected(t *testing.T) {
 	for i := 0; i < 1000; i++ {
 		switch {
 		case i%10 == 1:
-			want.MissingOnCarrier++
+			want[trueup.DiffMissingOnCarrier]++
 		case i%20 == 2:
-			want.Rights++
+			want[trueup.DiffRights]++
 		case i%7 == 3:
-			want.Amount++
+			want[trueup.DiffAmount]++
 		}
 		if i%25 == 24 {
-			want.MissingOnPlatform++
+			want[trueup.DiffMissingOnPlatform]++
 		}
 	}
 	if got != want {

@@ -342,7 +342,7 @@ func encodeCursor(key []byte, no trueup.BatchNo, attempt int, seq int64) string 
 
 func decodeCursor(key []byte, no trueup.BatchNo, attempt int, v string) (int64, error) {
 	bad := trueup.Errorf(trueup.EINVALID, "pageCursor is not a cursor of batch %s; pass the nextPageCursor of the previous page unchanged, or omit it for the first page", no)
-	raw, err := base64.RawURLEncoding.DecodeString(v)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(v)
 	if err != nil || len(raw) != 20 {
 		return 0, bad
 	}

@@ -8,6 +8,10 @@ import (
 	"io/fs"
 	"net/http"
 	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/trueup/trueup"
 )
 
 //go:embed openapi.json
@@ -69,6 +73,7 @@ func mergeOpenAPI(base []byte, parts fs.FS) ([]byte, error) {
 			}
 		}
 	}
+	describeKinds(doc)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -77,6 +82,99 @@ func mergeOpenAPI(base []byte, parts fs.FS) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// describeKinds writes the discrepancy kinds of trueup.Kinds into doc: a
+// property per kind in the DiffCounts schema, all required, and the enum
+// and description of every schema's diffType property (a string or an
+// integer, as the schema says). The document lists no kind of its own.
+func describeKinds(doc map[string]any) {
+	comps, _ := doc["components"].(map[string]any)
+	schemas, _ := comps["schemas"].(map[string]any)
+	var phrases []string
+	for _, k := range trueup.Kinds {
+		phrases = append(phrases, fmt.Sprintf("`%d` %s (%s)", k.Type, k.Label, k.Detail))
+	}
+	if counts, ok := schemas["DiffCounts"].(map[string]any); ok {
+		props := map[string]any{}
+		required := []any{}
+		for _, k := range trueup.Kinds {
+			props[k.Type.Key()] = map[string]any{"type": "integer", "description": sentence(k.Label)}
+			required = append(required, k.Type.Key())
+		}
+		counts["properties"], counts["required"] = props, required
+	}
+	for _, s := range schemas {
+		schema, _ := s.(map[string]any)
+		props, _ := schema["properties"].(map[string]any)
+		dt, ok := props["diffType"].(map[string]any)
+		if !ok {
+			continue
+		}
+		enum := []any{}
+		for _, k := range trueup.Kinds {
+			if dt["type"] == "integer" {
+				enum = append(enum, int(k.Type))
+			} else {
+				enum = append(enum, k.Type.Key())
+			}
+		}
+		dt["enum"] = enum
+		written := "a digit written as a string"
+		if dt["type"] == "integer" {
+			written = "a number"
+		}
+		dt["description"] = "Discrepancy kind, " + written + ": " + strings.Join(phrases, "; ") + "."
+	}
+	fillCountsExamples(doc)
+}
+
+// fillCountsExamples gives every example's counts object (a "counts" value
+// keyed by kind numbers) a zero count for each kind of trueup.Kinds it
+// lacks, so that the examples keep the DiffCounts schema, which requires
+// them all, when a kind is added.
+func fillCountsExamples(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for key, child := range v {
+			if counts, ok := child.(map[string]any); ok && key == "counts" && kindKeyed(counts) {
+				for _, k := range trueup.Kinds {
+					if _, ok := counts[k.Type.Key()]; !ok {
+						counts[k.Type.Key()] = 0
+					}
+				}
+				continue
+			}
+			fillCountsExamples(child)
+		}
+	case []any:
+		for _, child := range v {
+			fillCountsExamples(child)
+		}
+	}
+}
+
+// kindKeyed reports whether m is a non-empty object of numbers keyed by
+// kind numbers, as an example of DiffCounts is.
+func kindKeyed(m map[string]any) bool {
+	for key, n := range m {
+		t, err := strconv.Atoi(key)
+		if _, isNum := n.(float64); err != nil || !isNum {
+			return false
+		}
+		if _, ok := trueup.KindOf(trueup.DiffType(t)); !ok {
+			return false
+		}
+	}
+	return len(m) > 0
+}
+
+// sentence returns phrase with a capital first letter and a full stop.
+func sentence(phrase string) string {
+	if phrase == "" {
+		return ""
+	}
+	return strings.ToUpper(phrase[:1]) + phrase[1:] + "."
 }
 
 func mergeKeys(dst, src map[string]any, key, from string) error {

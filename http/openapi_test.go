@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -234,6 +235,17 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 func jsonFields(v any) []string {
 	var names []string
 	rt := reflect.TypeOf(v)
+	if rt.Kind() != reflect.Struct { // a type with its own JSON object, as trueup.DiffCounts
+		b, err := json.Marshal(v)
+		if err != nil {
+			panic(err)
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(b, &obj); err != nil {
+			panic(err)
+		}
+		return slices.Sorted(maps.Keys(obj))
+	}
 	for i := range rt.NumField() {
 		f := rt.Field(i)
 		if !f.IsExported() {
@@ -516,4 +528,54 @@ func jsonEqual(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return bytes.Equal(x, y)
+}
+
+// TestOpenAPIKinds checks that the document lists every kind of
+// trueup.Kinds, and no other: the DiffCounts properties (all required) and
+// the enum of each diffType property.
+func TestOpenAPIKinds(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Required   []string                   `json:"required"`
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, k := range trueup.Kinds {
+		keys = append(keys, k.Type.Key())
+	}
+	counts := doc.Components.Schemas["DiffCounts"]
+	if got := slices.Sorted(maps.Keys(counts.Properties)); !slices.Equal(got, slices.Sorted(slices.Values(keys))) || !slices.Equal(counts.Required, keys) {
+		t.Errorf("DiffCounts properties %v, required %v; want %v", got, counts.Required, keys)
+	}
+	found := 0
+	for name, s := range doc.Components.Schemas {
+		raw, ok := s.Properties["diffType"]
+		if !ok {
+			continue
+		}
+		found++
+		var dt struct {
+			Type string            `json:"type"`
+			Enum []json.RawMessage `json:"enum"`
+		}
+		if err := json.Unmarshal(raw, &dt); err != nil {
+			t.Fatalf("%s.diffType: %v", name, err)
+		}
+		var got []string
+		for _, e := range dt.Enum {
+			got = append(got, strings.Trim(string(e), `"`))
+		}
+		if !slices.Equal(got, keys) {
+			t.Errorf("%s.diffType enum = %v, want %v", name, got, keys)
+		}
+	}
+	if found < 2 {
+		t.Errorf("%d schemas have a diffType property, want the carrier's DiffBill and the admin API's discrepancy", found)
+	}
 }

@@ -21,7 +21,9 @@
 //
 // # Discrepancies
 //
-// One discrepancy is recorded per order and kind:
+// One discrepancy is recorded per order and kind. The kinds are declared
+// once, in the table trueup.Kinds (batch.go); this package is where each is
+// produced (docs/kinds.md says how to add one):
 //
 //   - 1 (trueup.DiffMissingOnCarrier): the ledger has the order, the
 //     statement does not. Carrier-side fields are empty, except

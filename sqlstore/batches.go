@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,18 +21,24 @@ import (
 const FileChunk = 1 << 20
 
 const batchCols = `batch_no, carrier_id, billing_cycle, file_name, format, file_size, state, attempt, rows_read, percent,
-	count_1, count_2, count_3, count_4, row_error_count, failure, created_at, started_at, finished_at`
+	counts, row_error_count, failure, created_at, started_at, finished_at`
 
 func scanBatch(s interface{ Scan(...any) error }) (trueup.Batch, int, error) {
 	var b trueup.Batch
 	var attempt int
 	var started, finished sql.NullTime
+	var counts string
 	err := s.Scan(&b.No, &b.CarrierID, &b.Cycle, &b.FileName, &b.Format, &b.FileSize, &b.State, &attempt, &b.RowsRead, &b.Percent,
-		&b.Counts.MissingOnCarrier, &b.Counts.MissingOnPlatform, &b.Counts.Rights, &b.Counts.Amount, &b.RowErrors, &b.Failure,
-		&b.CreatedAt, &started, &finished)
+		&counts, &b.RowErrors, &b.Failure, &b.CreatedAt, &started, &finished)
+	if err != nil {
+		return b, attempt, err
+	}
+	if err := json.Unmarshal([]byte(counts), &b.Counts); err != nil {
+		return b, attempt, fmt.Errorf("batch %s counts: %w", b.No, err)
+	}
 	b.CreatedAt = b.CreatedAt.UTC()
 	b.StartedAt, b.FinishedAt = timePtr(started), timePtr(finished)
-	return b, attempt, err
+	return b, attempt, nil
 }
 
 // UploadDir makes the store keep uploads as files in dir (SQLite, one
@@ -492,10 +499,13 @@ func (db *DB) FinishBatch(ctx context.Context, p batch.FinishBatchParams) error 
 			}
 			p.Counts = trueup.DiffCounts{}
 		}
-		res, err := tx.ExecContext(ctx, db.q(`UPDATE batches SET state = ?, rows_read = ?, percent = 100, count_1 = ?, count_2 = ?, count_3 = ?, count_4 = ?,
+		counts, err := json.Marshal(p.Counts)
+		if err != nil {
+			return fmt.Errorf("batch %s counts: %w", p.No, err)
+		}
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE batches SET state = ?, rows_read = ?, percent = 100, counts = ?,
 			row_error_count = ?, failure = ?, finished_at = ? WHERE batch_no = ? AND attempt = ? AND state = ?`),
-			p.State, p.RowsRead, p.Counts.MissingOnCarrier, p.Counts.MissingOnPlatform, p.Counts.Rights, p.Counts.Amount,
-			p.ErrTotal, p.Failure, db.now(), p.No, p.Attempt, trueup.BatchProcessing)
+			p.State, p.RowsRead, string(counts), p.ErrTotal, p.Failure, db.now(), p.No, p.Attempt, trueup.BatchProcessing)
 		if err != nil {
 			return fmt.Errorf("finish batch: %w", err)
 		}
@@ -514,7 +524,7 @@ func (db *DB) FinishBatch(ctx context.Context, p batch.FinishBatchParams) error 
 // given up. A batch already final is left as it is.
 func (db *DB) AbandonBatch(ctx context.Context, no trueup.BatchNo, failure string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, db.q(`UPDATE batches SET state = ?, percent = 100, count_1 = 0, count_2 = 0, count_3 = 0, count_4 = 0,
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE batches SET state = ?, percent = 100, counts = '{}',
 			row_error_count = 0, failure = ?, finished_at = ? WHERE batch_no = ? AND state IN (?, ?)`),
 			trueup.BatchFailed, failure, db.now(), no, trueup.BatchQueued, trueup.BatchProcessing)
 		if err != nil {

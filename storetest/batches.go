@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ func runBatches(t *testing.T, open Opener) {
 		{"BatchLifecycle", testBatchLifecycle},
 		{"BatchAttemptFencing", testBatchAttemptFencing},
 		{"BatchFailedKeepsNoDiscrepancies", testBatchFailed},
+		{"BatchCountsEveryKind", testBatchCounts},
 		{"DiscrepancyWriterError", testDiscrepancyWriterError},
 		{"Setting", testSetting},
 	}
@@ -85,7 +87,7 @@ func testBatchLifecycle(t *testing.T, db *sqlstore.DB) {
 	w := db.NewDiscrepancyWriter("20250101_1", job.Attempt)
 	var counts trueup.DiffCounts
 	for i := 0; i < 12001; i++ { // more than one flush
-		d := discrepancy(string(rune('a'+i%26))+time.Duration(i).String(), trueup.DiffType(1+i%4))
+		d := discrepancy(string(rune('a'+i%26))+time.Duration(i).String(), trueup.Kinds[i%len(trueup.Kinds)].Type)
 		counts.Add(d.DiffType)
 		if err := w.Write(ctx, d); err != nil {
 			t.Fatal(err)
@@ -166,7 +168,7 @@ func testBatchAttemptFencing(t *testing.T, db *sqlstore.DB) {
 	w := db.NewDiscrepancyWriter("20250101_2", 2)
 	w.Write(ctx, discrepancy("new", trueup.DiffAmount))
 	w.Flush(ctx)
-	counts := trueup.DiffCounts{Amount: 1}
+	counts := trueup.DiffCounts{trueup.DiffAmount: 1}
 	if err := db.FinishBatch(ctx, batch.FinishBatchParams{No: "20250101_2", Attempt: 2, State: trueup.BatchSucceeded, Counts: counts}); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +187,7 @@ func testBatchFailed(t *testing.T, db *sqlstore.DB) {
 	}
 	rowErrs := []trueup.RowError{{Row: 2, Column: "carrierEndTime", Value: "2025-13-01", Reason: "not a date"}, {Row: 7, Reason: "duplicate"}}
 	err := db.FinishBatch(ctx, batch.FinishBatchParams{No: "20250101_3", Attempt: 1, State: trueup.BatchFailed, RowErrors: rowErrs, ErrTotal: 5,
-		Failure: "5 row errors", Counts: trueup.DiffCounts{Rights: 3}})
+		Failure: "5 row errors", Counts: trueup.DiffCounts{trueup.DiffRights: 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,6 +204,70 @@ func testBatchFailed(t *testing.T, db *sqlstore.DB) {
 // testDiscrepancyWriterError writes discrepancies of a batch that does not
 // exist: the background writer's error comes back from Write or Flush, and
 // nothing hangs.
+// testBatchCounts stores counts of every kind in trueup.Kinds, each alone
+// (the other kinds zero), all at once and none, and reads them back through
+// Batch and Batches: a kind added to the table is stored without a change
+// here or in the schema.
+func testBatchCounts(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	c := MustCarrier(t, db, "Counting")
+	type countsCase struct {
+		name   string
+		counts trueup.DiffCounts
+	}
+	var all trueup.DiffCounts
+	cases := []countsCase{{name: "none"}}
+	for i, k := range trueup.Kinds {
+		var one trueup.DiffCounts
+		one[k.Type] = int64(1000*(i+1) + 7)
+		cases = append(cases, countsCase{name: k.Name, counts: one})
+		all[k.Type] = int64(i + 1)
+	}
+	all[trueup.Kinds[0].Type] = 0 // a kind of the table with a zero count among others
+	cases = append(cases, countsCase{name: "all", counts: all})
+	want := map[trueup.BatchNo]trueup.DiffCounts{}
+	for i, tt := range cases {
+		no := trueup.BatchNo(fmt.Sprintf("20250102_%d", i))
+		newBatch(t, db, c.ID, no, []byte("x"))
+		if err := db.StartBatch(ctx, no, 1); err != nil {
+			t.Fatal(err)
+		}
+		err := db.FinishBatch(ctx, batch.FinishBatchParams{No: no, Attempt: 1, State: trueup.BatchSucceeded, Counts: tt.counts})
+		if err != nil {
+			t.Fatalf("%s: FinishBatch: %v", tt.name, err)
+		}
+		b, _, err := db.Batch(ctx, no)
+		if err != nil {
+			t.Fatalf("%s: Batch: %v", tt.name, err)
+		}
+		if b.Counts != tt.counts {
+			t.Errorf("%s: Batch counts = %v, want %v", tt.name, b.Counts, tt.counts)
+		}
+		want[no] = tt.counts
+	}
+	list, err := db.Batches(ctx, c.ID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != len(cases) {
+		t.Fatalf("Batches returned %d batches, want %d", len(list), len(cases))
+	}
+	for _, b := range list {
+		if b.Counts != want[b.No] {
+			t.Errorf("Batches: %s counts = %v, want %v", b.No, b.Counts, want[b.No])
+		}
+	}
+	// An abandoned batch counts nothing of any kind.
+	no := trueup.BatchNo("20250102_abandoned")
+	newBatch(t, db, c.ID, no, []byte("x"))
+	if err := db.AbandonBatch(ctx, no, "given up"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _, err := db.Batch(ctx, no); err != nil || b.Counts != (trueup.DiffCounts{}) {
+		t.Errorf("abandoned batch counts = %v, %v; want zero", b.Counts, err)
+	}
+}
+
 func testDiscrepancyWriterError(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
 	w := db.NewDiscrepancyWriter("no_such_batch", 1)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -591,7 +592,7 @@ func TestVerifyLedger(t *testing.T) {
 		if !strings.Contains(stderr, "trueup import orders --carrier "+cred.CarrierID) {
 			t.Errorf("the warning does not say how to load the ledger: %q", stderr)
 		}
-		rows := int64(spec.Orders) - spec.Expected().MissingOnCarrier + spec.Expected().MissingOnPlatform
+		rows := int64(spec.Orders) - spec.Expected()[trueup.DiffMissingOnCarrier] + spec.Expected()[trueup.DiffMissingOnPlatform]
 		if want := fmt.Sprintf("wrote %s (csv): a header and %d discrepancy rows\n", filepath.Join(dir, "empty.csv"), rows); !strings.HasSuffix(stdout, want) {
 			t.Errorf("stdout %q does not end with %q", stdout, want)
 		}
@@ -612,14 +613,21 @@ func TestVerifyLedger(t *testing.T) {
 		if n := countRows(t, out); n != want.Total()+1 {
 			t.Errorf("%s holds %d rows, want a header and %d", out, n, want.Total())
 		}
+		// Every kind of trueup.Kinds has its line, with its count.
+		for _, k := range trueup.Kinds {
+			if !regexp.MustCompile(fmt.Sprintf(`(?m)^%d %s +%d$`, k.Type, regexp.QuoteMeta(k.Label), want[k.Type])).MatchString(stdout) {
+				t.Errorf("stdout %q has no line %q with the count %d", stdout, fmt.Sprintf("%d %s", k.Type, k.Label), want[k.Type])
+			}
+		}
 
 		code, stdout, stderr = verify(filepath.Join(dir, "report.csv"), "--json")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
 		var res struct {
-			Total        int64 `json:"total"`
-			LedgerOrders int64 `json:"ledgerOrders"`
+			Counts       map[string]int64 `json:"counts"`
+			Total        int64            `json:"total"`
+			LedgerOrders int64            `json:"ledgerOrders"`
 			Out          struct {
 				Path   string `json:"path"`
 				Format string `json:"format"`
@@ -631,6 +639,14 @@ func TestVerifyLedger(t *testing.T) {
 		}
 		if res.Total != want.Total() || res.LedgerOrders != int64(spec.Orders) || res.Out.Path != filepath.Join(dir, "report.csv") || res.Out.Format != "csv" || res.Out.Rows != want.Total() {
 			t.Errorf("verify --json = %+v, want total %d, ledgerOrders %d, out report.csv csv %d rows", res, want.Total(), spec.Orders, want.Total())
+		}
+		if len(res.Counts) != len(trueup.Kinds) {
+			t.Errorf("verify --json counts = %v, want a key for each of the %d kinds", res.Counts, len(trueup.Kinds))
+		}
+		for _, k := range trueup.Kinds {
+			if n, ok := res.Counts[k.Type.Key()]; !ok || n != want[k.Type] {
+				t.Errorf("verify --json counts[%q] = %d (present %v), want %d", k.Type.Key(), n, ok, want[k.Type])
+			}
 		}
 	})
 }

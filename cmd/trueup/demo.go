@@ -88,29 +88,29 @@ Demo carrier %[2]s, user id %[3]s, %[4]d ledger orders in cycle %[5]s.
   client_id:     %[6]s
   client_secret: %[7]s   (shown once)
 
-A statement with %[8]d discrepancies (1: %[9]d, 2: %[10]d, 3: %[11]d, 4: %[12]d) is at
-  %[13]s
+A statement with %[8]d discrepancies (%[9]s) is at
+  %[10]s
 
-Paste these (the token lasts %[14]d s; X-Date is computed by your shell):
+Paste these (the token lasts %[11]d s; X-Date is computed by your shell):
 
   # a fresh token
   curl -s -X POST %[1]s/koodrive/oauth2/v1/token -d grant_type=client_credentials -d client_id=%[6]s -d client_secret=%[7]s
 
   # check the statement: answers {"code":0,"msg":"Success.","batchNo":"..."}
-  curl -s %[15]s -F data=@%[13]s -F billingCycle=%[5]s %[1]s/koodrive/ose/v1/reconciliation/data/verify
+  curl -s %[12]s -F data=@%[10]s -F billingCycle=%[5]s %[1]s/koodrive/ose/v1/reconciliation/data/verify
 
   # then, with the batchNo from the answer:
   BATCH=...
-  curl -s %[15]s "%[1]s/koodrive/ose/v1/reconciliation/batch?batchNo=$BATCH"
-  curl -s %[15]s "%[1]s/koodrive/ose/v1/reconciliation/diff/getList?batchNo=$BATCH&pageSize=5"
-  curl -s %[15]s -o diffs.xlsx "%[1]s/koodrive/ose/v1/reconciliation/diff/export?batchNo=$BATCH&format=xlsx"
+  curl -s %[12]s "%[1]s/koodrive/ose/v1/reconciliation/batch?batchNo=$BATCH"
+  curl -s %[12]s "%[1]s/koodrive/ose/v1/reconciliation/diff/getList?batchNo=$BATCH&pageSize=5"
+  curl -s %[12]s -o diffs.xlsx "%[1]s/koodrive/ose/v1/reconciliation/diff/export?batchNo=$BATCH&format=xlsx"
 
   # the import template
-  curl -s %[15]s -o template.xlsx %[1]s/koodrive/ose/v1/reconciliation/template
+  curl -s %[12]s -o template.xlsx %[1]s/koodrive/ose/v1/reconciliation/template
 
 Stop with Ctrl-C.
 `, base, cred.CarrierID, cred.UserID, spec.Orders, cycle, cred.ClientID, cred.ClientSecret,
-		exp.Total(), exp.MissingOnCarrier, exp.MissingOnPlatform, exp.Rights, exp.Amount, path, tok.ExpiresIn, h)
+		exp.Total(), exp, path, tok.ExpiresIn, h)
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -262,6 +264,23 @@ func TestAdminCarriersAndBatches(t *testing.T) {
 		want := spec.Expected()
 		if err != nil || st.Batch.Counts != want || st.RowErrors == nil {
 			t.Fatalf("Batch = %+v, %v; want counts %+v", st, err, want)
+		}
+		// On the wire, the counts are an object with every kind's number,
+		// the seed's four first (a kind added later follows them).
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.api.BaseURL+client.PathAdmin+"batches/"+string(no), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+s.api.Key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		wantJSON := fmt.Sprintf(`"counts":{"1":%d,"2":%d,"3":%d,"4":%d`, want[trueup.DiffMissingOnCarrier], want[trueup.DiffMissingOnPlatform], want[trueup.DiffRights], want[trueup.DiffAmount])
+		if err != nil || !strings.Contains(string(raw), wantJSON) {
+			t.Errorf("admin batch %s (%v) lacks %s", raw, err, wantJSON)
 		}
 		var all []trueup.Discrepancy
 		cursor := ""

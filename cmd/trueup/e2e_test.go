@@ -786,8 +786,23 @@ func TestE2ETemplate(t *testing.T) {
 		// the ledger lacks.
 		no := verifyUpload(t, c.api, lastCycle().String(), "reconciliation-template.xlsx", data)
 		st := waitSucceeded(t, c.api, no)
-		if st.Batch.Counts != (trueup.DiffCounts{MissingOnPlatform: 1}) || st.Batch.RowsRead != 1 {
+		if st.Batch.Counts != (trueup.DiffCounts{trueup.DiffMissingOnPlatform: 1}) || st.Batch.RowsRead != 1 {
 			t.Fatalf("the template as a statement: counts %+v, rows %d; want one row, one type 2", st.Batch.Counts, st.Batch.RowsRead)
+		}
+		// On the wire, the counts are an object with every kind's number,
+		// the seed's four first (a kind added later follows them).
+		req, err := http.NewRequest("GET", client.PathBatch+"?batchNo="+string(no), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.api.Do(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := `"counts":{"1":0,"2":1,"3":0,"4":0`; err != nil || !strings.Contains(string(raw), want) {
+			t.Errorf("batch status %s (%v) lacks %s", raw, err, want)
 		}
 		bills := walkPages(t, c.api, no, 10, 1)
 		if len(bills) != 1 {
@@ -952,7 +967,7 @@ func TestE2EImportOrders(t *testing.T) {
 		w.Flush()
 		no := verifyUpload(t, c.api, cycle.String(), "s.csv", b.Bytes())
 		st := waitSucceeded(t, c.api, no)
-		if st.Batch.Counts != (trueup.DiffCounts{Rights: 1, Amount: 1}) {
+		if st.Batch.Counts != (trueup.DiffCounts{trueup.DiffRights: 1, trueup.DiffAmount: 1}) {
 			t.Fatalf("counts %+v, want one type 3 (O-2's package) and one type 4 (O-4's amount)", st.Batch.Counts)
 		}
 		for _, got := range walkPages(t, c.api, no, 100, 2) {

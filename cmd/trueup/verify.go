@@ -123,8 +123,10 @@ func newVerifyCmd(env Env) *cobra.Command {
 				fmt.Fprintf(tw, "row %d\t%s\t%q\t%s\n", e.Row, e.Column, e.Value, e.Reason)
 			}
 			if res.Failure == "" {
-				fmt.Fprintf(tw, "1 no record on the carrier side\t%d\n2 no record on the platform side\t%d\n3 rights inconsistent\t%d\n4 split amount inconsistent\t%d\ntotal\t%d\n",
-					res.Counts.MissingOnCarrier, res.Counts.MissingOnPlatform, res.Counts.Rights, res.Counts.Amount, res.Counts.Total())
+				for _, k := range trueup.Kinds {
+					fmt.Fprintf(tw, "%d %s\t%d\n", k.Type, k.Label, res.Counts[k.Type])
+				}
+				fmt.Fprintf(tw, "total\t%d\n", res.Counts.Total())
 			}
 			tw.Flush()
 			if wrote {
@@ -177,7 +179,7 @@ func newBatchCmd(env Env) *cobra.Command {
 		}
 		tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "batch\t%s\ncarrier\t%s\ncycle\t%s\nfile\t%s (%s, %d bytes)\nstate\t%s\nprogress\t%d%% (%d rows read)\n", b.No, b.CarrierID, b.Cycle, b.FileName, b.Format, b.FileSize, b.State, b.Percent, b.RowsRead)
-		fmt.Fprintf(tw, "discrepancies\t1: %d  2: %d  3: %d  4: %d  total: %d\n", b.Counts.MissingOnCarrier, b.Counts.MissingOnPlatform, b.Counts.Rights, b.Counts.Amount, b.Counts.Total())
+		fmt.Fprintf(tw, "discrepancies\t%s\n", countsLine(b.Counts))
 		if b.Failure != "" {
 			fmt.Fprintf(tw, "failure\t%s\n", b.Failure)
 		}
@@ -208,4 +210,15 @@ func newBatchCmd(env Env) *cobra.Command {
 	})
 
 	return newGroup("batch", "show the statement batches the server checked", status, list)
+}
+
+// countsLine writes counts on one line, each kind by its number, then the
+// total: "1: 0  2: 3  3: 0  4: 1  total: 4".
+func countsLine(c trueup.DiffCounts) string {
+	var b strings.Builder
+	for _, k := range trueup.Kinds {
+		fmt.Fprintf(&b, "%d: %d  ", k.Type, c[k.Type])
+	}
+	fmt.Fprintf(&b, "total: %d", c.Total())
+	return b.String()
 }

@@ -130,7 +130,7 @@ func encodeCursor(attempt int, seq int64) string {
 
 func decodeCursor(v string, no trueup.BatchNo, attempt int) (int64, error) {
 	bad := invalid("query parameter pageCursor is not a cursor of batch %s; pass the nextPageCursor of the previous page unchanged, or omit it for the first page", no)
-	raw, err := base64.RawURLEncoding.DecodeString(v)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(v)
 	if err != nil {
 		return 0, bad
 	}
