@@ -109,7 +109,7 @@ func TestE2EHostileTextStatement(t *testing.T) {
 		st := waitSucceeded(t, c.api, no)
 		// Each hostile id is missing on the platform, and each ledger
 		// order missing on the carrier's side.
-		if want := (trueup.DiffCounts{MissingOnPlatform: int64(len(rows)), MissingOnCarrier: int64(len(rows))}); st.Batch.Counts != want {
+		if want := (trueup.DiffCounts{trueup.DiffMissingOnPlatform: int64(len(rows)), trueup.DiffMissingOnCarrier: int64(len(rows))}); st.Batch.Counts != want {
 			t.Errorf("counts %+v, want %+v", st.Batch.Counts, want)
 		}
 		bills, err := c.api.ListAll(context.Background(), no, 0)
