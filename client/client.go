@@ -292,15 +292,6 @@ func (c *Client) Token(ctx context.Context) (string, error) {
 	return c.token, nil
 }
 
-// SetToken makes accessToken the cached token until expiresAt; a zero
-// expiresAt keeps it until the server refuses it. An empty accessToken
-// clears the cache, so the next carrier call fetches a new token.
-func (c *Client) SetToken(accessToken string, expiresAt time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.token, c.expires = accessToken, expiresAt
-}
-
 // forgetToken clears the cached token if it is tok.
 func (c *Client) forgetToken(tok string) {
 	c.mu.Lock()

@@ -1,7 +1,6 @@
 package reconcile
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -30,15 +29,6 @@ type Options struct {
 	// (the zero value included) means DefaultTolerance; a negative value
 	// means the amounts must be equal.
 	Tolerance decimal.Decimal
-}
-
-// Validate returns an error when the options cannot drive a reconciliation:
-// a cycle whose month is not 1-12 or whose year is before 1970 or after 9999.
-func (o Options) Validate() error {
-	if o.Cycle.Month < time.January || o.Cycle.Month > time.December || o.Cycle.Year < 1970 || o.Cycle.Year > 9999 {
-		return fmt.Errorf("reconcile: billing cycle %04d-%02d is not a month from 1970-01 to 9999-12", o.Cycle.Year, int(o.Cycle.Month))
-	}
-	return nil
 }
 
 // location returns the carrier's zone, UTC when none is set.

@@ -1,7 +1,6 @@
 package sheet
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -25,22 +24,6 @@ func readRows(tb testing.TB, r Reader) ([]Row, error) {
 		row.Cells = append([]string(nil), row.Cells...)
 		rows = append(rows, row)
 	}
-}
-
-// openReadAll opens data as format f and returns all its rows, failing the
-// test when Open or a Next fails.
-func openReadAll(tb testing.TB, data []byte, f Format) []Row {
-	tb.Helper()
-	r, err := Open(bytes.NewReader(data), int64(len(data)), f)
-	if err != nil {
-		tb.Fatalf("Open: %v", err)
-	}
-	defer func() { _ = r.Close() }()
-	rows, err := readRows(tb, r)
-	if err != nil {
-		tb.Fatalf("Next: %v", err)
-	}
-	return rows
 }
 
 // readWithProgress reads r to the end and returns the number of rows read.
