@@ -47,6 +47,9 @@ type Service struct {
 	TempDir string
 	// Notify, when set, wakes a worker after a batch is queued.
 	Notify func()
+	// Limits bound the statement files read, at upload and in the check
+	// (zero fields take the defaults of sheet.DefaultLimits).
+	Limits sheet.Limits
 }
 
 // New returns a Service over store. A nil logger means slog.Default().
@@ -99,7 +102,7 @@ func (s *Service) Submit(ctx context.Context, p SubmitParams) (trueup.BatchNo, e
 	if err != nil {
 		return "", err
 	}
-	if err := checkHeader(p.File, p.Size, format); err != nil {
+	if err := checkHeader(s.Limits, p.File, p.Size, format); err != nil {
 		return "", err
 	}
 	if _, err := p.File.Seek(0, io.SeekStart); err != nil {
@@ -167,17 +170,17 @@ func fileError(err error) error {
 	return err
 }
 
-// checkHeader opens the file, maps its header and makes sure a data row
-// follows.
-func checkHeader(f io.ReaderAt, size int64, format statement.Format) error {
+// checkHeader opens the file within lim, maps its header and makes sure a
+// data row follows.
+func checkHeader(lim sheet.Limits, f io.ReaderAt, size int64, format statement.Format) error {
 	if format == statement.XLSX {
 		// A first look that skips most of a large shared-strings table;
 		// when it is not enough, the whole workbook decides.
-		if err := checkHeaderOf(sheet.OpenXLSXHead(f, size)); err == nil || !errors.Is(err, sheet.ErrCorrupt) {
+		if err := checkHeaderOf(lim.OpenXLSXHead(f, size)); err == nil || !errors.Is(err, sheet.ErrCorrupt) {
 			return fileError(err)
 		}
 	}
-	return fileError(checkHeaderOf(sheet.Open(f, size, format)))
+	return fileError(checkHeaderOf(lim.Open(f, size, format)))
 }
 
 // checkHeaderOf maps the header of r and makes sure a data row follows. Its
@@ -364,7 +367,7 @@ func (r *run) progress(fraction float64) {
 }
 
 func (r *run) do(ctx context.Context) error {
-	rd, err := sheet.Open(r.p.File, r.p.Size, r.p.Format)
+	rd, err := r.s.Limits.Open(r.p.File, r.p.Size, r.p.Format)
 	if err != nil {
 		return r.fail(trueup.ErrorMessage(fileError(err)))
 	}

@@ -39,6 +39,16 @@ type Store interface {
 	EachOrderKey(ctx context.Context, carrier trueup.CarrierID, cycle string, fn func(trueup.Order) error) error
 	// OrdersByID calls fn for the full ledger orders with the given ids.
 	OrdersByID(ctx context.Context, carrier trueup.CarrierID, cycle string, ids []string, fn func(trueup.Order) error) error
+	// Batches returns a carrier's latest batches, newest first.
+	Batches(ctx context.Context, carrier trueup.CarrierID, limit int) ([]trueup.Batch, error)
+	// BatchRowErrors returns the first row errors of a batch's attempt.
+	BatchRowErrors(ctx context.Context, no trueup.BatchNo, attempt int, limit int) ([]trueup.RowError, error)
+	// DiscrepancyPage returns the discrepancies of a batch's attempt after
+	// the one numbered after, in order, at most limit.
+	DiscrepancyPage(ctx context.Context, no trueup.BatchNo, attempt int, after int64, limit int) ([]trueup.Discrepancy, error)
+	// EachDiscrepancy calls fn for every discrepancy of a batch's attempt,
+	// in order.
+	EachDiscrepancy(ctx context.Context, no trueup.BatchNo, attempt int, fn func(trueup.Discrepancy) error) error
 }
 
 // CreateBatchParams are the inputs of Store.CreateBatch.

@@ -37,8 +37,11 @@ func NewJSONLSource(r io.Reader, size int64, closer func() error, cols []Column)
 }
 
 // OpenFile opens a file of cols as tabular.Open does: JSON Lines by its
-// name (.jsonl, .ndjson), else CSV, xlsx or xls by its content.
-func OpenFile(path string, cols []Column) (Source, error) {
-	src, _, err := tabular.Open(path, spec(cols))
+// name (.jsonl, .ndjson), else CSV, xlsx or xls by its content, read
+// within lim (zero fields take the defaults of sheet.DefaultLimits).
+func OpenFile(path string, cols []Column, lim sheet.Limits) (Source, error) {
+	sp := spec(cols)
+	sp.Limits = lim
+	src, _, err := tabular.Open(path, sp)
 	return src, err
 }

@@ -65,9 +65,12 @@ func NewJSONLSource(r io.Reader, size int64, closer func() error) Source {
 }
 
 // OpenFile opens an order file as tabular.Open does: JSON Lines by its
-// name (.jsonl, .ndjson), else CSV, xlsx or xls by its content.
-func OpenFile(path string) (Source, error) {
-	src, _, err := tabular.Open(path, spec)
+// name (.jsonl, .ndjson), else CSV, xlsx or xls by its content, read
+// within lim (zero fields take the defaults of sheet.DefaultLimits).
+func OpenFile(path string, lim sheet.Limits) (Source, error) {
+	sp := spec
+	sp.Limits = lim
+	src, _, err := tabular.Open(path, sp)
 	return src, err
 }
 

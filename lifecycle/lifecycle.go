@@ -143,11 +143,27 @@ type Store interface {
 	ApplyPackageNotice(ctx context.Context, n Notice) (Outcome, error)
 }
 
+// EventLog reads the package events recorded; sqlstore.DB implements it.
+type EventLog interface {
+	// PackageEvents returns the events f selects, newest first.
+	PackageEvents(ctx context.Context, f EventFilter) ([]Event, error)
+}
+
 // Service checks and records package notices.
 type Service struct {
 	Store Store
+	// Log reads the events recorded, for Events.
+	Log EventLog
 	// Clock tells the time; tests set their own.
 	Clock trueup.Clock
+}
+
+// Events returns the package events f selects, newest first.
+func (s *Service) Events(ctx context.Context, f EventFilter) ([]Event, error) {
+	if s.Log == nil {
+		return nil, fmt.Errorf("lifecycle: no event log")
+	}
+	return s.Log.PackageEvents(ctx, f)
 }
 
 // New returns a Service over store with the real clock.

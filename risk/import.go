@@ -377,9 +377,12 @@ func NewJSONLInput(r io.Reader, size int64, closer func() error) Input {
 // named .jsonl or .ndjson, else CSV, xlsx or xls as sheet.Detect tells.
 // It returns the Input and the file's size in bytes, or an EINVALID
 // *trueup.Error (or one wrapping sheet.ErrWrongFormat) for a file
-// that is none of these or whose header is wrong.
-func OpenFile(path string) (Input, int64, error) {
-	src, size, err := tabular.Open(path, spec)
+// that is none of these or whose header is wrong. The file is read within
+// lim (zero fields take the defaults of sheet.DefaultLimits).
+func OpenFile(path string, lim sheet.Limits) (Input, int64, error) {
+	sp := spec
+	sp.Limits = lim
+	src, size, err := tabular.Open(path, sp)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/gen"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/ledger"
 	"github.com/trueup/trueup/sqlstore"
 )
@@ -66,7 +67,7 @@ func writeLedgerCSV(tb testing.TB, spec gen.Spec, extra ...string) string {
 // importFile imports the order file at path through ledger.Service.
 func importFile(tb testing.TB, db *sqlstore.DB, c trueup.CarrierID, path string) (int64, error) {
 	tb.Helper()
-	src, err := ledger.OpenFile(path)
+	src, err := ledger.OpenFile(path, sheet.Limits{})
 	if err != nil {
 		tb.Fatalf("open %s: %v", path, err)
 	}

@@ -44,8 +44,8 @@ func newAdminCarrierCmd(env Env) *cobra.Command {
 	whitelist := create.Flags().Bool("whitelist", false, "put the carrier on the whitelist")
 	zone := create.Flags().String("timezone", "UTC", "IANA time `ZONE` for the carrier's zone-less times")
 	markRequired(create, "name")
-	create.RunE = withStore(createDB, func(ctx context.Context, store *sqlstore.DB, _ []string) error {
-		c, err := auth.New(store).CreateCarrier(ctx, auth.CreateCarrierParams{Name: *name, Whitelisted: *whitelist, TimeZone: *zone})
+	create.RunE = withServices(createDB, nil, func(ctx context.Context, _ *sqlstore.DB, svc *Services, _ []string) error {
+		c, err := svc.Auth.CreateCarrier(ctx, auth.CreateCarrierParams{Name: *name, Whitelisted: *whitelist, TimeZone: *zone})
 		if err != nil {
 			return err
 		}
@@ -107,8 +107,8 @@ func newAdminClientCmd(env Env) *cobra.Command {
 	createDB, createJSON := addDBFlags(create, env), addJSONFlag(create)
 	createCarrier := create.Flags().String("carrier", "", "carrier `ID`")
 	markRequired(create, "carrier")
-	create.RunE = withStore(createDB, func(ctx context.Context, store *sqlstore.DB, _ []string) error {
-		c, err := auth.New(store).CreateClient(ctx, trueup.CarrierID(*createCarrier))
+	create.RunE = withServices(createDB, nil, func(ctx context.Context, _ *sqlstore.DB, svc *Services, _ []string) error {
+		c, err := svc.Auth.CreateClient(ctx, trueup.CarrierID(*createCarrier))
 		if err != nil {
 			return err
 		}
@@ -141,8 +141,8 @@ func newAdminClientCmd(env Env) *cobra.Command {
 
 	rotate := &cobra.Command{Use: "rotate CLIENT_ID", Short: "give a client a new secret, revoking its tokens", Args: exactArgs("CLIENT_ID")}
 	rotateDB, rotateJSON := addDBFlags(rotate, env), addJSONFlag(rotate)
-	rotate.RunE = withStore(rotateDB, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
-		c, err := auth.New(store).RotateClient(ctx, trueup.ClientID(pos[0]))
+	rotate.RunE = withServices(rotateDB, nil, func(ctx context.Context, _ *sqlstore.DB, svc *Services, pos []string) error {
+		c, err := svc.Auth.RotateClient(ctx, trueup.ClientID(pos[0]))
 		if err != nil {
 			return err
 		}

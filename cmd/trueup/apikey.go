@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-
 	"fmt"
-	"github.com/spf13/cobra"
-	"github.com/trueup/trueup/sqlstore"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/apikey"
-	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/http/admin"
-	"github.com/trueup/trueup/imports"
+	"github.com/trueup/trueup/sqlstore"
 )
 
 // newAdminAPIKeyCmd returns `trueup admin apikey`: the admin API's keys.
@@ -24,8 +21,8 @@ func newAdminAPIKeyCmd(env Env) *cobra.Command {
 	createDB, createJSON := addDBFlags(create, env), addJSONFlag(create)
 	name := create.Flags().String("name", "", "who or what uses the key (`NAME`)")
 	markRequired(create, "name")
-	create.RunE = withStore(createDB, func(ctx context.Context, store *sqlstore.DB, _ []string) error {
-		k, err := apikey.New(store).Create(ctx, apikey.CreateParams{Name: *name})
+	create.RunE = withServices(createDB, nil, func(ctx context.Context, _ *sqlstore.DB, svc *Services, _ []string) error {
+		k, err := svc.Keys.Create(ctx, apikey.CreateParams{Name: *name})
 		if err != nil {
 			return err
 		}
@@ -38,8 +35,8 @@ func newAdminAPIKeyCmd(env Env) *cobra.Command {
 
 	list := &cobra.Command{Use: "list", Short: "list the admin API keys", Args: exactArgs()}
 	listDB, listJSON := addDBFlags(list, env), addJSONFlag(list)
-	list.RunE = withStore(listDB, func(ctx context.Context, store *sqlstore.DB, _ []string) error {
-		keys, err := apikey.New(store).List(ctx)
+	list.RunE = withServices(listDB, nil, func(ctx context.Context, _ *sqlstore.DB, svc *Services, _ []string) error {
+		keys, err := svc.Keys.List(ctx)
 		if err != nil {
 			return err
 		}
@@ -60,8 +57,8 @@ func newAdminAPIKeyCmd(env Env) *cobra.Command {
 
 	revoke := &cobra.Command{Use: "revoke ID", Short: "revoke an admin API key (the keyId from create or list)", Args: exactArgs("ID")}
 	revokeDB, revokeJSON := addDBFlags(revoke, env), addJSONFlag(revoke)
-	revoke.RunE = withStore(revokeDB, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
-		k, err := apikey.New(store).Revoke(ctx, apikey.ID(pos[0]))
+	revoke.RunE = withServices(revokeDB, nil, func(ctx context.Context, _ *sqlstore.DB, svc *Services, pos []string) error {
+		k, err := svc.Keys.Revoke(ctx, apikey.ID(pos[0]))
 		if err != nil {
 			return err
 		}
@@ -71,23 +68,19 @@ func newAdminAPIKeyCmd(env Env) *cobra.Command {
 	return newGroup("apikey", "admin API keys: create, list, revoke", create, list, revoke)
 }
 
-// newAdminAPI builds the admin API over m's store and services, and marks
-// failed the imports a stopped server left running. Main.Close closes it
-// (waiting for running imports) before the store.
-func newAdminAPI(ctx context.Context, m *Main, authSvc *auth.Service, cfg ServeConfig) *admin.Handler {
-	imp := imports.New(m.Store, m.Logger)
-	imp.Clock = m.Clock
-	if n, err := imp.Abandon(ctx); err != nil {
+// newAdminAPI assembles the admin API from m's services, and marks failed
+// the imports a stopped server left running. Main.Close closes it (waiting
+// for running imports) before the store.
+func newAdminAPI(ctx context.Context, m *Main) *admin.Handler {
+	if n, err := m.Imports.Abandon(ctx); err != nil {
 		m.Logger.Warn("mark abandoned imports", "err", err)
 	} else if n > 0 {
 		m.Logger.Info("marked imports left running by a stopped server as failed", "imports", n)
 	}
-	riskSvc := m.Risk
-	keys := apikey.New(m.Store)
-	keys.Clock = m.Clock
 	return admin.New(admin.Services{
-		Keys: keys, Imports: imp, Auth: authSvc, Carriers: &auth.Admin{Store: m.Store},
-		Buyers: m.Buyers, Risk: riskSvc, Store: m.Store, Logger: m.Logger,
+		Keys: m.Keys, Imports: m.Imports, Auth: m.Auth, Carriers: m.Carriers,
+		Buyers: m.Buyers, Risk: m.Risk, Batches: m.Batches, Lifecycle: m.Lifecycle, Ledger: m.Ledger,
+		Logger: m.Logger, Readers: m.Readers,
 		MaxImportBytes: m.Server.Config.MaxUploadBytes, TempDir: m.Store.UploadTempDir(), Clock: m.Clock,
 	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/sqlstore"
 )
 
@@ -42,8 +43,8 @@ func newAdminBuyerCmd(env Env) *cobra.Command {
 		}
 		return nil
 	}
-	create.RunE = withStore(createDB, func(ctx context.Context, store *sqlstore.DB, _ []string) error {
-		c, err := buyer.New(store.BuyerStore(), nil).CreateBuyer(ctx, buyer.CreateBuyerParams{Name: *name, RejectCap: createCap})
+	create.RunE = withServices(createDB, nil, func(ctx context.Context, _ *sqlstore.DB, svc *Services, _ []string) error {
+		c, err := svc.Buyers.CreateBuyer(ctx, buyer.CreateBuyerParams{Name: *name, RejectCap: createCap})
 		if err != nil {
 			return err
 		}
@@ -87,8 +88,8 @@ func newAdminBuyerCmd(env Env) *cobra.Command {
 
 	rotate := &cobra.Command{Use: "rotate ID", Short: "give a buyer a new access token, revoking the old one", Args: exactArgs("ID")}
 	rotateDB, rotateJSON := addDBFlags(rotate, env), addJSONFlag(rotate)
-	rotate.RunE = withStore(rotateDB, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
-		c, err := buyer.New(store.BuyerStore(), nil).RotateToken(ctx, buyer.BuyerID(pos[0]))
+	rotate.RunE = withServices(rotateDB, nil, func(ctx context.Context, _ *sqlstore.DB, svc *Services, pos []string) error {
+		c, err := svc.Buyers.RotateToken(ctx, buyer.BuyerID(pos[0]))
 		if err != nil {
 			return err
 		}
@@ -133,18 +134,18 @@ func newImportTransactionsCmd(env Env) *cobra.Command {
 	db, asJSON := addDBFlags(cmd, env), addJSONFlag(cmd)
 	buyerID := cmd.Flags().String("buyer", "", "buyer `ID`")
 	markRequired(cmd, "buyer")
-	cmd.RunE = withStore(db, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
-		svc := buyer.New(store.BuyerStore(), nil)
-		if _, err := store.BuyerStore().Buyer(ctx, buyer.BuyerID(*buyerID)); err != nil {
+	readers := addReaderFlags(cmd)
+	cmd.RunE = withServices(db, readers, func(ctx context.Context, _ *sqlstore.DB, svc *Services, pos []string) error {
+		if _, err := svc.Buyers.Buyer(ctx, buyer.BuyerID(*buyerID)); err != nil {
 			return err
 		}
-		src, err := buyer.OpenFile(pos[0], buyer.TransactionColumns)
+		src, err := buyer.OpenFile(pos[0], buyer.TransactionColumns, svc.Readers)
 		if err != nil {
 			return err
 		}
 		defer src.Close()
 		bar := newProgressBar(env.Stderr, "import "+filepath.Base(pos[0]))
-		n, err := svc.Import(ctx, buyer.ImportParams{Buyer: buyer.BuyerID(*buyerID), Source: src, Progress: bar.Set})
+		n, err := svc.Buyers.Import(ctx, buyer.ImportParams{Buyer: buyer.BuyerID(*buyerID), Source: src, Progress: bar.Set})
 		bar.Done()
 		if err := rowErrors(env, *asJSON, err, pos[0], runAgain); err != nil {
 			return err
@@ -157,7 +158,7 @@ func newImportTransactionsCmd(env Env) *cobra.Command {
 // readItemsFile reads a process's list: a JSON array as the API takes it
 // (.json), or CSV, xlsx, xls or JSON Lines with the columns transaction_id
 // and change_reason.
-func readItemsFile(path string) ([]buyer.Item, error) {
+func readItemsFile(path string, lim sheet.Limits) ([]buyer.Item, error) {
 	if strings.EqualFold(filepath.Ext(path), ".json") {
 		f, err := os.Open(path)
 		if err != nil {
@@ -170,7 +171,7 @@ func readItemsFile(path string) ([]buyer.Item, error) {
 		}
 		return items, nil
 	}
-	src, err := buyer.OpenFile(path, buyer.ItemColumns)
+	src, err := buyer.OpenFile(path, buyer.ItemColumns, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -231,15 +232,14 @@ func newAdjustmentsCmd(env Env) *cobra.Command {
 	opType := launch.Flags().String("operation-type", "", "LIVE_RECONCILIATION to change only the listed transactions; an accepting process when empty")
 	reconStatus := launch.Flags().String("recon-status", "", "with --operation-type: 1 completes the listed transactions, 2 rejects them")
 	markRequired(launch, "buyer")
-	launch.RunE = withStore(launchDB, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
-		bs := store.BuyerStore()
-		svc := buyer.New(bs, nil)
+	launch.RunE = withServices(launchDB, nil, func(ctx context.Context, _ *sqlstore.DB, services *Services, pos []string) error {
+		svc := services.Buyers
 		survey := *launchSurvey
 		mode, desired, err := buyer.ParseMode(*opType, *reconStatus)
 		if err != nil {
 			return usagef("%v", err)
 		}
-		b, err := bs.Buyer(ctx, buyer.BuyerID(*launchBuyer))
+		b, err := svc.Buyer(ctx, buyer.BuyerID(*launchBuyer))
 		if err != nil {
 			return err
 		}
@@ -250,7 +250,7 @@ func newAdjustmentsCmd(env Env) *cobra.Command {
 				return err
 			}
 		}
-		items, err := readItemsFile(pos[0])
+		items, err := readItemsFile(pos[0], services.Readers)
 		if err := rowErrors(env, *launchJSON, err, pos[0], runAgain); err != nil {
 			return err
 		}
@@ -276,8 +276,8 @@ func newAdjustmentsCmd(env Env) *cobra.Command {
 			cmd.Use, cmd.Short = "cancel ID", "decline a Pending process"
 		}
 		db, asJSON := addDBFlags(cmd, env), addJSONFlag(cmd)
-		cmd.RunE = withStore(db, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
-			svc := buyer.New(store.BuyerStore(), nil)
+		cmd.RunE = withServices(db, nil, func(ctx context.Context, _ *sqlstore.DB, services *Services, pos []string) error {
+			svc := services.Buyers
 			act := svc.Confirm
 			if !confirm {
 				act = svc.Cancel

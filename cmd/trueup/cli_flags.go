@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/postgres"
 	"github.com/trueup/trueup/sqlite"
 	"github.com/trueup/trueup/sqlstore"
@@ -202,6 +203,25 @@ func longFlagArgs(root *cobra.Command, args []string) []string {
 	return out
 }
 
+// addReaderFlags registers the limits of the file readers on cmd
+// (--max-cell-bytes and the others) and returns them, for withServices.
+func addReaderFlags(cmd *cobra.Command) *sheet.Limits {
+	l := new(sheet.Limits)
+	readerFlags(cmd.Flags(), l)
+	return l
+}
+
+// readerFlags registers the limits of the file readers on fs, bound to l,
+// which it sets to sheet.DefaultLimits first.
+func readerFlags(fs *pflag.FlagSet, l *sheet.Limits) {
+	*l = sheet.DefaultLimits()
+	fs.Int64Var(&l.SharedStrings, "max-shared-strings", l.SharedStrings, "most bytes a workbook's shared strings may take in memory (xlsx, xls)")
+	fs.Int64Var(&l.Inflated, "max-inflated", l.Inflated, "most bytes a workbook may inflate to (xlsx, xls)")
+	fs.IntVar(&l.FieldBytes, "max-cell-bytes", l.FieldBytes, "longest text of one cell or JSON Lines value, in bytes")
+	fs.IntVar(&l.RowBytes, "max-row-bytes", l.RowBytes, "most text of one row or JSON Lines line, in bytes")
+	fs.IntVar(&l.RowCells, "max-row-cells", l.RowCells, "most cells in one row")
+}
+
 // withStore returns a cobra RunE that opens the database db names, calls
 // run with it and the positional arguments, and closes it.
 func withStore(db *dbFlags, run func(ctx context.Context, store *sqlstore.DB, pos []string) error) func(*cobra.Command, []string) error {
@@ -214,4 +234,24 @@ func withStore(db *dbFlags, run func(ctx context.Context, store *sqlstore.DB, po
 		defer store.Close()
 		return run(ctx, store, pos)
 	}
+}
+
+// withServices returns a cobra RunE that opens the database db names,
+// builds the services over it as the server does (NewServices, reading
+// files within *readers when readers is not nil), calls run with them, the
+// store and the positional arguments, and closes both.
+func withServices(db *dbFlags, readers *sheet.Limits, run func(ctx context.Context, store *sqlstore.DB, svc *Services, pos []string) error) func(*cobra.Command, []string) error {
+	return withStore(db, func(ctx context.Context, store *sqlstore.DB, pos []string) (err error) {
+		var lim sheet.Limits
+		if readers != nil {
+			lim = *readers
+		}
+		svc := NewServices(store, nil, lim)
+		defer func() {
+			if cerr := svc.Close(); err == nil {
+				err = cerr
+			}
+		}()
+		return run(ctx, store, svc, pos)
+	})
 }

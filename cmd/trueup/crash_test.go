@@ -100,9 +100,10 @@ func discrepancyKeys(tb testing.TB, store *sqlstore.DB, no trueup.BatchNo) []str
 const crashKills = 5
 
 // TestBatchSurvivesSIGKILL kills the server with SIGKILL several times
-// while a batch is being checked, at points drawn from a fixed seed (a
-// delay after each attempt starts), restarting it each time, on each
-// engine. The batch finishes exactly once with the same discrepancies as a
+// while a batch is being checked, restarting it each time, on each engine.
+// Each kill comes at a point of the check's progress the test observes:
+// once the attempt has recorded rows read, then a short delay drawn from a
+// fixed seed, so that a slow or loaded machine still kills mid-check. The batch finishes exactly once with the same discrepancies as a
 // run that was never interrupted; the kills use up none of the job's
 // attempts; no temporary file is left, in the server's folders or in the
 // system's.
@@ -131,7 +132,7 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 		seedLedger(t, store, carrier.ID, spec)
 
 		// An uninterrupted check of the statement: its list is the one
-		// wanted, its duration spreads the kill points.
+		// wanted.
 		srv := startServerEnv(t, env, serveArgs...)
 		clean := submitCSV(t, store, carrier, spec)
 		ran := waitBatch(t, store, clean, 120*time.Second, func(b trueup.Batch) bool { return b.State == trueup.BatchSucceeded })
@@ -150,18 +151,18 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 				// An upload in flight dies with the server too.
 				stallUpload(t, srv, cred, spool, csvStatement(t, gen.Spec{Orders: 100, Cycle: lastCycle(), Seed: 1}))
 			}
-			waitBatch(t, store, no, 60*time.Second, func(b trueup.Batch) bool {
-				if b.State == trueup.BatchSucceeded || b.State == trueup.BatchFailed {
-					t.Fatalf("batch finished before kill %d: %+v", kill, b)
-				}
-				_, attempt, _ := store.Batch(ctx, no)
-				return b.State == trueup.BatchProcessing && attempt > seen
-			})
-			_, seen, _ = store.Batch(ctx, no)
-			// The kill point: a seeded share of a check's duration after
-			// the attempt started (up to half of it, so that the
-			// kill lands before the end).
-			delay := time.Duration(rng.Float64() * 0.5 * float64(check))
+			// The kill point: the new attempt has recorded its first
+			// rows read (4,096 of 40,000, the first progress it saves),
+			// then a seeded delay of at most 1/10 of an uninterrupted
+			// check: the rest of the check takes far longer.
+			b, attempt := waitAttemptProgress(t, store, no, seen)
+			if b.State != trueup.BatchProcessing {
+				t.Logf("the check ended (%s) before kill %d found it reading", b.State, kill)
+				srv.kill()
+				break
+			}
+			seen = attempt
+			delay := time.Duration(rng.Float64() * 0.1 * float64(check))
 			time.Sleep(delay)
 			srv.kill()
 			after, _, _ := store.Batch(ctx, no)
@@ -173,7 +174,7 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 				break
 			}
 			landed++
-			t.Logf("kill %d, %s into attempt %d: %d rows read, %d%% saved", kill, delay.Round(time.Millisecond), seen, after.RowsRead, after.Percent)
+			t.Logf("kill %d, %s after attempt %d read %d rows: %d rows read, %d%% saved", kill, delay.Round(time.Millisecond), seen, b.RowsRead, after.RowsRead, after.Percent)
 		}
 
 		startServerEnv(t, env, serveArgs...)
@@ -229,6 +230,31 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 			waitNoTempFiles(t, dir)
 		}
 	})
+}
+
+// waitAttemptProgress waits until batch no runs an attempt after seen that
+// has recorded rows read, or has ended, and returns it with its attempt.
+// It polls every 5 ms: the first progress comes within the first tenth of
+// the check.
+func waitAttemptProgress(tb testing.TB, store *sqlstore.DB, no trueup.BatchNo, seen int) (trueup.Batch, int) {
+	tb.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, attempt, err := store.Batch(context.Background(), no)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		switch {
+		case b.State == trueup.BatchSucceeded || b.State == trueup.BatchFailed:
+			return b, attempt
+		case b.State == trueup.BatchProcessing && attempt > seen && b.RowsRead > 0:
+			return b, attempt
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("batch %s ran no attempt after %d that read rows within 60s: %+v", no, seen, b)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // stalledReader gives its head, then blocks until release is closed and

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/gen"
+	"github.com/trueup/trueup/ledger"
 )
 
 // demoCarrier is the name of the carrier `serve --demo` provisions.
@@ -61,19 +63,7 @@ func runDemo(ctx context.Context, m *Main, env Env) error {
 	now := m.Clock.Now().UTC()
 	cycle := trueup.CycleOf(now).Prev()
 	spec := demoSpec(cycle)
-	imp, err := store.BeginOrderImport(ctx, cred.CarrierID)
-	if err != nil {
-		return err
-	}
-	defer imp.Rollback()
-	for i := 0; i < spec.Orders; i++ {
-		o := spec.Order(i)
-		o.CarrierID = cred.CarrierID
-		if err := imp.Add(ctx, o); err != nil {
-			return err
-		}
-	}
-	if _, err := imp.Commit(); err != nil {
+	if err := importDemoLedger(ctx, m, cred.CarrierID, spec); err != nil {
 		return err
 	}
 	path, err := writeDemoStatement(spec)
@@ -149,4 +139,29 @@ func writeDemoStatement(spec gen.Spec) (string, error) {
 		return "", fmt.Errorf("write demo statement: %w", err)
 	}
 	return path, nil
+}
+
+// importDemoLedger loads the spec's ledger orders for carrier through the
+// ledger service, as `trueup import orders` loads a CSV file.
+func importDemoLedger(ctx context.Context, m *Main, carrier trueup.CarrierID, spec gen.Spec) error {
+	c, err := m.Store.Carrier(ctx, carrier)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := spec.WriteLedgerCSV(&buf); err != nil {
+		return err
+	}
+	rd, err := m.Readers.OpenCSV(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		return fmt.Errorf("read demo ledger: %w", err)
+	}
+	src, err := ledger.NewSheetSource(rd)
+	if err != nil {
+		rd.Close()
+		return fmt.Errorf("read demo ledger: %w", err)
+	}
+	defer src.Close()
+	_, err = m.Ledger.Import(ctx, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location()})
+	return err
 }

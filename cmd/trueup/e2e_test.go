@@ -25,6 +25,7 @@ import (
 	"github.com/trueup/trueup/clock"
 	"github.com/trueup/trueup/gen"
 	trueuphttp "github.com/trueup/trueup/http"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/ledger"
 	"github.com/trueup/trueup/statement"
 )
@@ -495,7 +496,7 @@ func TestE2EBatchNotReady(t *testing.T) {
 		seedLedger(t, store, cred.CarrierID, spec)
 
 		logger := e2eLogger()
-		svc := NewServices(store, logger)
+		svc := NewServices(store, logger, sheet.Limits{})
 		t.Cleanup(func() { svc.Close() })
 		idle := trueuphttp.NewServer(trueuphttp.Config{}, store, trueuphttp.Services{Auth: svc.Auth, Batches: svc.Batches, Lifecycle: svc.Lifecycle, Buyers: svc.Buyers, Risk: svc.Risk},
 			logger, trueuphttp.NewMetrics())

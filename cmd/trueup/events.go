@@ -31,12 +31,12 @@ func newEventsCmd(env Env) *cobra.Command {
 		}
 		return nil
 	}
-	cmd.RunE = withStore(db, func(ctx context.Context, store *sqlstore.DB, _ []string) error {
+	cmd.RunE = withServices(db, nil, func(ctx context.Context, store *sqlstore.DB, svc *Services, _ []string) error {
 		c, err := store.Carrier(ctx, trueup.CarrierID(*carrier))
 		if err != nil {
 			return err
 		}
-		list, err := store.PackageEvents(ctx, lifecycle.EventFilter{CarrierID: c.ID, CarrierUserID: *user, Limit: *limit})
+		list, err := svc.Lifecycle.Events(ctx, lifecycle.EventFilter{CarrierID: c.ID, CarrierUserID: *user, Limit: *limit})
 		if err != nil {
 			return err
 		}

@@ -39,18 +39,19 @@ func newImportOrdersCmd(env Env) *cobra.Command {
 	db, asJSON := addDBFlags(cmd, env), addJSONFlag(cmd)
 	carrier := cmd.Flags().String("carrier", "", "carrier `ID`")
 	markRequired(cmd, "carrier")
-	cmd.RunE = withStore(db, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
+	readers := addReaderFlags(cmd)
+	cmd.RunE = withServices(db, readers, func(ctx context.Context, store *sqlstore.DB, svc *Services, pos []string) error {
 		c, err := store.Carrier(ctx, trueup.CarrierID(*carrier))
 		if err != nil {
 			return err
 		}
-		src, err := ledger.OpenFile(pos[0])
+		src, err := ledger.OpenFile(pos[0], svc.Readers)
 		if err != nil {
 			return err
 		}
 		defer src.Close()
 		bar := newProgressBar(env.Stderr, "import "+filepath.Base(pos[0]))
-		n, err := ledger.New(store).Import(ctx, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location(), Progress: bar.Set})
+		n, err := svc.Ledger.Import(ctx, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location(), Progress: bar.Set})
 		bar.Done()
 		if err := rowErrors(env, *asJSON, err, pos[0], importAgain); err != nil {
 			return err

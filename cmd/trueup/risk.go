@@ -85,10 +85,8 @@ func newAdminRiskClientCmd(env Env) *cobra.Command {
 	}
 	// withRisk runs fn with the risk service of the database db names.
 	withRisk := func(db *dbFlags, fn func(ctx context.Context, svc *risk.Service, pos []string) error) func(*cobra.Command, []string) error {
-		return withStore(db, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
-			rs := store.RiskStore()
-			defer rs.Close()
-			return fn(ctx, risk.New(rs), pos)
+		return withServices(db, nil, func(ctx context.Context, _ *sqlstore.DB, svc *Services, pos []string) error {
+			return fn(ctx, svc.Risk, pos)
 		})
 	}
 
@@ -296,27 +294,20 @@ func newImportRiskCmd(env Env) *cobra.Command {
 		}
 		return nil
 	}
-	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
-		ctx := cmd.Context()
-		in, size, err := risk.OpenFile(pos[0])
+	readers := addReaderFlags(cmd)
+	cmd.RunE = withServices(db, readers, func(ctx context.Context, _ *sqlstore.DB, svc *Services, pos []string) error {
+		in, size, err := risk.OpenFile(pos[0], svc.Readers)
 		if err != nil {
 			return err
 		}
 		defer in.Close()
-		store, err := db.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		rs := store.RiskStore()
-		defer rs.Close()
 		expected := size / 64 // bytes of a typical CSV or JSON Lines record
 		if ext := strings.ToLower(filepath.Ext(pos[0])); ext == ".xlsx" || ext == ".xls" {
 			expected = size / 16
 		}
 		bar := newProgressBar(env.Stderr, "import "+filepath.Base(pos[0]))
 		start := time.Now()
-		res, err := risk.New(rs).Import(ctx, risk.ImportParams{Input: in, Replace: *replace, Index: mode, ExpectedRows: expected, Progress: bar.Set})
+		res, err := svc.Risk.Import(ctx, risk.ImportParams{Input: in, Replace: *replace, Index: mode, ExpectedRows: expected, Progress: bar.Set})
 		bar.Done()
 		elapsed := time.Since(start)
 		if err := rowErrors(env, *asJSON, err, pos[0], importAgain); err != nil {
@@ -336,6 +327,6 @@ func newImportRiskCmd(env Env) *cobra.Command {
 		}
 		_, err = fmt.Fprintf(env.Stdout, "%s %d risk records in %s (%.0f rows/s); the list holds %d\n", verb, res.Imported, elapsed.Round(time.Millisecond), rate, res.RecordsInTotal)
 		return err
-	}
+	})
 	return cmd
 }

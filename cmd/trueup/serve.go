@@ -10,11 +10,14 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/apikey"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
 	trueuphttp "github.com/trueup/trueup/http"
 	"github.com/trueup/trueup/http/admin"
+	"github.com/trueup/trueup/imports"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/jobs"
 	"github.com/trueup/trueup/ledger"
 	"github.com/trueup/trueup/lifecycle"
@@ -33,27 +36,43 @@ type Services struct {
 	Lifecycle *lifecycle.Service
 	Buyers    *buyer.Service
 	Risk      *risk.Service
+	// Imports runs the admin API's imports; Keys are its API keys and
+	// Carriers its view of the carriers.
+	Imports  *imports.Service
+	Keys     *apikey.Service
+	Carriers *auth.Admin
+	// Readers bound every file the services read: statements, and the
+	// files of the imports (OpenFile of ledger, buyer and risk).
+	Readers sheet.Limits
 
 	notices *sqlstore.LifecycleStore
 	risks   *sqlstore.RiskStore
 }
 
-// NewServices builds every service over store. A nil logger means
-// slog.Default(). Close releases what they hold; the store stays open.
-func NewServices(store *sqlstore.DB, logger *slog.Logger) *Services {
+// NewServices builds every service over store, reading files within
+// readers (zero fields take the defaults of sheet.DefaultLimits). A nil
+// logger means slog.Default(). Close releases what they hold; the store
+// stays open.
+func NewServices(store *sqlstore.DB, logger *slog.Logger, readers sheet.Limits) *Services {
 	if logger == nil {
 		logger = slog.Default()
 	}
 	s := &Services{
-		Clock:   trueup.SystemClock{},
-		Auth:    auth.New(store),
-		Batches: batch.New(store, logger),
-		Ledger:  ledger.New(store),
-		Buyers:  buyer.New(store.BuyerStore(), logger),
-		notices: store.LifecycleStore(),
-		risks:   store.RiskStore(),
+		Clock:    trueup.SystemClock{},
+		Auth:     auth.New(store),
+		Batches:  batch.New(store, logger),
+		Ledger:   ledger.New(store),
+		Buyers:   buyer.New(store.BuyerStore(), logger),
+		Imports:  imports.New(store, logger),
+		Keys:     apikey.New(store),
+		Carriers: &auth.Admin{Store: store},
+		Readers:  readers,
+		notices:  store.LifecycleStore(),
+		risks:    store.RiskStore(),
 	}
+	s.Batches.Limits = readers
 	s.Lifecycle = lifecycle.New(s.notices)
+	s.Lifecycle.Log = store
 	s.Risk = risk.New(s.risks)
 	s.Risk.Logger = logger
 	return s
@@ -63,6 +82,7 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger) *Services {
 func (s *Services) SetClock(c trueup.Clock) {
 	s.Clock = c
 	s.Auth.Clock, s.Batches.Clock, s.Lifecycle.Clock, s.Buyers.Clock, s.Risk.Clock = c, c, c, c, c
+	s.Imports.Clock, s.Keys.Clock = c, c
 }
 
 // Close stops the services' background work and releases their prepared
@@ -113,6 +133,10 @@ type ServeConfig struct {
 	// Clock is the clock of the store, the services and the job runner
 	// (the real one when nil); tests set it.
 	Clock trueup.Clock
+	// Readers bound the files read: statements at upload and in the
+	// check, and the admin API's imports (zero fields take the defaults
+	// of sheet.DefaultLimits).
+	Readers sheet.Limits
 }
 
 // Open builds the services over store, then starts the server and the
@@ -120,7 +144,7 @@ type ServeConfig struct {
 func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) error {
 	m.Store = store
 	metrics := trueuphttp.NewMetrics()
-	m.Services = NewServices(store, m.Logger)
+	m.Services = NewServices(store, m.Logger, cfg.Readers)
 	if cfg.TokenTTL > 0 {
 		m.Auth.TokenTTL = cfg.TokenTTL
 	}
@@ -153,7 +177,7 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 		m.Services.SetClock(cfg.Clock)
 		m.Runner.Clock = cfg.Clock
 	}
-	m.Admin = newAdminAPI(ctx, m, m.Auth, cfg)
+	m.Admin = newAdminAPI(ctx, m)
 	m.Server.Admin = m.Admin
 	if err := m.Server.Open(cfg.Addr); err != nil {
 		m.Services.Close()
@@ -219,6 +243,7 @@ func newServeCmd(env Env) *cobra.Command {
 	fs.IntVar(&cfg.Limits.TokenBurst, "token-burst", trueuphttp.DefaultTokenBurst, "token requests at once per client_id")
 	fs.Float64Var(&cfg.Limits.TokenAddrRate, "token-addr-rate", trueuphttp.DefaultTokenAddrRate, "token requests a second per remote address, after --token-addr-burst (429 over it)")
 	fs.IntVar(&cfg.Limits.TokenAddrBurst, "token-addr-burst", trueuphttp.DefaultTokenAddrBurst, "token requests at once per remote address")
+	readerFlags(fs, &cfg.Readers)
 	fs.StringVar(&cfg.TempDir, "temp-dir", "", "the server's own folder of temporary files with --database-url (default DATA/tmp, DATA from --data); emptied of trueup's files at start")
 	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")

@@ -43,7 +43,8 @@ func newVerifyCmd(env Env) *cobra.Command {
 		}
 		return nil
 	}
-	cmd.RunE = withStore(db, func(ctx context.Context, store *sqlstore.DB, pos []string) error {
+	readers := addReaderFlags(cmd)
+	cmd.RunE = withServices(db, readers, func(ctx context.Context, store *sqlstore.DB, svc *Services, pos []string) error {
 		carrier, err := store.Carrier(ctx, trueup.CarrierID(*carrierID))
 		if err != nil {
 			return err
@@ -88,7 +89,7 @@ func newVerifyCmd(env Env) *cobra.Command {
 		}
 		bar := newProgressBar(env.Stderr, "verify "+filepath.Base(pos[0]))
 		start := time.Now()
-		res, err := batch.New(store, nil).Check(ctx, batch.CheckParams{
+		res, err := svc.Batches.Check(ctx, batch.CheckParams{
 			Carrier: carrier, Cycle: cycle, File: f, Size: st.Size(), Format: format, Sink: sink, Progress: bar.Set,
 		})
 		bar.Set(1, res.RowsRead)

@@ -17,10 +17,13 @@ import (
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/apikey"
 	"github.com/trueup/trueup/auth"
+	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/imports"
+	"github.com/trueup/trueup/internal/sheet"
+	"github.com/trueup/trueup/ledger"
+	"github.com/trueup/trueup/lifecycle"
 	"github.com/trueup/trueup/risk"
-	"github.com/trueup/trueup/sqlstore"
 )
 
 // Prefix is the path every admin endpoint starts with.
@@ -34,16 +37,21 @@ type Services struct {
 	Carriers *auth.Admin   // carrier settings, client lists and revocation
 	Buyers   *buyer.Service
 	Risk     *risk.Service
-	// Store serves what has no service of its own yet: batches and their
-	// discrepancies, package events, and the ledger import.
-	Store  *sqlstore.DB
-	Logger *slog.Logger
+	// Batches serve the batches and their discrepancies, Lifecycle the
+	// package events, Ledger the ledger import.
+	Batches   *batch.Service
+	Lifecycle *lifecycle.Service
+	Ledger    *ledger.Service
+	Logger    *slog.Logger
 	// MaxBodyBytes limits JSON bodies (1 MiB when 0); MaxImportBytes
 	// limits an import's body (256 MiB when 0).
 	MaxBodyBytes   int64
 	MaxImportBytes int64
 	// TempDir holds spooled import bodies (os.TempDir when empty).
 	TempDir string
+	// Readers bound the imported files (zero fields take the defaults of
+	// sheet.DefaultLimits).
+	Readers sheet.Limits
 	// Clock tells the time (the real clock when nil).
 	Clock trueup.Clock
 }

@@ -56,7 +56,7 @@ func (h *Handler) listBatches(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []trueup.Batch{}
 	for _, id := range carriers {
-		list, err := h.Store.Batches(ctx, id, limit)
+		list, err := h.Batches.Batches(ctx, id, limit)
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -82,12 +82,12 @@ type BatchStatus struct {
 }
 
 func (h *Handler) getBatch(w http.ResponseWriter, r *http.Request) {
-	b, attempt, err := h.Store.Batch(r.Context(), trueup.BatchNo(r.PathValue("batchNo")))
+	b, attempt, err := h.Batches.Batch(r.Context(), trueup.BatchNo(r.PathValue("batchNo")))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	rowErrors, err := h.Store.BatchRowErrors(r.Context(), b.No, attempt, 1000)
+	rowErrors, err := h.Batches.RowErrors(r.Context(), b.No, attempt, 1000)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -101,7 +101,7 @@ func (h *Handler) getBatch(w http.ResponseWriter, r *http.Request) {
 // readyBatch returns a batch whose discrepancies can be read, and its
 // attempt; otherwise an error that says where it stands.
 func (h *Handler) readyBatch(ctx context.Context, no trueup.BatchNo) (trueup.Batch, int, error) {
-	b, attempt, err := h.Store.Batch(ctx, no)
+	b, attempt, err := h.Batches.Batch(ctx, no)
 	if err != nil {
 		return b, 0, err
 	}
@@ -161,7 +161,7 @@ func (h *Handler) listDiscrepancies(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	page, err := h.Store.DiscrepancyPage(r.Context(), b.No, attempt, after, size+1)
+	page, err := h.Batches.DiscrepancyPage(r.Context(), b.No, attempt, after, size+1)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -202,7 +202,7 @@ func (h *Handler) exportDiscrepancies(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	err = h.Store.EachDiscrepancy(r.Context(), b.No, attempt, func(d trueup.Discrepancy) error { return ew.Write(d) })
+	err = h.Batches.EachDiscrepancy(r.Context(), b.No, attempt, func(d trueup.Discrepancy) error { return ew.Write(d) })
 	if err == nil {
 		err = ew.Close()
 	}
@@ -293,7 +293,7 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	list, err := h.Store.PackageEvents(r.Context(), lifecycle.EventFilter{CarrierID: c.ID, CarrierUserID: r.URL.Query().Get("carrierUserId"), Limit: limit})
+	list, err := h.Lifecycle.Events(r.Context(), lifecycle.EventFilter{CarrierID: c.ID, CarrierUserID: r.URL.Query().Get("carrierUserId"), Limit: limit})
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -128,10 +128,26 @@ func openError(err error) error {
 	return err
 }
 
+// fileError returns err, an error of the file past a reader's limit or
+// unreadable, as an EINVALID error with the reader's message
+// (which names the row and the limit); other errors as they are.
+func fileError(err error) error {
+	var pe *sheet.ParseError
+	if errors.As(err, &pe) {
+		return invalid("%s", pe.Error())
+	}
+	return err
+}
+
 // start runs an import of a spooled body with run, answering 202 with the
 // import. The spooled file is removed once the import ends.
 func (h *Handler) start(w http.ResponseWriter, r *http.Request, p imports.StartParams, s spooled, closeSource func() error) {
 	p.FileName, p.KeyID = s.name, string(callerKey(r).ID)
+	run := p.Run
+	p.Run = func(ctx context.Context, progress func(float64, int64)) (int64, error) {
+		n, err := run(ctx, progress)
+		return n, fileError(err)
+	}
 	p.Done = func() {
 		closeSource()
 		s.remove()
@@ -162,14 +178,14 @@ func (h *Handler) importOrders(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	src, err := ledger.OpenFile(s.path)
+	src, err := ledger.OpenFile(s.path, h.Readers)
 	if err != nil {
 		s.remove()
 		h.writeError(w, r, openError(err))
 		return
 	}
 	run := func(ctx context.Context, progress func(float64, int64)) (int64, error) {
-		return ledger.New(h.Store).Import(ctx, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location(), Progress: progress})
+		return h.Ledger.Import(ctx, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location(), Progress: progress})
 	}
 	h.start(w, r, imports.StartParams{Kind: imports.KindOrders, Target: string(c.ID), Run: run}, s, src.Close)
 }
@@ -189,7 +205,7 @@ func (h *Handler) importTransactions(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	src, err := buyer.OpenFile(s.path, buyer.TransactionColumns)
+	src, err := buyer.OpenFile(s.path, buyer.TransactionColumns, h.Readers)
 	if err != nil {
 		s.remove()
 		h.writeError(w, r, openError(err))
@@ -216,7 +232,7 @@ func (h *Handler) importRisk(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	in, size, err := risk.OpenFile(s.path)
+	in, size, err := risk.OpenFile(s.path, h.Readers)
 	if err != nil {
 		s.remove()
 		h.writeError(w, r, openError(err))
