@@ -2,8 +2,10 @@ package batch
 
 import (
 	"context"
+	"io"
 
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/statement"
 )
 
 // Batch returns a batch and its current attempt, or an ENOTFOUND error.
@@ -31,4 +33,18 @@ func (s *Service) DiscrepancyPage(ctx context.Context, no trueup.BatchNo, attemp
 // order, stopping at fn's first error.
 func (s *Service) EachDiscrepancy(ctx context.Context, no trueup.BatchNo, attempt int, fn func(trueup.Discrepancy) error) error {
 	return s.Store.EachDiscrepancy(ctx, no, attempt, fn)
+}
+
+// Export writes the discrepancies of a batch's attempt to w as an export of
+// format (statement.XLSX or statement.CSV), in list order, with formula
+// injection neutralised. An error after the first byte leaves w cut short.
+func (s *Service) Export(ctx context.Context, w io.Writer, no trueup.BatchNo, attempt int, format statement.Format) error {
+	ew, err := statement.NewExportWriter(w, format)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.EachDiscrepancy(ctx, no, attempt, ew.Write); err != nil {
+		return err
+	}
+	return ew.Close()
 }

@@ -368,22 +368,10 @@ func (s *Server) handleDiffExport(w http.ResponseWriter, r *http.Request, c true
 		s.writeError(w, r, err)
 		return
 	}
-	if format == statement.CSV {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	} else {
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	}
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="discrepancies-%s.%s"`, b.No, format))
-	ew, err := statement.NewExportWriter(w, format)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	err = s.Store.EachDiscrepancy(r.Context(), b.No, attempt, func(d trueup.Discrepancy) error { return ew.Write(d) })
-	if err == nil {
-		err = ew.Close()
-	}
-	if err != nil {
+	ct, cd := statement.ExportHeader(b.No, format)
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", cd)
+	if err := s.Batches.Export(r.Context(), w, b.No, attempt, format); err != nil {
 		// The status is sent; the client sees a cut body.
 		s.Logger.Error("export", "trace_id", TraceID(r.Context()), "batch_no", b.No, "err", err)
 	}

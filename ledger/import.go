@@ -56,14 +56,6 @@ func NewSheetSource(r sheet.Reader) (Source, error) {
 	return tabular.NewSheetSource(r, spec)
 }
 
-// NewJSONLSource returns a Source over JSON Lines read from r, whose size
-// in bytes is size (0 when unknown); closer, when not nil, is called by
-// Close. A bad line or an unknown key is an EINVALID *trueup.Error from
-// Next.
-func NewJSONLSource(r io.Reader, size int64, closer func() error) Source {
-	return tabular.NewJSONLSource(r, size, closer, spec)
-}
-
 // OpenFile opens an order file as tabular.Open does: JSON Lines by its
 // name (.jsonl, .ndjson), else CSV, xlsx or xls by its content, read
 // within lim (zero fields take the defaults of sheet.DefaultLimits).

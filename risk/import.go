@@ -353,26 +353,6 @@ func (in *sourceInput) Next() (int64, *Values, error) {
 	return n, &in.v, nil
 }
 
-// NewSheetInput reads the header of a CSV or spreadsheet reader and
-// returns an Input over its rows. Header names are matched ignoring case,
-// spaces and underscores; an unknown, repeated or missing required column
-// is an EINVALID *trueup.Error.
-func NewSheetInput(r sheet.Reader) (Input, error) {
-	src, err := tabular.NewSheetSource(r, spec)
-	if err != nil {
-		return nil, err
-	}
-	return &sourceInput{Source: src}, nil
-}
-
-// NewJSONLInput returns an Input over JSON Lines read from r, whose length
-// is size bytes (for Progress; 0 when unknown). closer, when not nil, is
-// called by Close. Keys are the column names (matched as header names
-// are); numbers are kept as written.
-func NewJSONLInput(r io.Reader, size int64, closer func() error) Input {
-	return &sourceInput{Source: tabular.NewJSONLSource(r, size, closer, spec)}
-}
-
 // OpenFile opens a risk file as tabular.Open does: JSON Lines when it is
 // named .jsonl or .ndjson, else CSV, xlsx or xls as sheet.Detect tells.
 // It returns the Input and the file's size in bytes, or an EINVALID

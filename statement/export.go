@@ -74,6 +74,16 @@ type ExportWriter struct {
 	closed bool
 }
 
+// ExportHeader returns the Content-Type and Content-Disposition of the
+// export of batch no in format f.
+func ExportHeader(no trueup.BatchNo, f Format) (contentType, disposition string) {
+	contentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	if f == CSV {
+		contentType = "text/csv; charset=utf-8"
+	}
+	return contentType, fmt.Sprintf(`attachment; filename="discrepancies-%s.%s"`, no, f)
+}
+
 // NewExportWriter returns an ExportWriter of format f (CSV or XLSX) writing
 // to w, having written the header row (to w for CSV; an xlsx workbook
 // reaches w only at Close). It returns an error for another format, or the
