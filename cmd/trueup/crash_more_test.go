@@ -39,6 +39,7 @@ func TestAdjustmentSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
+	skipKillUnderRace(t)
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
 		ctx := context.Background()
 		store, dbArgs := eng.open(t)
@@ -200,6 +201,7 @@ func TestOrderImportSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts CLI processes")
 	}
+	skipKillUnderRace(t)
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
 		ctx := context.Background()
 		store, dbArgs := eng.open(t)
@@ -320,6 +322,7 @@ func TestAdminImportSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
+	skipKillUnderRace(t)
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
 		ctx := context.Background()
 		store, dbArgs := eng.open(t)

@@ -111,6 +111,7 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
+	skipKillUnderRace(t)
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
 		ctx := context.Background()
 		store, dbArgs := eng.open(t)
