@@ -162,7 +162,7 @@ func (s *Server) ownBatch(ctx context.Context, no string, c trueup.Carrier) (tru
 	if strings.TrimSpace(no) == "" {
 		return trueup.Batch{}, 0, trueup.Errorf(trueup.EINVALID, "batchNo is required; use the batchNo returned by the data check API")
 	}
-	b, attempt, err := s.Store.Batch(ctx, trueup.BatchNo(no))
+	b, attempt, err := s.Batches.Batch(ctx, trueup.BatchNo(no))
 	if err == nil && b.CarrierID != c.ID {
 		err = trueup.NotFound("batch %s not found; use the batchNo returned by the data check API", no)
 	}
@@ -175,7 +175,7 @@ func (s *Server) handleBatchStatus(w http.ResponseWriter, r *http.Request, c tru
 		s.writeError(w, r, err)
 		return
 	}
-	rowErrors, err := s.Store.BatchRowErrors(r.Context(), b.No, attempt, 1000)
+	rowErrors, err := s.Batches.RowErrors(r.Context(), b.No, attempt, 1000)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -295,7 +295,7 @@ func (s *Server) handleDiffList(w http.ResponseWriter, r *http.Request, c trueup
 			return
 		}
 	}
-	page, err := s.Store.DiscrepancyPage(r.Context(), b.No, attempt, after, size+1)
+	page, err := s.Batches.DiscrepancyPage(r.Context(), b.No, attempt, after, size+1)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -62,35 +62,24 @@ const busyRetryAfter = 10
 
 // withDefaults returns l with each zero field set to its default.
 func (l Limits) withDefaults() Limits {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	def(&l.BodyTimeout, DefaultBodyTimeout)
-	def(&l.UploadIdleTimeout, DefaultUploadIdleTimeout)
-	if l.UploadMinRate == 0 {
-		l.UploadMinRate = DefaultUploadMinRate
-	}
-	if l.MaxUploads == 0 {
-		l.MaxUploads = DefaultMaxUploads
-	}
-	if l.MaxHeaderBytes == 0 {
-		l.MaxHeaderBytes = DefaultMaxHeaderBytes
-	}
-	if l.TokenRate == 0 {
-		l.TokenRate = DefaultTokenRate
-	}
-	if l.TokenBurst == 0 {
-		l.TokenBurst = DefaultTokenBurst
-	}
-	if l.TokenAddrRate == 0 {
-		l.TokenAddrRate = DefaultTokenAddrRate
-	}
-	if l.TokenAddrBurst == 0 {
-		l.TokenAddrBurst = DefaultTokenAddrBurst
-	}
+	orDefault(&l.BodyTimeout, DefaultBodyTimeout)
+	orDefault(&l.UploadIdleTimeout, DefaultUploadIdleTimeout)
+	orDefault(&l.UploadMinRate, DefaultUploadMinRate)
+	orDefault(&l.MaxUploads, DefaultMaxUploads)
+	orDefault(&l.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	orDefault(&l.TokenRate, DefaultTokenRate)
+	orDefault(&l.TokenBurst, DefaultTokenBurst)
+	orDefault(&l.TokenAddrRate, DefaultTokenAddrRate)
+	orDefault(&l.TokenAddrBurst, DefaultTokenAddrBurst)
 	return l
+}
+
+// orDefault sets *v to d when *v is the zero value.
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
 }
 
 // limiter holds the server's running bounds: the upload slots and the

@@ -57,10 +57,6 @@ type Store interface {
 	Engine() string
 	// UploadTempDir is where uploads are written before they are stored.
 	UploadTempDir() string
-	Batch(ctx context.Context, no trueup.BatchNo) (trueup.Batch, int, error)
-	BatchRowErrors(ctx context.Context, no trueup.BatchNo, attempt int, limit int) ([]trueup.RowError, error)
-	DiscrepancyPage(ctx context.Context, no trueup.BatchNo, attempt int, after int64, limit int) ([]trueup.Discrepancy, error)
-	EachDiscrepancy(ctx context.Context, no trueup.BatchNo, attempt int, fn func(trueup.Discrepancy) error) error
 	// Setting returns the named setting, storing create() first when it
 	// has none.
 	Setting(ctx context.Context, name string, create func() string) (string, error)

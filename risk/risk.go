@@ -245,3 +245,30 @@ type Query struct {
 func (q Query) String() string {
 	return fmt.Sprintf("%s %s..%s source %d", q.Mobile, q.From, q.To, q.Source)
 }
+
+// ClientView is a client as operators see it (CLI and admin API): its
+// state at a time, the quota left when it has one and, once after create or
+// rotate, its secret.
+type ClientView struct {
+	Client
+	APISecret      string `json:"apiSecret,omitempty"`
+	State          string `json:"state"`
+	QuotaRemaining *int64 `json:"quotaRemaining,omitempty"`
+}
+
+// NewClientView returns c's view at now: state revoked, expired or active,
+// with secret when one is given.
+func NewClientView(c Client, secret string, now time.Time) ClientView {
+	v := ClientView{Client: c, APISecret: secret, State: "active"}
+	switch {
+	case c.RevokedAt != nil:
+		v.State = "revoked"
+	case c.ExpiresAt != nil && !now.Before(*c.ExpiresAt):
+		v.State = "expired"
+	}
+	if c.Quota > 0 {
+		left := max(0, c.Quota-c.QuotaUsed)
+		v.QuotaRemaining = &left
+	}
+	return v
+}

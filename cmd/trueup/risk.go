@@ -14,29 +14,8 @@ import (
 	"github.com/trueup/trueup/sqlstore"
 )
 
-// riskClientView is a client as the CLI shows it: with its state and, for
-// a new or rotated key, its secret.
-type riskClientView struct {
-	risk.Client
-	APISecret      string `json:"apiSecret,omitempty"`
-	State          string `json:"state"`
-	QuotaRemaining *int64 `json:"quotaRemaining,omitempty"`
-}
-
-func viewRiskClient(c risk.Client, secret string, now time.Time) riskClientView {
-	v := riskClientView{Client: c, APISecret: secret, State: "active"}
-	switch {
-	case c.RevokedAt != nil:
-		v.State = "revoked"
-	case c.ExpiresAt != nil && !now.Before(*c.ExpiresAt):
-		v.State = "expired"
-	}
-	if c.Quota > 0 {
-		left := max(0, c.Quota-c.QuotaUsed)
-		v.QuotaRemaining = &left
-	}
-	return v
-}
+// riskClientView is a risk client as the CLI shows it.
+type riskClientView = risk.ClientView
 
 // newAdminRiskClientCmd returns `trueup admin riskclient`: the risk API's
 // keys, their quota, rate, expiry and APIs.
@@ -66,7 +45,7 @@ func newAdminRiskClientCmd(env Env) *cobra.Command {
 		}
 	}
 	show := func(asJSON bool, c risk.Client, secret string) error {
-		v := viewRiskClient(c, secret, env.now())
+		v := risk.NewClientView(c, secret, env.now())
 		if asJSON {
 			return printJSON(out, v)
 		}
@@ -130,14 +109,14 @@ func newAdminRiskClientCmd(env Env) *cobra.Command {
 		if *listJSON {
 			views := make([]riskClientView, len(list))
 			for i, c := range list {
-				views[i] = viewRiskClient(c, "", now)
+				views[i] = risk.NewClientView(c, "", now)
 			}
 			return printJSON(out, views)
 		}
 		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "API ID\tNAME\tSTATE\tAPIS\tQUOTA\tUSED\tRATE/S\tEXPIRES")
 		for _, c := range list {
-			v := viewRiskClient(c, "", now)
+			v := risk.NewClientView(c, "", now)
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", v.ID, v.Name, v.State, apiList(v.APIs), limit(v.Quota, ""), v.QuotaUsed, limit(v.Rate, ""), expiry(v.ExpiresAt))
 		}
 		return tw.Flush()

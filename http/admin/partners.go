@@ -211,29 +211,8 @@ func (h *Handler) rotateBuyer(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, cred)
 }
 
-// RiskClientView is a risk client with its state and, once after create
-// or rotate, its secret.
-type RiskClientView struct {
-	risk.Client
-	APISecret      string `json:"apiSecret,omitempty"`
-	State          string `json:"state"`
-	QuotaRemaining *int64 `json:"quotaRemaining,omitempty"`
-}
-
-func viewRiskClient(c risk.Client, secret string, now time.Time) RiskClientView {
-	v := RiskClientView{Client: c, APISecret: secret, State: "active"}
-	switch {
-	case c.RevokedAt != nil:
-		v.State = "revoked"
-	case c.ExpiresAt != nil && !now.Before(*c.ExpiresAt):
-		v.State = "expired"
-	}
-	if c.Quota > 0 {
-		left := max(0, c.Quota-c.QuotaUsed)
-		v.QuotaRemaining = &left
-	}
-	return v
-}
+// RiskClientView is a risk client as the admin API shows it.
+type RiskClientView = risk.ClientView
 
 // RiskClientBody is the body of POST /admin/v1/risk-clients and PATCH
 // /admin/v1/risk-clients/{apiId}. On PATCH the fields sent are changed and
@@ -276,7 +255,7 @@ func (h *Handler) listRiskClients(w http.ResponseWriter, r *http.Request) {
 	now := h.Clock.Now()
 	out := make([]RiskClientView, len(list))
 	for i, c := range list {
-		out[i] = viewRiskClient(c, "", now)
+		out[i] = risk.NewClientView(c, "", now)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -321,7 +300,7 @@ func (h *Handler) createRiskClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, viewRiskClient(cred.Client, cred.APISecret, h.Clock.Now()))
+	writeJSON(w, http.StatusCreated, risk.NewClientView(cred.Client, cred.APISecret, h.Clock.Now()))
 }
 
 func (h *Handler) getRiskClient(w http.ResponseWriter, r *http.Request) {
@@ -330,7 +309,7 @@ func (h *Handler) getRiskClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, viewRiskClient(c, "", h.Clock.Now()))
+	writeJSON(w, http.StatusOK, risk.NewClientView(c, "", h.Clock.Now()))
 }
 
 func (h *Handler) updateRiskClient(w http.ResponseWriter, r *http.Request) {
@@ -355,7 +334,7 @@ func (h *Handler) updateRiskClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, viewRiskClient(c, "", h.Clock.Now()))
+	writeJSON(w, http.StatusOK, risk.NewClientView(c, "", h.Clock.Now()))
 }
 
 func (h *Handler) rotateRiskClient(w http.ResponseWriter, r *http.Request) {
@@ -364,7 +343,7 @@ func (h *Handler) rotateRiskClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, viewRiskClient(cred.Client, cred.APISecret, h.Clock.Now()))
+	writeJSON(w, http.StatusOK, risk.NewClientView(cred.Client, cred.APISecret, h.Clock.Now()))
 }
 
 func (h *Handler) revokeRiskClient(w http.ResponseWriter, r *http.Request) {
