@@ -47,6 +47,9 @@ type Service struct {
 	TempDir string
 	// Notify, when set, wakes a worker after a batch is queued.
 	Notify func()
+	// Finished, when set, is called after a batch's outcome is stored
+	// (the cases service records the events of the cases it changed).
+	Finished func(ctx context.Context, no trueup.BatchNo, state trueup.BatchState)
 	// Limits bound the statement files read, at upload and in the check
 	// (zero fields take the defaults of sheet.DefaultLimits).
 	Limits sheet.Limits
@@ -94,6 +97,12 @@ func (s *Service) Submit(ctx context.Context, p SubmitParams) (trueup.BatchNo, e
 	cycle, err := CheckCycle(p.Cycle, now)
 	if err != nil {
 		return "", err
+	}
+	if closed, err := s.Store.CycleClosed(ctx, p.Carrier.ID, cycle.String()); err != nil {
+		return "", err
+	} else if closed {
+		return "", trueup.Reasonf(trueup.ECONFLICT, ReasonCycleClosed,
+			"billing cycle %s is closed: its settlement is final and no statement for it is taken; ask your trueup contact to reopen the cycle if the statement must change", cycle)
 	}
 	if p.Size == 0 {
 		return "", trueup.Reasonf(trueup.EINVALID, ReasonBadFile, "the file %q is empty; fill the template and upload it again", p.FileName)
@@ -274,6 +283,9 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 	})
 	if errors.Is(err, trueup.ErrLeaseLost) {
 		return nil // a newer attempt owns the batch; it decides
+	}
+	if err == nil && s.Finished != nil {
+		s.Finished(ctx, b.No, state)
 	}
 	return err
 }
@@ -635,4 +647,7 @@ const (
 	// ReasonFailed (ECONFLICT): discrepancies were asked of a batch that
 	// failed (row errors or an unreadable file).
 	ReasonFailed trueup.Reason = "batch_failed"
+	// ReasonCycleClosed (ECONFLICT): a statement was uploaded for a
+	// billing cycle that is closed.
+	ReasonCycleClosed trueup.Reason = "cycle_closed"
 )

@@ -512,6 +512,12 @@ func (db *DB) FinishBatch(ctx context.Context, p batch.FinishBatchParams) error 
 		if err := mustAffect(res, ErrLeaseLost); err != nil {
 			return err
 		}
+		if p.State == trueup.BatchSucceeded {
+			// The cases follow the batch in its transaction (cases.go).
+			if err := db.applyCases(ctx, tx, p.No, p.Attempt); err != nil {
+				return err
+			}
+		}
 		if p.Job.ID != 0 {
 			return db.completeJob(ctx, tx, p.Job)
 		}

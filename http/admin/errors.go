@@ -10,6 +10,7 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/apikey"
+	"github.com/trueup/trueup/batch"
 )
 
 // Codes of the admin API's error bodies, documented in its OpenAPI
@@ -53,6 +54,7 @@ var errorTable = struct {
 	},
 	reasons: map[trueup.Reason]int{
 		apikey.ReasonKeyInvalid: CodeKeyInvalid,
+		batch.ReasonCycleClosed: CodeConflict,
 	},
 }
 
