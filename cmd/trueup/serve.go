@@ -14,6 +14,7 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/cases"
 	trueuphttp "github.com/trueup/trueup/http"
 	"github.com/trueup/trueup/http/admin"
 	"github.com/trueup/trueup/imports"
@@ -36,6 +37,8 @@ type Services struct {
 	Lifecycle *lifecycle.Service
 	Buyers    *buyer.Service
 	Risk      *risk.Service
+	// Cases are the discrepancy cases and cycles.
+	Cases *cases.Service
 	// Imports runs the admin API's imports; Keys are its API keys and
 	// Carriers its view of the carriers.
 	Imports  *imports.Service
@@ -71,6 +74,8 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger, readers sheet.Limits) 
 		risks:    store.RiskStore(),
 	}
 	s.Batches.Limits = readers
+	s.Cases = cases.New(store, logger)
+	s.Batches.Finished = s.Cases.BatchFinished
 	s.Lifecycle = lifecycle.New(s.notices)
 	s.Lifecycle.Log = store
 	s.Risk = risk.New(s.risks)
@@ -83,6 +88,7 @@ func (s *Services) SetClock(c trueup.Clock) {
 	s.Clock = c
 	s.Auth.Clock, s.Batches.Clock, s.Lifecycle.Clock, s.Buyers.Clock, s.Risk.Clock = c, c, c, c, c
 	s.Imports.Clock, s.Keys.Clock = c, c
+	s.Cases.Clock = c
 }
 
 // Close stops the services' background work and releases their prepared

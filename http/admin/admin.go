@@ -19,6 +19,7 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/cases"
 	"github.com/trueup/trueup/imports"
 	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/ledger"
@@ -42,7 +43,9 @@ type Services struct {
 	Batches   *batch.Service
 	Lifecycle *lifecycle.Service
 	Ledger    *ledger.Service
-	Logger    *slog.Logger
+	// Cases serve the discrepancy cases and the cycles.
+	Cases  *cases.Service
+	Logger *slog.Logger
 	// MaxBodyBytes limits JSON bodies (1 MiB when 0); MaxImportBytes
 	// limits an import's body (256 MiB when 0).
 	MaxBodyBytes   int64
@@ -122,6 +125,8 @@ func (h *Handler) routes() {
 	h.handle("POST /admin/v1/imports/risk", h.importRisk)
 	h.handle("GET /admin/v1/imports", h.listImports)
 	h.handle("GET /admin/v1/imports/{importId}", h.getImport)
+
+	h.caseRoutes()
 
 	h.mux.HandleFunc(Prefix, h.notFound)
 }
