@@ -10,7 +10,6 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/apikey"
-	"github.com/trueup/trueup/batch"
 )
 
 // Codes of the admin API's error bodies, documented in its OpenAPI
@@ -54,7 +53,6 @@ var errorTable = struct {
 	},
 	reasons: map[trueup.Reason]int{
 		apikey.ReasonKeyInvalid: CodeKeyInvalid,
-		batch.ReasonCycleClosed: CodeConflict,
 	},
 }
 
