@@ -19,9 +19,9 @@ const caseValueCols = `kd_order_id, diff_reason, kd_sale_total, carrier_sale_to_
 	carrier_active_time, carrier_end_time`
 
 // applyCases makes the succeeded batch no (attempt) the truth of its
-// carrier's cycle, in tx, set-based: a statement each to open or update
-// the cases it shows (reopening those it had fixed), and to resolve as
-// fixed the open cases it no longer shows. The cycle's row is locked
+// carrier's cycle, in tx, set-based: a statement to open or update the
+// cases it shows, one to reopen those a batch had fixed, one to resolve as
+// fixed the open cases it no longer shows, and their history. The cycle's row is locked
 // first, so that the batches of one cycle apply one at a time; a batch
 // uploaded before the one applied already only adds, resolved (fixed by
 // that one), the cases it alone shows, which is where applying both in
@@ -61,6 +61,9 @@ func (db *DB) applyCases(ctx context.Context, tx *sql.Tx, no trueup.BatchNo, att
 		}
 		return nil
 	}
+	// Open the cases first shown, and give every case shown the batch's
+	// values. No indexed column changes here, so the engines rewrite
+	// rows, not index entries (PostgreSQL: heap-only updates).
 	_, err := tx.ExecContext(ctx, db.q(`INSERT INTO cases (carrier_id, billing_cycle, carrier_order_id, diff_type, `+caseValueCols+`,
 		state, opened_batch, seen_batch, opened_at, updated_at, change, change_batch)
 		SELECT ?, ?, carrier_order_id, diff_type, `+caseValueCols+`, ?, ?, ?, ?, ?, ?, ?
@@ -70,30 +73,37 @@ func (db *DB) applyCases(ctx context.Context, tx *sql.Tx, no trueup.BatchNo, att
 			carrier_sale_to_kd = excluded.carrier_sale_to_kd, this_month_billing = excluded.this_month_billing,
 			next_month_billing = excluded.next_month_billing, carrier_active_time = excluded.carrier_active_time,
 			carrier_end_time = excluded.carrier_end_time, seen_batch = excluded.seen_batch, updated_at = excluded.updated_at,
-			change_batch = excluded.change_batch,
-			change = CASE WHEN cases.resolution = 'fixed' THEN 'reopened' ELSE '' END,
-			state = CASE WHEN cases.resolution = 'fixed' THEN 'open' ELSE cases.state END,
-			fixed_by = CASE WHEN cases.resolution = 'fixed' THEN '' ELSE cases.fixed_by END,
-			resolved_by = CASE WHEN cases.resolution = 'fixed' THEN '' ELSE cases.resolved_by END,
-			resolved_at = CASE WHEN cases.resolution = 'fixed' THEN NULL ELSE cases.resolved_at END,
-			resolution = CASE WHEN cases.resolution = 'fixed' THEN '' ELSE cases.resolution END`),
+			change = '', change_batch = excluded.change_batch`),
 		carrier, cycle, cases.StateOpen, no, no, now, now, cases.ChangeOpened, no, no, attempt)
 	if err != nil {
 		return fmt.Errorf("cases of batch %s: open: %w", no, err)
 	}
-	_, err = tx.ExecContext(ctx, db.q(`UPDATE cases SET state = ?, resolution = ?, fixed_by = ?, resolved_by = ?, resolved_at = ?, updated_at = ?,
-		change = ?, change_batch = ?
-		WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND seen_batch <> ?`),
-		cases.StateResolved, cases.Fixed, no, trueup.ActorSystem, now, now, cases.ChangeResolved, no, carrier, cycle, cases.StateOpen, no)
-	if err != nil {
-		return fmt.Errorf("cases of batch %s: resolve: %w", no, err)
+	// Reopen the cases this batch shows again after a batch fixed them;
+	// resolve as fixed the open cases it no longer shows. Each history
+	// insert reads the rows its update then changes, through the
+	// (carrier, cycle, state) index: resolved cases, then open ones.
+	reopened := `carrier_id = ? AND billing_cycle = ? AND state = ? AND resolution = ? AND seen_batch = ?`
+	reopenedArgs := []any{carrier, cycle, cases.StateResolved, cases.Fixed, no}
+	fixed := `carrier_id = ? AND billing_cycle = ? AND state = ? AND seen_batch <> ?`
+	fixedArgs := []any{carrier, cycle, cases.StateOpen, no}
+	steps := []struct {
+		what  string
+		query string
+		args  []any
+	}{
+		{"history of reopened", `INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM cases WHERE ` + reopened,
+			append([]any{now, trueup.ActorSystem, cases.ChangeReopened, no}, reopenedArgs...)},
+		{"reopen", `UPDATE cases SET state = ?, resolution = '', fixed_by = '', resolved_by = '', resolved_at = NULL, change = ? WHERE ` + reopened,
+			append([]any{cases.StateOpen, cases.ChangeReopened}, reopenedArgs...)},
+		{"history of fixed", `INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM cases WHERE ` + fixed,
+			append([]any{now, trueup.ActorSystem, cases.Fixed, no}, fixedArgs...)},
+		{"resolve", `UPDATE cases SET state = ?, resolution = ?, fixed_by = ?, resolved_by = ?, resolved_at = ?, updated_at = ?, change = ?, change_batch = ?
+			WHERE ` + fixed, append([]any{cases.StateResolved, cases.Fixed, no, trueup.ActorSystem, now, now, cases.ChangeResolved, no}, fixedArgs...)},
 	}
-	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO case_history (case_id, at, actor, action, batch_no)
-		SELECT id, ?, ?, CASE WHEN change = ? THEN ? ELSE change END, ? FROM cases
-		WHERE carrier_id = ? AND billing_cycle = ? AND change_batch = ? AND change IN (?, ?)`),
-		now, trueup.ActorSystem, cases.ChangeResolved, cases.Fixed, no, carrier, cycle, no, cases.ChangeResolved, cases.ChangeReopened)
-	if err != nil {
-		return fmt.Errorf("cases of batch %s: history: %w", no, err)
+	for _, st := range steps {
+		if _, err := tx.ExecContext(ctx, db.q(st.query), st.args...); err != nil {
+			return fmt.Errorf("cases of batch %s: %s: %w", no, st.what, err)
+		}
 	}
 	_, err = tx.ExecContext(ctx, db.q(`UPDATE case_cycles SET applied_batch = ?, applied_created_at = ?, applied_count = applied_count + 1
 		WHERE carrier_id = ? AND billing_cycle = ?`), no, created.UTC(), carrier, cycle)
