@@ -146,8 +146,11 @@ const (
 type CycleState struct {
 	AppliedBatch trueup.BatchNo
 	AppliedCount int64
-	ClosedAt     *time.Time
-	ClosedBy     trueup.Actor
+	// AppliedMissing is the applied batch's count of kind-1
+	// discrepancies: ledger orders its statement lacks.
+	AppliedMissing int64
+	ClosedAt       *time.Time
+	ClosedBy       trueup.Actor
 	// ClosedSummary is the JSON of the Cycle at close.
 	ClosedSummary string
 }

@@ -99,7 +99,6 @@ func (s *Service) cycle(ctx context.Context, in CycleInput, each func(Case, deci
 		kinds[i] = KindSummary{DiffType: k.Type, OpenAmount: decimal.Zero, ResolvedAmount: decimal.Zero}
 	}
 	byOrder := map[string][]Case{}
-	var notInStatement int64
 	var all []Case
 	err = s.Store.EachCycleCase(ctx, carrier.ID, cyc, func(c Case) error {
 		age(&c, sla, now)
@@ -115,9 +114,6 @@ func (s *Service) cycle(ctx context.Context, in CycleInput, each func(Case, deci
 			k.Resolved++
 			k.ResolvedAmount = k.ResolvedAmount.Add(c.Amount)
 			out.Resolved++
-		}
-		if c.DiffType == trueup.DiffMissingOnCarrier && c.SeenBatch == st.AppliedBatch {
-			notInStatement++
 		}
 		byOrder[c.CarrierOrderID] = append(byOrder[c.CarrierOrderID], c)
 		if each != nil {
@@ -166,7 +162,7 @@ func (s *Service) cycle(ctx context.Context, in CycleInput, each func(Case, deci
 		return Cycle{}, carrier, err
 	}
 	if st.AppliedBatch != "" {
-		out.OrdersMatched = out.LedgerOrders - notInStatement
+		out.OrdersMatched = out.LedgerOrders - st.AppliedMissing
 	}
 	// Cases of orders the ledger does not have (kind 2).
 	for id, cs := range byOrder {

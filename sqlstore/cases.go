@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/cases"
 )
 
@@ -26,7 +27,8 @@ const caseValueCols = `kd_order_id, diff_reason, kd_sale_total, carrier_sale_to_
 // uploaded before the one applied already only adds, resolved (fixed by
 // that one), the cases it alone shows, which is where applying both in
 // upload order leaves them. A closed cycle's cases are left as they are.
-func (db *DB) applyCases(ctx context.Context, tx *sql.Tx, no trueup.BatchNo, attempt int) error {
+func (db *DB) applyCases(ctx context.Context, tx *sql.Tx, p batch.FinishBatchParams) error {
+	no, attempt := p.No, p.Attempt
 	var carrier trueup.CarrierID
 	var cycle string
 	var created time.Time
@@ -105,8 +107,8 @@ func (db *DB) applyCases(ctx context.Context, tx *sql.Tx, no trueup.BatchNo, att
 			return fmt.Errorf("cases of batch %s: %s: %w", no, st.what, err)
 		}
 	}
-	_, err = tx.ExecContext(ctx, db.q(`UPDATE case_cycles SET applied_batch = ?, applied_created_at = ?, applied_count = applied_count + 1
-		WHERE carrier_id = ? AND billing_cycle = ?`), no, created.UTC(), carrier, cycle)
+	_, err = tx.ExecContext(ctx, db.q(`UPDATE case_cycles SET applied_batch = ?, applied_created_at = ?, applied_count = applied_count + 1, applied_missing = ?
+		WHERE carrier_id = ? AND billing_cycle = ?`), no, created.UTC(), p.Counts[trueup.DiffMissingOnCarrier], carrier, cycle)
 	if err != nil {
 		return fmt.Errorf("cases of batch %s: cycle: %w", no, err)
 	}
@@ -320,8 +322,8 @@ func (db *DB) CaseChanges(ctx context.Context, no trueup.BatchNo, fn func(trueup
 func (db *DB) CycleState(ctx context.Context, carrier trueup.CarrierID, cycle string) (cases.CycleState, error) {
 	var st cases.CycleState
 	var closed sql.NullTime
-	err := db.sql.QueryRowContext(ctx, db.q(`SELECT applied_batch, applied_count, closed_at, closed_by, closed_summary FROM case_cycles
-		WHERE carrier_id = ? AND billing_cycle = ?`), carrier, cycle).Scan(&st.AppliedBatch, &st.AppliedCount, &closed, &st.ClosedBy, &st.ClosedSummary)
+	err := db.sql.QueryRowContext(ctx, db.q(`SELECT applied_batch, applied_count, applied_missing, closed_at, closed_by, closed_summary FROM case_cycles
+		WHERE carrier_id = ? AND billing_cycle = ?`), carrier, cycle).Scan(&st.AppliedBatch, &st.AppliedCount, &st.AppliedMissing, &closed, &st.ClosedBy, &st.ClosedSummary)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, nil
 	}

@@ -2,9 +2,9 @@
 -- kind, kept across the batches of the cycle. The latest succeeded batch of
 -- a cycle (case_cycles.applied_batch) is its truth: it opens, updates,
 -- resolves ("fixed" by it) and reopens cases, set-based, in the transaction
--- that finishes it. change and change_batch mark what the last applied
--- batch did to a case (opened, reopened, resolved), for the events sent
--- after the commit.
+-- that finishes it. seen_batch is the latest batch that showed a case;
+-- change and change_batch mark what the last applied batch did to a case
+-- (opened, reopened, resolved), for the events sent after the commit.
 CREATE TABLE cases (
     id                  INTEGER PRIMARY KEY,
     carrier_id          TEXT NOT NULL REFERENCES carriers (id),
@@ -59,6 +59,7 @@ CREATE TABLE case_cycles (
     applied_batch      TEXT NOT NULL DEFAULT '',
     applied_created_at TIMESTAMP,
     applied_count      INTEGER NOT NULL DEFAULT 0,
+    applied_missing    INTEGER NOT NULL DEFAULT 0,
     closed_at          TIMESTAMP,
     closed_by          TEXT NOT NULL DEFAULT '',
     closed_summary     TEXT NOT NULL DEFAULT '',
