@@ -96,7 +96,7 @@ type Case struct {
 	// kinds 1 and 3, the carrier's for kind 2, the difference for kind 4.
 	Amount      decimal.Decimal `json:"amount"`
 	OpenedBatch trueup.BatchNo  `json:"openedBatch"`
-	SeenBatch   trueup.BatchNo  `json:"seenBatch"` // the latest batch that showed it
+	SeenBatch   trueup.BatchNo  `json:"seenBatch"` // the batch whose values it shows
 	FixedBy     trueup.BatchNo  `json:"fixedBy,omitempty"`
 	ResolvedBy  trueup.Actor    `json:"resolvedBy,omitempty"`
 	OpenedAt    time.Time       `json:"openedAt"`

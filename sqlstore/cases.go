@@ -20,9 +20,10 @@ const caseValueCols = `kd_order_id, diff_reason, kd_sale_total, carrier_sale_to_
 	carrier_active_time, carrier_end_time`
 
 // applyCases makes the succeeded batch no (attempt) the truth of its
-// carrier's cycle, in tx, set-based: a statement to open or update the
-// cases it shows, one to reopen those a batch had fixed, one to resolve as
-// fixed the open cases it no longer shows, and their history. The cycle's row is locked
+// carrier's cycle, in tx, set-based: a statement to open the cases it
+// shows first and update those whose values changed, one to reopen those
+// a batch had fixed, one to resolve as fixed the open cases it no longer
+// shows, and their history. The cycle's row is locked
 // first, so that the batches of one cycle apply one at a time; a batch
 // uploaded before the one applied already only adds, resolved (fixed by
 // that one), the cases it alone shows, which is where applying both in
@@ -63,51 +64,55 @@ func (db *DB) applyCases(ctx context.Context, tx *sql.Tx, p batch.FinishBatchPar
 		}
 		return nil
 	}
-	// Open the cases first shown, and give every case shown the batch's
-	// values. No indexed column changes here, so the engines rewrite
-	// rows, not index entries (PostgreSQL: heap-only updates).
-	_, err := tx.ExecContext(ctx, db.q(`INSERT INTO cases (carrier_id, billing_cycle, carrier_order_id, diff_type, `+caseValueCols+`,
-		state, opened_batch, seen_batch, opened_at, updated_at, change, change_batch)
-		SELECT ?, ?, carrier_order_id, diff_type, `+caseValueCols+`, ?, ?, ?, ?, ?, ?, ?
-		FROM discrepancies WHERE batch_no = ? AND attempt = ?
-		ON CONFLICT (carrier_id, billing_cycle, carrier_order_id, diff_type) DO UPDATE SET
-			kd_order_id = excluded.kd_order_id, diff_reason = excluded.diff_reason, kd_sale_total = excluded.kd_sale_total,
-			carrier_sale_to_kd = excluded.carrier_sale_to_kd, this_month_billing = excluded.this_month_billing,
-			next_month_billing = excluded.next_month_billing, carrier_active_time = excluded.carrier_active_time,
-			carrier_end_time = excluded.carrier_end_time, seen_batch = excluded.seen_batch, updated_at = excluded.updated_at,
-			change = '', change_batch = excluded.change_batch`),
-		carrier, cycle, cases.StateOpen, no, no, now, now, cases.ChangeOpened, no, no, attempt)
-	if err != nil {
-		return fmt.Errorf("cases of batch %s: open: %w", no, err)
-	}
-	// Reopen the cases this batch shows again after a batch fixed them;
-	// resolve as fixed the open cases it no longer shows. Each history
-	// insert reads the rows its update then changes, through the
-	// (carrier, cycle, state) index: resolved cases, then open ones.
-	reopened := `carrier_id = ? AND billing_cycle = ? AND state = ? AND resolution = ? AND seen_batch = ?`
-	reopenedArgs := []any{carrier, cycle, cases.StateResolved, cases.Fixed, no}
-	fixed := `carrier_id = ? AND billing_cycle = ? AND state = ? AND seen_batch <> ?`
-	fixedArgs := []any{carrier, cycle, cases.StateOpen, no}
+	// Open the cases first shown and give the batch's values to those
+	// whose values changed: a case shown unchanged is only read, never
+	// rewritten. Then reopen the cases a batch had fixed that this one
+	// shows, and resolve as fixed the open cases it does not show, found
+	// against its discrepancies by order and kind (discrepancies_case; on
+	// PostgreSQL an anti-join). History lines are written for the cases
+	// each step changed, read back by the marks it left (change_batch).
+	differs := `cases.kd_order_id <> excluded.kd_order_id OR cases.diff_reason <> excluded.diff_reason
+		OR cases.kd_sale_total <> excluded.kd_sale_total OR cases.carrier_sale_to_kd <> excluded.carrier_sale_to_kd
+		OR cases.this_month_billing <> excluded.this_month_billing OR cases.next_month_billing <> excluded.next_month_billing
+		OR cases.carrier_active_time <> excluded.carrier_active_time OR cases.carrier_end_time <> excluded.carrier_end_time`
+	shown := `EXISTS (SELECT 1 FROM discrepancies d WHERE d.batch_no = ? AND d.attempt = ?
+		AND d.carrier_order_id = cases.carrier_order_id AND d.diff_type = cases.diff_type)`
 	steps := []struct {
 		what  string
 		query string
 		args  []any
 	}{
-		{"history of reopened", `INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM cases WHERE ` + reopened,
-			append([]any{now, trueup.ActorSystem, cases.ChangeReopened, no}, reopenedArgs...)},
-		{"reopen", `UPDATE cases SET state = ?, resolution = '', fixed_by = '', resolved_by = '', resolved_at = NULL, change = ? WHERE ` + reopened,
-			append([]any{cases.StateOpen, cases.ChangeReopened}, reopenedArgs...)},
-		{"history of fixed", `INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM cases WHERE ` + fixed,
-			append([]any{now, trueup.ActorSystem, cases.Fixed, no}, fixedArgs...)},
+		{"open", `INSERT INTO cases (carrier_id, billing_cycle, carrier_order_id, diff_type, ` + caseValueCols + `,
+			state, opened_batch, seen_batch, opened_at, updated_at, change, change_batch)
+			SELECT ?, ?, carrier_order_id, diff_type, ` + caseValueCols + `, ?, ?, ?, ?, ?, ?, ?
+			FROM discrepancies WHERE batch_no = ? AND attempt = ?
+			ON CONFLICT (carrier_id, billing_cycle, carrier_order_id, diff_type) DO UPDATE SET
+				kd_order_id = excluded.kd_order_id, diff_reason = excluded.diff_reason, kd_sale_total = excluded.kd_sale_total,
+				carrier_sale_to_kd = excluded.carrier_sale_to_kd, this_month_billing = excluded.this_month_billing,
+				next_month_billing = excluded.next_month_billing, carrier_active_time = excluded.carrier_active_time,
+				carrier_end_time = excluded.carrier_end_time, seen_batch = excluded.seen_batch, updated_at = excluded.updated_at
+			WHERE ` + differs,
+			[]any{carrier, cycle, cases.StateOpen, no, no, now, now, cases.ChangeOpened, no, no, attempt}},
+		{"reopen", `UPDATE cases SET state = ?, resolution = '', fixed_by = '', resolved_by = '', resolved_at = NULL, seen_batch = ?, updated_at = ?,
+			change = ?, change_batch = ?
+			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND resolution = ? AND ` + shown,
+			[]any{cases.StateOpen, no, now, cases.ChangeReopened, no, carrier, cycle, cases.StateResolved, cases.Fixed, no, attempt}},
 		{"resolve", `UPDATE cases SET state = ?, resolution = ?, fixed_by = ?, resolved_by = ?, resolved_at = ?, updated_at = ?, change = ?, change_batch = ?
-			WHERE ` + fixed, append([]any{cases.StateResolved, cases.Fixed, no, trueup.ActorSystem, now, now, cases.ChangeResolved, no}, fixedArgs...)},
+			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND NOT ` + shown,
+			[]any{cases.StateResolved, cases.Fixed, no, trueup.ActorSystem, now, now, cases.ChangeResolved, no, carrier, cycle, cases.StateOpen, no, attempt}},
+		{"history of reopened", `INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM cases
+			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND change = ? AND change_batch = ?`,
+			[]any{now, trueup.ActorSystem, cases.ChangeReopened, no, carrier, cycle, cases.StateOpen, cases.ChangeReopened, no}},
+		{"history of fixed", `INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM cases
+			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND change = ? AND change_batch = ?`,
+			[]any{now, trueup.ActorSystem, cases.Fixed, no, carrier, cycle, cases.StateResolved, cases.ChangeResolved, no}},
 	}
 	for _, st := range steps {
 		if _, err := tx.ExecContext(ctx, db.q(st.query), st.args...); err != nil {
 			return fmt.Errorf("cases of batch %s: %s: %w", no, st.what, err)
 		}
 	}
-	_, err = tx.ExecContext(ctx, db.q(`UPDATE case_cycles SET applied_batch = ?, applied_created_at = ?, applied_count = applied_count + 1, applied_missing = ?
+	_, err := tx.ExecContext(ctx, db.q(`UPDATE case_cycles SET applied_batch = ?, applied_created_at = ?, applied_count = applied_count + 1, applied_missing = ?
 		WHERE carrier_id = ? AND billing_cycle = ?`), no, created.UTC(), p.Counts[trueup.DiffMissingOnCarrier], carrier, cycle)
 	if err != nil {
 		return fmt.Errorf("cases of batch %s: cycle: %w", no, err)

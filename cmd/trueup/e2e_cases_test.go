@@ -244,6 +244,12 @@ func TestE2ECases(t *testing.T) {
 		if x, err := s.api.ExportCycle(ctx, carrierID, cyc, client.ExportXLSX); err != nil || !bytes.HasPrefix(x, []byte("PK")) {
 			t.Errorf("xlsx export: %d bytes, %v", len(x), err)
 		}
+		_, err = s.api.ExportCycle(ctx, carrierID, "2025-13", client.ExportCSV)
+		wantAPIError(t, err, 400, admin.CodeInvalidParam, "2025-13")
+		_, err = s.api.ExportCycle(ctx, "car_nobody", cyc, client.ExportCSV)
+		wantAPIError(t, err, 404, admin.CodeNotFound)
+		_, err = s.api.Cycle(ctx, carrierID, "last month")
+		wantAPIError(t, err, 400, admin.CodeInvalidParam)
 
 		// Close: an upload is refused with a clear message; actions too.
 		var closed client.Cycle

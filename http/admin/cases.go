@@ -219,15 +219,35 @@ func (h *Handler) exportCycle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := cycleOf(r)
-	// The cycle is checked first, so that an error is a JSON answer.
-	if _, err := h.Cases.Cycle(r.Context(), in); err != nil {
+	ct, cd := cases.ExportHeader(in.CarrierID, in.Cycle, format)
+	// The headers go with the first byte: an error found before it (an
+	// unknown carrier, a bad cycle) is answered as JSON.
+	lw := &lazyHeaders{ResponseWriter: w, set: func(h http.Header) {
+		h.Set("Content-Type", ct)
+		h.Set("Content-Disposition", cd)
+	}}
+	err := h.Cases.Export(r.Context(), lw, cases.ExportInput{CarrierID: in.CarrierID, Cycle: in.Cycle, Format: format})
+	if err != nil && !lw.started {
 		h.writeError(w, r, err)
 		return
 	}
-	ct, cd := cases.ExportHeader(in.CarrierID, in.Cycle, format)
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Content-Disposition", cd)
-	if err := h.Cases.Export(r.Context(), w, cases.ExportInput{CarrierID: in.CarrierID, Cycle: in.Cycle, Format: format}); err != nil {
+	if err != nil {
+		// The status is sent; the client sees a cut body.
 		h.Logger.Error("export cycle", "trace_id", w.Header().Get("x-traceid"), "carrier_id", in.CarrierID, "cycle", in.Cycle, "err", err)
 	}
+}
+
+// lazyHeaders sets a file's headers when its first byte is written.
+type lazyHeaders struct {
+	http.ResponseWriter
+	set     func(http.Header)
+	started bool
+}
+
+func (l *lazyHeaders) Write(b []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.set(l.Header())
+	}
+	return l.ResponseWriter.Write(b)
 }

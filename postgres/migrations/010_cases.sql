@@ -2,7 +2,7 @@
 -- kind, kept across the batches of the cycle. The latest succeeded batch of
 -- a cycle (case_cycles.applied_batch) is its truth: it opens, updates,
 -- resolves ("fixed" by it) and reopens cases, set-based, in the transaction
--- that finishes it. seen_batch is the latest batch that showed a case;
+-- that finishes it. seen_batch is the batch whose values a case shows;
 -- change and change_batch mark what the last applied batch did to a case
 -- (opened, reopened, resolved), for the events sent after the commit.
 CREATE TABLE cases (
@@ -49,6 +49,10 @@ CREATE TABLE case_history (
     detail   TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX case_history_case ON case_history (case_id, id);
+
+-- The discrepancies of a batch by order and kind: applying a batch asks,
+-- for each open case, whether the batch shows it.
+CREATE INDEX discrepancies_case ON discrepancies (batch_no, attempt, carrier_order_id, diff_type);
 
 -- A carrier's billing cycle: the batch whose discrepancies the cases show
 -- (ordered by upload: created_at, then batch_no), and whether the cycle is
