@@ -44,6 +44,9 @@ type Service struct {
 	// tokens expired for over KeepExpired (default DefaultSweepEvery).
 	SweepEvery time.Duration
 
+	// Events, when set, records carriers created and secrets issued.
+	Events trueup.Recorder
+
 	sweepMu   sync.Mutex
 	lastSweep time.Time
 }
@@ -95,6 +98,8 @@ func (s *Service) CreateCarrier(ctx context.Context, p CreateCarrierParams) (Cre
 		return Credentials{}, err
 	}
 	cred.Name = c.Name
+	trueup.Emit(ctx, s.Events, nil, trueup.Event{Type: trueup.EventPartnerChanged, CarrierID: c.ID, Subject: string(c.ID),
+		Data: map[string]any{"action": "carrier.created", "name": c.Name, "whitelisted": c.Whitelisted, "timeZone": c.TimeZone}})
 	return cred, nil
 }
 
@@ -109,6 +114,8 @@ func (s *Service) CreateClient(ctx context.Context, carrier trueup.CarrierID) (C
 	if err := s.Store.CreateClient(ctx, cl); err != nil {
 		return Credentials{}, err
 	}
+	trueup.Emit(ctx, s.Events, nil, trueup.Event{Type: trueup.EventCredentialIssued, CarrierID: c.ID, Subject: string(cl.ID),
+		Data: map[string]any{"action": "client.created", "clientId": cl.ID}})
 	return Credentials{CarrierID: c.ID, UserID: c.UserID, Whitelisted: c.Whitelisted, ClientID: cl.ID, ClientSecret: secret}, nil
 }
 
@@ -127,6 +134,8 @@ func (s *Service) RotateClient(ctx context.Context, id trueup.ClientID) (Credent
 	if err := s.Store.RotateClient(ctx, id, trueup.HashSecret(secret)); err != nil {
 		return Credentials{}, err
 	}
+	trueup.Emit(ctx, s.Events, nil, trueup.Event{Type: trueup.EventCredentialIssued, CarrierID: c.ID, Subject: string(id),
+		Data: map[string]any{"action": "client.rotated", "clientId": id}})
 	return Credentials{CarrierID: c.ID, UserID: c.UserID, Whitelisted: c.Whitelisted, ClientID: id, ClientSecret: secret}, nil
 }
 

@@ -195,7 +195,9 @@ type Created struct {
 	Secret string `json:"secret"`
 }
 
-func invalid(format string, args ...any) error { return trueup.Errorf(trueup.EINVALID, format, args...) }
+func invalid(format string, args ...any) error {
+	return trueup.Errorf(trueup.EINVALID, format, args...)
+}
 
 // Create stores a subscription with a new secret. Errors: EINVALID for a
 // URL that is not an absolute http(s) URL, an unknown or missing event
