@@ -142,7 +142,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyCtx{}, k)))
+	ctx := trueup.WithActor(context.WithValue(r.Context(), keyCtx{}, k), trueup.Actor("apikey:"+string(k.ID)))
+	h.mux.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // callerKey returns the key that authenticated r.
