@@ -73,6 +73,7 @@ func TestHelp(t *testing.T) {
 	for _, want := range []string{"", "serve", "admin carrier create", "admin client list", "admin buyer cap", "admin riskclient update", "admin apikey create", "admin apikey revoke",
 		"import orders", "import transactions", "import risk", "template", "verify", "batch status", "batch list", "events",
 		"adjustments launch", "adjustments confirm", "adjustments cancel", "adjustments show", "adjustments list", "version",
+		"audit verify", "audit list", "webhooks create", "webhooks list", "webhooks deliveries", "webhooks redeliver", "webhooks delete",
 		"completion bash", "completion zsh", "completion fish", "completion powershell", "help"} {
 		if _, ok := paths[want]; !ok {
 			t.Errorf("no command %q", want)

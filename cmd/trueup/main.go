@@ -86,6 +86,8 @@ func commands(env Env) []*cobra.Command {
 		newEventsCmd(env),
 		newAdjustmentsCmd(env),
 		newVersionCmd(env),
+		newAuditCmd(env),
+		newWebhooksCmd(env),
 	}
 }
 
