@@ -30,6 +30,7 @@ const (
 	EventSignIn            = "operator.signin"
 	EventSignInFailed      = "operator.signin_failed"
 	EventImportFinished    = "import.finished"
+	EventWebhookChanged    = "webhook.changed" // subscriptions created or deleted
 )
 
 // Actor is who caused an event: an operator of the console ("operator:ID"),

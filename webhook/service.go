@@ -58,6 +58,9 @@ type Service struct {
 	Notify func()
 	// Transport sends the posts (http.DefaultTransport when nil).
 	Transport http.RoundTripper
+	// Events, when set, records subscriptions created and deleted (the
+	// audit chain: webhook.changed is not itself delivered).
+	Events trueup.Recorder
 }
 
 // New returns a Service over store with the default settings.
@@ -231,6 +234,8 @@ func (s *Service) Create(ctx context.Context, p CreateParams) (Created, error) {
 	if err := s.Store.CreateWebhookSubscription(ctx, sub); err != nil {
 		return Created{}, err
 	}
+	trueup.Emit(ctx, s.Events, s.Logger, trueup.Event{Type: trueup.EventWebhookChanged, CarrierID: sub.CarrierID, Subject: string(sub.ID),
+		Data: map[string]any{"action": "created", "url": sub.URL, "eventTypes": sub.EventTypes}})
 	return Created{Subscription: sub, Secret: sub.Secret}, nil
 }
 
@@ -264,7 +269,12 @@ func (s *Service) Subscription(ctx context.Context, id SubscriptionID) (Subscrip
 // Delete stops a subscription's deliveries (those queued are dropped when
 // their turn comes) and returns it; its log stays.
 func (s *Service) Delete(ctx context.Context, id SubscriptionID) (Subscription, error) {
-	return s.Store.DeleteWebhookSubscription(ctx, id, s.Clock.Now().UTC())
+	sub, err := s.Store.DeleteWebhookSubscription(ctx, id, s.Clock.Now().UTC())
+	if err == nil {
+		trueup.Emit(ctx, s.Events, s.Logger, trueup.Event{Type: trueup.EventWebhookChanged, CarrierID: sub.CarrierID, Subject: string(sub.ID),
+			Data: map[string]any{"action": "deleted", "url": sub.URL}})
+	}
+	return sub, err
 }
 
 // Deliveries returns the newest limit deliveries of a subscription with

@@ -86,6 +86,7 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger, readers sheet.Limits) 
 	s.Events = trueup.Recorders{s.Audit, s.Webhooks}
 	s.Batches.Events, s.Auth.Events, s.Carriers.Events, s.Keys.Events = s.Events, s.Events, s.Events, s.Events
 	s.Buyers.Events, s.Risk.Events, s.Imports.Events = s.Events, s.Events, s.Events
+	s.Webhooks.Events = s.Audit
 	return s
 }
 
