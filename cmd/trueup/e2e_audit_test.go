@@ -131,10 +131,16 @@ func TestE2EAuditAndWebhooks(t *testing.T) {
 		waitSucceeded(t, api, no)
 
 		t.Run("audit entries", func(t *testing.T) {
-			page, err := adminAPI.AuditEntries(ctx, 0, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			// The outcome is appended just after the batch's state
+			// commits: the status can be read a moment before.
+			var page client.AuditPage
+			pollUntil(t, "the batch.succeeded entry", func() bool {
+				var err error
+				if page, err = adminAPI.AuditEntries(ctx, 0, 0); err != nil {
+					t.Fatal(err)
+				}
+				return len(page.Entries) > 0 && page.Entries[len(page.Entries)-1].Type == trueup.EventBatchSucceeded
+			})
 			byType := map[string]client.AuditEntry{}
 			for i, e := range page.Entries {
 				if e.Seq != int64(i+1) {
