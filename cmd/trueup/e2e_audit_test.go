@@ -233,7 +233,8 @@ func TestE2EAuditAndWebhooks(t *testing.T) {
 
 		t.Run("redeliver", func(t *testing.T) {
 			d, err := adminAPI.RedeliverWebhook(ctx, delivery.ID)
-			if err != nil || d.State != webhook.StatePending {
+			// Pending, unless a worker was quicker than the answer.
+			if err != nil || (d.State != webhook.StatePending && d.Attempts != 4) {
 				t.Fatalf("RedeliverWebhook = %+v, %v", d, err)
 			}
 			pollUntil(t, "redelivery", func() bool {
