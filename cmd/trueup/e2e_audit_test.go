@@ -256,6 +256,47 @@ func TestE2EAuditAndWebhooks(t *testing.T) {
 			}
 		})
 
+		t.Run("admin actions", func(t *testing.T) {
+			// Each admin API change is recorded with its key as the actor.
+			on := true
+			if _, err := adminAPI.UpdateCarrier(ctx, string(cred.CarrierID), client.CarrierUpdate{Whitelisted: &on}); err != nil {
+				t.Fatal(err)
+			}
+			extra, err := adminAPI.CreateClient(ctx, string(cred.CarrierID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := adminAPI.RevokeClient(ctx, extra.ClientID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := adminAPI.CreateBuyer(ctx, client.BuyerParams{Name: "Panel Co"}); err != nil {
+				t.Fatal(err)
+			}
+			var last []client.AuditEntry
+			pollUntil(t, "the admin actions' entries", func() bool {
+				p, err := adminAPI.AuditEntries(ctx, 0, 1000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := len(p.Entries); n >= 4 {
+					last = p.Entries[n-4:]
+				}
+				return len(last) == 4 && last[3].Type == trueup.EventPartnerChanged && strings.Contains(string(last[3].Data), "buyer.created")
+			})
+			want := []struct{ typ, subject, data string }{
+				{trueup.EventPartnerChanged, string(cred.CarrierID), `"whitelisted":true`},
+				{trueup.EventCredentialIssued, extra.ClientID, `"client.created"`},
+				{trueup.EventCredentialRevoked, extra.ClientID, `"client.revoked"`},
+				{trueup.EventPartnerChanged, "", `"name":"Panel Co"`},
+			}
+			for i, w := range want {
+				e := last[i]
+				if e.Type != w.typ || (w.subject != "" && e.Subject != w.subject) || !strings.Contains(string(e.Data), w.data) || e.Actor != "apikey:"+k.KeyID {
+					t.Errorf("entry %d = %s %s %s by %s; want %s %s with %s by apikey:%s", e.Seq, e.Type, e.Subject, e.Data, e.Actor, w.typ, w.subject, w.data, k.KeyID)
+				}
+			}
+		})
+
 		t.Run("verify and tamper", func(t *testing.T) {
 			rep, err := adminAPI.VerifyAudit(ctx)
 			if err != nil || !rep.Intact || rep.Entries < 6 {
