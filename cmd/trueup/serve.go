@@ -92,6 +92,7 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger, readers sheet.Limits) 
 	s.Batches.Events, s.Auth.Events, s.Carriers.Events, s.Keys.Events = s.Events, s.Events, s.Events, s.Events
 	s.Buyers.Events, s.Risk.Events, s.Imports.Events = s.Events, s.Events, s.Events
 	s.Webhooks.Events = s.Audit
+	s.Cases.Events = s.Events
 	return s
 }
 
