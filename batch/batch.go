@@ -170,42 +170,18 @@ func fileError(err error) error {
 	return err
 }
 
-// checkHeader opens the file within lim, maps its header and makes sure a
-// data row follows.
+// checkHeader opens the file within lim and makes sure it holds a
+// statement: a sheet (of a workbook, any) whose first row is the template
+// header, with a data row below it.
 func checkHeader(lim sheet.Limits, f io.ReaderAt, size int64, format statement.Format) error {
 	if format == statement.XLSX {
 		// A first look that skips most of a large shared-strings table;
 		// when it is not enough, the whole workbook decides.
-		if err := checkHeaderOf(lim.OpenXLSXHead(f, size)); err == nil || !errors.Is(err, sheet.ErrCorrupt) {
+		if err := checkBook(lim.OpenXLSXHeadBook(f, size)); err == nil || !errors.Is(err, sheet.ErrCorrupt) {
 			return fileError(err)
 		}
 	}
-	return fileError(checkHeaderOf(lim.Open(f, size, format)))
-}
-
-// checkHeaderOf maps the header of r and makes sure a data row follows. Its
-// errors are the readers' own (fileError turns them into the client's).
-func checkHeaderOf(r sheet.Reader, err error) error {
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	head, err := r.Next()
-	if errors.Is(err, io.EOF) {
-		return trueup.Reasonf(trueup.EINVALID, ReasonBadFile, "the file has no rows; fill the template: a header row, then one row per order")
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := statement.MapHeader(head.Cells); err != nil {
-		return err
-	}
-	if _, err := r.Next(); errors.Is(err, io.EOF) {
-		return trueup.Reasonf(trueup.EINVALID, ReasonBadFile, "the file has a header row but no data rows; add one row per order below the header")
-	} else if err != nil {
-		return err
-	}
-	return nil
+	return fileError(checkBook(lim.OpenBook(f, size, format)))
 }
 
 type jobArgs struct {
@@ -331,6 +307,10 @@ type CheckResult struct {
 	RowErrors []trueup.RowError // the first MaxStoredRowErrors
 	ErrTotal  int64
 	Failure   string
+	// SkippedSheets names the sheets of a workbook that were not read:
+	// their first row is not the template header (notes, the template's
+	// Columns sheet).
+	SkippedSheets []string
 }
 
 // Check reads a statement file as a stream, validates every row, and when
@@ -352,6 +332,7 @@ type run struct {
 	p    CheckParams
 	opt  reconcile.Options
 	rows rowStore
+	plan statementSheets
 	res  CheckResult
 }
 
@@ -367,37 +348,73 @@ func (r *run) progress(fraction float64) {
 }
 
 func (r *run) do(ctx context.Context) error {
-	rd, err := r.s.Limits.Open(r.p.File, r.p.Size, r.p.Format)
+	book, err := r.s.Limits.OpenBook(r.p.File, r.p.Size, r.p.Format)
+	if err != nil {
+		return r.fail(trueup.ErrorMessage(fileError(err)))
+	}
+	defer book.Close()
+	plan, failure := planSheets(book)
+	r.res.SkippedSheets = plan.skipped
+	if failure != "" {
+		return r.fail(failure)
+	}
+	r.plan = plan
+	r.rows.reserve(int(min(r.p.Size/64, 1<<20)))
+	for k, i := range plan.read {
+		if err := r.readSheet(book, k, i); err != nil || r.res.Failure != "" {
+			return err
+		}
+	}
+	res := &r.res
+	if res.ErrTotal > 0 {
+		return r.fail(fmt.Sprintf("%d row error(s); fix the rows listed and upload the statement again", res.ErrTotal))
+	}
+	r.progress(0.9)
+	return r.match(ctx)
+}
+
+// rowError counts e, an error of a row of sheet i, and keeps it when fewer
+// than MaxStoredRowErrors are kept.
+func (r *run) rowError(i int, e trueup.RowError) {
+	r.res.ErrTotal++
+	if len(r.res.RowErrors) < MaxStoredRowErrors {
+		if r.plan.split() {
+			e = sheetRowError(e, r.plan.names[i])
+		}
+		r.res.RowErrors = append(r.res.RowErrors, e)
+	}
+}
+
+// readSheet reads the rows of sheet i of the book, the k-th of the
+// statement's sheets, below its header.
+func (r *run) readSheet(book sheet.Book, k, i int) error {
+	rd, err := book.Open(i)
 	if err != nil {
 		return r.fail(trueup.ErrorMessage(fileError(err)))
 	}
 	defer rd.Close()
 	head, err := rd.Next()
 	if err != nil {
-		return r.fail("the file has no header row; fill the template: a header row, then one row per order")
+		return r.fail(trueup.ErrorMessage(fileError(err)))
 	}
 	header, err := statement.MapHeader(head.Cells)
 	if err != nil {
 		return r.fail(trueup.ErrorMessage(fileError(err)))
 	}
-	r.rows.reserve(int(min(r.p.Size/64, 1<<20)))
 	var cells []string
 	get := func(col string) string { return header.Get(cells, col) }
 	res := &r.res
 	for {
 		row, err := rd.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		var pe *sheet.ParseError
 		if errors.Is(err, sheet.ErrRow) && errors.As(err, &pe) {
 			// A refused row (a CSV record of the wrong field count) is a
 			// row error; the reader reads on.
 			res.RowsRead++
-			res.ErrTotal++
-			if len(res.RowErrors) < MaxStoredRowErrors {
-				res.RowErrors = append(res.RowErrors, trueup.RowError{Row: pe.Row, Reason: pe.Err.Error()})
-			}
+			r.rowError(i, trueup.RowError{Row: pe.Row, Reason: pe.Err.Error()})
 			continue
 		}
 		if err != nil {
@@ -409,28 +426,31 @@ func (r *run) do(ctx context.Context) error {
 		parsed, errs := reconcile.ParseRow(row.Number, get, r.opt)
 		if len(errs) == 0 && parsed.CarrierOrderID != "" {
 			// Rows are kept even after an error, to find every repeat.
+			parsed.Number = rowPlace(i, row.Number)
 			if first, dup := r.rows.add(parsed); dup {
-				errs = append(errs, reconcile.DuplicateError(row.Number, first, parsed.CarrierOrderID))
+				errs = append(errs, r.duplicateError(row.Number, first, parsed.CarrierOrderID))
 			}
 		}
 		if len(errs) > 0 {
-			res.ErrTotal += int64(len(errs))
 			for _, e := range errs {
-				if len(res.RowErrors) < MaxStoredRowErrors {
-					res.RowErrors = append(res.RowErrors, e)
-				}
+				r.rowError(i, e)
 			}
 			continue
 		}
 		if res.RowsRead%4096 == 0 {
-			r.progress(rd.Progress() * 0.9)
+			r.progress((float64(k) + rd.Progress()) / float64(len(r.plan.read)) * 0.9)
 		}
 	}
-	if res.ErrTotal > 0 {
-		return r.fail(fmt.Sprintf("%d row error(s); fix the rows listed and upload the statement again", res.ErrTotal))
+}
+
+// duplicateError returns the row error of row number, whose carrierOrderId
+// id was first seen at place first (see rowPlace).
+func (r *run) duplicateError(number, first int64, id string) trueup.RowError {
+	sheetIndex, firstRow := placeRow(first)
+	if !r.plan.split() {
+		return reconcile.DuplicateError(number, firstRow, id)
 	}
-	r.progress(0.9)
-	return r.match(ctx)
+	return reconcile.DuplicateErrorAt(number, fmt.Sprintf("sheet %q row %d", r.plan.names[sheetIndex], firstRow), id)
 }
 
 func (r *run) write(ctx context.Context, d trueup.Discrepancy) error {
@@ -616,7 +636,7 @@ func (s *rowStore) view(i int, full bool) reconcile.Row {
 		off += uint64(n)
 	}
 	r := reconcile.Row{
-		Number: sl.number, CarrierOrderID: texts[0], CarrierUserID: texts[1], SkuCode: texts[2], CarrierPackageID: texts[3], Channel: texts[4],
+		Number: sl.number & (1<<40 - 1), CarrierOrderID: texts[0], CarrierUserID: texts[1], SkuCode: texts[2], CarrierPackageID: texts[3], Channel: texts[4],
 		OrderTime: time.UnixMilli(sl.orderMs).UTC(), ActiveTime: time.UnixMilli(sl.activeMs).UTC(), EndTime: time.UnixMilli(sl.endMs).UTC(),
 		HasCarrierSale: sl.hasSale,
 	}
