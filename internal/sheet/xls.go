@@ -219,7 +219,7 @@ type biffBook struct {
 	sheet    string // the name of the worksheet being read
 	sheets   []xlsSheetRef
 	recs     *biffRecords // the workbook stream
-	xfFormat []int  // the number format index of each XF record
+	xfFormat []int        // the number format index of each XF record
 	formats  map[int]string
 	dateXF   []int8    // per XF: 0 unknown, 1 date, -1 not
 	sst      []string  // the shared strings

@@ -117,11 +117,11 @@ func (l Limits) openXLSX(r io.ReaderAt, size int64, head int) (Reader, error) {
 // xlsxWorkbookFile is the Book of an .xlsx workbook: its parts found, its shared
 // strings and date styles read once for all its worksheets.
 type xlsxWorkbookFile struct {
-	pkg      xlsxPackage
-	wb       xlsxWorkbook
-	sst      *xlsxSharedStrings
-	dateXf   []bool
-	lim      Limits
+	pkg    xlsxPackage
+	wb     xlsxWorkbook
+	sst    *xlsxSharedStrings
+	dateXf []bool
+	lim    Limits
 }
 
 // openXLSXBook opens the workbook within l, whose fields are all set,
@@ -233,7 +233,7 @@ func (p *xlsxPackage) file(name string) *zip.File {
 // relationships.
 type xlsxWorkbook struct {
 	sheets        []xlsxSheetRef // the worksheets, at least one
-	sharedStrings string // part name, or "" when there is none
+	sharedStrings string         // part name, or "" when there is none
 	styles        string
 	date1904      bool
 }
