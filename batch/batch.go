@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -50,6 +51,13 @@ type Service struct {
 	// Limits bound the statement files read, at upload and in the check
 	// (zero fields take the defaults of sheet.DefaultLimits).
 	Limits sheet.Limits
+	// MatchMemory bounds the bytes of statement rows a check holds in
+	// memory; a larger statement is matched through sorted runs in
+	// TempDir, with the same results. Zero means DefaultMatchMemory.
+	MatchMemory int64
+
+	// matchRunRows, when above 0, also bounds the rows of a run (tests).
+	matchRunRows int
 }
 
 // New returns a Service over store. A nil logger means slog.Default().
@@ -334,6 +342,13 @@ type run struct {
 	rows rowStore
 	plan statementSheets
 	res  CheckResult
+
+	errs []placedError // row errors kept
+	kept int           // of them, those of reading (not repeats found later)
+
+	budget int           // bytes of statement rows held in memory
+	spill  *recordSorter // the rows, once past budget; nil before
+	rec    []byte        // a record being encoded
 }
 
 func (r *run) fail(msg string) error {
@@ -359,29 +374,73 @@ func (r *run) do(ctx context.Context) error {
 		return r.fail(failure)
 	}
 	r.plan = plan
-	r.rows.reserve(int(min(r.p.Size/64, 1<<20)))
+	r.budget = r.s.matchMemory()
+	r.rows.reserve(int(min(r.p.Size/64, 1<<20, int64(r.budget)/rowStoreRowBytes)))
 	for k, i := range plan.read {
 		if err := r.readSheet(book, k, i); err != nil || r.res.Failure != "" {
 			return err
 		}
 	}
-	res := &r.res
-	if res.ErrTotal > 0 {
-		return r.fail(fmt.Sprintf("%d row error(s); fix the rows listed and upload the statement again", res.ErrTotal))
+	if r.spill != nil {
+		defer r.spill.close()
+		if r.res.ErrTotal > 0 {
+			// Rows that repeat are found by merging the runs.
+			if err := r.findRepeats(); err != nil {
+				return err
+			}
+		}
+	}
+	if r.res.ErrTotal > 0 {
+		return r.failRows()
 	}
 	r.progress(0.9)
+	if r.spill != nil {
+		return r.matchSpilled(ctx)
+	}
 	return r.match(ctx)
 }
 
-// rowError counts e, an error of a row of sheet i, and keeps it when fewer
-// than MaxStoredRowErrors are kept.
-func (r *run) rowError(i int, e trueup.RowError) {
-	r.res.ErrTotal++
-	if len(r.res.RowErrors) < MaxStoredRowErrors {
+// failRows fails the check with the row errors found.
+func (r *run) failRows() error {
+	// Errors come in statement order, but for the repeats found in
+	// carrierOrderId order when the rows were spilled.
+	slices.SortStableFunc(r.errs, func(a, b placedError) int { return cmpInt64(a.place, b.place) })
+	for _, pe := range r.errs[:min(len(r.errs), MaxStoredRowErrors)] {
+		e := pe.err
 		if r.plan.split() {
-			e = sheetRowError(e, r.plan.names[i])
+			sheetIndex, _ := placeRow(pe.place)
+			e = sheetRowError(e, r.plan.names[sheetIndex])
 		}
 		r.res.RowErrors = append(r.res.RowErrors, e)
+	}
+	return r.fail(fmt.Sprintf("%d row error(s); fix the rows listed and upload the statement again", r.res.ErrTotal))
+}
+
+// placedError is a row error and the place of its row (see rowPlace).
+type placedError struct {
+	place int64
+	err   trueup.RowError
+}
+
+// rowError counts e, an error of the row at place, and keeps it when fewer
+// than MaxStoredRowErrors are kept. Errors come in statement order.
+func (r *run) rowError(place int64, e trueup.RowError) {
+	r.res.ErrTotal++
+	if r.kept < MaxStoredRowErrors {
+		r.kept++
+		r.errs = append(r.errs, placedError{place, e})
+	}
+}
+
+// repeatError counts e, the error of a repeated row at place found while
+// merging spilled rows (in carrierOrderId order), keeping the first
+// MaxStoredRowErrors in statement order.
+func (r *run) repeatError(place int64, e trueup.RowError) {
+	r.res.ErrTotal++
+	r.errs = append(r.errs, placedError{place, e})
+	if len(r.errs) > 4*MaxStoredRowErrors {
+		slices.SortStableFunc(r.errs, func(a, b placedError) int { return cmpInt64(a.place, b.place) })
+		r.errs = r.errs[:MaxStoredRowErrors]
 	}
 }
 
@@ -414,7 +473,7 @@ func (r *run) readSheet(book sheet.Book, k, i int) error {
 			// A refused row (a CSV record of the wrong field count) is a
 			// row error; the reader reads on.
 			res.RowsRead++
-			r.rowError(i, trueup.RowError{Row: pe.Row, Reason: pe.Err.Error()})
+			r.rowError(rowPlace(i, pe.Row), trueup.RowError{Row: pe.Row, Reason: pe.Err.Error()})
 			continue
 		}
 		if err != nil {
@@ -424,16 +483,30 @@ func (r *run) readSheet(book sheet.Book, k, i int) error {
 		res.RowsRead++
 		cells = row.Cells
 		parsed, errs := reconcile.ParseRow(row.Number, get, r.opt)
+		place := rowPlace(i, row.Number)
 		if len(errs) == 0 && parsed.CarrierOrderID != "" {
-			// Rows are kept even after an error, to find every repeat.
-			parsed.Number = rowPlace(i, row.Number)
-			if first, dup := r.rows.add(parsed); dup {
-				errs = append(errs, r.duplicateError(row.Number, first, parsed.CarrierOrderID))
+			// Rows are kept even after an error, to find every repeat:
+			// in memory while they fit the budget, then in runs on disk,
+			// where repeats are found when the runs are merged.
+			if r.spill == nil {
+				parsed.Number = place
+				if first, dup := r.rows.add(parsed); dup {
+					errs = append(errs, r.duplicateError(row.Number, first, parsed.CarrierOrderID))
+				} else if r.rows.bytes() > r.budget || (r.s.matchRunRows > 0 && r.rows.len() >= r.s.matchRunRows) {
+					if err := r.spillRows(); err != nil {
+						return err
+					}
+				}
+			} else {
+				r.rec = appendRowRecord(r.rec[:0], parsed, place)
+				if err := r.spill.add(r.rec); err != nil {
+					return err
+				}
 			}
 		}
 		if len(errs) > 0 {
 			for _, e := range errs {
-				r.rowError(i, e)
+				r.rowError(place, e)
 			}
 			continue
 		}
