@@ -137,6 +137,9 @@ type ServeConfig struct {
 	// check, and the admin API's imports (zero fields take the defaults
 	// of sheet.DefaultLimits).
 	Readers sheet.Limits
+	// MatchMemory bounds the statement rows a check holds in memory
+	// (batch.Service.MatchMemory; its default when 0).
+	MatchMemory int64
 }
 
 // Open builds the services over store, then starts the server and the
@@ -159,6 +162,7 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 		m.Logger.Info("removed temporary files left by an earlier run", "count", n, "dir", store.UploadTempDir())
 	}
 	m.Batches.TempDir = store.UploadTempDir()
+	m.Batches.MatchMemory = cfg.MatchMemory
 	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes, Limits: cfg.Limits, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey}, store, trueuphttp.Services{
 		Auth: m.Auth, Batches: m.Batches, Lifecycle: m.Lifecycle, Buyers: m.Buyers, Risk: m.Risk,
 	}, m.Logger, metrics)
@@ -244,6 +248,7 @@ func newServeCmd(env Env) *cobra.Command {
 	fs.Float64Var(&cfg.Limits.TokenAddrRate, "token-addr-rate", trueuphttp.DefaultTokenAddrRate, "token requests a second per remote address, after --token-addr-burst (429 over it)")
 	fs.IntVar(&cfg.Limits.TokenAddrBurst, "token-addr-burst", trueuphttp.DefaultTokenAddrBurst, "token requests at once per remote address")
 	readerFlags(fs, &cfg.Readers)
+	fs.Int64Var(&cfg.MatchMemory, "match-memory", batch.DefaultMatchMemory, "bytes of statement rows a check holds in memory; a larger statement is matched through sorted runs in the temporary folder")
 	fs.StringVar(&cfg.TempDir, "temp-dir", "", "the server's own folder of temporary files with --database-url (default DATA/tmp, DATA from --data); emptied of trueup's files at start")
 	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
