@@ -49,6 +49,8 @@ func (s *rowStore) bytes() int {
 // spillRows moves the rows held in memory to a first run on disk, sorted
 // by carrierOrderId, and reads the rest of the statement into runs.
 func (r *run) spillRows() error {
+	r.s.Logger.Info("statement past the match memory: matching through sorted runs on disk",
+		"rows_held", r.rows.len(), "match_memory", r.budget, "dir", r.s.tempDir())
 	sorter := newRecordSorter(r.s.tempDir(), r.budget, r.s.matchRunRows, byIDThenPlace)
 	order := make([]int32, r.rows.len())
 	for i := range order {
