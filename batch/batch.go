@@ -376,13 +376,17 @@ func (r *run) do(ctx context.Context) error {
 	r.plan = plan
 	r.budget = r.s.matchMemory()
 	r.rows.reserve(int(min(r.p.Size/64, 1<<20, int64(r.budget)/rowStoreRowBytes)))
+	defer func() {
+		if r.spill != nil {
+			r.spill.close()
+		}
+	}()
 	for k, i := range plan.read {
 		if err := r.readSheet(book, k, i); err != nil || r.res.Failure != "" {
 			return err
 		}
 	}
 	if r.spill != nil {
-		defer r.spill.close()
 		if r.res.ErrTotal > 0 {
 			// Rows that repeat are found by merging the runs.
 			if err := r.findRepeats(); err != nil {
