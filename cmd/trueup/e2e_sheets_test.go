@@ -137,3 +137,43 @@ func TestE2EStatementSplitSheets(t *testing.T) {
 		wantAPIError(t, err, 400, trueuphttp.CodeInvalidFile, `no sheet of the workbook ("Notes", "Orders") starts with the template header`, "carrierOrderId")
 	})
 }
+
+// TestE2EStatementSpilled: a server whose checks hold almost no rows in
+// memory (--match-memory) matches through runs on disk and gives the list
+// a server holding every row gives, in the same order; on both engines.
+func TestE2EStatementSpilled(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
+		spec := e2eSpec(17)
+		counts := spec.Expected()
+		var split bytes.Buffer
+		if err := spec.WriteXLSX(&split, gen.XLSXOptions{SheetRows: 200}); err != nil {
+			t.Fatal(err)
+		}
+		var lists [][]string
+		for _, memory := range []int64{0, 1} {
+			s := startE2E(t, eng, ServeConfig{MatchMemory: memory})
+			c := s.newCarrier(t, "Spill Mobile")
+			seedLedger(t, s.store, c.cred.CarrierID, spec)
+			for _, f := range []struct {
+				name string
+				data []byte
+			}{{"statement.csv", csvStatement(t, spec)}, {"split.xlsx", split.Bytes()}} {
+				st := waitSucceeded(t, c.api, verifyUpload(t, c.api, spec.Cycle.String(), f.name, f.data))
+				if st.Batch.Counts != counts {
+					t.Errorf("match memory %d, %s: counts %+v, want %+v", memory, f.name, st.Batch.Counts, counts)
+				}
+				bills := walkPages(t, c.api, st.Batch.No, 1000, counts.Total())
+				list := make([]string, len(bills))
+				for i, b := range bills {
+					list[i] = fmt.Sprintf("%+v", b)
+				}
+				lists = append(lists, list)
+			}
+		}
+		for i := 1; i < len(lists); i++ {
+			if strings.Join(lists[i], "\n") != strings.Join(lists[0], "\n") {
+				t.Errorf("list %d differs from the in-memory CSV list", i)
+			}
+		}
+	})
+}
