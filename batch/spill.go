@@ -256,11 +256,14 @@ func (s *recordSorter) iter() (recordIter, error) {
 	}
 	s.arena, s.refs = nil, nil
 	m := &runMerge{cmp: s.cmp}
+	// The read buffers of the runs share the budget (many runs, from a
+	// small budget, read through smaller buffers).
+	bufSize := min(64<<10, max(4<<10, s.budget/len(s.runs)))
 	for _, f := range s.runs {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("rewind match run: %w", err)
 		}
-		rr := &runReader{r: bufio.NewReaderSize(f, 64<<10)}
+		rr := &runReader{r: bufio.NewReaderSize(f, bufSize)}
 		ok, err := rr.read()
 		if err != nil {
 			return nil, err
