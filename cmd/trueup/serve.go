@@ -161,6 +161,9 @@ type ServeConfig struct {
 	// 0); WebhookFirstRetry is the wait before a failed delivery's first
 	// retry (webhook.DefaultFirstRetry when 0), doubled for each next one.
 	WebhookTimeout, WebhookFirstRetry time.Duration
+	// MatchMemory bounds the statement rows a check holds in memory
+	// (batch.Service.MatchMemory; its default when 0).
+	MatchMemory int64
 }
 
 // Open builds the services over store, then starts the server and the
@@ -183,6 +186,7 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 		m.Logger.Info("removed temporary files left by an earlier run", "count", n, "dir", store.UploadTempDir())
 	}
 	m.Batches.TempDir = store.UploadTempDir()
+	m.Batches.MatchMemory = cfg.MatchMemory
 	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes, Limits: cfg.Limits, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey}, store, trueuphttp.Services{
 		Auth: m.Auth, Batches: m.Batches, Lifecycle: m.Lifecycle, Buyers: m.Buyers, Risk: m.Risk,
 	}, m.Logger, metrics)
@@ -271,6 +275,7 @@ func newServeCmd(env Env) *cobra.Command {
 	fs.IntVar(&cfg.Limits.TokenAddrBurst, "token-addr-burst", trueuphttp.DefaultTokenAddrBurst, "token requests at once per remote address")
 	readerFlags(fs, &cfg.Readers)
 	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", webhook.DefaultTimeout, "time a webhook receiver has to answer one delivery attempt")
+	fs.Int64Var(&cfg.MatchMemory, "match-memory", batch.DefaultMatchMemory, "bytes of statement rows a check holds in memory; a larger statement is matched through sorted runs in the temporary folder")
 	fs.StringVar(&cfg.TempDir, "temp-dir", "", "the server's own folder of temporary files with --database-url (default DATA/tmp, DATA from --data); emptied of trueup's files at start")
 	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
