@@ -53,6 +53,8 @@ type Service struct {
 	// Limits bound the statement files read, at upload and in the check
 	// (zero fields take the defaults of sheet.DefaultLimits).
 	Limits sheet.Limits
+	// Events, when set, records uploads and outcomes once committed.
+	Events trueup.Recorder
 }
 
 // New returns a Service over store. A nil logger means slog.Default().
@@ -127,6 +129,8 @@ func (s *Service) Submit(ctx context.Context, p SubmitParams) (trueup.BatchNo, e
 	if err != nil {
 		return "", err
 	}
+	trueup.Emit(ctx, s.Events, s.Logger, trueup.Event{Type: trueup.EventBatchUploaded, CarrierID: p.Carrier.ID, Subject: string(no),
+		Data: map[string]any{"batchNo": no, "cycle": cycle.String(), "fileName": p.FileName, "fileSize": p.Size}})
 	if s.Notify != nil {
 		s.Notify()
 	}
@@ -284,8 +288,16 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 	if errors.Is(err, trueup.ErrLeaseLost) {
 		return nil // a newer attempt owns the batch; it decides
 	}
-	if err == nil && s.Finished != nil {
-		s.Finished(ctx, b.No, state)
+	if err == nil {
+		e := trueup.Event{Type: trueup.EventBatchSucceeded, CarrierID: b.CarrierID, Subject: string(b.No),
+			Data: map[string]any{"batchNo": b.No, "cycle": b.Cycle, "rowsRead": res.RowsRead, "counts": res.Counts}}
+		if state == trueup.BatchFailed {
+			e.Type, e.Data["failure"], e.Data["rowErrors"] = trueup.EventBatchFailed, res.Failure, res.ErrTotal
+		}
+		trueup.Emit(ctx, s.Events, s.Logger, e)
+		if s.Finished != nil {
+			s.Finished(ctx, b.No, state)
+		}
 	}
 	return err
 }
@@ -302,7 +314,18 @@ func (s *Service) GiveUp(ctx context.Context, job trueup.Job, cause error) error
 		return nil // no batch to finalise
 	}
 	s.Logger.Warn("batch given up", "batch_no", a.BatchNo, "cause", cause)
-	return s.Store.AbandonBatch(ctx, a.BatchNo, giveUpMessage(cause))
+	b, _, err := s.Store.Batch(ctx, a.BatchNo)
+	if err != nil && trueup.ErrorKind(err) != trueup.ENOTFOUND {
+		return err
+	}
+	if err := s.Store.AbandonBatch(ctx, a.BatchNo, giveUpMessage(cause)); err != nil {
+		return err
+	}
+	if b.State == trueup.BatchQueued || b.State == trueup.BatchProcessing {
+		trueup.Emit(ctx, s.Events, s.Logger, trueup.Event{Type: trueup.EventBatchFailed, CarrierID: b.CarrierID, Subject: string(b.No),
+			Data: map[string]any{"batchNo": b.No, "cycle": b.Cycle, "failure": giveUpMessage(cause)}})
+	}
+	return nil
 }
 
 // giveUpMessage is what a carrier reads about a batch whose check was given

@@ -48,6 +48,8 @@ func Run(t *testing.T, open Opener) {
 	runAdmin(t, open)
 	runLedger(t, open)
 	runCases(t, open)
+	runAudit(t, open)
+	runWebhooks(t, open)
 }
 
 // MustCarrier creates a carrier named name and returns it.

@@ -88,6 +88,8 @@ func commands(env Env) []*cobra.Command {
 		newCycleCmd(env),
 		newAdjustmentsCmd(env),
 		newVersionCmd(env),
+		newAuditCmd(env),
+		newWebhooksCmd(env),
 	}
 }
 

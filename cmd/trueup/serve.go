@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/apikey"
+	"github.com/trueup/trueup/audit"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
@@ -24,6 +25,7 @@ import (
 	"github.com/trueup/trueup/lifecycle"
 	"github.com/trueup/trueup/risk"
 	"github.com/trueup/trueup/sqlstore"
+	"github.com/trueup/trueup/webhook"
 )
 
 // Services are every service trueup runs, built once over one store and
@@ -47,6 +49,11 @@ type Services struct {
 	// Readers bound every file the services read: statements, and the
 	// files of the imports (OpenFile of ledger, buyer and risk).
 	Readers sheet.Limits
+	// Audit is the audit chain and Webhooks the webhook deliveries; Events
+	// hands every service's events to both.
+	Audit    *audit.Service
+	Webhooks *webhook.Service
+	Events   trueup.Recorder
 
 	notices *sqlstore.LifecycleStore
 	risks   *sqlstore.RiskStore
@@ -80,6 +87,12 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger, readers sheet.Limits) 
 	s.Lifecycle.Log = store
 	s.Risk = risk.New(s.risks)
 	s.Risk.Logger = logger
+	s.Audit, s.Webhooks = audit.New(store), webhook.New(store, logger)
+	s.Events = trueup.Recorders{s.Audit, s.Webhooks}
+	s.Batches.Events, s.Auth.Events, s.Carriers.Events, s.Keys.Events = s.Events, s.Events, s.Events, s.Events
+	s.Buyers.Events, s.Risk.Events, s.Imports.Events = s.Events, s.Events, s.Events
+	s.Webhooks.Events = s.Audit
+	s.Cases.Events = s.Events
 	return s
 }
 
@@ -89,6 +102,7 @@ func (s *Services) SetClock(c trueup.Clock) {
 	s.Auth.Clock, s.Batches.Clock, s.Lifecycle.Clock, s.Buyers.Clock, s.Risk.Clock = c, c, c, c, c
 	s.Imports.Clock, s.Keys.Clock = c, c
 	s.Cases.Clock = c
+	s.Audit.Clock, s.Webhooks.Clock = c, c
 }
 
 // Close stops the services' background work and releases their prepared
@@ -143,6 +157,10 @@ type ServeConfig struct {
 	// check, and the admin API's imports (zero fields take the defaults
 	// of sheet.DefaultLimits).
 	Readers sheet.Limits
+	// WebhookTimeout bounds one webhook post (webhook.DefaultTimeout when
+	// 0); WebhookFirstRetry is the wait before a failed delivery's first
+	// retry (webhook.DefaultFirstRetry when 0), doubled for each next one.
+	WebhookTimeout, WebhookFirstRetry time.Duration
 }
 
 // Open builds the services over store, then starts the server and the
@@ -174,6 +192,8 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	}
 	m.Batches.Notify = m.Runner.Notify
 	m.Buyers.Notify = m.Runner.Notify
+	m.Webhooks.Notify = m.Runner.Notify
+	m.Webhooks.Timeout, m.Webhooks.FirstRetry = cfg.WebhookTimeout, cfg.WebhookFirstRetry
 	if cfg.Clock != nil {
 		if store.Clock != cfg.Clock {
 			// Set once: a second server on the same store (tests) shares
@@ -250,6 +270,7 @@ func newServeCmd(env Env) *cobra.Command {
 	fs.Float64Var(&cfg.Limits.TokenAddrRate, "token-addr-rate", trueuphttp.DefaultTokenAddrRate, "token requests a second per remote address, after --token-addr-burst (429 over it)")
 	fs.IntVar(&cfg.Limits.TokenAddrBurst, "token-addr-burst", trueuphttp.DefaultTokenAddrBurst, "token requests at once per remote address")
 	readerFlags(fs, &cfg.Readers)
+	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", webhook.DefaultTimeout, "time a webhook receiver has to answer one delivery attempt")
 	fs.StringVar(&cfg.TempDir, "temp-dir", "", "the server's own folder of temporary files with --database-url (default DATA/tmp, DATA from --data); emptied of trueup's files at start")
 	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
