@@ -161,6 +161,9 @@ type ServeConfig struct {
 	// 0); WebhookFirstRetry is the wait before a failed delivery's first
 	// retry (webhook.DefaultFirstRetry when 0), doubled for each next one.
 	WebhookTimeout, WebhookFirstRetry time.Duration
+	// CaseNoteMaxBytes bounds the note of a case action
+	// (cases.DefaultMaxNote when 0).
+	CaseNoteMaxBytes int
 }
 
 // Open builds the services over store, then starts the server and the
@@ -194,6 +197,7 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	m.Buyers.Notify = m.Runner.Notify
 	m.Webhooks.Notify = m.Runner.Notify
 	m.Webhooks.Timeout, m.Webhooks.FirstRetry = cfg.WebhookTimeout, cfg.WebhookFirstRetry
+	m.Cases.MaxNote = cfg.CaseNoteMaxBytes
 	if cfg.Clock != nil {
 		if store.Clock != cfg.Clock {
 			// Set once: a second server on the same store (tests) shares
@@ -271,6 +275,7 @@ func newServeCmd(env Env) *cobra.Command {
 	fs.IntVar(&cfg.Limits.TokenAddrBurst, "token-addr-burst", trueuphttp.DefaultTokenAddrBurst, "token requests at once per remote address")
 	readerFlags(fs, &cfg.Readers)
 	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", webhook.DefaultTimeout, "time a webhook receiver has to answer one delivery attempt")
+	fs.IntVar(&cfg.CaseNoteMaxBytes, "case-note-max-bytes", cases.DefaultMaxNote, "longest note of a case action, in bytes (400 over it)")
 	fs.StringVar(&cfg.TempDir, "temp-dir", "", "the server's own folder of temporary files with --database-url (default DATA/tmp, DATA from --data); emptied of trueup's files at start")
 	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
