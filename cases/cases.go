@@ -66,8 +66,9 @@ const DefaultSLADays = 5
 // MaxSLADays bounds the SLA an operator may set.
 const MaxSLADays = 365
 
-// MaxNote bounds the note of an action, in bytes.
-const MaxNote = 2000
+// DefaultMaxNote bounds the note of an action, in bytes, unless
+// Service.MaxNote says otherwise (serve --case-note-max-bytes).
+const DefaultMaxNote = 2000
 
 // Case is one discrepancy of a carrier's cycle, kept across its batches.
 // The values are those of the latest batch that showed it.

@@ -21,6 +21,8 @@ type Service struct {
 	Clock trueup.Clock
 	// Events, when set, records every change of a case or cycle.
 	Events trueup.Recorder
+	// MaxNote bounds an action's note in bytes (DefaultMaxNote when 0).
+	MaxNote int
 }
 
 // New returns a Service over store. A nil logger means slog.Default().
@@ -172,8 +174,12 @@ func (s *Service) Act(ctx context.Context, in ActInput) (Case, error) {
 		return Case{}, err
 	}
 	in.Note = strings.TrimSpace(in.Note)
-	if len(in.Note) > MaxNote {
-		return Case{}, trueup.Errorf(trueup.EINVALID, "the note is %d bytes; keep it to %d", len(in.Note), MaxNote)
+	maxNote := s.MaxNote
+	if maxNote <= 0 {
+		maxNote = DefaultMaxNote
+	}
+	if len(in.Note) > maxNote || len(in.Assignee) > maxNote {
+		return Case{}, trueup.Errorf(trueup.EINVALID, "the note or assignee is over %d bytes; shorten it (the server's --case-note-max-bytes)", maxNote)
 	}
 	switch {
 	case in.Action == Assign && strings.TrimSpace(in.Assignee) == "":

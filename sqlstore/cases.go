@@ -23,8 +23,8 @@ const caseValueCols = `kd_order_id, diff_reason, kd_sale_total, carrier_sale_to_
 // carrier's cycle, in tx, set-based: a statement to open the cases it
 // shows first and update those whose values changed, one to reopen those
 // a batch had fixed, one to resolve as fixed the open cases it no longer
-// shows, and their history. The cycle's row is locked
-// first, so that the batches of one cycle apply one at a time; a batch
+// shows, and their history. The cycle's row is locked first, so that the
+// batches of one cycle apply one at a time; a batch
 // uploaded before the one applied already only adds, resolved (fixed by
 // that one), the cases it alone shows, which is where applying both in
 // upload order leaves them. A closed cycle's cases are left as they are.
@@ -106,6 +106,9 @@ func (db *DB) applyCases(ctx context.Context, tx *sql.Tx, p batch.FinishBatchPar
 		{"history of fixed", `INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM cases
 			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND change = ? AND change_batch = ?`,
 			[]any{now, trueup.ActorSystem, cases.Fixed, no, carrier, cycle, cases.StateResolved, cases.ChangeResolved, no}},
+	}
+	if err := db.dialect.PreferHashJoins(ctx, tx); err != nil {
+		return fmt.Errorf("cases of batch %s: %w", no, err)
 	}
 	for _, st := range steps {
 		if _, err := tx.ExecContext(ctx, db.q(st.query), st.args...); err != nil {

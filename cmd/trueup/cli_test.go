@@ -330,6 +330,7 @@ func TestServeEnv(t *testing.T) {
 		"TRUEUP_MAX_ROW_CELLS":       "50",
 		"TRUEUP_WEBHOOK_TIMEOUT":     "3s",
 		"TRUEUP_MATCH_MEMORY":        "1000000",
+		"TRUEUP_CASE_NOTE_MAX_BYTES": "500",
 	}
 	e := Env{Getenv: func(k string) string { return env[k] }}
 	cmd := newServeCmd(e)
@@ -356,7 +357,8 @@ func TestServeEnv(t *testing.T) {
 		"max-upload-bytes": "1048576", "demo": "true", "log-level": "debug", "memory-limit": "0", "tls-cert": "cert.pem", "tls-key": "key.pem",
 		"body-timeout": "5s", "upload-idle-timeout": "6s", "upload-min-rate": "100", "max-uploads": "3", "max-header-bytes": "4096",
 		"token-rate": "2.5", "token-burst": "4", "token-addr-rate": "7.5", "token-addr-burst": "9", "temp-dir": "/var/tmp/trueup",
-		"max-shared-strings": "1000000", "max-inflated": "2000000", "max-cell-bytes": "300", "max-row-bytes": "4000", "max-row-cells": "50", "webhook-timeout": "3s", "match-memory": "1000000"} {
+		"max-shared-strings": "1000000", "max-inflated": "2000000", "max-cell-bytes": "300", "max-row-bytes": "4000", "max-row-cells": "50", "webhook-timeout": "3s", "match-memory": "1000000",
+		"case-note-max-bytes": "500"} {
 		if got := fs.Lookup(name).Value.String(); got != want {
 			t.Errorf("--%s = %q, want %q", name, got, want)
 		}

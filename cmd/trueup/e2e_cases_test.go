@@ -192,6 +192,8 @@ func TestE2ECases(t *testing.T) {
 		wantAPIError(t, err, 400, admin.CodeInvalidParam, "note")
 		_, err = s.api.ActOnCase(ctx, k.CaseID, client.CaseAction{Action: "approve", Note: "x"})
 		wantAPIError(t, err, 400, admin.CodeInvalidParam, "accept-carrier")
+		_, err = s.api.ActOnCase(ctx, k.CaseID, client.CaseAction{Action: "comment", Note: strings.Repeat("x", 2001)})
+		wantAPIError(t, err, 400, admin.CodeInvalidParam, "2000 bytes", "--case-note-max-bytes")
 		_, err = s.api.Case(ctx, "424242")
 		wantAPIError(t, err, 404, admin.CodeNotFound)
 		if code, _, stderr := s.cliResult("cases", "resolve", k.CaseID, "--action", "assign", "--note", "x"); code != 2 {

@@ -164,6 +164,9 @@ type ServeConfig struct {
 	// MatchMemory bounds the statement rows a check holds in memory
 	// (batch.Service.MatchMemory; its default when 0).
 	MatchMemory int64
+	// CaseNoteMaxBytes bounds the note of a case action
+	// (cases.DefaultMaxNote when 0).
+	CaseNoteMaxBytes int
 }
 
 // Open builds the services over store, then starts the server and the
@@ -198,6 +201,7 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	m.Buyers.Notify = m.Runner.Notify
 	m.Webhooks.Notify = m.Runner.Notify
 	m.Webhooks.Timeout, m.Webhooks.FirstRetry = cfg.WebhookTimeout, cfg.WebhookFirstRetry
+	m.Cases.MaxNote = cfg.CaseNoteMaxBytes
 	if cfg.Clock != nil {
 		if store.Clock != cfg.Clock {
 			// Set once: a second server on the same store (tests) shares
@@ -276,6 +280,7 @@ func newServeCmd(env Env) *cobra.Command {
 	readerFlags(fs, &cfg.Readers)
 	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", webhook.DefaultTimeout, "time a webhook receiver has to answer one delivery attempt")
 	fs.Int64Var(&cfg.MatchMemory, "match-memory", batch.DefaultMatchMemory, "bytes of statement rows a check holds in memory; a larger statement is matched through sorted runs in the temporary folder")
+	fs.IntVar(&cfg.CaseNoteMaxBytes, "case-note-max-bytes", cases.DefaultMaxNote, "longest note of a case action, in bytes (400 over it)")
 	fs.StringVar(&cfg.TempDir, "temp-dir", "", "the server's own folder of temporary files with --database-url (default DATA/tmp, DATA from --data); emptied of trueup's files at start")
 	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
