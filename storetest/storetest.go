@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 	runRisk(t, open)
 	runAdmin(t, open)
 	runLedger(t, open)
+	runOperators(t, open)
 }
 
 // MustCarrier creates a carrier named name and returns it.

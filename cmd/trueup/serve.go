@@ -16,11 +16,13 @@ import (
 	"github.com/trueup/trueup/buyer"
 	trueuphttp "github.com/trueup/trueup/http"
 	"github.com/trueup/trueup/http/admin"
+	"github.com/trueup/trueup/http/console"
 	"github.com/trueup/trueup/imports"
 	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/jobs"
 	"github.com/trueup/trueup/ledger"
 	"github.com/trueup/trueup/lifecycle"
+	"github.com/trueup/trueup/operator"
 	"github.com/trueup/trueup/risk"
 	"github.com/trueup/trueup/sqlstore"
 )
@@ -41,6 +43,8 @@ type Services struct {
 	Imports  *imports.Service
 	Keys     *apikey.Service
 	Carriers *auth.Admin
+	// Operators are the console's operators and their sessions.
+	Operators *operator.Service
 	// Readers bound every file the services read: statements, and the
 	// files of the imports (OpenFile of ledger, buyer and risk).
 	Readers sheet.Limits
@@ -71,6 +75,7 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger, readers sheet.Limits) 
 		risks:    store.RiskStore(),
 	}
 	s.Batches.Limits = readers
+	s.Operators = operator.New(store, s.Carriers)
 	s.Lifecycle = lifecycle.New(s.notices)
 	s.Lifecycle.Log = store
 	s.Risk = risk.New(s.risks)
@@ -82,7 +87,7 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger, readers sheet.Limits) 
 func (s *Services) SetClock(c trueup.Clock) {
 	s.Clock = c
 	s.Auth.Clock, s.Batches.Clock, s.Lifecycle.Clock, s.Buyers.Clock, s.Risk.Clock = c, c, c, c, c
-	s.Imports.Clock, s.Keys.Clock = c, c
+	s.Imports.Clock, s.Keys.Clock, s.Operators.Clock = c, c, c
 }
 
 // Close stops the services' background work and releases their prepared
@@ -107,6 +112,8 @@ type Main struct {
 	*Services
 	Logger *slog.Logger
 	Admin  *admin.Handler
+	// Console is the web console at /console/.
+	Console *console.Handler
 
 	cancel context.CancelFunc
 }
@@ -137,6 +144,8 @@ type ServeConfig struct {
 	// check, and the admin API's imports (zero fields take the defaults
 	// of sheet.DefaultLimits).
 	Readers sheet.Limits
+	// Console are the console's sessions and sign-in limits.
+	Console ConsoleConfig
 }
 
 // Open builds the services over store, then starts the server and the
@@ -179,6 +188,8 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	}
 	m.Admin = newAdminAPI(ctx, m)
 	m.Server.Admin = m.Admin
+	m.Console = newConsole(m, cfg.Console)
+	m.Server.Console = m.Console
 	if err := m.Server.Open(cfg.Addr); err != nil {
 		m.Services.Close()
 		return err
@@ -244,6 +255,7 @@ func newServeCmd(env Env) *cobra.Command {
 	fs.Float64Var(&cfg.Limits.TokenAddrRate, "token-addr-rate", trueuphttp.DefaultTokenAddrRate, "token requests a second per remote address, after --token-addr-burst (429 over it)")
 	fs.IntVar(&cfg.Limits.TokenAddrBurst, "token-addr-burst", trueuphttp.DefaultTokenAddrBurst, "token requests at once per remote address")
 	readerFlags(fs, &cfg.Readers)
+	consoleFlags(fs, &cfg.Console)
 	fs.StringVar(&cfg.TempDir, "temp-dir", "", "the server's own folder of temporary files with --database-url (default DATA/tmp, DATA from --data); emptied of trueup's files at start")
 	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
