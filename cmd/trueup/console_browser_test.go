@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/trueup/trueup/operator"
 )
 
@@ -33,7 +34,22 @@ func TestConsoleSignIn(t *testing.T) {
 		if msg := tab.text(t, "#page-error"); !strings.Contains(msg, "wrong") || !strings.Contains(msg, "sign in again") {
 			t.Errorf("wrong password: message %q does not say what to do", msg)
 		}
-		if st := tab.signIn(t, admin.Email, admin.Password); st != http.StatusOK {
+		// The right password, with the keyboard only: Tab to the email
+		// field, type, Tab, type, Enter.
+		tab.open(t, "/console/login")
+		tab.eval(t, `document.activeElement && document.activeElement.blur()`)
+		for i := 0; i < 6 && tab.focused(t) != "email"; i++ {
+			tab.do(t, chromedp.KeyEvent(kb.Tab))
+		}
+		if f := tab.focused(t); f != "email" {
+			t.Fatalf("6 Tabs from the top of the sign-in page do not reach the email field (focus on %q)", f)
+		}
+		tab.do(t, chromedp.KeyEvent(admin.Email), chromedp.KeyEvent(kb.Tab))
+		if f := tab.focused(t); f != "password" {
+			t.Fatalf("Tab after the email field goes to %q, want the password", f)
+		}
+		tab.do(t, chromedp.KeyEvent(admin.Password))
+		if st := tab.response(t, chromedp.KeyEvent(kb.Enter)); st != http.StatusOK {
 			t.Fatalf("right password: status %d, want 200", st)
 		}
 		if loc, h1 := tab.location(t), tab.text(t, "h1"); loc != "/console/" || h1 != "Overview" {
@@ -109,7 +125,7 @@ func TestConsoleViewerRefused(t *testing.T) {
 			}
 			tab.open(t, "/console/operators")
 			tab.do(t,
-				chromedp.SendKeys(chromedp.CSS(`#new-email`), "ola@example.com"),
+				chromedp.SetValue(chromedp.CSS(`#new-email`), "ola@example.com"),
 				chromedp.SetValue(chromedp.CSS(`#new-role`), "operator"),
 			)
 			if st := tab.response(t, chromedp.Click(chromedp.CSS(`form[action="/console/operators"] button[type="submit"]`))); st != http.StatusOK {
@@ -128,7 +144,7 @@ func TestConsoleViewerRefused(t *testing.T) {
 			}
 			// A malformed email is refused with what to fix, and kept in
 			// the form.
-			tab.do(t, chromedp.SendKeys(chromedp.CSS(`#new-email`), "not-an-email"))
+			tab.do(t, chromedp.SetValue(chromedp.CSS(`#new-email`), "not-an-email"))
 			tab.eval(t, `document.querySelector("form[action='/console/operators']").noValidate = true`) // the server's check, not the browser's
 			if st := tab.response(t, chromedp.Click(chromedp.CSS(`form[action="/console/operators"] button[type="submit"]`))); st != http.StatusBadRequest {
 				t.Errorf("bad email: status %d, want 400", st)
@@ -242,6 +258,18 @@ func (t *tab) value(tb testing.TB, sel string) string {
 		tb.Fatalf("browser: value of %s: %v", sel, err)
 	}
 	return v
+}
+
+// focused returns the name (or else the id) of the focused element.
+func (t *tab) focused(tb testing.TB) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
+	defer cancel()
+	f, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement ? (document.activeElement.name || document.activeElement.id || document.activeElement.tagName) : ""`))
+	if err != nil {
+		tb.Fatalf("browser: focus: %v", err)
+	}
+	return f
 }
 
 // eval runs a JavaScript statement in the page.
