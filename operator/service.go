@@ -32,7 +32,7 @@ const (
 
 // Reasons of the sign-in refusals.
 const (
-	ReasonBadCredentials trueup.Reason = "bad_credentials"
+	ReasonBadCredentials trueup.Reason = "signin_refused"
 	ReasonLocked         trueup.Reason = "account_locked"
 	ReasonSlowed         trueup.Reason = "signin_slowed"
 	ReasonDisabled       trueup.Reason = "account_disabled"
