@@ -156,6 +156,47 @@ func TestConsoleViewerRefused(t *testing.T) {
 	})
 }
 
+// TestConsoleOperatorAdmin changes a role and disables an operator as an
+// admin: the change applies to the operator's running session, a disable
+// ends it, and an admin cannot disable itself.
+func TestConsoleOperatorAdmin(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
+		srv := startE2E(t, eng, ServeConfig{})
+		admin := srv.newOperator(t, "ana@example.com", operator.RoleAdmin)
+		viewer := srv.newOperator(t, "vic@example.com", operator.RoleViewer)
+		vc := newConsoleHTTP(t, srv)
+		vc.signIn(t, viewer.Email, viewer.Password)
+		ac := newConsoleHTTP(t, srv)
+		token := ac.signIn(t, admin.Email, admin.Password)
+		base := "/console/operators/" + string(viewer.OperatorID)
+
+		if st, body := ac.post(t, base+"/role", url.Values{"csrf": {token}, "role": {"carrier"}, "carrierId": {"car_nope"}}); st != http.StatusBadRequest || !strings.Contains(body, "carrier list") {
+			t.Errorf("role carrier of an unknown carrier: status %d, want 400 saying where to find carrier ids", st)
+		}
+		if st, _ := ac.post(t, base+"/role", url.Values{"csrf": {token}, "role": {"admin"}}); st != http.StatusSeeOther {
+			t.Fatalf("change role: status %d, want 303", st)
+		}
+		if _, body := ac.get(t, "/console/operators"); !strings.Contains(body, "vic@example.com is now admin.") {
+			t.Errorf("no flash after the role change")
+		}
+		if st, _ := vc.get(t, "/console/operators"); st != http.StatusOK {
+			t.Errorf("the new admin's running session: /console/operators status %d, want 200", st)
+		}
+		if st, _ := ac.post(t, base+"/disable", url.Values{"csrf": {token}}); st != http.StatusSeeOther {
+			t.Fatalf("disable: status %d, want 303", st)
+		}
+		if st, _ := vc.get(t, "/console/"); st != http.StatusSeeOther {
+			t.Errorf("a disabled operator's session: status %d, want 303 to the sign-in page", st)
+		}
+		if st, body := ac.post(t, "/console/operators/"+string(admin.OperatorID)+"/disable", url.Values{"csrf": {token}}); st != http.StatusForbidden || !strings.Contains(body, "another admin") {
+			t.Errorf("an admin disabling itself: status %d, want 403 saying to ask another admin", st)
+		}
+		if out := srv.cli(t, "admin", "operator", "list"); !strings.Contains(out, "disabled") {
+			t.Errorf("admin operator list does not show the disable:\n%s", out)
+		}
+	})
+}
+
 // TestConsoleCSRF posts the console's forms with the browser's session
 // cookie but without their CSRF token (or with a wrong one), as another
 // site would: each is refused with 403 and a message, and nothing is
