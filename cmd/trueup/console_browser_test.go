@@ -197,6 +197,29 @@ func TestConsoleOperatorAdmin(t *testing.T) {
 	})
 }
 
+// TestConsoleCarrierUser signs in a carrier user: the overview shows its
+// own carrier and no other, and the staff pages answer 403.
+func TestConsoleCarrierUser(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
+		srv := startE2E(t, eng, ServeConfig{})
+		own := srv.newCarrier(t, "Own Mobile")
+		srv.newCarrier(t, "Other Telecom")
+		user := srv.newOperator(t, "kd@own.example", operator.RoleCarrier, "--carrier", string(own.cred.CarrierID))
+		c := newConsoleHTTP(t, srv)
+		c.signIn(t, user.Email, user.Password)
+		st, body := c.get(t, "/console/")
+		if st != http.StatusOK || !strings.Contains(body, "Own Mobile") || strings.Contains(body, "Other Telecom") {
+			t.Errorf("carrier user's overview: status %d; want its own carrier only\n%s", st, body)
+		}
+		if st, _ := c.get(t, "/console/operators"); st != http.StatusForbidden {
+			t.Errorf("carrier user GET /console/operators: status %d, want 403", st)
+		}
+		if code, _, stderr := srv.cliResult("admin", "operator", "create", "--email", "x@own.example", "--role", "carrier"); code != 1 || !strings.Contains(stderr, "carrier list") {
+			t.Errorf("a carrier user without --carrier: exit %d, %q; want 1 and where to find the carrier id", code, stderr)
+		}
+	})
+}
+
 // TestConsoleCSRF posts the console's forms with the browser's session
 // cookie but without their CSRF token (or with a wrong one), as another
 // site would: each is refused with 403 and a message, and nothing is
