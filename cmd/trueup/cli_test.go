@@ -71,7 +71,7 @@ func TestHelp(t *testing.T) {
 	root := newRootCmd(Env{Getenv: func(string) string { return "" }})
 	paths := commandPaths(root)
 	for _, want := range []string{"", "serve", "admin carrier create", "admin client list", "admin buyer cap", "admin riskclient update", "admin apikey create", "admin apikey revoke",
-		"admin operator create", "admin operator list", "admin operator disable", "admin operator enable",
+		"admin operator create", "admin operator list", "admin operator disable", "admin operator enable", "admin operator password",
 		"import orders", "import transactions", "import risk", "template", "verify", "batch status", "batch list", "events",
 		"adjustments launch", "adjustments confirm", "adjustments cancel", "adjustments show", "adjustments list", "version",
 		"completion bash", "completion zsh", "completion fish", "completion powershell", "help"} {

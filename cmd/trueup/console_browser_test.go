@@ -156,9 +156,10 @@ func TestConsoleViewerRefused(t *testing.T) {
 	})
 }
 
-// TestConsoleOperatorAdmin changes a role and disables an operator as an
-// admin: the change applies to the operator's running session, a disable
-// ends it, and an admin cannot disable itself.
+// TestConsoleOperatorAdmin changes a role, gives a new password and
+// disables an operator as an admin: a role change applies to the
+// operator's running session, a new password or a disable ends it, and an
+// admin cannot disable itself.
 func TestConsoleOperatorAdmin(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
 		srv := startE2E(t, eng, ServeConfig{})
@@ -182,6 +183,15 @@ func TestConsoleOperatorAdmin(t *testing.T) {
 		if st, _ := vc.get(t, "/console/operators"); st != http.StatusOK {
 			t.Errorf("the new admin's running session: /console/operators status %d, want 200", st)
 		}
+		st, body := ac.post(t, base+"/password", url.Values{"csrf": {token}})
+		m := regexp.MustCompile(`id="new-password" readonly value="([^"]+)"`).FindStringSubmatch(body)
+		if st != http.StatusOK || m == nil {
+			t.Fatalf("new password: status %d, no password shown\n%s", st, body)
+		}
+		if st, _ := vc.get(t, "/console/"); st != http.StatusSeeOther {
+			t.Errorf("session after a new password: status %d, want 303 to the sign-in page", st)
+		}
+		vc.signIn(t, viewer.Email, m[1])
 		if st, _ := ac.post(t, base+"/disable", url.Values{"csrf": {token}}); st != http.StatusSeeOther {
 			t.Fatalf("disable: status %d, want 303", st)
 		}

@@ -100,7 +100,42 @@ func newAdminOperatorCmd(env Env) *cobra.Command {
 		return cmd
 	}
 
-	return newGroup("operator", "console operators: create, list, disable, enable", create, list, setDisabled(true), setDisabled(false))
+	password := &cobra.Command{Use: "password ID", Short: "give a console operator a new password (generated and shown once) and end its sessions", Args: exactArgs("ID")}
+	passwordDB, passwordJSON := addDBFlags(password, env), addJSONFlag(password)
+	passwordStdin := password.Flags().Bool("password-stdin", false, "read the new password from the first line of standard input instead of generating one")
+	password.RunE = withServices(passwordDB, nil, func(ctx context.Context, _ *sqlstore.DB, svc *Services, pos []string) error {
+		var chosen string
+		if *passwordStdin {
+			pw, err := readPasswordLine(env.Stdin)
+			if err != nil {
+				return err
+			}
+			chosen = pw
+		}
+		ctx = trueup.WithActor(ctx, trueup.ActorCLI)
+		o, err := svc.Operators.Get(ctx, operator.ID(pos[0]))
+		if err != nil {
+			return err
+		}
+		pw, err := svc.Operators.ResetPassword(ctx, o.ID, chosen)
+		if err != nil {
+			return err
+		}
+		c := operator.Created{OperatorID: o.ID, Email: o.Email, Role: o.Role, CarrierID: o.CarrierID}
+		if chosen == "" {
+			c.Password = pw
+		}
+		if *passwordJSON {
+			return printJSON(out, c)
+		}
+		fmt.Fprintf(out, "operator %s (%s) has a new password; its sessions have ended.\n", o.ID, o.Email)
+		if c.Password != "" {
+			fmt.Fprintf(out, "password: %s\n\nThe password is shown once.\n", c.Password)
+		}
+		return nil
+	})
+
+	return newGroup("operator", "console operators: create, list, disable, enable, password", create, list, setDisabled(true), setDisabled(false), password)
 }
 
 // readPasswordLine returns the first line of r, without its line ending.

@@ -15,6 +15,7 @@ func (h *Handler) operatorRoutes() {
 	h.page("POST "+Prefix+"operators/{id}/role", operator.RoleAdmin, h.setOperatorRole)
 	h.page("POST "+Prefix+"operators/{id}/disable", operator.RoleAdmin, h.setOperatorDisabled(true))
 	h.page("POST "+Prefix+"operators/{id}/enable", operator.RoleAdmin, h.setOperatorDisabled(false))
+	h.page("POST "+Prefix+"operators/{id}/password", operator.RoleAdmin, h.resetOperatorPassword)
 	h.nav("Operators", Prefix+"operators", operator.RoleAdmin, 90)
 }
 
@@ -32,6 +33,8 @@ type operatorsData struct {
 	Roles     []operator.Role
 	Form      operatorForm
 	Created   *operator.Created
+	// Reset says Created is an existing operator with a new password.
+	Reset bool
 }
 
 func (h *Handler) operatorsData(r *http.Request) (operatorsData, error) {
@@ -117,4 +120,32 @@ func (h *Handler) setOperatorDisabled(disabled bool) http.HandlerFunc {
 		}
 		h.redirect(w, r, Prefix+"operators", msg)
 	}
+}
+
+// resetOperatorPassword gives an operator a generated password, shown
+// once on the answer, and ends its sessions.
+func (h *Handler) resetOperatorPassword(w http.ResponseWriter, r *http.Request) {
+	id := operator.ID(r.PathValue("id"))
+	if id == sessionOf(r).Operator.ID {
+		h.fail(w, r, errSelf)
+		return
+	}
+	o, err := h.Operators.Get(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	pw, err := h.Operators.ResetPassword(r.Context(), id, "")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d, err := h.operatorsData(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d.Created = &operator.Created{OperatorID: o.ID, Email: o.Email, Role: o.Role, CarrierID: o.CarrierID, Password: pw}
+	d.Reset = true
+	h.renderStatus(w, r, http.StatusOK, "operators", view{Data: d, Flash: fmt.Sprintf("%s has a new password; their sessions have ended.", o.Email)})
 }
