@@ -62,6 +62,11 @@
 // than parsed first.
 //
 // Last, add a browser test beside the others in cmd/trueup
-// (console_browser_test.go) and the page's screenshot to consoleScreens
-// in cmd/trueup/console_screens_test.go.
+// (console_browser_test.go, with the harness of console_helpers_test.go:
+// newBrowser, tab.signIn, tab.open returning the status, newConsoleHTTP
+// for raw requests) and the page to consoleScreens in
+// cmd/trueup/console_screens_test.go: TestConsolePages then checks it at
+// phone width (no horizontal overflow, a label on every control), and
+// TRUEUP_SCREENSHOTS=1 go test -run TestConsoleScreens ./cmd/trueup
+// writes its screenshots to docs/console/.
 package console
