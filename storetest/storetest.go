@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 	runCases(t, open)
 	runAudit(t, open)
 	runWebhooks(t, open)
+	runOperators(t, open)
 }
 
 // MustCarrier creates a carrier named name and returns it.
