@@ -139,7 +139,13 @@ func TestE2EAuditAndWebhooks(t *testing.T) {
 				if page, err = adminAPI.AuditEntries(ctx, 0, 0); err != nil {
 					t.Fatal(err)
 				}
-				return len(page.Entries) > 0 && page.Entries[len(page.Entries)-1].Type == trueup.EventBatchSucceeded
+				// Case events of the batch may follow its outcome.
+				for _, e := range page.Entries {
+					if e.Type == trueup.EventBatchSucceeded {
+						return true
+					}
+				}
+				return false
 			})
 			byType := map[string]client.AuditEntry{}
 			for i, e := range page.Entries {
