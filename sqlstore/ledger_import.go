@@ -5,50 +5,82 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
+		"strings"
 	"time"
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/ledger"
 )
 
-// orderCols is how many values an order has in a multi-row INSERT.
-const orderCols = 15
+// stageCols is how many values of an order a piece carries: the row
+// number and the 13 fields of the file (the carrier and the time of the
+// import are the same for all).
+const stageCols = 14
 
-// orderInsertRows is how many orders one multi-row INSERT writes on
-// engines without a bulk-copy protocol (15 values a row: 7,500 a
-// statement, under SQLite's 32,766).
-const orderInsertRows = 500
+// orderInsertRows is how many orders one multi-row upsert writes on
+// engines without a bulk-copy protocol: 15 values a row, 15,000
+// variables, under SQLite's 32,766.
+const orderInsertRows = 1000
 
 // orderCopyRows is how many orders one bulk copy into the staging table
 // carries on engines with a bulk-copy protocol.
 const orderCopyRows = 20000
 
-// OrderImport writes ledger orders in one transaction: either every order of
-// an import is stored or none is. It implements ledger.OrderImport.
+// OrderImport writes ledger orders in one transaction: either every order
+// of an import is stored or none is. It implements ledger.OrderImport.
 //
-// Orders are written in large pieces: where the engine has a bulk-copy
-// protocol (Dialect.BulkCopy), into a staging table merged into orders at
-// Commit in one statement; elsewhere with prepared multi-row upserts. The
-// carrier users are gathered in memory (the last order of a user gives its
-// kdUserId, its last non-empty status wins) and written at Commit in the
-// same way.
+// Orders are written in pieces as they are added, and memory holds one
+// piece, never the whole file:
+//
+//   - where the engine has a bulk-copy protocol (Dialect.BulkCopy), each
+//     piece is copied into a temporary staging table with its row numbers,
+//     and the piece's users (one row a user: the last kdUserId, the last
+//     non-empty status) into a second one; repeated keys are found by one
+//     GROUP BY over the staging table, and at Commit one INSERT ... SELECT
+//     ... ON CONFLICT DO UPDATE merges the orders and one statement the
+//     users;
+//   - elsewhere each piece is one prepared multi-row upsert into orders,
+//     its keys go into a temporary key table (a key already there is a
+//     repeated order, noted with its row in a table of duplicates), and
+//     its users are upserted at once.
+//
+// Either way an upsert that would change nothing leaves the row as it is
+// (a re-import of the same file rewrites no row), and the users are
+// written piece after piece in file order, so the last order of a user
+// gives its kdUserId and its last non-empty status wins.
 type OrderImport struct {
 	db        *DB
 	conn      *sql.Conn
 	tx        *sql.Tx
 	restore   func() // undoes the engine's bulk-load tuning of conn
-	upsert    *sql.Stmt
+	bulk      bool   // the engine copies (Dialect.BulkCopy)
 	carrier   trueup.CarrierID
 	now       time.Time
-	buf       []trueup.Order
+	buf       []stagedOrder
 	args      []any
-	users     map[string]importUser
+	users     map[string]importUser // the users of the piece in buf
+	userIDs   []string              // users' keys in first-seen order
+	lastRow   int64
 	count     int64
+	pieces    int64
+	checked   bool // Duplicates ran on the whole import
+	dups      int  // how many duplicates it found
 	finalized bool
+
+	// Without bulk copy: the prepared statements of a full piece.
+	upsert, keys *sql.Stmt
+	// With bulk copy: reused buffers of the copied values.
+	vals []any
+	rows [][]any
 }
 
-// importUser is a carrier user as an import leaves it.
+// stagedOrder is an order and the row of the file it was read from.
+type stagedOrder struct {
+	row int64
+	o   trueup.Order
+}
+
+// importUser is a carrier user as a piece of an import leaves it.
 type importUser struct {
 	kdUserID string
 	status   string // empty: keep the stored status (1 for a new user)
@@ -65,7 +97,7 @@ func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (l
 	if err != nil {
 		return nil, fmt.Errorf("begin import: %w", err)
 	}
-	imp := &OrderImport{db: db, conn: conn, carrier: carrier, now: db.now(), users: map[string]importUser{}}
+	imp := &OrderImport{db: db, conn: conn, carrier: carrier, now: db.now(), bulk: db.dialect.BulkCopy(), users: map[string]importUser{}}
 	fail := func(err error) (ledger.OrderImport, error) {
 		imp.Rollback()
 		return nil, err
@@ -76,13 +108,13 @@ func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (l
 	if imp.tx, err = conn.BeginTx(ctx, nil); err != nil {
 		return fail(fmt.Errorf("begin import: %w", err))
 	}
-	if db.dialect.BulkCopy() {
-		imp.buf = make([]trueup.Order, 0, orderCopyRows)
+	if imp.bulk {
+		imp.buf = make([]stagedOrder, 0, orderCopyRows)
 		for _, ddl := range []string{
-			`CREATE TEMP TABLE ledger_stage (carrier_order_id TEXT, billing_cycle TEXT, kd_order_id TEXT, carrier_user_id TEXT,
+			`CREATE TEMP TABLE ledger_stage (row_no BIGINT, carrier_order_id TEXT, billing_cycle TEXT, kd_order_id TEXT, carrier_user_id TEXT,
 				kd_user_id TEXT, sku_code TEXT, sku_price TEXT, kd_package_id TEXT, kd_active_ms BIGINT, kd_end_ms BIGINT,
 				kd_order_ms BIGINT, kd_sale_total TEXT, channel TEXT) ON COMMIT DROP`,
-			`CREATE TEMP TABLE ledger_users_stage (carrier_user_id TEXT, kd_user_id TEXT, status TEXT) ON COMMIT DROP`,
+			`CREATE TEMP TABLE ledger_users_stage (piece BIGINT, carrier_user_id TEXT, kd_user_id TEXT, status TEXT) ON COMMIT DROP`,
 		} {
 			if _, err := imp.tx.ExecContext(ctx, ddl); err != nil {
 				return fail(fmt.Errorf("create import staging table: %w", err))
@@ -90,43 +122,66 @@ func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (l
 		}
 		return imp, nil
 	}
-	imp.buf = make([]trueup.Order, 0, orderInsertRows)
-	imp.args = make([]any, 0, orderInsertRows*orderCols)
-	if imp.upsert, err = imp.tx.PrepareContext(ctx, upsertOrdersSQL(db, orderInsertRows)); err != nil {
+	imp.buf = make([]stagedOrder, 0, orderInsertRows)
+	imp.args = make([]any, 0, orderInsertRows*15)
+	for _, ddl := range []string{
+		`CREATE TEMP TABLE ledger_keys (billing_cycle TEXT, carrier_order_id TEXT, row_no INTEGER,
+			PRIMARY KEY (billing_cycle, carrier_order_id)) WITHOUT ROWID`,
+		`CREATE TEMP TABLE ledger_dups (row_no INTEGER PRIMARY KEY, first_row INTEGER, billing_cycle TEXT, carrier_order_id TEXT)`,
+	} {
+		if _, err := imp.tx.ExecContext(ctx, ddl); err != nil {
+			return fail(fmt.Errorf("create import key table: %w", err))
+		}
+	}
+	if imp.upsert, err = imp.tx.PrepareContext(ctx, upsertOrdersSQL(orderInsertRows)); err != nil {
 		return fail(fmt.Errorf("prepare order upsert: %w", err))
+	}
+	if imp.keys, err = imp.tx.PrepareContext(ctx, insertKeysSQL(orderInsertRows)); err != nil {
+		return fail(fmt.Errorf("prepare key insert: %w", err))
 	}
 	return imp, nil
 }
 
-// orderUpdate is the SET list of an order upsert: every column but the key.
+// orderUpdate is the SET list of an order upsert, every column but the
+// key, and the condition that skips an upsert that would change nothing.
 const orderUpdate = `kd_order_id = excluded.kd_order_id, carrier_user_id = excluded.carrier_user_id, kd_user_id = excluded.kd_user_id,
 	sku_code = excluded.sku_code, sku_price = excluded.sku_price, kd_package_id = excluded.kd_package_id,
 	kd_active_ms = excluded.kd_active_ms, kd_end_ms = excluded.kd_end_ms, kd_order_ms = excluded.kd_order_ms,
-	kd_sale_total = excluded.kd_sale_total, channel = excluded.channel, updated_at = excluded.updated_at`
+	kd_sale_total = excluded.kd_sale_total, channel = excluded.channel, updated_at = excluded.updated_at
+	WHERE orders.kd_order_id <> excluded.kd_order_id OR orders.carrier_user_id <> excluded.carrier_user_id
+	OR orders.kd_user_id <> excluded.kd_user_id OR orders.sku_code <> excluded.sku_code OR orders.sku_price <> excluded.sku_price
+	OR orders.kd_package_id <> excluded.kd_package_id OR orders.kd_active_ms <> excluded.kd_active_ms
+	OR orders.kd_end_ms <> excluded.kd_end_ms OR orders.kd_order_ms <> excluded.kd_order_ms
+	OR orders.kd_sale_total <> excluded.kd_sale_total OR orders.channel <> excluded.channel`
 
-// userUpdate is the SET list of a carrier user upsert: keep is true for
-// the users whose orders gave no status, whose stored status stays (a new
-// one is inserted active, 1).
+// userUpdate is the SET list of a carrier user upsert and the condition
+// that skips an upsert that would change nothing: keep is true for the
+// users whose orders gave no status, whose stored status stays (a new one
+// is inserted active, 1).
 func userUpdate(keep bool) string {
 	if keep {
-		return `kd_user_id = excluded.kd_user_id, updated_at = excluded.updated_at`
+		return `kd_user_id = excluded.kd_user_id, updated_at = excluded.updated_at
+			WHERE carrier_users.kd_user_id <> excluded.kd_user_id`
 	}
-	return `kd_user_id = excluded.kd_user_id, status = excluded.status, updated_at = excluded.updated_at`
+	return `kd_user_id = excluded.kd_user_id, status = excluded.status, updated_at = excluded.updated_at
+		WHERE carrier_users.kd_user_id <> excluded.kd_user_id OR carrier_users.status <> excluded.status`
 }
 
-func upsertOrdersSQL(db *DB, n int) string {
-	var b strings.Builder
-	b.Grow(600 + n*34)
-	b.WriteString(`INSERT INTO orders (carrier_id, billing_cycle, carrier_order_id, kd_order_id, carrier_user_id, kd_user_id,
-		sku_code, sku_price, kd_package_id, kd_active_ms, kd_end_ms, kd_order_ms, kd_sale_total, channel, updated_at) VALUES `)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-	}
-	b.WriteString(` ON CONFLICT (carrier_id, billing_cycle, carrier_order_id) DO UPDATE SET ` + orderUpdate)
-	return db.q(b.String())
+// upsertOrdersSQL returns the upsert of n orders, 15 values each. (Each
+// order repeats the carrier and the time: SQLite's driver looks numbered
+// parameters up by a linear scan, too slow to share them.)
+func upsertOrdersSQL(n int) string {
+	return `INSERT INTO orders (carrier_id, billing_cycle, carrier_order_id, kd_order_id, carrier_user_id, kd_user_id,
+		sku_code, sku_price, kd_package_id, kd_active_ms, kd_end_ms, kd_order_ms, kd_sale_total, channel, updated_at) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?),", n), ",") +
+		` ON CONFLICT (carrier_id, billing_cycle, carrier_order_id) DO UPDATE SET ` + orderUpdate
+}
+
+// insertKeysSQL returns the insert of n keys into ledger_keys, a key
+// already there left as it is.
+func insertKeysSQL(n int) string {
+	return `INSERT INTO ledger_keys (billing_cycle, carrier_order_id, row_no) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",") + ` ON CONFLICT DO NOTHING`
 }
 
 func upsertUsersSQL(db *DB, n int, keep bool) string {
@@ -143,121 +198,179 @@ func upsertUsersSQL(db *DB, n int, keep bool) string {
 	return db.q(b.String())
 }
 
-// Add upserts one order (by carrierOrderId and billingCycle) and its user.
-// An empty UserStatus keeps the user's current status (1, active, for a new
-// user). An import holds each order once: ledger.Service refuses a file
-// that repeats one, and a store may refuse an import that does.
+// Add upserts one order (by carrierOrderId and billingCycle) and its user,
+// numbered as the row after the last one added. An empty UserStatus keeps
+// the user's current status (1, active, for a new user).
 func (imp *OrderImport) Add(ctx context.Context, o trueup.Order) error {
+	return imp.AddRow(ctx, imp.lastRow+1, o)
+}
+
+// AddRow upserts the order of row n and its user. Rows must increase.
+func (imp *OrderImport) AddRow(ctx context.Context, n int64, o trueup.Order) error {
 	if imp.finalized {
 		return errors.New("order import already finished")
 	}
-	u := imp.users[o.CarrierUserID]
+	if n <= imp.lastRow {
+		return fmt.Errorf("order import: row %d added after row %d", n, imp.lastRow)
+	}
+	imp.lastRow = n
+	u, seen := imp.users[o.CarrierUserID]
+	if !seen {
+		imp.userIDs = append(imp.userIDs, o.CarrierUserID)
+	}
 	u.kdUserID = o.KdUserID
 	if o.UserStatus != "" {
 		u.status = o.UserStatus
 	}
 	imp.users[o.CarrierUserID] = u
-	imp.buf = append(imp.buf, o)
+	imp.buf = append(imp.buf, stagedOrder{row: n, o: o})
+	imp.checked = false
 	if len(imp.buf) == cap(imp.buf) {
 		return imp.flush(ctx)
 	}
 	return nil
 }
 
-// flush writes the buffered orders.
+// flush writes the buffered orders and their users.
 func (imp *OrderImport) flush(ctx context.Context) error {
 	if len(imp.buf) == 0 {
 		return nil
 	}
-	if imp.db.dialect.BulkCopy() {
-		rows := make([][]any, len(imp.buf))
-		vals := make([]any, len(imp.buf)*13)
-		for i := range imp.buf {
-			o := &imp.buf[i]
-			row := vals[i*13 : (i+1)*13 : (i+1)*13]
-			row[0], row[1], row[2], row[3], row[4] = o.CarrierOrderID, o.BillingCycle, o.KdOrderID, o.CarrierUserID, o.KdUserID
-			row[5], row[6], row[7] = o.SkuCode, o.SkuPrice.String(), o.KdPackageID
-			row[8], row[9], row[10] = o.KdActiveTime.UnixMilli(), o.KdEndTime.UnixMilli(), o.KdOrderTime.UnixMilli()
-			row[11], row[12] = o.KdSaleTotal.String(), o.Channel
-			rows[i] = row
-		}
-		if _, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "ledger_stage", stageColumns, rows); err != nil {
-			return fmt.Errorf("copy orders: %w", err)
-		}
+	var err error
+	if imp.bulk {
+		err = imp.copyPiece(ctx)
 	} else {
-		args := imp.args[:0]
-		for i := range imp.buf {
-			o := &imp.buf[i]
-			args = append(args, imp.carrier, o.BillingCycle, o.CarrierOrderID, o.KdOrderID, o.CarrierUserID, o.KdUserID,
-				o.SkuCode, o.SkuPrice.String(), o.KdPackageID, o.KdActiveTime.UnixMilli(), o.KdEndTime.UnixMilli(), o.KdOrderTime.UnixMilli(),
-				o.KdSaleTotal.String(), o.Channel, imp.now)
-		}
-		var err error
-		if len(imp.buf) == orderInsertRows {
-			_, err = imp.upsert.ExecContext(ctx, args...)
-		} else {
-			_, err = imp.tx.ExecContext(ctx, upsertOrdersSQL(imp.db, len(imp.buf)), args...)
-		}
-		clear(args)
-		imp.args = args[:0]
-		if err != nil {
-			return fmt.Errorf("upsert orders: %w", err)
-		}
+		err = imp.upsertPiece(ctx)
+	}
+	if err != nil {
+		return err
 	}
 	imp.count += int64(len(imp.buf))
+	imp.pieces++
 	clear(imp.buf)
 	imp.buf = imp.buf[:0]
+	clear(imp.users)
+	clear(imp.userIDs)
+	imp.userIDs = imp.userIDs[:0]
 	return nil
 }
 
-// stageColumns are the columns of ledger_stage in the order flush copies
-// them.
-var stageColumns = []string{"carrier_order_id", "billing_cycle", "kd_order_id", "carrier_user_id", "kd_user_id", "sku_code",
+// stageColumns are the columns of ledger_stage in the order copyPiece
+// copies them.
+var stageColumns = []string{"row_no", "carrier_order_id", "billing_cycle", "kd_order_id", "carrier_user_id", "kd_user_id", "sku_code",
 	"sku_price", "kd_package_id", "kd_active_ms", "kd_end_ms", "kd_order_ms", "kd_sale_total", "channel"}
 
-// writeUsers upserts the users the import gathered: those given a status
-// take it, the others keep theirs (new ones are active, 1).
-func (imp *OrderImport) writeUsers(ctx context.Context) error {
-	if imp.db.dialect.BulkCopy() {
-		rows := make([][]any, 0, len(imp.users))
-		for id, u := range imp.users {
-			rows = append(rows, []any{id, u.kdUserID, u.status})
-		}
-		if _, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "ledger_users_stage", []string{"carrier_user_id", "kd_user_id", "status"}, rows); err != nil {
-			return fmt.Errorf("copy users: %w", err)
-		}
-		for _, keep := range []bool{false, true} {
-			cond := map[bool]string{false: `status <> ''`, true: `status = ''`}[keep]
-			_, err := imp.tx.ExecContext(ctx, imp.db.q(`INSERT INTO carrier_users (carrier_id, carrier_user_id, kd_user_id, status, updated_at)
-				SELECT ?, carrier_user_id, kd_user_id, CASE WHEN status = '' THEN '1' ELSE status END, ? FROM ledger_users_stage WHERE `+cond+`
-				ON CONFLICT (carrier_id, carrier_user_id) DO UPDATE SET `+userUpdate(keep)), imp.carrier, imp.now)
-			if err != nil {
-				return fmt.Errorf("merge users: %w", err)
-			}
-		}
-		return nil
+// copyPiece copies the buffered orders and their users into the staging
+// tables.
+func (imp *OrderImport) copyPiece(ctx context.Context) error {
+	n := len(imp.buf)
+	if cap(imp.vals) < n*stageCols {
+		imp.vals = make([]any, orderCopyRows*stageCols)
+		imp.rows = make([][]any, orderCopyRows)
 	}
-	const per = orderInsertRows
-	for _, keep := range []bool{false, true} {
-		stmt, err := imp.tx.PrepareContext(ctx, upsertUsersSQL(imp.db, per, keep))
+	for i := range imp.buf {
+		s := &imp.buf[i]
+		o := &s.o
+		row := imp.vals[i*stageCols : (i+1)*stageCols : (i+1)*stageCols]
+		row[0], row[1], row[2], row[3], row[4], row[5] = s.row, o.CarrierOrderID, o.BillingCycle, o.KdOrderID, o.CarrierUserID, o.KdUserID
+		row[6], row[7], row[8] = o.SkuCode, o.SkuPrice.String(), o.KdPackageID
+		row[9], row[10], row[11] = o.KdActiveTime.UnixMilli(), o.KdEndTime.UnixMilli(), o.KdOrderTime.UnixMilli()
+		row[12], row[13] = o.KdSaleTotal.String(), o.Channel
+		imp.rows[i] = row
+	}
+	_, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "ledger_stage", stageColumns, imp.rows[:n])
+	clear(imp.vals[:n*stageCols])
+	if err != nil {
+		return fmt.Errorf("copy orders: %w", err)
+	}
+	users := make([][]any, 0, len(imp.userIDs))
+	for _, id := range imp.userIDs {
+		u := imp.users[id]
+		users = append(users, []any{imp.pieces, id, u.kdUserID, u.status})
+	}
+	if _, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "ledger_users_stage", []string{"piece", "carrier_user_id", "kd_user_id", "status"}, users); err != nil {
+		return fmt.Errorf("copy users: %w", err)
+	}
+	return nil
+}
+
+// upsertPiece upserts the buffered orders, notes their keys (and the
+// repeated ones) and upserts their users.
+func (imp *OrderImport) upsertPiece(ctx context.Context) error {
+	n := len(imp.buf)
+	args := imp.args[:0]
+	for i := range imp.buf {
+		o := &imp.buf[i].o
+		args = append(args, imp.carrier, o.BillingCycle, o.CarrierOrderID, o.KdOrderID, o.CarrierUserID, o.KdUserID,
+			o.SkuCode, o.SkuPrice.String(), o.KdPackageID, o.KdActiveTime.UnixMilli(), o.KdEndTime.UnixMilli(), o.KdOrderTime.UnixMilli(),
+			o.KdSaleTotal.String(), o.Channel, imp.now)
+	}
+	var err error
+	if n == orderInsertRows {
+		_, err = imp.upsert.ExecContext(ctx, args...)
+	} else {
+		_, err = imp.tx.ExecContext(ctx, upsertOrdersSQL(n), args...)
+	}
+	if err != nil {
+		return fmt.Errorf("upsert orders: %w", err)
+	}
+	args = args[:0]
+	for i := range imp.buf {
+		s := &imp.buf[i]
+		args = append(args, s.o.BillingCycle, s.o.CarrierOrderID, s.row)
+	}
+	var res sql.Result
+	if n == orderInsertRows {
+		res, err = imp.keys.ExecContext(ctx, args...)
+	} else {
+		res, err = imp.tx.ExecContext(ctx, insertKeysSQL(n), args...)
+	}
+	clear(args)
+	imp.args = args[:0]
+	if err != nil {
+		return fmt.Errorf("note order keys: %w", err)
+	}
+	if added, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("note order keys: %w", err)
+	} else if added < int64(n) {
+		if err := imp.noteDuplicates(ctx); err != nil {
+			return err
+		}
+	}
+	return imp.upsertUsers(ctx)
+}
+
+// noteDuplicates records in ledger_dups the buffered orders whose key an
+// earlier row holds: a piece with fewer new keys than orders.
+func (imp *OrderImport) noteDuplicates(ctx context.Context) error {
+	for i := range imp.buf {
+		s := &imp.buf[i]
+		var first int64
+		err := imp.tx.QueryRowContext(ctx, `SELECT row_no FROM ledger_keys WHERE billing_cycle = ? AND carrier_order_id = ?`,
+			s.o.BillingCycle, s.o.CarrierOrderID).Scan(&first)
 		if err != nil {
-			return fmt.Errorf("prepare user upsert: %w", err)
+			return fmt.Errorf("find repeated order: %w", err)
 		}
-		args := make([]any, 0, per*5)
-		write := func() error {
-			var err error
-			if len(args) == per*5 {
-				_, err = stmt.ExecContext(ctx, args...)
-			} else {
-				_, err = imp.tx.ExecContext(ctx, upsertUsersSQL(imp.db, len(args)/5, keep), args...)
-			}
-			args = args[:0]
-			if err != nil {
-				return fmt.Errorf("upsert users: %w", err)
-			}
-			return nil
+		if first == s.row {
+			continue
 		}
-		for id, u := range imp.users {
+		if _, err := imp.tx.ExecContext(ctx, `INSERT INTO ledger_dups (row_no, first_row, billing_cycle, carrier_order_id) VALUES (?, ?, ?, ?)`,
+			s.row, first, s.o.BillingCycle, s.o.CarrierOrderID); err != nil {
+			return fmt.Errorf("note repeated order: %w", err)
+		}
+	}
+	return nil
+}
+
+// upsertUsers upserts the users of the buffered orders: those given a
+// status take it, the others keep theirs (new ones are active, 1).
+func (imp *OrderImport) upsertUsers(ctx context.Context) error {
+	args := imp.args[:0]
+	defer func() { clear(args); imp.args = args[:0] }()
+	for _, keep := range []bool{false, true} {
+		args = args[:0]
+		for _, id := range imp.userIDs {
+			u := imp.users[id]
 			if (u.status == "") != keep {
 				continue
 			}
@@ -266,27 +379,73 @@ func (imp *OrderImport) writeUsers(ctx context.Context) error {
 				status = "1"
 			}
 			args = append(args, imp.carrier, id, u.kdUserID, status, imp.now)
-			if len(args) == per*5 {
-				if err = write(); err != nil {
-					break
-				}
-			}
 		}
-		if err == nil && len(args) > 0 {
-			err = write()
+		if len(args) == 0 {
+			continue
 		}
-		stmt.Close()
-		if err != nil {
-			return err
+		if _, err := imp.tx.ExecContext(ctx, upsertUsersSQL(imp.db, len(args)/5, keep), args...); err != nil {
+			return fmt.Errorf("upsert users: %w", err)
 		}
 	}
 	return nil
 }
 
-// Commit writes the orders still buffered, merges the staged ones, writes
-// the users, brings the planner's statistics up to date and commits. It
+// Duplicates writes the orders still buffered and returns the rows whose
+// order an earlier row holds, ordered by row, at most limit, and how many
+// there are.
+func (imp *OrderImport) Duplicates(ctx context.Context, limit int) ([]ledger.Duplicate, int, error) {
+	if imp.finalized {
+		return nil, 0, errors.New("order import already finished")
+	}
+	if err := imp.flush(ctx); err != nil {
+		return nil, 0, err
+	}
+	var query string
+	if imp.bulk {
+		// One hashed GROUP BY tells whether any key repeats; only then
+		// are the rows numbered, in a sort of the staging table.
+		var repeated bool
+		if err := imp.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ledger_stage GROUP BY billing_cycle, carrier_order_id HAVING COUNT(*) > 1)`).Scan(&repeated); err != nil {
+			return nil, 0, fmt.Errorf("find repeated orders: %w", err)
+		}
+		if !repeated {
+			imp.checked, imp.dups = true, 0
+			return nil, 0, nil
+		}
+		query = `SELECT row_no, first_row, billing_cycle, carrier_order_id, COUNT(*) OVER () FROM (
+			SELECT row_no, MIN(row_no) OVER (PARTITION BY billing_cycle, carrier_order_id) AS first_row, billing_cycle, carrier_order_id
+			FROM ledger_stage) s WHERE row_no <> first_row ORDER BY row_no LIMIT $1`
+	} else {
+		query = `SELECT row_no, first_row, billing_cycle, carrier_order_id, (SELECT COUNT(*) FROM ledger_dups) FROM ledger_dups ORDER BY row_no LIMIT ?`
+	}
+	rows, err := imp.tx.QueryContext(ctx, query, max(limit, 1))
+	if err != nil {
+		return nil, 0, fmt.Errorf("find repeated orders: %w", err)
+	}
+	defer rows.Close()
+	var dups []ledger.Duplicate
+	total := 0
+	for rows.Next() {
+		var d ledger.Duplicate
+		if err := rows.Scan(&d.Row, &d.FirstRow, &d.BillingCycle, &d.CarrierOrderID, &total); err != nil {
+			return nil, 0, fmt.Errorf("scan repeated order: %w", err)
+		}
+		if len(dups) < limit {
+			dups = append(dups, d)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("find repeated orders: %w", err)
+	}
+	imp.checked, imp.dups = true, total
+	return dups, total, nil
+}
+
+// Commit writes the orders still buffered, merges the staged ones and
+// their users, brings the planner's statistics up to date and commits. It
 // returns how many orders the import wrote; on any error nothing is
-// stored.
+// stored. An import whose orders repeat a key is refused (an EINVALID
+// error): Duplicates lists them.
 func (imp *OrderImport) Commit() (int64, error) {
 	if imp.finalized {
 		return 0, errors.New("order import already finished")
@@ -296,25 +455,28 @@ func (imp *OrderImport) Commit() (int64, error) {
 		imp.Rollback()
 		return 0, err
 	}
-	if err := imp.flush(ctx); err != nil {
-		return fail(err)
-	}
-	if imp.upsert != nil {
-		imp.upsert.Close()
-		imp.upsert = nil
-	}
-	if imp.db.dialect.BulkCopy() {
-		_, err := imp.tx.ExecContext(ctx, imp.db.q(`INSERT INTO orders (carrier_id, billing_cycle, carrier_order_id, kd_order_id,
-			carrier_user_id, kd_user_id, sku_code, sku_price, kd_package_id, kd_active_ms, kd_end_ms, kd_order_ms, kd_sale_total, channel, updated_at)
-			SELECT ?, billing_cycle, carrier_order_id, kd_order_id, carrier_user_id, kd_user_id, sku_code, CAST(sku_price AS NUMERIC), kd_package_id,
-			kd_active_ms, kd_end_ms, kd_order_ms, CAST(kd_sale_total AS NUMERIC), channel, ? FROM ledger_stage
-			ON CONFLICT (carrier_id, billing_cycle, carrier_order_id) DO UPDATE SET `+orderUpdate), imp.carrier, imp.now)
-		if err != nil {
-			return fail(fmt.Errorf("merge orders: %w", err))
+	if !imp.checked {
+		if _, _, err := imp.Duplicates(ctx, 0); err != nil {
+			return fail(err)
 		}
 	}
-	if err := imp.writeUsers(ctx); err != nil {
-		return fail(err)
+	if imp.dups > 0 {
+		return fail(trueup.Errorf(trueup.EINVALID, "%d order(s) appear more than once in the import; each order (carrierOrderId and billingCycle) must appear once", imp.dups))
+	}
+	if imp.bulk {
+		if err := imp.merge(ctx); err != nil {
+			return fail(err)
+		}
+	} else {
+		for _, s := range []*sql.Stmt{imp.upsert, imp.keys} {
+			s.Close()
+		}
+		imp.upsert, imp.keys = nil, nil
+		for _, t := range []string{"ledger_keys", "ledger_dups"} {
+			if _, err := imp.tx.ExecContext(ctx, `DROP TABLE temp.`+t); err != nil {
+				return fail(fmt.Errorf("drop import key table: %w", err))
+			}
+		}
 	}
 	if err := imp.db.dialect.Analyze(ctx, imp.tx, "orders", "carrier_users"); err != nil {
 		return fail(fmt.Errorf("analyze after import: %w", err))
@@ -326,13 +488,45 @@ func (imp *OrderImport) Commit() (int64, error) {
 	return imp.count, nil
 }
 
+// merge writes the staged orders and users into orders and carrier_users
+// in two statements: the users of each piece carry their last kdUserId
+// and their last non-empty status, and the last piece wins.
+func (imp *OrderImport) merge(ctx context.Context) error {
+	_, err := imp.tx.ExecContext(ctx, imp.db.q(`INSERT INTO orders (carrier_id, billing_cycle, carrier_order_id, kd_order_id,
+		carrier_user_id, kd_user_id, sku_code, sku_price, kd_package_id, kd_active_ms, kd_end_ms, kd_order_ms, kd_sale_total, channel, updated_at)
+		SELECT ?, billing_cycle, carrier_order_id, kd_order_id, carrier_user_id, kd_user_id, sku_code, CAST(sku_price AS NUMERIC), kd_package_id,
+		kd_active_ms, kd_end_ms, kd_order_ms, CAST(kd_sale_total AS NUMERIC), channel, ? FROM ledger_stage
+		ON CONFLICT (carrier_id, billing_cycle, carrier_order_id) DO UPDATE SET `+orderUpdate), imp.carrier, imp.now)
+	if err != nil {
+		return fmt.Errorf("merge orders: %w", err)
+	}
+	// Each user is one row of u, so the two inserts touch different
+	// users: those given a status and those that keep theirs.
+	_, err = imp.tx.ExecContext(ctx, imp.db.q(`WITH u AS MATERIALIZED (
+			SELECT carrier_user_id, (array_agg(kd_user_id ORDER BY piece DESC))[1] AS kd_user_id,
+			COALESCE((array_agg(status ORDER BY piece DESC) FILTER (WHERE status <> ''))[1], '') AS status
+			FROM ledger_users_stage GROUP BY carrier_user_id),
+		given AS (INSERT INTO carrier_users (carrier_id, carrier_user_id, kd_user_id, status, updated_at)
+			SELECT ?, carrier_user_id, kd_user_id, status, ? FROM u WHERE status <> ''
+			ON CONFLICT (carrier_id, carrier_user_id) DO UPDATE SET `+userUpdate(false)+`)
+		INSERT INTO carrier_users (carrier_id, carrier_user_id, kd_user_id, status, updated_at)
+			SELECT ?, carrier_user_id, kd_user_id, '1', ? FROM u WHERE status = ''
+			ON CONFLICT (carrier_id, carrier_user_id) DO UPDATE SET `+userUpdate(true)), imp.carrier, imp.now, imp.carrier, imp.now)
+	if err != nil {
+		return fmt.Errorf("merge users: %w", err)
+	}
+	return nil
+}
+
 // Rollback discards the import. It is safe to call after Commit.
 func (imp *OrderImport) Rollback() {
 	if imp.finalized {
 		return
 	}
-	if imp.upsert != nil {
-		imp.upsert.Close()
+	for _, s := range []*sql.Stmt{imp.upsert, imp.keys} {
+		if s != nil {
+			s.Close()
+		}
 	}
 	if imp.tx != nil {
 		imp.tx.Rollback()
@@ -343,7 +537,7 @@ func (imp *OrderImport) Rollback() {
 // finish gives the connection back to the pool with its usual settings.
 func (imp *OrderImport) finish() {
 	imp.finalized = true
-	imp.buf, imp.users = nil, nil
+	imp.buf, imp.users, imp.userIDs, imp.vals, imp.rows = nil, nil, nil, nil, nil
 	if imp.restore != nil {
 		imp.restore()
 	}
