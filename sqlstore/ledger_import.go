@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-		"strings"
+	"strings"
 	"time"
 
 	"github.com/trueup/trueup"
@@ -115,6 +115,8 @@ func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (l
 				kd_user_id TEXT, sku_code TEXT, sku_price TEXT, kd_package_id TEXT, kd_active_ms BIGINT, kd_end_ms BIGINT,
 				kd_order_ms BIGINT, kd_sale_total TEXT, channel TEXT) ON COMMIT DROP`,
 			`CREATE TEMP TABLE ledger_users_stage (piece BIGINT, carrier_user_id TEXT, kd_user_id TEXT, status TEXT) ON COMMIT DROP`,
+			// The GROUP BYs over the staging tables hash in memory.
+			`SET LOCAL work_mem = '64MB'`,
 		} {
 			if _, err := imp.tx.ExecContext(ctx, ddl); err != nil {
 				return fail(fmt.Errorf("create import staging table: %w", err))
@@ -488,32 +490,74 @@ func (imp *OrderImport) Commit() (int64, error) {
 	return imp.count, nil
 }
 
-// merge writes the staged orders and users into orders and carrier_users
-// in two statements: the users of each piece carry their last kdUserId
-// and their last non-empty status, and the last piece wins.
+// merge writes the staged orders and users into orders and carrier_users.
+// Where the carrier has no order in the cycles of the import (a first
+// load) the orders are inserted in one statement; otherwise one UPDATE
+// rewrites the stored orders that the import changes (an unchanged one is
+// not touched, not even locked, as an ON CONFLICT upsert would) and one
+// INSERT adds the others. The users go the same way: the users of each
+// piece carry their last kdUserId and their last non-empty status, and
+// the last piece wins. A key another import wrote meanwhile is an
+// ECONFLICT error.
 func (imp *OrderImport) merge(ctx context.Context) error {
-	_, err := imp.tx.ExecContext(ctx, imp.db.q(`INSERT INTO orders (carrier_id, billing_cycle, carrier_order_id, kd_order_id,
-		carrier_user_id, kd_user_id, sku_code, sku_price, kd_package_id, kd_active_ms, kd_end_ms, kd_order_ms, kd_sale_total, channel, updated_at)
-		SELECT ?, billing_cycle, carrier_order_id, kd_order_id, carrier_user_id, kd_user_id, sku_code, CAST(sku_price AS NUMERIC), kd_package_id,
-		kd_active_ms, kd_end_ms, kd_order_ms, CAST(kd_sale_total AS NUMERIC), channel, ? FROM ledger_stage
-		ON CONFLICT (carrier_id, billing_cycle, carrier_order_id) DO UPDATE SET `+orderUpdate), imp.carrier, imp.now)
+	if _, err := imp.tx.ExecContext(ctx, `ANALYZE ledger_stage, ledger_users_stage`); err != nil {
+		return fmt.Errorf("analyze staged orders: %w", err)
+	}
+	var stored, users bool
+	err := imp.tx.QueryRowContext(ctx, imp.db.q(`SELECT
+		EXISTS (SELECT 1 FROM orders WHERE carrier_id = ? AND billing_cycle IN (SELECT DISTINCT billing_cycle FROM ledger_stage)),
+		EXISTS (SELECT 1 FROM carrier_users WHERE carrier_id = ?)`), imp.carrier, imp.carrier).Scan(&stored, &users)
 	if err != nil {
 		return fmt.Errorf("merge orders: %w", err)
 	}
-	// Each user is one row of u, so the two inserts touch different
-	// users: those given a status and those that keep theirs.
-	_, err = imp.tx.ExecContext(ctx, imp.db.q(`WITH u AS MATERIALIZED (
-			SELECT carrier_user_id, (array_agg(kd_user_id ORDER BY piece DESC))[1] AS kd_user_id,
-			COALESCE((array_agg(status ORDER BY piece DESC) FILTER (WHERE status <> ''))[1], '') AS status
-			FROM ledger_users_stage GROUP BY carrier_user_id),
-		given AS (INSERT INTO carrier_users (carrier_id, carrier_user_id, kd_user_id, status, updated_at)
-			SELECT ?, carrier_user_id, kd_user_id, status, ? FROM u WHERE status <> ''
-			ON CONFLICT (carrier_id, carrier_user_id) DO UPDATE SET `+userUpdate(false)+`)
-		INSERT INTO carrier_users (carrier_id, carrier_user_id, kd_user_id, status, updated_at)
-			SELECT ?, carrier_user_id, kd_user_id, '1', ? FROM u WHERE status = ''
-			ON CONFLICT (carrier_id, carrier_user_id) DO UPDATE SET `+userUpdate(true)), imp.carrier, imp.now, imp.carrier, imp.now)
+	conflict := func(err error, what string) error {
+		if imp.db.dialect.IsUniqueViolation(err) {
+			return trueup.Errorf(trueup.ECONFLICT, "another import wrote %s of the same carrier meanwhile; nothing was imported: import the file again", what)
+		}
+		return fmt.Errorf("merge %s: %w", what, err)
+	}
+	newOnly := ``
+	if stored {
+		_, err := imp.tx.ExecContext(ctx, imp.db.q(`UPDATE orders o SET kd_order_id = s.kd_order_id, carrier_user_id = s.carrier_user_id,
+			kd_user_id = s.kd_user_id, sku_code = s.sku_code, sku_price = CAST(s.sku_price AS NUMERIC), kd_package_id = s.kd_package_id,
+			kd_active_ms = s.kd_active_ms, kd_end_ms = s.kd_end_ms, kd_order_ms = s.kd_order_ms,
+			kd_sale_total = CAST(s.kd_sale_total AS NUMERIC), channel = s.channel, updated_at = ?
+			FROM ledger_stage s WHERE o.carrier_id = ? AND o.billing_cycle = s.billing_cycle AND o.carrier_order_id = s.carrier_order_id
+			AND (o.kd_order_id <> s.kd_order_id OR o.carrier_user_id <> s.carrier_user_id OR o.kd_user_id <> s.kd_user_id
+			OR o.sku_code <> s.sku_code OR o.sku_price <> CAST(s.sku_price AS NUMERIC) OR o.kd_package_id <> s.kd_package_id
+			OR o.kd_active_ms <> s.kd_active_ms OR o.kd_end_ms <> s.kd_end_ms OR o.kd_order_ms <> s.kd_order_ms
+			OR o.kd_sale_total <> CAST(s.kd_sale_total AS NUMERIC) OR o.channel <> s.channel)`), imp.now, imp.carrier)
+		if err != nil {
+			return conflict(err, "orders")
+		}
+		newOnly = ` WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.carrier_id = $1 AND o.billing_cycle = s.billing_cycle AND o.carrier_order_id = s.carrier_order_id)`
+	}
+	_, err = imp.tx.ExecContext(ctx, `INSERT INTO orders (carrier_id, billing_cycle, carrier_order_id, kd_order_id,
+		carrier_user_id, kd_user_id, sku_code, sku_price, kd_package_id, kd_active_ms, kd_end_ms, kd_order_ms, kd_sale_total, channel, updated_at)
+		SELECT $1, billing_cycle, carrier_order_id, kd_order_id, carrier_user_id, kd_user_id, sku_code, CAST(sku_price AS NUMERIC), kd_package_id,
+		kd_active_ms, kd_end_ms, kd_order_ms, CAST(kd_sale_total AS NUMERIC), channel, $2 FROM ledger_stage s`+newOnly, imp.carrier, imp.now)
 	if err != nil {
-		return fmt.Errorf("merge users: %w", err)
+		return conflict(err, "orders")
+	}
+	const last = `SELECT carrier_user_id, (array_agg(kd_user_id ORDER BY piece DESC))[1] AS kd_user_id,
+		COALESCE((array_agg(status ORDER BY piece DESC) FILTER (WHERE status <> ''))[1], '') AS status
+		FROM ledger_users_stage GROUP BY carrier_user_id`
+	newOnly = ``
+	if users {
+		// One user is one row of l: an empty status keeps the stored one.
+		_, err := imp.tx.ExecContext(ctx, `UPDATE carrier_users u SET kd_user_id = l.kd_user_id,
+			status = CASE WHEN l.status = '' THEN u.status ELSE l.status END, updated_at = $2
+			FROM (`+last+`) l WHERE u.carrier_id = $1 AND u.carrier_user_id = l.carrier_user_id
+			AND (u.kd_user_id <> l.kd_user_id OR (l.status <> '' AND u.status <> l.status))`, imp.carrier, imp.now)
+		if err != nil {
+			return conflict(err, "users")
+		}
+		newOnly = ` WHERE NOT EXISTS (SELECT 1 FROM carrier_users u WHERE u.carrier_id = $1 AND u.carrier_user_id = l.carrier_user_id)`
+	}
+	_, err = imp.tx.ExecContext(ctx, `INSERT INTO carrier_users (carrier_id, carrier_user_id, kd_user_id, status, updated_at)
+		SELECT $1, carrier_user_id, kd_user_id, CASE WHEN status = '' THEN '1' ELSE status END, $2 FROM (`+last+`) l`+newOnly, imp.carrier, imp.now)
+	if err != nil {
+		return conflict(err, "users")
 	}
 	return nil
 }
