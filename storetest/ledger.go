@@ -27,6 +27,8 @@ func runLedger(t *testing.T, open Opener) {
 		{"LedgerUserStatus", testLedgerUserStatus},
 		{"LedgerDuplicateInFile", testLedgerDuplicateInFile},
 		{"LedgerWriteFailureRollsBack", testLedgerWriteFailureRollsBack},
+		{"LedgerRepeatedRows", testLedgerRepeatedRows},
+		{"LedgerReimportMixed", testLedgerReimportMixed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
