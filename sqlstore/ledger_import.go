@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trueup/trueup"
@@ -58,20 +59,31 @@ type OrderImport struct {
 	now       time.Time
 	buf       []stagedOrder
 	args      []any
-	users     map[string]importUser // the users of the piece in buf
+	users     map[string]importUser // the users of the piece being written
 	userIDs   []string              // users' keys in first-seen order
+	piece     []stagedOrder         // the piece being written
 	lastRow   int64
-	count     int64
+	count     int64 // written by the writer: read after drain
 	pieces    int64
 	checked   bool // Duplicates ran on the whole import
 	dups      int  // how many duplicates it found
 	finalized bool
 
-	// Without bulk copy: the prepared statements of a full piece.
+	// Without bulk copy: the prepared statements of a full piece and of
+	// a group of users (given a status: false; keeping theirs: true).
 	upsert, keys *sql.Stmt
+	userUpserts  map[bool]*sql.Stmt
 	// With bulk copy: reused buffers of the copied values.
 	vals []any
 	rows [][]any
+
+	// The writer: pieces go to it on work, empty buffers come back on
+	// spare, stopped closes when it ends; werr is its first error.
+	work    chan piece
+	spare   chan []stagedOrder
+	stopped chan struct{}
+	mu      sync.Mutex
+	werr    error
 }
 
 // stagedOrder is an order and the row of the file it was read from.
@@ -122,10 +134,12 @@ func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (l
 				return fail(fmt.Errorf("create import staging table: %w", err))
 			}
 		}
+		imp.startWriter()
 		return imp, nil
 	}
 	imp.buf = make([]stagedOrder, 0, orderInsertRows)
-	imp.args = make([]any, 0, orderInsertRows*15)
+	imp.args = make([]any, 0, orderInsertRows*15+5*userUpsertRows)
+	imp.userUpserts = map[bool]*sql.Stmt{}
 	for _, ddl := range []string{
 		`CREATE TEMP TABLE ledger_keys (billing_cycle TEXT, carrier_order_id TEXT, row_no INTEGER,
 			PRIMARY KEY (billing_cycle, carrier_order_id)) WITHOUT ROWID`,
@@ -141,6 +155,7 @@ func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (l
 	if imp.keys, err = imp.tx.PrepareContext(ctx, insertKeysSQL(orderInsertRows)); err != nil {
 		return fail(fmt.Errorf("prepare key insert: %w", err))
 	}
+	imp.startWriter()
 	return imp, nil
 }
 
@@ -216,15 +231,6 @@ func (imp *OrderImport) AddRow(ctx context.Context, n int64, o trueup.Order) err
 		return fmt.Errorf("order import: row %d added after row %d", n, imp.lastRow)
 	}
 	imp.lastRow = n
-	u, seen := imp.users[o.CarrierUserID]
-	if !seen {
-		imp.userIDs = append(imp.userIDs, o.CarrierUserID)
-	}
-	u.kdUserID = o.KdUserID
-	if o.UserStatus != "" {
-		u.status = o.UserStatus
-	}
-	imp.users[o.CarrierUserID] = u
 	imp.buf = append(imp.buf, stagedOrder{row: n, o: o})
 	imp.checked = false
 	if len(imp.buf) == cap(imp.buf) {
@@ -233,10 +239,96 @@ func (imp *OrderImport) AddRow(ctx context.Context, n int64, o trueup.Order) err
 	return nil
 }
 
-// flush writes the buffered orders and their users.
+// flush hands the buffered orders to the writer, which writes them while
+// the next piece is read, and takes an empty buffer back; with no writer
+// running (after drain) it writes them itself. It returns the writer's
+// first error.
 func (imp *OrderImport) flush(ctx context.Context) error {
 	if len(imp.buf) == 0 {
+		return imp.writerErr()
+	}
+	if imp.work == nil {
+		if err := imp.writePiece(ctx, imp.buf); err != nil {
+			return err
+		}
+		clear(imp.buf)
+		imp.buf = imp.buf[:0]
 		return nil
+	}
+	if err := imp.writerErr(); err != nil {
+		return err
+	}
+	imp.work <- piece{ctx: ctx, orders: imp.buf}
+	imp.buf = <-imp.spare
+	return nil
+}
+
+// piece is a piece of orders handed to the writer.
+type piece struct {
+	ctx    context.Context
+	orders []stagedOrder
+}
+
+// startWriter starts the goroutine that writes the pieces handed to it,
+// with a second buffer for the reader to fill meanwhile.
+func (imp *OrderImport) startWriter() {
+	imp.work, imp.spare, imp.stopped = make(chan piece), make(chan []stagedOrder, 1), make(chan struct{})
+	imp.spare <- make([]stagedOrder, 0, cap(imp.buf))
+	go func() {
+		defer close(imp.stopped)
+		for p := range imp.work {
+			if imp.writerErr() == nil {
+				if err := imp.writePiece(p.ctx, p.orders); err != nil {
+					imp.mu.Lock()
+					imp.werr = err
+					imp.mu.Unlock()
+				}
+			}
+			clear(p.orders)
+			imp.spare <- p.orders[:0]
+		}
+	}()
+}
+
+// drain waits until the writer has written every piece handed to it and
+// stops it; later pieces are written by flush itself. It returns the
+// writer's first error.
+func (imp *OrderImport) drain() error {
+	if imp.work != nil {
+		close(imp.work)
+		<-imp.stopped
+		imp.work = nil
+	}
+	return imp.writerErr()
+}
+
+// writerErr returns the first error of the writer.
+func (imp *OrderImport) writerErr() error {
+	imp.mu.Lock()
+	defer imp.mu.Unlock()
+	return imp.werr
+}
+
+// writePiece writes a piece of orders and their users.
+func (imp *OrderImport) writePiece(ctx context.Context, orders []stagedOrder) error {
+	imp.piece = orders
+	defer func() {
+		imp.piece = nil
+		clear(imp.users)
+		clear(imp.userIDs)
+		imp.userIDs = imp.userIDs[:0]
+	}()
+	for i := range orders {
+		o := &orders[i].o
+		u, seen := imp.users[o.CarrierUserID]
+		if !seen {
+			imp.userIDs = append(imp.userIDs, o.CarrierUserID)
+		}
+		u.kdUserID = o.KdUserID
+		if o.UserStatus != "" {
+			u.status = o.UserStatus
+		}
+		imp.users[o.CarrierUserID] = u
 	}
 	var err error
 	if imp.bulk {
@@ -247,13 +339,8 @@ func (imp *OrderImport) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	imp.count += int64(len(imp.buf))
+	imp.count += int64(len(orders))
 	imp.pieces++
-	clear(imp.buf)
-	imp.buf = imp.buf[:0]
-	clear(imp.users)
-	clear(imp.userIDs)
-	imp.userIDs = imp.userIDs[:0]
 	return nil
 }
 
@@ -265,13 +352,13 @@ var stageColumns = []string{"row_no", "carrier_order_id", "billing_cycle", "kd_o
 // copyPiece copies the buffered orders and their users into the staging
 // tables.
 func (imp *OrderImport) copyPiece(ctx context.Context) error {
-	n := len(imp.buf)
+	n := len(imp.piece)
 	if cap(imp.vals) < n*stageCols {
 		imp.vals = make([]any, orderCopyRows*stageCols)
 		imp.rows = make([][]any, orderCopyRows)
 	}
-	for i := range imp.buf {
-		s := &imp.buf[i]
+	for i := range imp.piece {
+		s := &imp.piece[i]
 		o := &s.o
 		row := imp.vals[i*stageCols : (i+1)*stageCols : (i+1)*stageCols]
 		row[0], row[1], row[2], row[3], row[4], row[5] = s.row, o.CarrierOrderID, o.BillingCycle, o.KdOrderID, o.CarrierUserID, o.KdUserID
@@ -299,10 +386,10 @@ func (imp *OrderImport) copyPiece(ctx context.Context) error {
 // upsertPiece upserts the buffered orders, notes their keys (and the
 // repeated ones) and upserts their users.
 func (imp *OrderImport) upsertPiece(ctx context.Context) error {
-	n := len(imp.buf)
+	n := len(imp.piece)
 	args := imp.args[:0]
-	for i := range imp.buf {
-		o := &imp.buf[i].o
+	for i := range imp.piece {
+		o := &imp.piece[i].o
 		args = append(args, imp.carrier, o.BillingCycle, o.CarrierOrderID, o.KdOrderID, o.CarrierUserID, o.KdUserID,
 			o.SkuCode, o.SkuPrice.String(), o.KdPackageID, o.KdActiveTime.UnixMilli(), o.KdEndTime.UnixMilli(), o.KdOrderTime.UnixMilli(),
 			o.KdSaleTotal.String(), o.Channel, imp.now)
@@ -317,8 +404,8 @@ func (imp *OrderImport) upsertPiece(ctx context.Context) error {
 		return fmt.Errorf("upsert orders: %w", err)
 	}
 	args = args[:0]
-	for i := range imp.buf {
-		s := &imp.buf[i]
+	for i := range imp.piece {
+		s := &imp.piece[i]
 		args = append(args, s.o.BillingCycle, s.o.CarrierOrderID, s.row)
 	}
 	var res sql.Result
@@ -345,8 +432,8 @@ func (imp *OrderImport) upsertPiece(ctx context.Context) error {
 // noteDuplicates records in ledger_dups the buffered orders whose key an
 // earlier row holds: a piece with fewer new keys than orders.
 func (imp *OrderImport) noteDuplicates(ctx context.Context) error {
-	for i := range imp.buf {
-		s := &imp.buf[i]
+	for i := range imp.piece {
+		s := &imp.piece[i]
 		var first int64
 		err := imp.tx.QueryRowContext(ctx, `SELECT row_no FROM ledger_keys WHERE billing_cycle = ? AND carrier_order_id = ?`,
 			s.o.BillingCycle, s.o.CarrierOrderID).Scan(&first)
@@ -363,6 +450,12 @@ func (imp *OrderImport) noteDuplicates(ctx context.Context) error {
 	}
 	return nil
 }
+
+// userUpsertRows is how many users one prepared user upsert writes. A
+// piece's last group is filled up by repeating its last user: upserting
+// a user twice in one statement writes it once (the second finds nothing
+// to change).
+const userUpsertRows = 64
 
 // upsertUsers upserts the users of the buffered orders: those given a
 // status take it, the others keep theirs (new ones are active, 1).
@@ -385,8 +478,21 @@ func (imp *OrderImport) upsertUsers(ctx context.Context) error {
 		if len(args) == 0 {
 			continue
 		}
-		if _, err := imp.tx.ExecContext(ctx, upsertUsersSQL(imp.db, len(args)/5, keep), args...); err != nil {
-			return fmt.Errorf("upsert users: %w", err)
+		for len(args)%(5*userUpsertRows) != 0 {
+			args = append(args, args[len(args)-5:]...)
+		}
+		stmt := imp.userUpserts[keep]
+		if stmt == nil {
+			var err error
+			if stmt, err = imp.tx.PrepareContext(ctx, upsertUsersSQL(imp.db, userUpsertRows, keep)); err != nil {
+				return fmt.Errorf("prepare user upsert: %w", err)
+			}
+			imp.userUpserts[keep] = stmt
+		}
+		for i := 0; i < len(args); i += 5 * userUpsertRows {
+			if _, err := stmt.ExecContext(ctx, args[i:i+5*userUpsertRows]...); err != nil {
+				return fmt.Errorf("upsert users: %w", err)
+			}
 		}
 	}
 	return nil
@@ -400,6 +506,9 @@ func (imp *OrderImport) Duplicates(ctx context.Context, limit int) ([]ledger.Dup
 		return nil, 0, errors.New("order import already finished")
 	}
 	if err := imp.flush(ctx); err != nil {
+		return nil, 0, err
+	}
+	if err := imp.drain(); err != nil {
 		return nil, 0, err
 	}
 	var query string
@@ -462,6 +571,9 @@ func (imp *OrderImport) Commit() (int64, error) {
 			return fail(err)
 		}
 	}
+	if err := imp.drain(); err != nil {
+		return fail(err)
+	}
 	if imp.dups > 0 {
 		return fail(trueup.Errorf(trueup.EINVALID, "%d order(s) appear more than once in the import; each order (carrierOrderId and billingCycle) must appear once", imp.dups))
 	}
@@ -470,10 +582,7 @@ func (imp *OrderImport) Commit() (int64, error) {
 			return fail(err)
 		}
 	} else {
-		for _, s := range []*sql.Stmt{imp.upsert, imp.keys} {
-			s.Close()
-		}
-		imp.upsert, imp.keys = nil, nil
+		imp.closeStatements()
 		for _, t := range []string{"ledger_keys", "ledger_dups"} {
 			if _, err := imp.tx.ExecContext(ctx, `DROP TABLE temp.`+t); err != nil {
 				return fail(fmt.Errorf("drop import key table: %w", err))
@@ -567,15 +676,22 @@ func (imp *OrderImport) Rollback() {
 	if imp.finalized {
 		return
 	}
-	for _, s := range []*sql.Stmt{imp.upsert, imp.keys} {
-		if s != nil {
-			s.Close()
-		}
-	}
+	imp.drain()
+	imp.closeStatements()
 	if imp.tx != nil {
 		imp.tx.Rollback()
 	}
 	imp.finish()
+}
+
+// closeStatements closes the prepared statements of the import.
+func (imp *OrderImport) closeStatements() {
+	for _, s := range []*sql.Stmt{imp.upsert, imp.keys, imp.userUpserts[false], imp.userUpserts[true]} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	imp.upsert, imp.keys, imp.userUpserts = nil, nil, nil
 }
 
 // finish gives the connection back to the pool with its usual settings.
