@@ -65,7 +65,7 @@ func runLedger(p ledgerParams) error {
 		return err
 	}
 	fmt.Printf("# ledger import: %d orders, %s\n\nfloor (every cell read by ledger.OpenFile, in process): %.2f s = %.0f orders/s\n\n", p.N, bin, floor.Seconds(), float64(p.N)/floor.Seconds())
-	fmt.Printf("| engine | route | step | wall | CPU (user+sys) | orders/s (wall) | peak RSS | load average |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| engine | route | step | wall | trueup CPU (user+sys) | PostgreSQL CPU | orders/s (wall) | peak RSS | load average |\n|---|---|---|---|---|---|---|---|---|\n")
 	engines := [][2]string{{"sqlite", "--data=" + filepath.Join(p.Dir, "data")}}
 	if p.PGURL != "" {
 		engines = append(engines, [2]string{"postgres", "--database-url=" + p.PGURL})
@@ -83,27 +83,28 @@ func runLedger(p ledgerParams) error {
 			{"re-import", []string{"import", "orders", "--carrier", car, e[1], ledgerCSV}},
 		}
 		for _, s := range steps {
-			start := time.Now()
+			start, pg := time.Now(), postgresCPU()
 			_, use, err := trueupRun(bin, s.args...)
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", e[0], s.name, err)
 			}
 			d := time.Since(start)
 			cpu := time.Duration(use.Utime.Nano() + use.Stime.Nano())
-			fmt.Printf("| %s | CLI | %s | %.2f s | %.2f s | %.0f | %d MiB | %s |\n", e[0], s.name, d.Seconds(), cpu.Seconds(), float64(p.N)/d.Seconds(), use.Maxrss/1024, loadAvg())
+			fmt.Printf("| %s | CLI | %s | %.2f s | %.2f s | %s | %.0f | %d MiB | %s |\n", e[0], s.name, d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg),
+				float64(p.N)/d.Seconds(), use.Maxrss/1024, loadAvg())
 		}
 		if err := apiImports(p.N, bin, e, ledgerCSV); err != nil {
 			return fmt.Errorf("%s admin API: %w", e[0], err)
 		}
 		if p.Check {
-			start := time.Now()
+			start, pg := time.Now(), postgresCPU()
 			_, use, err := trueupRun(bin, "verify", "--carrier", car, "--cycle", spec.Cycle.String(), e[1], statementCSV)
 			if err != nil {
 				return fmt.Errorf("%s verify: %w", e[0], err)
 			}
 			d := time.Since(start)
 			cpu := time.Duration(use.Utime.Nano() + use.Stime.Nano())
-			fmt.Printf("| %s | CLI | verify after import | %.2f s | %.2f s | | %d MiB | %s |\n", e[0], d.Seconds(), cpu.Seconds(), use.Maxrss/1024, loadAvg())
+			fmt.Printf("| %s | CLI | verify after import | %.2f s | %.2f s | %s | | %d MiB | %s |\n", e[0], d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg), use.Maxrss/1024, loadAvg())
 		}
 	}
 	return nil
@@ -162,7 +163,7 @@ func apiImports(n int, bin string, e [2]string, ledgerCSV string) error {
 		if err != nil {
 			return err
 		}
-		start := time.Now()
+		start, pg := time.Now(), postgresCPU()
 		im, err := api.ImportOrders(ctx, car, client.ImportBody{Body: f, ContentType: "text/csv"})
 		f.Close()
 		if err != nil {
@@ -178,7 +179,7 @@ func apiImports(n int, bin string, e [2]string, ledgerCSV string) error {
 		if im.State != client.ImportSucceeded || im.Imported != int64(n) {
 			return fmt.Errorf("%s: import %s ended %s with %d orders: %s", step, im.ImportID, im.State, im.Imported, im.Reason)
 		}
-		fmt.Printf("| %s | admin API | %s | %.2f s | | %.0f | %s | %s |\n", e[0], step, d.Seconds(), float64(n)/d.Seconds(), peakRSS(srv.Process.Pid), loadAvg())
+		fmt.Printf("| %s | admin API | %s | %.2f s | | %s | %.0f | %s | %s |\n", e[0], step, d.Seconds(), pgCPU(e[0], pg), float64(n)/d.Seconds(), peakRSS(srv.Process.Pid), loadAvg())
 	}
 	return nil
 }
@@ -209,6 +210,46 @@ func readFloor(path string) (time.Duration, error) {
 		return 0, errors.New("the order file is empty")
 	}
 	return time.Since(start), nil
+}
+
+// postgresCPU returns the CPU time (user+sys) that the machine's
+// PostgreSQL processes have used so far, their ended children (the
+// backends of closed connections) included; zero when none run here. Other
+// work on the same server counts too.
+func postgresCPU() time.Duration {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var ticks int64
+	for _, d := range dirs {
+		b, err := os.ReadFile(d)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ... utime stime cutime cstime: fields
+		// 14-17, counted after the closing parenthesis of comm.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || !bytes.Contains(b[:i], []byte("(postgres")) {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 15 {
+			continue
+		}
+		for _, v := range f[11:15] {
+			var n int64
+			fmt.Sscan(v, &n)
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
+}
+
+// pgCPU returns the PostgreSQL CPU time since since (postgresCPU) for
+// the postgres engine, and nothing for the others.
+func pgCPU(engine string, since time.Duration) string {
+	if engine != "postgres" {
+		return ""
+	}
+	return fmt.Sprintf("%.2f s", (postgresCPU() - since).Seconds())
 }
 
 // loadAvg returns the one-minute load average of the machine.
