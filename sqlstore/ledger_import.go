@@ -30,44 +30,48 @@ const orderCopyRows = 20000
 // OrderImport writes ledger orders in one transaction: either every order
 // of an import is stored or none is. It implements ledger.OrderImport.
 //
-// Orders are written in pieces as they are added, and memory holds one
-// piece, never the whole file:
+// Orders are written in pieces as they are added: a writer goroutine
+// writes one piece while the next is filled, and memory holds those two
+// pieces, never the whole file:
 //
 //   - where the engine has a bulk-copy protocol (Dialect.BulkCopy), each
 //     piece is copied into a temporary staging table with its row numbers,
 //     and the piece's users (one row a user: the last kdUserId, the last
 //     non-empty status) into a second one; repeated keys are found by one
-//     GROUP BY over the staging table, and at Commit one INSERT ... SELECT
-//     ... ON CONFLICT DO UPDATE merges the orders and one statement the
-//     users;
+//     GROUP BY over the staging table, and at Commit the orders and the
+//     users are merged (see merge);
 //   - elsewhere each piece is one prepared multi-row upsert into orders,
 //     its keys go into a temporary key table (a key already there is a
 //     repeated order, noted with its row in a table of duplicates), and
 //     its users are upserted at once.
 //
-// Either way an upsert that would change nothing leaves the row as it is
+// Either way an order or a user that would not change is left as it is
 // (a re-import of the same file rewrites no row), and the users are
 // written piece after piece in file order, so the last order of a user
 // gives its kdUserId and its last non-empty status wins.
 type OrderImport struct {
-	db        *DB
-	conn      *sql.Conn
-	tx        *sql.Tx
-	restore   func() // undoes the engine's bulk-load tuning of conn
-	bulk      bool   // the engine copies (Dialect.BulkCopy)
-	carrier   trueup.CarrierID
-	now       time.Time
-	buf       []stagedOrder
-	args      []any
-	users     map[string]importUser // the users of the piece being written
-	userIDs   []string              // users' keys in first-seen order
-	piece     []stagedOrder         // the piece being written
-	lastRow   int64
-	count     int64 // written by the writer: read after drain
-	pieces    int64
-	checked   bool // Duplicates ran on the whole import
-	dups      int  // how many duplicates it found
-	finalized bool
+	db      *DB
+	conn    *sql.Conn
+	tx      *sql.Tx
+	restore func() // undoes the engine's bulk-load tuning of conn
+	bulk    bool   // the engine copies (Dialect.BulkCopy)
+	carrier trueup.CarrierID
+	now     time.Time
+	buf     []stagedOrder
+	args    []any
+	users   map[string]importUser // the users of the piece being written
+	userIDs []string              // users' keys in first-seen order
+	piece   []stagedOrder         // the piece being written
+	lastRow int64
+	count   int64 // written by the writer: read after drain
+	pieces  int64
+	checked bool // Duplicates ran on the whole import
+	dups    int  // how many duplicates it found
+	merged  bool // with bulk copy: the staged orders are merged
+	// With bulk copy: whether the carrier had orders in the file's
+	// cycles, and users, before the import.
+	stored, storedUsers bool
+	finalized           bool
 
 	// Without bulk copy: the prepared statements of a full piece and of
 	// a group of users (given a status: false; keeping theirs: true).
@@ -229,6 +233,9 @@ func (imp *OrderImport) AddRow(ctx context.Context, n int64, o trueup.Order) err
 	}
 	if n <= imp.lastRow {
 		return fmt.Errorf("order import: row %d added after row %d", n, imp.lastRow)
+	}
+	if imp.merged {
+		return errors.New("order import: order added after Duplicates")
 	}
 	imp.lastRow = n
 	imp.buf = append(imp.buf, stagedOrder{row: n, o: o})
@@ -501,9 +508,18 @@ func (imp *OrderImport) upsertUsers(ctx context.Context) error {
 // Duplicates writes the orders still buffered and returns the rows whose
 // order an earlier row holds, ordered by row, at most limit, and how many
 // there are.
+//
+// With bulk copy it also merges the staged orders into orders (see
+// mergeOrders), since that is where a first load finds repeated keys for
+// free: its plain INSERT fails on the primary key, inside a savepoint,
+// and only then is the staging table searched. Orders cannot be added
+// after that.
 func (imp *OrderImport) Duplicates(ctx context.Context, limit int) ([]ledger.Duplicate, int, error) {
 	if imp.finalized {
 		return nil, 0, errors.New("order import already finished")
+	}
+	if imp.checked {
+		return imp.repeats(ctx, limit)
 	}
 	if err := imp.flush(ctx); err != nil {
 		return nil, 0, err
@@ -511,23 +527,39 @@ func (imp *OrderImport) Duplicates(ctx context.Context, limit int) ([]ledger.Dup
 	if err := imp.drain(); err != nil {
 		return nil, 0, err
 	}
-	var query string
+	if !imp.bulk {
+		return imp.repeats(ctx, limit)
+	}
+	repeated, err := imp.mergeOrders(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	imp.merged = true
+	if !repeated {
+		imp.checked, imp.dups = true, 0
+		return nil, 0, nil
+	}
+	dups, total, err := imp.repeats(ctx, limit)
+	if err == nil && total == 0 {
+		// The primary key refused a key no row repeats: another import
+		// wrote it meanwhile. This import can only be rolled back.
+		imp.Rollback()
+		err = trueup.Errorf(trueup.ECONFLICT, "another import wrote orders of the same carrier meanwhile; nothing was imported: import the file again")
+	}
+	return dups, total, err
+}
+
+// repeats returns the repeated rows noted (SQLite) or found in the
+// staging table, at most limit, and how many there are.
+func (imp *OrderImport) repeats(ctx context.Context, limit int) ([]ledger.Duplicate, int, error) {
+	if imp.checked && imp.dups == 0 {
+		return nil, 0, nil
+	}
+	query := `SELECT row_no, first_row, billing_cycle, carrier_order_id, (SELECT COUNT(*) FROM ledger_dups) FROM ledger_dups ORDER BY row_no LIMIT ?`
 	if imp.bulk {
-		// One hashed GROUP BY tells whether any key repeats; only then
-		// are the rows numbered, in a sort of the staging table.
-		var repeated bool
-		if err := imp.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ledger_stage GROUP BY billing_cycle, carrier_order_id HAVING COUNT(*) > 1)`).Scan(&repeated); err != nil {
-			return nil, 0, fmt.Errorf("find repeated orders: %w", err)
-		}
-		if !repeated {
-			imp.checked, imp.dups = true, 0
-			return nil, 0, nil
-		}
 		query = `SELECT row_no, first_row, billing_cycle, carrier_order_id, COUNT(*) OVER () FROM (
 			SELECT row_no, MIN(row_no) OVER (PARTITION BY billing_cycle, carrier_order_id) AS first_row, billing_cycle, carrier_order_id
 			FROM ledger_stage) s WHERE row_no <> first_row ORDER BY row_no LIMIT $1`
-	} else {
-		query = `SELECT row_no, first_row, billing_cycle, carrier_order_id, (SELECT COUNT(*) FROM ledger_dups) FROM ledger_dups ORDER BY row_no LIMIT ?`
 	}
 	rows, err := imp.tx.QueryContext(ctx, query, max(limit, 1))
 	if err != nil {
@@ -578,7 +610,7 @@ func (imp *OrderImport) Commit() (int64, error) {
 		return fail(trueup.Errorf(trueup.EINVALID, "%d order(s) appear more than once in the import; each order (carrierOrderId and billingCycle) must appear once", imp.dups))
 	}
 	if imp.bulk {
-		if err := imp.merge(ctx); err != nil {
+		if err := imp.mergeUsers(ctx); err != nil {
 			return fail(err)
 		}
 	} else {
@@ -599,74 +631,111 @@ func (imp *OrderImport) Commit() (int64, error) {
 	return imp.count, nil
 }
 
-// merge writes the staged orders and users into orders and carrier_users.
+// mergeOrders writes the staged orders into orders and reports whether
+// a key repeats in the staging table, in which case it writes nothing.
 // Where the carrier has no order in the cycles of the import (a first
-// load) the orders are inserted in one statement; otherwise one UPDATE
-// rewrites the stored orders that the import changes (an unchanged one is
-// not touched, not even locked, as an ON CONFLICT upsert would) and one
-// INSERT adds the others. The users go the same way: the users of each
-// piece carry their last kdUserId and their last non-empty status, and
-// the last piece wins. A key another import wrote meanwhile is an
-// ECONFLICT error.
-func (imp *OrderImport) merge(ctx context.Context) error {
+// load) the orders are inserted in one statement, in a savepoint: the
+// primary key refuses a repeated key. Otherwise one hashed GROUP BY over
+// the staging table looks for repeats first, then one UPDATE rewrites the
+// stored orders that the import changes (an unchanged one is not touched,
+// not even locked, as an ON CONFLICT upsert would) and one INSERT adds
+// the others. A key another import wrote meanwhile is an ECONFLICT error.
+func (imp *OrderImport) mergeOrders(ctx context.Context) (bool, error) {
 	if _, err := imp.tx.ExecContext(ctx, `ANALYZE ledger_stage, ledger_users_stage`); err != nil {
-		return fmt.Errorf("analyze staged orders: %w", err)
+		return false, fmt.Errorf("analyze staged orders: %w", err)
 	}
-	var stored, users bool
 	err := imp.tx.QueryRowContext(ctx, imp.db.q(`SELECT
 		EXISTS (SELECT 1 FROM orders WHERE carrier_id = ? AND billing_cycle IN (SELECT DISTINCT billing_cycle FROM ledger_stage)),
-		EXISTS (SELECT 1 FROM carrier_users WHERE carrier_id = ?)`), imp.carrier, imp.carrier).Scan(&stored, &users)
+		EXISTS (SELECT 1 FROM carrier_users WHERE carrier_id = ?)`), imp.carrier, imp.carrier).Scan(&imp.stored, &imp.storedUsers)
 	if err != nil {
-		return fmt.Errorf("merge orders: %w", err)
+		return false, fmt.Errorf("merge orders: %w", err)
 	}
-	conflict := func(err error, what string) error {
-		if imp.db.dialect.IsUniqueViolation(err) {
-			return trueup.Errorf(trueup.ECONFLICT, "another import wrote %s of the same carrier meanwhile; nothing was imported: import the file again", what)
-		}
-		return fmt.Errorf("merge %s: %w", what, err)
-	}
-	newOnly := ``
-	if stored {
-		_, err := imp.tx.ExecContext(ctx, imp.db.q(`UPDATE orders o SET kd_order_id = s.kd_order_id, carrier_user_id = s.carrier_user_id,
-			kd_user_id = s.kd_user_id, sku_code = s.sku_code, sku_price = CAST(s.sku_price AS NUMERIC), kd_package_id = s.kd_package_id,
-			kd_active_ms = s.kd_active_ms, kd_end_ms = s.kd_end_ms, kd_order_ms = s.kd_order_ms,
-			kd_sale_total = CAST(s.kd_sale_total AS NUMERIC), channel = s.channel, updated_at = ?
-			FROM ledger_stage s WHERE o.carrier_id = ? AND o.billing_cycle = s.billing_cycle AND o.carrier_order_id = s.carrier_order_id
-			AND (o.kd_order_id <> s.kd_order_id OR o.carrier_user_id <> s.carrier_user_id OR o.kd_user_id <> s.kd_user_id
-			OR o.sku_code <> s.sku_code OR o.sku_price <> CAST(s.sku_price AS NUMERIC) OR o.kd_package_id <> s.kd_package_id
-			OR o.kd_active_ms <> s.kd_active_ms OR o.kd_end_ms <> s.kd_end_ms OR o.kd_order_ms <> s.kd_order_ms
-			OR o.kd_sale_total <> CAST(s.kd_sale_total AS NUMERIC) OR o.channel <> s.channel)`), imp.now, imp.carrier)
-		if err != nil {
-			return conflict(err, "orders")
-		}
-		newOnly = ` WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.carrier_id = $1 AND o.billing_cycle = s.billing_cycle AND o.carrier_order_id = s.carrier_order_id)`
-	}
-	_, err = imp.tx.ExecContext(ctx, `INSERT INTO orders (carrier_id, billing_cycle, carrier_order_id, kd_order_id,
+	const insert = `INSERT INTO orders (carrier_id, billing_cycle, carrier_order_id, kd_order_id,
 		carrier_user_id, kd_user_id, sku_code, sku_price, kd_package_id, kd_active_ms, kd_end_ms, kd_order_ms, kd_sale_total, channel, updated_at)
 		SELECT $1, billing_cycle, carrier_order_id, kd_order_id, carrier_user_id, kd_user_id, sku_code, CAST(sku_price AS NUMERIC), kd_package_id,
-		kd_active_ms, kd_end_ms, kd_order_ms, CAST(kd_sale_total AS NUMERIC), channel, $2 FROM ledger_stage s`+newOnly, imp.carrier, imp.now)
+		kd_active_ms, kd_end_ms, kd_order_ms, CAST(kd_sale_total AS NUMERIC), channel, $2 FROM ledger_stage s`
+	if !imp.stored {
+		if _, err := imp.tx.ExecContext(ctx, `SAVEPOINT ledger_merge`); err != nil {
+			return false, fmt.Errorf("merge orders: %w", err)
+		}
+		_, err := imp.tx.ExecContext(ctx, insert, imp.carrier, imp.now)
+		if imp.db.dialect.IsUniqueViolation(err) {
+			if _, err := imp.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT ledger_merge`); err != nil {
+				return false, fmt.Errorf("merge orders: %w", err)
+			}
+			return true, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("merge orders: %w", err)
+		}
+		if _, err := imp.tx.ExecContext(ctx, `RELEASE SAVEPOINT ledger_merge`); err != nil {
+			return false, fmt.Errorf("merge orders: %w", err)
+		}
+		return false, nil
+	}
+	var repeated bool
+	if err := imp.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ledger_stage GROUP BY billing_cycle, carrier_order_id HAVING COUNT(*) > 1)`).Scan(&repeated); err != nil {
+		return false, fmt.Errorf("find repeated orders: %w", err)
+	}
+	if repeated {
+		return true, nil
+	}
+	conflict := func(err error) error {
+		if imp.db.dialect.IsUniqueViolation(err) {
+			return trueup.Errorf(trueup.ECONFLICT, "another import wrote orders of the same carrier meanwhile; nothing was imported: import the file again")
+		}
+		return fmt.Errorf("merge orders: %w", err)
+	}
+	_, err = imp.tx.ExecContext(ctx, `UPDATE orders o SET kd_order_id = s.kd_order_id, carrier_user_id = s.carrier_user_id,
+		kd_user_id = s.kd_user_id, sku_code = s.sku_code, sku_price = CAST(s.sku_price AS NUMERIC), kd_package_id = s.kd_package_id,
+		kd_active_ms = s.kd_active_ms, kd_end_ms = s.kd_end_ms, kd_order_ms = s.kd_order_ms,
+		kd_sale_total = CAST(s.kd_sale_total AS NUMERIC), channel = s.channel, updated_at = $2
+		FROM ledger_stage s WHERE o.carrier_id = $1 AND o.billing_cycle = s.billing_cycle AND o.carrier_order_id = s.carrier_order_id
+		AND (o.kd_order_id <> s.kd_order_id OR o.carrier_user_id <> s.carrier_user_id OR o.kd_user_id <> s.kd_user_id
+		OR o.sku_code <> s.sku_code OR o.sku_price <> CAST(s.sku_price AS NUMERIC) OR o.kd_package_id <> s.kd_package_id
+		OR o.kd_active_ms <> s.kd_active_ms OR o.kd_end_ms <> s.kd_end_ms OR o.kd_order_ms <> s.kd_order_ms
+		OR o.kd_sale_total <> CAST(s.kd_sale_total AS NUMERIC) OR o.channel <> s.channel)`, imp.carrier, imp.now)
 	if err != nil {
-		return conflict(err, "orders")
+		return false, conflict(err)
+	}
+	_, err = imp.tx.ExecContext(ctx, insert+` WHERE NOT EXISTS (SELECT 1 FROM orders o
+		WHERE o.carrier_id = $1 AND o.billing_cycle = s.billing_cycle AND o.carrier_order_id = s.carrier_order_id)`, imp.carrier, imp.now)
+	if err != nil {
+		return false, conflict(err)
+	}
+	return false, nil
+}
+
+// mergeUsers writes the staged users into carrier_users: the users of
+// each piece carry their last kdUserId and their last non-empty status,
+// and the last piece wins. Where the carrier has users, one UPDATE
+// rewrites those that change and one INSERT adds the new ones.
+func (imp *OrderImport) mergeUsers(ctx context.Context) error {
+	conflict := func(err error) error {
+		if imp.db.dialect.IsUniqueViolation(err) {
+			return trueup.Errorf(trueup.ECONFLICT, "another import wrote users of the same carrier meanwhile; nothing was imported: import the file again")
+		}
+		return fmt.Errorf("merge users: %w", err)
 	}
 	const last = `SELECT carrier_user_id, (array_agg(kd_user_id ORDER BY piece DESC))[1] AS kd_user_id,
 		COALESCE((array_agg(status ORDER BY piece DESC) FILTER (WHERE status <> ''))[1], '') AS status
 		FROM ledger_users_stage GROUP BY carrier_user_id`
-	newOnly = ``
-	if users {
+	newOnly := ``
+	if imp.storedUsers {
 		// One user is one row of l: an empty status keeps the stored one.
 		_, err := imp.tx.ExecContext(ctx, `UPDATE carrier_users u SET kd_user_id = l.kd_user_id,
 			status = CASE WHEN l.status = '' THEN u.status ELSE l.status END, updated_at = $2
 			FROM (`+last+`) l WHERE u.carrier_id = $1 AND u.carrier_user_id = l.carrier_user_id
 			AND (u.kd_user_id <> l.kd_user_id OR (l.status <> '' AND u.status <> l.status))`, imp.carrier, imp.now)
 		if err != nil {
-			return conflict(err, "users")
+			return conflict(err)
 		}
 		newOnly = ` WHERE NOT EXISTS (SELECT 1 FROM carrier_users u WHERE u.carrier_id = $1 AND u.carrier_user_id = l.carrier_user_id)`
 	}
-	_, err = imp.tx.ExecContext(ctx, `INSERT INTO carrier_users (carrier_id, carrier_user_id, kd_user_id, status, updated_at)
+	_, err := imp.tx.ExecContext(ctx, `INSERT INTO carrier_users (carrier_id, carrier_user_id, kd_user_id, status, updated_at)
 		SELECT $1, carrier_user_id, kd_user_id, CASE WHEN status = '' THEN '1' ELSE status END, $2 FROM (`+last+`) l`+newOnly, imp.carrier, imp.now)
 	if err != nil {
-		return conflict(err, "users")
+		return conflict(err)
 	}
 	return nil
 }
