@@ -2,6 +2,7 @@ package trueup
 
 import (
 	"context"
+	"log/slog"
 	"time"
 )
 
@@ -29,6 +30,7 @@ const (
 	EventSignIn            = "operator.signin"
 	EventSignInFailed      = "operator.signin_failed"
 	EventImportFinished    = "import.finished"
+	EventWebhookChanged    = "webhook.changed" // subscriptions created or deleted
 )
 
 // Actor is who caused an event: an operator of the console ("operator:ID"),
@@ -76,4 +78,42 @@ func ActorFrom(ctx context.Context) Actor {
 		return a
 	}
 	return ActorSystem
+}
+
+// Recorders is a Recorder that hands each event to each of its recorders
+// in turn (the audit chain, then webhooks); every one is called, and the
+// first error is returned.
+type Recorders []Recorder
+
+// Record hands e to every recorder of rs.
+func (rs Recorders) Record(ctx context.Context, e Event) error {
+	var first error
+	for _, r := range rs {
+		if r == nil {
+			continue
+		}
+		if err := r.Record(ctx, e); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Emit hands e to r when r is not nil, with its actor (ActorFrom(ctx)
+// when e has none). A service calls it after the change e describes has
+// committed: a failure is logged with logger (slog.Default when nil), not
+// returned, since the change stands.
+func Emit(ctx context.Context, r Recorder, logger *slog.Logger, e Event) {
+	if r == nil {
+		return
+	}
+	if e.Actor == "" {
+		e.Actor = ActorFrom(ctx)
+	}
+	if err := r.Record(context.WithoutCancel(ctx), e); err != nil {
+		if logger == nil {
+			logger = slog.Default()
+		}
+		logger.Error("record event", "type", e.Type, "subject", e.Subject, "err", err)
+	}
 }

@@ -52,6 +52,8 @@ type Service struct {
 	Store Store
 	// Clock tells the time; tests set their own.
 	Clock trueup.Clock
+	// Events, when set, records keys created and revoked.
+	Events trueup.Recorder
 }
 
 // New returns a Service over store with the real clock.
@@ -82,6 +84,7 @@ func (s *Service) Create(ctx context.Context, p CreateParams) (Created, error) {
 	if err := s.Store.CreateAPIKey(ctx, k); err != nil {
 		return Created{}, err
 	}
+	trueup.Emit(ctx, s.Events, nil, trueup.Event{Type: trueup.EventAPIKeyCreated, Subject: string(k.ID), Data: map[string]any{"name": name}})
 	return Created{KeyID: k.ID, Name: name, Key: key}, nil
 }
 
@@ -98,7 +101,11 @@ func (s *Service) List(ctx context.Context) ([]Key, error) {
 // Revoke revokes a key for good and returns it; an unknown id is an
 // ENOTFOUND *trueup.Error.
 func (s *Service) Revoke(ctx context.Context, id ID) (Key, error) {
-	return s.Store.RevokeAPIKey(ctx, RevokeParams{ID: id, At: s.Clock.Now().UTC()})
+	k, err := s.Store.RevokeAPIKey(ctx, RevokeParams{ID: id, At: s.Clock.Now().UTC()})
+	if err == nil {
+		trueup.Emit(ctx, s.Events, nil, trueup.Event{Type: trueup.EventAPIKeyRevoked, Subject: string(id), Data: map[string]any{"name": k.Name}})
+	}
+	return k, err
 }
 
 // Authenticate checks an Authorization header value and returns the key it

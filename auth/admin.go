@@ -22,6 +22,8 @@ type AdminStore interface {
 // client. The CLI and the admin API both call it.
 type Admin struct {
 	Store AdminStore
+	// Events, when set, records settings changed and clients revoked.
+	Events trueup.Recorder
 }
 
 // Carriers returns every carrier, oldest first (an empty list is not nil).
@@ -61,6 +63,14 @@ func (a *Admin) SetCarrier(ctx context.Context, p SetCarrierParams) (trueup.Carr
 			return trueup.Carrier{}, err
 		}
 	}
+	data := map[string]any{"action": "carrier.settings"}
+	if p.Whitelisted != nil {
+		data["whitelisted"] = *p.Whitelisted
+	}
+	if p.TimeZone != nil {
+		data["timeZone"] = *p.TimeZone
+	}
+	trueup.Emit(ctx, a.Events, nil, trueup.Event{Type: trueup.EventPartnerChanged, CarrierID: p.ID, Subject: string(p.ID), Data: data})
 	return a.Store.Carrier(ctx, p.ID)
 }
 
@@ -80,5 +90,15 @@ func (a *Admin) Clients(ctx context.Context, carrier trueup.CarrierID) ([]trueup
 // RevokeClient revokes a client and every token issued to it; an unknown
 // client is ENOTFOUND.
 func (a *Admin) RevokeClient(ctx context.Context, id trueup.ClientID) error {
-	return a.Store.RevokeClient(ctx, id)
+	if err := a.Store.RevokeClient(ctx, id); err != nil {
+		return err
+	}
+	if a.Events != nil {
+		e := trueup.Event{Type: trueup.EventCredentialRevoked, Subject: string(id), Data: map[string]any{"action": "client.revoked", "clientId": id}}
+		if cl, err := a.Store.Client(ctx, id); err == nil {
+			e.CarrierID = cl.CarrierID
+		}
+		trueup.Emit(ctx, a.Events, nil, e)
+	}
+	return nil
 }

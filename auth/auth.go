@@ -44,6 +44,9 @@ type Service struct {
 	// tokens expired for over KeepExpired (default DefaultSweepEvery).
 	SweepEvery time.Duration
 
+	// Events, when set, records carriers created and secrets issued.
+	Events trueup.Recorder
+
 	sweepMu   sync.Mutex
 	lastSweep time.Time
 }
@@ -95,6 +98,8 @@ func (s *Service) CreateCarrier(ctx context.Context, p CreateCarrierParams) (Cre
 		return Credentials{}, err
 	}
 	cred.Name = c.Name
+	trueup.Emit(ctx, s.Events, nil, trueup.Event{Type: trueup.EventPartnerChanged, CarrierID: c.ID, Subject: string(c.ID),
+		Data: map[string]any{"action": "carrier.created", "name": c.Name, "whitelisted": c.Whitelisted, "timeZone": c.TimeZone}})
 	return cred, nil
 }
 
@@ -109,6 +114,8 @@ func (s *Service) CreateClient(ctx context.Context, carrier trueup.CarrierID) (C
 	if err := s.Store.CreateClient(ctx, cl); err != nil {
 		return Credentials{}, err
 	}
+	trueup.Emit(ctx, s.Events, nil, trueup.Event{Type: trueup.EventCredentialIssued, CarrierID: c.ID, Subject: string(cl.ID),
+		Data: map[string]any{"action": "client.created", "clientId": cl.ID}})
 	return Credentials{CarrierID: c.ID, UserID: c.UserID, Whitelisted: c.Whitelisted, ClientID: cl.ID, ClientSecret: secret}, nil
 }
 
@@ -127,6 +134,8 @@ func (s *Service) RotateClient(ctx context.Context, id trueup.ClientID) (Credent
 	if err := s.Store.RotateClient(ctx, id, trueup.HashSecret(secret)); err != nil {
 		return Credentials{}, err
 	}
+	trueup.Emit(ctx, s.Events, nil, trueup.Event{Type: trueup.EventCredentialIssued, CarrierID: c.ID, Subject: string(id),
+		Data: map[string]any{"action": "client.rotated", "clientId": id}})
 	return Credentials{CarrierID: c.ID, UserID: c.UserID, Whitelisted: c.Whitelisted, ClientID: id, ClientSecret: secret}, nil
 }
 
@@ -194,35 +203,42 @@ type Request struct {
 // the account bound to the token's carrier. Each failure is an *trueup.Error
 // with its own code and a message that says how to fix it.
 func (s *Service) Authenticate(ctx context.Context, r Request) (trueup.Carrier, error) {
+	c, _, err := s.AuthenticateClient(ctx, r)
+	return c, err
+}
+
+// AuthenticateClient is Authenticate that also returns the client the
+// token was issued to, the actor of the call's events.
+func (s *Service) AuthenticateClient(ctx context.Context, r Request) (trueup.Carrier, trueup.ClientID, error) {
 	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Authorization), " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return trueup.Carrier{}, trueup.Errorf(trueup.EUNAUTHORIZED,
+		return trueup.Carrier{}, "", trueup.Errorf(trueup.EUNAUTHORIZED,
 			"Authorization header is missing or not a bearer token; send Authorization: Bearer <access_token> from POST /koodrive/oauth2/v1/token")
 	}
 	t, c, err := s.Store.TokenByHash(ctx, trueup.HashSecret(token))
 	if trueup.ErrorKind(err) == trueup.ENOTFOUND {
-		return trueup.Carrier{}, trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonTokenInvalid, "access token is not valid; request a new one from POST /koodrive/oauth2/v1/token")
+		return trueup.Carrier{}, "", trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonTokenInvalid, "access token is not valid; request a new one from POST /koodrive/oauth2/v1/token")
 	} else if err != nil {
-		return trueup.Carrier{}, fmt.Errorf("look up token: %w", err)
+		return trueup.Carrier{}, "", fmt.Errorf("look up token: %w", err)
 	}
 	now := s.Clock.Now().UTC()
 	if t.RevokedAt != nil {
-		return trueup.Carrier{}, trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonTokenInvalid, "access token was revoked; request a new one from POST /koodrive/oauth2/v1/token")
+		return trueup.Carrier{}, "", trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonTokenInvalid, "access token was revoked; request a new one from POST /koodrive/oauth2/v1/token")
 	}
 	if !now.Before(t.ExpiresAt) {
-		return trueup.Carrier{}, trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonTokenExpired, "access token expired at %s; request a new one from POST /koodrive/oauth2/v1/token", t.ExpiresAt.Format(time.RFC3339))
+		return trueup.Carrier{}, "", trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonTokenExpired, "access token expired at %s; request a new one from POST /koodrive/oauth2/v1/token", t.ExpiresAt.Format(time.RFC3339))
 	}
 	if err := CheckDate(r.XDate, now); err != nil {
-		return trueup.Carrier{}, err
+		return trueup.Carrier{}, "", err
 	}
 	if strings.TrimSpace(r.XUserID) == "" {
-		return trueup.Carrier{}, trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonUserMissing, "X-User-Id header is missing; send the user id bound to your credentials")
+		return trueup.Carrier{}, "", trueup.Reasonf(trueup.EUNAUTHORIZED, ReasonUserMissing, "X-User-Id header is missing; send the user id bound to your credentials")
 	}
 	if subtle.ConstantTimeCompare([]byte(r.XUserID), []byte(c.UserID)) != 1 {
-		return trueup.Carrier{}, trueup.Reasonf(trueup.EFORBIDDEN, ReasonUserMismatch, "X-User-Id %s is not the user id bound to this access token; send the user id given with your credentials", Quote(r.XUserID))
+		return trueup.Carrier{}, "", trueup.Reasonf(trueup.EFORBIDDEN, ReasonUserMismatch, "X-User-Id %s is not the user id bound to this access token; send the user id given with your credentials", Quote(r.XUserID))
 	}
-	return c, nil
+	return c, t.ClientID, nil
 }
 
 // ErrDate is wrapped by X-Date errors.

@@ -48,9 +48,14 @@ type Service struct {
 	TempDir string
 	// Notify, when set, wakes a worker after a batch is queued.
 	Notify func()
+	// Finished, when set, is called after a batch's outcome is stored
+	// (the cases service records the events of the cases it changed).
+	Finished func(ctx context.Context, no trueup.BatchNo, state trueup.BatchState)
 	// Limits bound the statement files read, at upload and in the check
 	// (zero fields take the defaults of sheet.DefaultLimits).
 	Limits sheet.Limits
+	// Events, when set, records uploads and outcomes once committed.
+	Events trueup.Recorder
 	// MatchMemory bounds the bytes of statement rows a check holds in
 	// memory; a larger statement is matched through sorted runs in
 	// TempDir, with the same results. Zero means DefaultMatchMemory.
@@ -103,6 +108,12 @@ func (s *Service) Submit(ctx context.Context, p SubmitParams) (trueup.BatchNo, e
 	if err != nil {
 		return "", err
 	}
+	if closed, err := s.Store.CycleClosed(ctx, p.Carrier.ID, cycle.String()); err != nil {
+		return "", err
+	} else if closed {
+		return "", trueup.Reasonf(trueup.ECONFLICT, ReasonCycleClosed,
+			"billing cycle %s is closed: its settlement is final and no statement for it is taken; ask your trueup contact to reopen the cycle if the statement must change", cycle)
+	}
 	if p.Size == 0 {
 		return "", trueup.Reasonf(trueup.EINVALID, ReasonBadFile, "the file %q is empty; fill the template and upload it again", p.FileName)
 	}
@@ -126,6 +137,8 @@ func (s *Service) Submit(ctx context.Context, p SubmitParams) (trueup.BatchNo, e
 	if err != nil {
 		return "", err
 	}
+	trueup.Emit(ctx, s.Events, s.Logger, trueup.Event{Type: trueup.EventBatchUploaded, CarrierID: p.Carrier.ID, Subject: string(no),
+		Data: map[string]any{"batchNo": no, "cycle": cycle.String(), "fileName": p.FileName, "fileSize": p.Size}})
 	if s.Notify != nil {
 		s.Notify()
 	}
@@ -259,6 +272,17 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 	if errors.Is(err, trueup.ErrLeaseLost) {
 		return nil // a newer attempt owns the batch; it decides
 	}
+	if err == nil {
+		e := trueup.Event{Type: trueup.EventBatchSucceeded, CarrierID: b.CarrierID, Subject: string(b.No),
+			Data: map[string]any{"batchNo": b.No, "cycle": b.Cycle, "rowsRead": res.RowsRead, "counts": res.Counts}}
+		if state == trueup.BatchFailed {
+			e.Type, e.Data["failure"], e.Data["rowErrors"] = trueup.EventBatchFailed, res.Failure, res.ErrTotal
+		}
+		trueup.Emit(ctx, s.Events, s.Logger, e)
+		if s.Finished != nil {
+			s.Finished(ctx, b.No, state)
+		}
+	}
 	return err
 }
 
@@ -274,7 +298,18 @@ func (s *Service) GiveUp(ctx context.Context, job trueup.Job, cause error) error
 		return nil // no batch to finalise
 	}
 	s.Logger.Warn("batch given up", "batch_no", a.BatchNo, "cause", cause)
-	return s.Store.AbandonBatch(ctx, a.BatchNo, giveUpMessage(cause))
+	b, _, err := s.Store.Batch(ctx, a.BatchNo)
+	if err != nil && trueup.ErrorKind(err) != trueup.ENOTFOUND {
+		return err
+	}
+	if err := s.Store.AbandonBatch(ctx, a.BatchNo, giveUpMessage(cause)); err != nil {
+		return err
+	}
+	if b.State == trueup.BatchQueued || b.State == trueup.BatchProcessing {
+		trueup.Emit(ctx, s.Events, s.Logger, trueup.Event{Type: trueup.EventBatchFailed, CarrierID: b.CarrierID, Subject: string(b.No),
+			Data: map[string]any{"batchNo": b.No, "cycle": b.Cycle, "failure": giveUpMessage(cause)}})
+	}
+	return nil
 }
 
 // giveUpMessage is what a carrier reads about a batch whose check was given
@@ -732,4 +767,7 @@ const (
 	// ReasonFailed (ECONFLICT): discrepancies were asked of a batch that
 	// failed (row errors or an unreadable file).
 	ReasonFailed trueup.Reason = "batch_failed"
+	// ReasonCycleClosed (ECONFLICT): a statement was uploaded for a
+	// billing cycle that is closed.
+	ReasonCycleClosed trueup.Reason = "cycle_closed"
 )

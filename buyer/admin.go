@@ -1,6 +1,10 @@
 package buyer
 
-import "context"
+import (
+	"context"
+
+	"github.com/trueup/trueup"
+)
 
 // Buyers returns every buyer, oldest first (an empty list is not nil).
 func (s *Service) Buyers(ctx context.Context) ([]Buyer, error) {
@@ -20,6 +24,7 @@ func (s *Service) SetRejectCap(ctx context.Context, id BuyerID, cap *Percent) (B
 	if err := s.Store.SetBuyerRejectCap(ctx, id, cap); err != nil {
 		return Buyer{}, err
 	}
+	s.partnerChanged(ctx, trueup.EventPartnerChanged, id, map[string]any{"action": "buyer.reject_cap", "rejectCap": cap})
 	return s.Store.Buyer(ctx, id)
 }
 

@@ -48,6 +48,8 @@ type Service struct {
 	Clock trueup.Clock
 	// Notify, when set, wakes a worker after a process is queued.
 	Notify func()
+	// Events, when set, records buyers' changes and processes' statuses.
+	Events trueup.Recorder
 
 	failApply atomic.Pointer[FailFunc]
 	lists     listCache
@@ -176,6 +178,7 @@ func (s *Service) CreateBuyer(ctx context.Context, p CreateBuyerParams) (Credent
 	if err := s.Store.CreateBuyer(ctx, b); err != nil {
 		return Credentials{}, err
 	}
+	s.partnerChanged(ctx, trueup.EventPartnerChanged, b.ID, map[string]any{"action": "buyer.created", "name": b.Name, "rejectCap": b.RejectCap})
 	return Credentials{BuyerID: b.ID, Name: b.Name, AccessToken: token, RejectCap: b.RejectCap}, nil
 }
 
@@ -190,6 +193,7 @@ func (s *Service) RotateToken(ctx context.Context, id BuyerID) (Credentials, err
 	if err := s.Store.SetBuyerToken(ctx, id, trueup.HashSecret(token)); err != nil {
 		return Credentials{}, err
 	}
+	s.partnerChanged(ctx, trueup.EventCredentialIssued, id, map[string]any{"action": "buyer.token_rotated"})
 	return Credentials{BuyerID: b.ID, Name: b.Name, AccessToken: token, RejectCap: b.RejectCap}, nil
 }
 
@@ -279,6 +283,7 @@ func (s *Service) Launch(ctx context.Context, p LaunchParams) (Adjustment, error
 		return Adjustment{}, err
 	}
 	s.Logger.Info("adjustment launched", "adjustment_id", adj.ID, "buyer_id", adj.BuyerID, "items", adj.Items, "api", adj.IsAPI)
+	s.statusChanged(ctx, adj.ID, adj.Status)
 	if p.IsAPI {
 		// The process is stored: a failure to queue it leaves it Pending,
 		// and the expiry job makes it Upload Interrupted, as the seed
@@ -299,6 +304,7 @@ func (s *Service) dispatch(ctx context.Context, id AdjustmentID) error {
 	if err := s.Store.DispatchAdjustment(ctx, DispatchParams{ID: id, JobKind: JobApply, JobArgs: string(args), MaxAttempts: applyAttempts}); err != nil {
 		return err
 	}
+	s.statusChanged(ctx, id, StatusInFlight)
 	if s.Notify != nil {
 		s.Notify()
 	}
@@ -320,6 +326,7 @@ func (s *Service) Cancel(ctx context.Context, id AdjustmentID) (Adjustment, erro
 	if err := s.Store.CancelAdjustment(ctx, id); err != nil {
 		return Adjustment{}, err
 	}
+	s.statusChanged(ctx, id, StatusDeclined)
 	return s.Store.Adjustment(ctx, id)
 }
 
@@ -428,6 +435,7 @@ func (s *Service) Apply(ctx context.Context, job trueup.Job) error {
 	switch {
 	case err == nil:
 		s.Logger.Info("adjustment applied", "adjustment_id", a.ID, "status", status, "ms", time.Since(start).Milliseconds())
+		s.statusChanged(ctx, a.ID, status)
 		return nil
 	case ctx.Err() != nil, errors.Is(err, ErrJobLost):
 		// Shutting down, or another worker holds the job: the process
@@ -440,6 +448,7 @@ func (s *Service) Apply(ctx context.Context, job trueup.Job) error {
 	if ferr := s.Store.FailAdjustment(ctx, a.ID, err.Error()); ferr != nil {
 		return fmt.Errorf("record failure of %s: %w (apply: %w)", a.ID, ferr, err)
 	}
+	s.statusChanged(ctx, a.ID, StatusError)
 	return nil
 }
 

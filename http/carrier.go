@@ -27,14 +27,14 @@ type carrierHandler func(w http.ResponseWriter, r *http.Request, c trueup.Carrie
 // carrier authenticates a carrier API call before h runs.
 func (s *Server) carrier(h carrierHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.Auth.Authenticate(r.Context(), auth.Request{
+		c, client, err := s.Auth.AuthenticateClient(r.Context(), auth.Request{
 			Authorization: r.Header.Get("Authorization"), XDate: r.Header.Get("X-Date"), XUserID: r.Header.Get("X-User-Id"),
 		})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		h(w, r, c)
+		h(w, r.WithContext(trueup.WithActor(r.Context(), trueup.Actor("client:"+string(client)))), c)
 	}
 }
 

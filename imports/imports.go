@@ -111,6 +111,8 @@ type Service struct {
 	Logger *slog.Logger
 	// Clock tells the time; tests set their own.
 	Clock trueup.Clock
+	// Events, when set, records each import's outcome.
+	Events trueup.Recorder
 
 	mu     sync.Mutex
 	live   map[ID]*liveImport
@@ -195,7 +197,17 @@ func (s *Service) run(im Import, live *liveImport, fn RunFunc) {
 	defer cancel()
 	if err := s.Store.FinishImport(ctx, f); err != nil {
 		s.Logger.Error("record import outcome", "import_id", im.ID, "state", f.State, "err", err)
+		return
 	}
+	e := trueup.Event{Type: trueup.EventImportFinished, Subject: string(im.ID), Actor: trueup.Actor("apikey:" + im.KeyID),
+		Data: map[string]any{"kind": im.Kind, "target": im.Target, "fileName": im.FileName, "state": f.State, "imported": f.Imported, "errorCount": f.ErrorCount}}
+	if im.KeyID == "" {
+		e.Actor = trueup.ActorSystem
+	}
+	if im.Kind == KindOrders {
+		e.CarrierID = trueup.CarrierID(im.Target)
+	}
+	trueup.Emit(ctx, s.Events, s.Logger, e)
 }
 
 // reason returns the user-facing reason of a failed import.

@@ -73,8 +73,25 @@ type GiveUp func(ctx context.Context, job trueup.Job, cause error) error
 
 // Kind is how the runner treats the jobs of one kind. Build it with Handle.
 type Kind struct {
-	run    Handler
-	giveUp GiveUp
+	run     Handler
+	giveUp  GiveUp
+	backoff func(n int) time.Duration
+}
+
+// WithBackoff returns k whose failed jobs wait backoff(n) before retry n
+// instead of the runner's Backoff: a kind retried over a long span (a
+// webhook delivery, for a day) sets its own schedule.
+func (k Kind) WithBackoff(backoff func(n int) time.Duration) Kind {
+	k.backoff = backoff
+	return k
+}
+
+// retryAfter returns how long a job of kind waits before retry n.
+func (r *Runner) retryAfter(kind string, n int) time.Duration {
+	if k, ok := r.Handlers[kind]; ok && k.backoff != nil {
+		return k.backoff(n)
+	}
+	return r.Backoff(n)
 }
 
 // Handle returns the Kind whose jobs run with run and, when one fails for
@@ -282,7 +299,7 @@ func (r *Runner) run(ctx context.Context, job trueup.Job) {
 	default:
 		outcome = "retry"
 		log.Error("job failed", "err", err)
-		if ferr := r.Store.FailJob(context.WithoutCancel(ctx), job, err.Error(), r.now().Add(r.Backoff(job.Failures+1))); ferr != nil {
+		if ferr := r.Store.FailJob(context.WithoutCancel(ctx), job, err.Error(), r.now().Add(r.retryAfter(job.Kind, job.Failures+1))); ferr != nil {
 			log.Error("record job failure", "err", ferr)
 		}
 	}
@@ -323,7 +340,7 @@ func (r *Runner) giveUp(ctx context.Context, log *slog.Logger, job trueup.Job, c
 	p := FailJobParams{Job: job, Cause: cause.Error(), Counted: counted}
 	if err := r.Handlers[job.Kind].giveUp(ctx, job, cause); err != nil {
 		log.Error("give up job; will try again", "cause", cause, "err", err)
-		p.RetryAt = r.now().Add(r.Backoff(job.Failures + 1))
+		p.RetryAt = r.now().Add(r.retryAfter(job.Kind, job.Failures+1))
 	} else {
 		log.Error("job given up", "cause", cause)
 	}

@@ -194,3 +194,41 @@ func TestRunnerRenewsLease(t *testing.T) {
 		})
 	}
 }
+
+// TestKindBackoff checks that a kind's own backoff decides when its failed
+// job runs again, and the runner's Backoff the others'.
+func TestKindBackoff(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			db := e.open(t)
+			ctx := context.Background()
+			fail := func(context.Context, trueup.Job) error { return errors.New("receiver down") }
+			g := &gaveUp{}
+			r := &jobs.Runner{Store: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Workers: 1, Poll: 10 * time.Millisecond,
+				Backoff: func(int) time.Duration { return time.Minute },
+				Handlers: map[string]jobs.Kind{
+					"own":     jobs.Handle(fail, g.giveUp).WithBackoff(func(n int) time.Duration { return time.Duration(n) * time.Hour }),
+					"default": jobs.Handle(fail, g.giveUp),
+				}}
+			runCtx, cancel := context.WithCancel(ctx)
+			r.Start(runCtx)
+			t.Cleanup(func() { cancel(); r.Wait() })
+			for kind, want := range map[string]time.Duration{"own": time.Hour, "default": time.Minute} {
+				before := time.Now()
+				id, err := db.EnqueueJob(ctx, nil, kind, "{}", 3, time.Time{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.Notify()
+				j := waitJob(t, db, id, trueup.JobAvailable)
+				for j.Failures == 0 {
+					time.Sleep(10 * time.Millisecond)
+					j = waitJob(t, db, id, trueup.JobAvailable)
+				}
+				if wait := j.RunAt.Sub(before); wait < want || wait > want+time.Minute/2 {
+					t.Errorf("%s: retry due in %s, want about %s", kind, wait, want)
+				}
+			}
+		})
+	}
+}

@@ -46,6 +46,8 @@ type Service struct {
 	ClientTTL time.Duration
 	// Logger receives warnings; slog.Default() when nil.
 	Logger *slog.Logger
+	// Events, when set, records clients created, changed and revoked.
+	Events trueup.Recorder
 	// NoFilter turns off the in-memory filter of the numbers on the list
 	// (see FilterRecheck): every check then looks the number up in the
 	// store.
@@ -561,6 +563,7 @@ func (s *Service) CreateClient(ctx context.Context, p CreateClientParams) (Crede
 	if err := s.Store.CreateRiskClient(ctx, c); err != nil {
 		return Credentials{}, err
 	}
+	s.changed(ctx, trueup.EventPartnerChanged, c.ID, "riskclient.created")
 	return Credentials{Client: c, APISecret: secret}, nil
 }
 
@@ -637,6 +640,7 @@ func (s *Service) RotateClient(ctx context.Context, id ClientID) (Credentials, e
 		return Credentials{}, err
 	}
 	s.forget(id)
+	s.changed(ctx, trueup.EventCredentialIssued, id, "riskclient.rotated")
 	c, err := s.Store.RiskClient(ctx, id)
 	if err != nil {
 		return Credentials{}, err
@@ -651,6 +655,7 @@ func (s *Service) RevokeClient(ctx context.Context, id ClientID) error {
 		return err
 	}
 	s.forget(id)
+	s.changed(ctx, trueup.EventCredentialRevoked, id, "riskclient.revoked")
 	return nil
 }
 
@@ -669,7 +674,13 @@ func (s *Service) UpdateClient(ctx context.Context, u ClientUpdate) (Client, err
 		return Client{}, err
 	}
 	s.forget(u.ID)
+	s.changed(ctx, trueup.EventPartnerChanged, u.ID, "riskclient.settings")
 	return s.Store.RiskClient(ctx, u.ID)
+}
+
+// changed records a change to risk client id: action names it.
+func (s *Service) changed(ctx context.Context, typ string, id ClientID, action string) {
+	trueup.Emit(ctx, s.Events, s.logger(), trueup.Event{Type: typ, Subject: string(id), Data: map[string]any{"action": action, "apiId": id}})
 }
 
 // Client returns a client with its usage so far, or an ENOTFOUND

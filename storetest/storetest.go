@@ -47,6 +47,9 @@ func Run(t *testing.T, open Opener) {
 	runRisk(t, open)
 	runAdmin(t, open)
 	runLedger(t, open)
+	runCases(t, open)
+	runAudit(t, open)
+	runWebhooks(t, open)
 }
 
 // MustCarrier creates a carrier named name and returns it.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/postgres"
 	"github.com/trueup/trueup/sqlite"
@@ -226,7 +227,8 @@ func readerFlags(fs *pflag.FlagSet, l *sheet.Limits) {
 // run with it and the positional arguments, and closes it.
 func withStore(db *dbFlags, run func(ctx context.Context, store *sqlstore.DB, pos []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, pos []string) error {
-		ctx := cmd.Context()
+		// Whatever a command changes, the CLI on the server's host did.
+		ctx := trueup.WithActor(cmd.Context(), trueup.ActorCLI)
 		store, err := db.open(ctx)
 		if err != nil {
 			return err

@@ -73,6 +73,9 @@ func TestHelp(t *testing.T) {
 	for _, want := range []string{"", "serve", "admin carrier create", "admin client list", "admin buyer cap", "admin riskclient update", "admin apikey create", "admin apikey revoke",
 		"import orders", "import transactions", "import risk", "template", "verify", "batch status", "batch list", "events",
 		"adjustments launch", "adjustments confirm", "adjustments cancel", "adjustments show", "adjustments list", "version",
+		"cases list", "cases show", "cases resolve", "cases assign", "cases comment", "cases sla",
+		"cycle show", "cycle export", "cycle close", "cycle reopen",
+		"audit verify", "audit list", "webhooks create", "webhooks list", "webhooks deliveries", "webhooks redeliver", "webhooks delete",
 		"completion bash", "completion zsh", "completion fish", "completion powershell", "help"} {
 		if _, ok := paths[want]; !ok {
 			t.Errorf("no command %q", want)
@@ -326,6 +329,7 @@ func TestServeEnv(t *testing.T) {
 		"TRUEUP_MAX_ROW_BYTES":       "4000",
 		"TRUEUP_MAX_ROW_CELLS":       "50",
 		"TRUEUP_MATCH_MEMORY":        "1000000",
+		"TRUEUP_WEBHOOK_TIMEOUT":     "3s",
 	}
 	e := Env{Getenv: func(k string) string { return env[k] }}
 	cmd := newServeCmd(e)
@@ -352,7 +356,7 @@ func TestServeEnv(t *testing.T) {
 		"max-upload-bytes": "1048576", "demo": "true", "log-level": "debug", "memory-limit": "0", "tls-cert": "cert.pem", "tls-key": "key.pem",
 		"body-timeout": "5s", "upload-idle-timeout": "6s", "upload-min-rate": "100", "max-uploads": "3", "max-header-bytes": "4096",
 		"token-rate": "2.5", "token-burst": "4", "token-addr-rate": "7.5", "token-addr-burst": "9", "temp-dir": "/var/tmp/trueup",
-		"max-shared-strings": "1000000", "max-inflated": "2000000", "max-cell-bytes": "300", "max-row-bytes": "4000", "max-row-cells": "50", "match-memory": "1000000"} {
+		"max-shared-strings": "1000000", "max-inflated": "2000000", "max-cell-bytes": "300", "max-row-bytes": "4000", "max-row-cells": "50", "match-memory": "1000000", "webhook-timeout": "3s"} {
 		if got := fs.Lookup(name).Value.String(); got != want {
 			t.Errorf("--%s = %q, want %q", name, got, want)
 		}

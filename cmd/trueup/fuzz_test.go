@@ -315,6 +315,7 @@ var adminBodyRoutes = []struct{ method, path string }{
 	{http.MethodPatch, "buyers/{buyer}"},
 	{http.MethodPost, "risk-clients"},
 	{http.MethodPatch, "risk-clients/{risk}"},
+	{http.MethodPost, "webhooks"},
 }
 
 // FuzzAdminBody sends arbitrary JSON bodies to every admin route that reads
@@ -338,6 +339,9 @@ func FuzzAdminBody(f *testing.F) {
 		{5, `{"name": "R", "quota": -1, "apis": ["nope"], "expires": "yesterday"}`},
 		{6, `{"rate": 9223372036854775808}`},
 		{6, `{"window": "30"}`},
+		{7, `{"url": "https://example.com/hooks", "eventTypes": ["batch.succeeded", "adjustment.success"], "carrierId": ""}`},
+		{7, `{"url": "javascript:alert(1)", "eventTypes": ["batch.exploded"], "carrierId": "car_nobody"}`},
+		{7, `{"url": "https://user:pw@example.com/", "eventTypes": []}`},
 		{0, `{"name": "a"} {"name": "b"}`},
 		{0, `[`},
 		{0, ``},

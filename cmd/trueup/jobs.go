@@ -4,6 +4,7 @@ import (
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/jobs"
+	"github.com/trueup/trueup/webhook"
 )
 
 // jobHandlers returns the background job kinds of every service, by name:
@@ -14,5 +15,6 @@ func jobHandlers(m *Main) map[string]jobs.Kind {
 		batch.JobKind:   jobs.Handle(m.Batches.Process, m.Batches.GiveUp),
 		buyer.JobApply:  jobs.Handle(m.Buyers.Apply, m.Buyers.GiveUpApply),
 		buyer.JobExpire: jobs.Handle(m.Buyers.Expire, m.Buyers.GiveUpExpire),
+		webhook.JobKind: jobs.Handle(m.Webhooks.Deliver, m.Webhooks.GiveUp).WithBackoff(m.Webhooks.Backoff),
 	}
 }

@@ -11,9 +11,11 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/apikey"
+	"github.com/trueup/trueup/audit"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/cases"
 	trueuphttp "github.com/trueup/trueup/http"
 	"github.com/trueup/trueup/http/admin"
 	"github.com/trueup/trueup/imports"
@@ -23,6 +25,7 @@ import (
 	"github.com/trueup/trueup/lifecycle"
 	"github.com/trueup/trueup/risk"
 	"github.com/trueup/trueup/sqlstore"
+	"github.com/trueup/trueup/webhook"
 )
 
 // Services are every service trueup runs, built once over one store and
@@ -36,6 +39,8 @@ type Services struct {
 	Lifecycle *lifecycle.Service
 	Buyers    *buyer.Service
 	Risk      *risk.Service
+	// Cases are the discrepancy cases and cycles.
+	Cases *cases.Service
 	// Imports runs the admin API's imports; Keys are its API keys and
 	// Carriers its view of the carriers.
 	Imports  *imports.Service
@@ -44,6 +49,11 @@ type Services struct {
 	// Readers bound every file the services read: statements, and the
 	// files of the imports (OpenFile of ledger, buyer and risk).
 	Readers sheet.Limits
+	// Audit is the audit chain and Webhooks the webhook deliveries; Events
+	// hands every service's events to both.
+	Audit    *audit.Service
+	Webhooks *webhook.Service
+	Events   trueup.Recorder
 
 	notices *sqlstore.LifecycleStore
 	risks   *sqlstore.RiskStore
@@ -71,10 +81,18 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger, readers sheet.Limits) 
 		risks:    store.RiskStore(),
 	}
 	s.Batches.Limits = readers
+	s.Cases = cases.New(store, logger)
+	s.Batches.Finished = s.Cases.BatchFinished
 	s.Lifecycle = lifecycle.New(s.notices)
 	s.Lifecycle.Log = store
 	s.Risk = risk.New(s.risks)
 	s.Risk.Logger = logger
+	s.Audit, s.Webhooks = audit.New(store), webhook.New(store, logger)
+	s.Events = trueup.Recorders{s.Audit, s.Webhooks}
+	s.Batches.Events, s.Auth.Events, s.Carriers.Events, s.Keys.Events = s.Events, s.Events, s.Events, s.Events
+	s.Buyers.Events, s.Risk.Events, s.Imports.Events = s.Events, s.Events, s.Events
+	s.Webhooks.Events = s.Audit
+	s.Cases.Events = s.Events
 	return s
 }
 
@@ -83,6 +101,8 @@ func (s *Services) SetClock(c trueup.Clock) {
 	s.Clock = c
 	s.Auth.Clock, s.Batches.Clock, s.Lifecycle.Clock, s.Buyers.Clock, s.Risk.Clock = c, c, c, c, c
 	s.Imports.Clock, s.Keys.Clock = c, c
+	s.Cases.Clock = c
+	s.Audit.Clock, s.Webhooks.Clock = c, c
 }
 
 // Close stops the services' background work and releases their prepared
@@ -140,6 +160,10 @@ type ServeConfig struct {
 	// MatchMemory bounds the statement rows a check holds in memory
 	// (batch.Service.MatchMemory; its default when 0).
 	MatchMemory int64
+	// WebhookTimeout bounds one webhook post (webhook.DefaultTimeout when
+	// 0); WebhookFirstRetry is the wait before a failed delivery's first
+	// retry (webhook.DefaultFirstRetry when 0), doubled for each next one.
+	WebhookTimeout, WebhookFirstRetry time.Duration
 }
 
 // Open builds the services over store, then starts the server and the
@@ -172,6 +196,8 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	}
 	m.Batches.Notify = m.Runner.Notify
 	m.Buyers.Notify = m.Runner.Notify
+	m.Webhooks.Notify = m.Runner.Notify
+	m.Webhooks.Timeout, m.Webhooks.FirstRetry = cfg.WebhookTimeout, cfg.WebhookFirstRetry
 	if cfg.Clock != nil {
 		if store.Clock != cfg.Clock {
 			// Set once: a second server on the same store (tests) shares
@@ -249,6 +275,7 @@ func newServeCmd(env Env) *cobra.Command {
 	fs.IntVar(&cfg.Limits.TokenAddrBurst, "token-addr-burst", trueuphttp.DefaultTokenAddrBurst, "token requests at once per remote address")
 	readerFlags(fs, &cfg.Readers)
 	fs.Int64Var(&cfg.MatchMemory, "match-memory", batch.DefaultMatchMemory, "bytes of statement rows a check holds in memory; a larger statement is matched through sorted runs in the temporary folder")
+	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", webhook.DefaultTimeout, "time a webhook receiver has to answer one delivery attempt")
 	fs.StringVar(&cfg.TempDir, "temp-dir", "", "the server's own folder of temporary files with --database-url (default DATA/tmp, DATA from --data); emptied of trueup's files at start")
 	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")

@@ -16,14 +16,17 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/apikey"
+	"github.com/trueup/trueup/audit"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/cases"
 	"github.com/trueup/trueup/imports"
 	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/ledger"
 	"github.com/trueup/trueup/lifecycle"
 	"github.com/trueup/trueup/risk"
+	"github.com/trueup/trueup/webhook"
 )
 
 // Prefix is the path every admin endpoint starts with.
@@ -42,7 +45,13 @@ type Services struct {
 	Batches   *batch.Service
 	Lifecycle *lifecycle.Service
 	Ledger    *ledger.Service
-	Logger    *slog.Logger
+	// Cases serve the discrepancy cases and the cycles.
+	Cases *cases.Service
+	// Audit serves the audit chain, Webhooks the subscriptions and their
+	// deliveries.
+	Audit    *audit.Service
+	Webhooks *webhook.Service
+	Logger   *slog.Logger
 	// MaxBodyBytes limits JSON bodies (1 MiB when 0); MaxImportBytes
 	// limits an import's body (256 MiB when 0).
 	MaxBodyBytes   int64
@@ -123,6 +132,18 @@ func (h *Handler) routes() {
 	h.handle("GET /admin/v1/imports", h.listImports)
 	h.handle("GET /admin/v1/imports/{importId}", h.getImport)
 
+	h.caseRoutes()
+	h.handle("GET /admin/v1/audit", h.listAudit)
+	h.handle("GET /admin/v1/audit/verify", h.verifyAudit)
+
+	h.handle("GET /admin/v1/webhooks", h.listWebhooks)
+	h.handle("POST /admin/v1/webhooks", h.createWebhook)
+	h.handle("GET /admin/v1/webhooks/{webhookId}", h.getWebhook)
+	h.handle("DELETE /admin/v1/webhooks/{webhookId}", h.deleteWebhook)
+	h.handle("GET /admin/v1/webhooks/{webhookId}/deliveries", h.listWebhookDeliveries)
+	h.handle("GET /admin/v1/webhook-deliveries/{deliveryId}", h.getWebhookDelivery)
+	h.handle("POST /admin/v1/webhook-deliveries/{deliveryId}/redeliver", h.redeliverWebhook)
+
 	h.mux.HandleFunc(Prefix, h.notFound)
 }
 
@@ -142,7 +163,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyCtx{}, k)))
+	ctx := trueup.WithActor(context.WithValue(r.Context(), keyCtx{}, k), trueup.Actor("apikey:"+string(k.ID)))
+	h.mux.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // callerKey returns the key that authenticated r.
@@ -155,7 +177,7 @@ func callerKey(r *http.Request) apikey.Key {
 // another method serves it, else 404.
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	var allowed []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch} {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
 		if _, pattern := h.mux.Handler(probe); pattern != Prefix && pattern != "" {
