@@ -88,19 +88,53 @@ func BenchmarkCaseUpdate(b *testing.B) {
 						b.Fatalf("check: %v %s", err, res.Failure)
 					}
 					check := time.Since(start)
+					rssBefore := resetPeakRSS(b)
 					start = time.Now()
 					if err := store.FinishBatch(ctx, batch.FinishBatchParams{No: no, Attempt: 1, State: trueup.BatchSucceeded, Counts: res.Counts, RowsRead: res.RowsRead}); err != nil {
 						b.Fatal(err)
 					}
 					finish := time.Since(start)
+					peak := peakRSS(b)
 					name := []string{"first", "second"}[k]
 					b.ReportMetric(check.Seconds(), name+"-check-s")
 					b.ReportMetric(finish.Seconds(), name+"-cases-s")
 					b.ReportMetric(100*finish.Seconds()/check.Seconds(), name+"-cases-%")
-					b.Logf("%s batch: %d discrepancies; check %v, FinishBatch with cases %v (%.1f%%)", name, res.Counts.Total(), check.Round(time.Millisecond),
-						finish.Round(time.Millisecond), 100*finish.Seconds()/check.Seconds())
+					b.ReportMetric(float64(peak-rssBefore)/(1<<20), name+"-cases-peak-MiB")
+					b.Logf("%s batch: %d discrepancies; check %v, FinishBatch with cases %v (%.1f%%); process RSS %d MiB before FinishBatch, peak %d MiB during it",
+						name, res.Counts.Total(), check.Round(time.Millisecond), finish.Round(time.Millisecond), 100*finish.Seconds()/check.Seconds(), rssBefore>>20, peak>>20)
 				}
 			}
 		})
 	}
+}
+
+// resetPeakRSS resets the process's peak resident set (Linux: 5 to
+// /proc/self/clear_refs) and returns its current resident set in bytes, 0
+// where /proc is not there.
+func resetPeakRSS(tb testing.TB) int64 {
+	tb.Helper()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	return procStatus(tb, "VmRSS:")
+}
+
+// peakRSS returns the process's peak resident set in bytes since the last
+// resetPeakRSS.
+func peakRSS(tb testing.TB) int64 {
+	tb.Helper()
+	return procStatus(tb, "VmHWM:")
+}
+
+func procStatus(tb testing.TB, field string) int64 {
+	tb.Helper()
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, field); ok {
+			kib, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kib << 10
+		}
+	}
+	return 0
 }
