@@ -64,48 +64,64 @@ func (db *DB) applyCases(ctx context.Context, tx *sql.Tx, p batch.FinishBatchPar
 		}
 		return nil
 	}
-	// Open the cases first shown and give the batch's values to those
-	// whose values changed: a case shown unchanged is only read, never
-	// rewritten. Then reopen the cases a batch had fixed that this one
-	// shows, and resolve as fixed the open cases it does not show, found
-	// against its discrepancies by order and kind (discrepancies_case; on
-	// PostgreSQL an anti-join). History lines are written for the cases
-	// each step changed, read back by the marks it left (change_batch).
-	differs := `cases.kd_order_id <> excluded.kd_order_id OR cases.diff_reason <> excluded.diff_reason
-		OR cases.kd_sale_total <> excluded.kd_sale_total OR cases.carrier_sale_to_kd <> excluded.carrier_sale_to_kd
-		OR cases.this_month_billing <> excluded.this_month_billing OR cases.next_month_billing <> excluded.next_month_billing
-		OR cases.carrier_active_time <> excluded.carrier_active_time OR cases.carrier_end_time <> excluded.carrier_end_time`
+	// Give the batch's values to the cases it shows whose values changed
+	// (a case shown unchanged is only read, never written nor locked),
+	// open the cases it shows first, reopen those a batch had fixed that
+	// it shows, and resolve as fixed the open cases it does not show,
+	// found against its discrepancies by order and kind (index
+	// discrepancies_case; on PostgreSQL hash joins). The steps that
+	// reopen and resolve write their history lines: on PostgreSQL in the
+	// same statement (a writable CTE over the changed ids), on SQLite by
+	// reading back the marks they left (change, change_batch).
+	differs := `cases.kd_order_id <> d.kd_order_id OR cases.diff_reason <> d.diff_reason
+		OR cases.kd_sale_total <> d.kd_sale_total OR cases.carrier_sale_to_kd <> d.carrier_sale_to_kd
+		OR cases.this_month_billing <> d.this_month_billing OR cases.next_month_billing <> d.next_month_billing
+		OR cases.carrier_active_time <> d.carrier_active_time OR cases.carrier_end_time <> d.carrier_end_time`
 	shown := `EXISTS (SELECT 1 FROM discrepancies d WHERE d.batch_no = ? AND d.attempt = ?
 		AND d.carrier_order_id = cases.carrier_order_id AND d.diff_type = cases.diff_type)`
-	steps := []struct {
+	type step struct {
 		what  string
 		query string
 		args  []any
-	}{
+	}
+	reopen := step{"reopen", `UPDATE cases SET state = ?, resolution = '', fixed_by = '', resolved_by = '', resolved_at = NULL, seen_batch = ?, updated_at = ?,
+			change = ?, change_batch = ?
+			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND resolution = ? AND ` + shown,
+		[]any{cases.StateOpen, no, now, cases.ChangeReopened, no, carrier, cycle, cases.StateResolved, cases.Fixed, no, attempt}}
+	resolve := step{"resolve", `UPDATE cases SET state = ?, resolution = ?, fixed_by = ?, resolved_by = ?, resolved_at = ?, updated_at = ?, change = ?, change_batch = ?
+			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND NOT ` + shown,
+		[]any{cases.StateResolved, cases.Fixed, no, trueup.ActorSystem, now, now, cases.ChangeResolved, no, carrier, cycle, cases.StateOpen, no, attempt}}
+	steps := []step{
+		{"update", `UPDATE cases SET kd_order_id = d.kd_order_id, diff_reason = d.diff_reason, kd_sale_total = d.kd_sale_total,
+				carrier_sale_to_kd = d.carrier_sale_to_kd, this_month_billing = d.this_month_billing,
+				next_month_billing = d.next_month_billing, carrier_active_time = d.carrier_active_time,
+				carrier_end_time = d.carrier_end_time, seen_batch = ?, updated_at = ?
+			FROM discrepancies d
+			WHERE d.batch_no = ? AND d.attempt = ? AND cases.carrier_id = ? AND cases.billing_cycle = ?
+				AND cases.carrier_order_id = d.carrier_order_id AND cases.diff_type = d.diff_type AND (` + differs + `)`,
+			[]any{no, now, no, attempt, carrier, cycle}},
 		{"open", `INSERT INTO cases (carrier_id, billing_cycle, carrier_order_id, diff_type, ` + caseValueCols + `,
 			state, opened_batch, seen_batch, opened_at, updated_at, change, change_batch)
 			SELECT ?, ?, carrier_order_id, diff_type, ` + caseValueCols + `, ?, ?, ?, ?, ?, ?, ?
 			FROM discrepancies WHERE batch_no = ? AND attempt = ?
-			ON CONFLICT (carrier_id, billing_cycle, carrier_order_id, diff_type) DO UPDATE SET
-				kd_order_id = excluded.kd_order_id, diff_reason = excluded.diff_reason, kd_sale_total = excluded.kd_sale_total,
-				carrier_sale_to_kd = excluded.carrier_sale_to_kd, this_month_billing = excluded.this_month_billing,
-				next_month_billing = excluded.next_month_billing, carrier_active_time = excluded.carrier_active_time,
-				carrier_end_time = excluded.carrier_end_time, seen_batch = excluded.seen_batch, updated_at = excluded.updated_at
-			WHERE ` + differs,
+			ON CONFLICT (carrier_id, billing_cycle, carrier_order_id, diff_type) DO NOTHING`,
 			[]any{carrier, cycle, cases.StateOpen, no, no, now, now, cases.ChangeOpened, no, no, attempt}},
-		{"reopen", `UPDATE cases SET state = ?, resolution = '', fixed_by = '', resolved_by = '', resolved_at = NULL, seen_batch = ?, updated_at = ?,
-			change = ?, change_batch = ?
-			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND resolution = ? AND ` + shown,
-			[]any{cases.StateOpen, no, now, cases.ChangeReopened, no, carrier, cycle, cases.StateResolved, cases.Fixed, no, attempt}},
-		{"resolve", `UPDATE cases SET state = ?, resolution = ?, fixed_by = ?, resolved_by = ?, resolved_at = ?, updated_at = ?, change = ?, change_batch = ?
-			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND NOT ` + shown,
-			[]any{cases.StateResolved, cases.Fixed, no, trueup.ActorSystem, now, now, cases.ChangeResolved, no, carrier, cycle, cases.StateOpen, no, attempt}},
-		{"history of reopened", `INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM cases
+	}
+	history := func(st step, action string) step {
+		return step{st.what, `WITH changed AS (` + st.query + ` RETURNING id)
+			INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM changed`,
+			append(st.args, now, trueup.ActorSystem, action, no)}
+	}
+	if db.dialect.WritableCTE() {
+		steps = append(steps, history(reopen, cases.ChangeReopened), history(resolve, cases.Fixed))
+	} else {
+		steps = append(steps, reopen, resolve,
+			step{"history of reopened", `INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM cases
 			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND change = ? AND change_batch = ?`,
-			[]any{now, trueup.ActorSystem, cases.ChangeReopened, no, carrier, cycle, cases.StateOpen, cases.ChangeReopened, no}},
-		{"history of fixed", `INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM cases
+				[]any{now, trueup.ActorSystem, cases.ChangeReopened, no, carrier, cycle, cases.StateOpen, cases.ChangeReopened, no}},
+			step{"history of fixed", `INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM cases
 			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND change = ? AND change_batch = ?`,
-			[]any{now, trueup.ActorSystem, cases.Fixed, no, carrier, cycle, cases.StateResolved, cases.ChangeResolved, no}},
+				[]any{now, trueup.ActorSystem, cases.Fixed, no, carrier, cycle, cases.StateResolved, cases.ChangeResolved, no}})
 	}
 	if err := db.dialect.PreferHashJoins(ctx, tx); err != nil {
 		return fmt.Errorf("cases of batch %s: %w", no, err)
