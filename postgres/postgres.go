@@ -72,6 +72,7 @@ func (dialect) SkipLocked() string         { return "FOR UPDATE SKIP LOCKED" }
 func (dialect) CollateC() string           { return ` COLLATE "C"` }
 func (dialect) SerializedWriters() bool    { return false }
 func (dialect) WritableCTE() bool          { return true }
+func (dialect) UpsertLocksRows() bool      { return true }
 func (dialect) ArrayParams() bool          { return true }
 
 // DDLBlocksReaders is true: a dropped index holds an exclusive lock on its

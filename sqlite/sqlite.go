@@ -86,6 +86,7 @@ func (dialect) SkipLocked() string         { return "" }
 func (dialect) CollateC() string           { return "" }
 func (dialect) SerializedWriters() bool    { return true }
 func (dialect) WritableCTE() bool          { return false }
+func (dialect) UpsertLocksRows() bool      { return false }
 func (dialect) ArrayParams() bool          { return false }
 
 // DDLBlocksReaders is false: readers of a WAL database keep seeing the

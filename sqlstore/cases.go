@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/trueup/trueup"
@@ -20,9 +21,9 @@ const caseValueCols = `kd_order_id, diff_reason, kd_sale_total, carrier_sale_to_
 	carrier_active_time, carrier_end_time`
 
 // applyCases makes the succeeded batch no (attempt) the truth of its
-// carrier's cycle, in tx, set-based: a statement to open the cases it
-// shows first and update those whose values changed, one to reopen those
-// a batch had fixed, one to resolve as fixed the open cases it no longer
+// carrier's cycle, in tx, set-based: a statement to update the cases it
+// shows whose values changed, one to open those it shows first, one to
+// reopen those a batch had fixed, one to resolve as fixed the open cases it no longer
 // shows, and their history. The cycle's row is locked first, so that the
 // batches of one cycle apply one at a time; a batch
 // uploaded before the one applied already only adds, resolved (fixed by
@@ -66,17 +67,20 @@ func (db *DB) applyCases(ctx context.Context, tx *sql.Tx, p batch.FinishBatchPar
 	}
 	// Give the batch's values to the cases it shows whose values changed
 	// (a case shown unchanged is only read, never written nor locked),
-	// open the cases it shows first, reopen those a batch had fixed that
+	// open the cases it shows first (in key order, read through
+	// discrepancies_case: the unique index of cases takes them in order,
+	// each of its pages written once, which keeps SQLite's ordinary page
+	// cache enough), reopen those a batch had fixed that
 	// it shows, and resolve as fixed the open cases it does not show,
 	// found against its discrepancies by order and kind (index
 	// discrepancies_case; on PostgreSQL hash joins). The steps that
 	// reopen and resolve write their history lines: on PostgreSQL in the
 	// same statement (a writable CTE over the changed ids), on SQLite by
 	// reading back the marks they left (change, change_batch).
-	differs := `cases.kd_order_id <> d.kd_order_id OR cases.diff_reason <> d.diff_reason
-		OR cases.kd_sale_total <> d.kd_sale_total OR cases.carrier_sale_to_kd <> d.carrier_sale_to_kd
-		OR cases.this_month_billing <> d.this_month_billing OR cases.next_month_billing <> d.next_month_billing
-		OR cases.carrier_active_time <> d.carrier_active_time OR cases.carrier_end_time <> d.carrier_end_time`
+	differs := `cases.kd_order_id <> excluded.kd_order_id OR cases.diff_reason <> excluded.diff_reason
+		OR cases.kd_sale_total <> excluded.kd_sale_total OR cases.carrier_sale_to_kd <> excluded.carrier_sale_to_kd
+		OR cases.this_month_billing <> excluded.this_month_billing OR cases.next_month_billing <> excluded.next_month_billing
+		OR cases.carrier_active_time <> excluded.carrier_active_time OR cases.carrier_end_time <> excluded.carrier_end_time`
 	shown := `EXISTS (SELECT 1 FROM discrepancies d WHERE d.batch_no = ? AND d.attempt = ?
 		AND d.carrier_order_id = cases.carrier_order_id AND d.diff_type = cases.diff_type)`
 	type step struct {
@@ -91,21 +95,30 @@ func (db *DB) applyCases(ctx context.Context, tx *sql.Tx, p batch.FinishBatchPar
 	resolve := step{"resolve", `UPDATE cases SET state = ?, resolution = ?, fixed_by = ?, resolved_by = ?, resolved_at = ?, updated_at = ?, change = ?, change_batch = ?
 			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND NOT ` + shown,
 		[]any{cases.StateResolved, cases.Fixed, no, trueup.ActorSystem, now, now, cases.ChangeResolved, no, carrier, cycle, cases.StateOpen, no, attempt}}
-	steps := []step{
-		{"update", `UPDATE cases SET kd_order_id = d.kd_order_id, diff_reason = d.diff_reason, kd_sale_total = d.kd_sale_total,
+	update := step{"update", `UPDATE cases SET kd_order_id = d.kd_order_id, diff_reason = d.diff_reason, kd_sale_total = d.kd_sale_total,
 				carrier_sale_to_kd = d.carrier_sale_to_kd, this_month_billing = d.this_month_billing,
 				next_month_billing = d.next_month_billing, carrier_active_time = d.carrier_active_time,
 				carrier_end_time = d.carrier_end_time, seen_batch = ?, updated_at = ?
 			FROM discrepancies d
 			WHERE d.batch_no = ? AND d.attempt = ? AND cases.carrier_id = ? AND cases.billing_cycle = ?
-				AND cases.carrier_order_id = d.carrier_order_id AND cases.diff_type = d.diff_type AND (` + differs + `)`,
-			[]any{no, now, no, attempt, carrier, cycle}},
-		{"open", `INSERT INTO cases (carrier_id, billing_cycle, carrier_order_id, diff_type, ` + caseValueCols + `,
+				AND cases.carrier_order_id = d.carrier_order_id AND cases.diff_type = d.diff_type AND (` + strings.ReplaceAll(differs, "excluded.", "d.") + `)`,
+		[]any{no, now, no, attempt, carrier, cycle}}
+	open := step{"open", `INSERT INTO cases (carrier_id, billing_cycle, carrier_order_id, diff_type, ` + caseValueCols + `,
 			state, opened_batch, seen_batch, opened_at, updated_at, change, change_batch)
 			SELECT ?, ?, carrier_order_id, diff_type, ` + caseValueCols + `, ?, ?, ?, ?, ?, ?, ?
-			FROM discrepancies WHERE batch_no = ? AND attempt = ?
+			FROM discrepancies WHERE batch_no = ? AND attempt = ? ORDER BY carrier_order_id, diff_type
 			ON CONFLICT (carrier_id, billing_cycle, carrier_order_id, diff_type) DO NOTHING`,
-			[]any{carrier, cycle, cases.StateOpen, no, no, now, now, cases.ChangeOpened, no, no, attempt}},
+		[]any{carrier, cycle, cases.StateOpen, no, no, now, now, cases.ChangeOpened, no, no, attempt}}
+	steps := []step{update, open}
+	if !db.dialect.UpsertLocksRows() {
+		// One pass over the discrepancies: open, or update what differs.
+		open.what, open.query = "open and update", strings.Replace(open.query, "DO NOTHING", `DO UPDATE SET
+				kd_order_id = excluded.kd_order_id, diff_reason = excluded.diff_reason, kd_sale_total = excluded.kd_sale_total,
+				carrier_sale_to_kd = excluded.carrier_sale_to_kd, this_month_billing = excluded.this_month_billing,
+				next_month_billing = excluded.next_month_billing, carrier_active_time = excluded.carrier_active_time,
+				carrier_end_time = excluded.carrier_end_time, seen_batch = excluded.seen_batch, updated_at = excluded.updated_at
+			WHERE `+differs, 1)
+		steps = []step{open}
 	}
 	history := func(st step, action string) step {
 		return step{st.what, `WITH changed AS (` + st.query + ` RETURNING id)

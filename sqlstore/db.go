@@ -64,6 +64,12 @@ type Dialect interface {
 	// LockMigrations serialises, within tx, the servers that apply
 	// migrations at once (a no-op where writers are serialised).
 	LockMigrations(ctx context.Context, tx *sql.Tx) error
+	// UpsertLocksRows reports whether INSERT ... ON CONFLICT DO UPDATE
+	// ... WHERE locks (and so writes) every conflicting row, the WHERE
+	// false included (PostgreSQL): then an UPDATE of the rows that differ
+	// and an insert that does nothing on conflict are cheaper than one
+	// upsert.
+	UpsertLocksRows() bool
 	// BeginBulkLoad tunes conn for a large import and returns the function
 	// that restores it.
 	BeginBulkLoad(ctx context.Context, conn *sql.Conn) (restore func(), err error)
