@@ -21,9 +21,9 @@ const caseValueCols = `kd_order_id, diff_reason, kd_sale_total, carrier_sale_to_
 	carrier_active_time, carrier_end_time`
 
 // applyCases makes the succeeded batch no (attempt) the truth of its
-// carrier's cycle, in tx, set-based: a statement to update the cases it
-// shows whose values changed, one to open those it shows first, one to
-// reopen those a batch had fixed, one to resolve as fixed the open cases it no longer
+// carrier's cycle, in tx, set-based: statements to open the cases it
+// shows first and update those whose values changed, one to reopen those
+// a batch had fixed, one to resolve as fixed the open cases it no longer
 // shows, and their history. The cycle's row is locked first, so that the
 // batches of one cycle apply one at a time; a batch
 // uploaded before the one applied already only adds, resolved (fixed by
@@ -66,16 +66,17 @@ func (db *DB) applyCases(ctx context.Context, tx *sql.Tx, p batch.FinishBatchPar
 		return nil
 	}
 	// Give the batch's values to the cases it shows whose values changed
-	// (a case shown unchanged is only read, never written nor locked),
-	// open the cases it shows first (in key order, read through
-	// discrepancies_case: the unique index of cases takes them in order,
-	// each of its pages written once, which keeps SQLite's ordinary page
-	// cache enough), reopen those a batch had fixed that
-	// it shows, and resolve as fixed the open cases it does not show,
-	// found against its discrepancies by order and kind (index
-	// discrepancies_case; on PostgreSQL hash joins). The steps that
-	// reopen and resolve write their history lines: on PostgreSQL in the
-	// same statement (a writable CTE over the changed ids), on SQLite by
+	// (a case shown unchanged is only read, never written nor locked) and
+	// open the cases it shows first: on SQLite one upsert, its rows read
+	// in key order through discrepancies_case so that the unique index of
+	// cases takes them in order; where an upsert would lock every case it
+	// meets (PostgreSQL), an UPDATE of the cases whose values differ and
+	// an insert that does nothing on conflict. Then reopen the cases a
+	// batch had fixed that it shows, and resolve as fixed the open cases
+	// it does not show, found against its discrepancies by order and kind
+	// (index discrepancies_case; on PostgreSQL hash joins). Reopening and
+	// resolving write their history lines: on PostgreSQL in the same
+	// statement (a writable CTE over the changed ids), on SQLite by
 	// reading back the marks they left (change, change_batch).
 	differs := `cases.kd_order_id <> excluded.kd_order_id OR cases.diff_reason <> excluded.diff_reason
 		OR cases.kd_sale_total <> excluded.kd_sale_total OR cases.carrier_sale_to_kd <> excluded.carrier_sale_to_kd
