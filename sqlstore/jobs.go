@@ -76,14 +76,31 @@ func (db *DB) ClaimJob(ctx context.Context, token string, kinds []string, lease 
 	return job, true, nil
 }
 
-// ExtendJob pushes the lease of a job the worker holds to now+lease.
+// ExtendJob pushes the lease of a job the worker holds to now+lease. It
+// returns ErrLeaseLost when another attempt holds the job or it ended
+// otherwise; a job this attempt completed already is not lost (nil).
 func (db *DB) ExtendJob(ctx context.Context, job trueup.Job, lease time.Duration) error {
 	res, err := db.sql.ExecContext(ctx, db.q(`UPDATE jobs SET lease_until = ? WHERE id = ? AND state = ? AND locked_by = ? AND attempt = ?`),
 		db.now().Add(lease), job.ID, trueup.JobRunning, job.Token, job.Attempt)
 	if err != nil {
 		return fmt.Errorf("extend job %d: %w", job.ID, err)
 	}
-	return mustAffect(res, ErrLeaseLost)
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	// A job whose own attempt completed it already (a batch's job
+	// completes in the transaction that finishes the batch, before its
+	// handler records the case events) is not lost: the heartbeat must not
+	// cancel what the handler still does after the commit.
+	var done int
+	if err := db.sql.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM jobs WHERE id = ? AND state = ? AND locked_by = ? AND attempt = ?`),
+		job.ID, trueup.JobCompleted, job.Token, job.Attempt).Scan(&done); err != nil {
+		return fmt.Errorf("extend job %d: %w", job.ID, err)
+	}
+	if done > 0 {
+		return nil
+	}
+	return ErrLeaseLost
 }
 
 // CompleteJob marks a job the worker holds as completed. It returns
