@@ -52,7 +52,7 @@ func (w *partnerWorld) tab(tb testing.TB, browser context.Context, email, passwo
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	ctx, cancelTime := context.WithTimeout(ctx, 5*time.Minute)
 	tb.Cleanup(func() { cancelTime(); cancel() })
-	must(tb, "sign in "+email, chromedp.Do(ctx,
+	cpMust(tb, "sign in "+email, chromedp.Do(ctx,
 		chromedp.Navigate(w.base+"/console/login"),
 		chromedp.SendKeys(chromedp.CSS("#email"), email),
 		chromedp.SendKeys(chromedp.CSS("#password"), password),
@@ -62,7 +62,7 @@ func (w *partnerWorld) tab(tb testing.TB, browser context.Context, email, passwo
 	return ctx
 }
 
-func must(tb testing.TB, what string, err error) {
+func cpMust(tb testing.TB, what string, err error) {
 	tb.Helper()
 	if err != nil {
 		tb.Fatalf("%s: %v", what, err)
@@ -70,41 +70,41 @@ func must(tb testing.TB, what string, err error) {
 }
 
 // text returns the text of the first element sel matches.
-func text(tb testing.TB, ctx context.Context, sel string) string {
+func cpText(tb testing.TB, ctx context.Context, sel string) string {
 	tb.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	must(tb, "text of "+sel, err)
+	cpMust(tb, "text of "+sel, err)
 	return s
 }
 
 // pageStatus is the HTTP status of the page the tab shows.
-func pageStatus(tb testing.TB, ctx context.Context) int {
+func cpPageStatus(tb testing.TB, ctx context.Context) int {
 	tb.Helper()
 	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`performance.getEntriesByType("navigation")[0].responseStatus`))
-	must(tb, "read the page's status", err)
+	cpMust(tb, "read the page's status", err)
 	return n
 }
 
 // open navigates to a console path and returns the HTTP status.
-func open(tb testing.TB, ctx context.Context, base, path string) int {
+func cpOpen(tb testing.TB, ctx context.Context, base, path string) int {
 	tb.Helper()
-	must(tb, "open "+path, chromedp.Do(ctx, chromedp.Navigate(base+path)))
-	return pageStatus(tb, ctx)
+	cpMust(tb, "open "+path, chromedp.Do(ctx, chromedp.Navigate(base+path)))
+	return cpPageStatus(tb, ctx)
 }
 
 // clickAndLoad clicks sel and waits for the page it loads, whose status
 // it returns. A data-confirm question is answered yes.
-func clickAndLoad(tb testing.TB, ctx context.Context, sel string) int {
+func cpClickAndLoad(tb testing.TB, ctx context.Context, sel string) int {
 	tb.Helper()
 	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirm = function () { return true; }; window.trueupOld = true; true`))
-	must(tb, "mark the page", err)
-	must(tb, "click "+sel, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))))
+	cpMust(tb, "mark the page", err)
+	cpMust(tb, "click "+sel, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))))
 	// The old page's scripts end with it: ask each new one until it is the
 	// loaded next page.
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.trueupOld === undefined && document.readyState === "complete"`))
 		if err == nil && done {
-			return pageStatus(tb, ctx)
+			return cpPageStatus(tb, ctx)
 		}
 		if time.Now().After(deadline) {
 			tb.Fatalf("no page loaded after clicking %s (%v)", sel, err)
@@ -115,11 +115,11 @@ func clickAndLoad(tb testing.TB, ctx context.Context, sel string) int {
 
 // waitStatus waits until the adjustment page shows want, reloading it as
 // the page does itself while the process moves.
-func waitStatus(tb testing.TB, ctx context.Context, base, id, want string) string {
+func cpWaitStatus(tb testing.TB, ctx context.Context, base, id, want string) string {
 	tb.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		got := text(tb, ctx, "#status-text")
+		got := cpText(tb, ctx, "#status-text")
 		if strings.Contains(got, want) {
 			return got
 		}
@@ -127,21 +127,21 @@ func waitStatus(tb testing.TB, ctx context.Context, base, id, want string) strin
 			tb.Fatalf("adjustment %s: status %q, want %q", id, got, want)
 		}
 		time.Sleep(300 * time.Millisecond)
-		open(tb, ctx, base, "/console/adjustments/"+id)
+		cpOpen(tb, ctx, base, "/console/adjustments/"+id)
 	}
 }
 
 // screens saves a screenshot of the current page as NAME.png in the
 // directory TRUEUP_CONSOLE_SCREENS names, when set.
-func screens(tb testing.TB, ctx context.Context, name string) {
+func cpScreen(tb testing.TB, ctx context.Context, name string) {
 	tb.Helper()
 	dir := os.Getenv("TRUEUP_CONSOLE_SCREENS")
 	if dir == "" {
 		return
 	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	must(tb, "screenshot "+name, err)
-	must(tb, "save "+name, os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644))
+	cpMust(tb, "screenshot "+name, err)
+	cpMust(tb, "save "+name, os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644))
 }
 
 // TestConsolePartnersBrowser: an operator launches two adjustments from a
@@ -180,30 +180,30 @@ func TestConsolePartnersBrowser(t *testing.T) {
 		var op context.Context
 		launch := func(t *testing.T) string {
 			t.Helper()
-			if got := open(t, op, w.base, "/console/adjustments?buyer="+string(acme.BuyerID)); got != http.StatusOK {
+			if got := cpOpen(t, op, w.base, "/console/adjustments?buyer="+string(acme.BuyerID)); got != http.StatusOK {
 				t.Fatalf("adjustments page: HTTP %d", got)
 			}
-			must(t, "fill the launch form", chromedp.Do(op,
+			cpMust(t, "fill the launch form", chromedp.Do(op,
 				chromedp.Click(chromedp.CSS(`input[name=mode][value=live-reject]`)),
 				chromedp.SendKeys(chromedp.CSS("#launch-survey"), "1108416"),
 				chromedp.SetUploadFiles(chromedp.CSS("#launch-file"), []string{list}),
 			))
-			if got := clickAndLoad(t, op, "#launch-submit"); got != http.StatusOK {
-				t.Fatalf("launch: HTTP %d: %s", got, text(t, op, "main"))
+			if got := cpClickAndLoad(t, op, "#launch-submit"); got != http.StatusOK {
+				t.Fatalf("launch: HTTP %d: %s", got, cpText(t, op, "main"))
 			}
 			loc, err := chromedp.Run(op, chromedp.Location())
-			must(t, "location", err)
+			cpMust(t, "location", err)
 			id := loc[strings.LastIndex(loc, "/")+1:]
-			if st := text(t, op, "#status-text"); !strings.Contains(st, "1 Pending") {
+			if st := cpText(t, op, "#status-text"); !strings.Contains(st, "1 Pending") {
 				t.Fatalf("launched process %s: status %q, want Pending", id, st)
 			}
 			// The summary before deciding: per survey, eligible and unknown.
-			if s := text(t, op, "#per-survey"); !strings.Contains(s, "1108416") {
+			if s := cpText(t, op, "#per-survey"); !strings.Contains(s, "1108416") {
 				t.Errorf("per-survey summary lacks the survey: %q", s)
 			}
 			// t9 names no transaction of the buyer: the summary counts it.
 			unknown, err := chromedp.Run(op, chromedp.Evaluate[string](`[...document.querySelectorAll("table.summary th")].find(th => th.textContent === "unknown").nextElementSibling.textContent`))
-			must(t, "read the summary", err)
+			cpMust(t, "read the summary", err)
 			if unknown != "1" {
 				t.Errorf("summary unknown = %q, want 1", unknown)
 			}
@@ -213,21 +213,21 @@ func TestConsolePartnersBrowser(t *testing.T) {
 		t.Run("confirm one adjustment, cancel another", func(t *testing.T) {
 			op = as(t, "operator@example.com")
 			first := launch(t)
-			screens(t, op, "adjustment-pending")
-			if got := clickAndLoad(t, op, "#confirm-adjustment"); got != http.StatusOK {
+			cpScreen(t, op, "adjustment-pending")
+			if got := cpClickAndLoad(t, op, "#confirm-adjustment"); got != http.StatusOK {
 				t.Fatalf("confirm: HTTP %d", got)
 			}
-			waitStatus(t, op, w.base, first, "6 Success")
-			screens(t, op, "adjustment-success")
+			cpWaitStatus(t, op, w.base, first, "6 Success")
+			cpScreen(t, op, "adjustment-success")
 			second := launch(t)
-			if got := clickAndLoad(t, op, "#cancel-adjustment"); got != http.StatusOK {
+			if got := cpClickAndLoad(t, op, "#cancel-adjustment"); got != http.StatusOK {
 				t.Fatalf("cancel: HTTP %d", got)
 			}
-			waitStatus(t, op, w.base, second, "2 Declined")
+			cpWaitStatus(t, op, w.base, second, "2 Declined")
 			// The buyer's list shows both, and the data changed once.
-			open(t, op, w.base, "/console/adjustments?buyer="+string(acme.BuyerID))
-			screens(t, op, "adjustments")
-			if l := text(t, op, "main table"); !strings.Contains(l, first) || !strings.Contains(l, second) {
+			cpOpen(t, op, w.base, "/console/adjustments?buyer="+string(acme.BuyerID))
+			cpScreen(t, op, "adjustments")
+			if l := cpText(t, op, "main table"); !strings.Contains(l, first) || !strings.Contains(l, second) {
 				t.Errorf("the list lacks a process: %q", l)
 			}
 			var a struct {
@@ -244,22 +244,22 @@ func TestConsolePartnersBrowser(t *testing.T) {
 			admin := as(t, "admin@example.com")
 			old := tc.a.cred
 			path := fmt.Sprintf("/console/carriers/%s", old.CarrierID)
-			if got := open(t, admin, w.base, path); got != http.StatusOK {
+			if got := cpOpen(t, admin, w.base, path); got != http.StatusOK {
 				t.Fatalf("carrier page: HTTP %d", got)
 			}
-			screens(t, admin, "carrier")
-			if got := clickAndLoad(t, admin, "#rotate-"+string(old.ClientID)); got != http.StatusOK {
+			cpScreen(t, admin, "carrier")
+			if got := cpClickAndLoad(t, admin, "#rotate-"+string(old.ClientID)); got != http.StatusOK {
 				t.Fatalf("rotate: HTTP %d", got)
 			}
 			secret, err := chromedp.Run(admin, chromedp.Value(chromedp.CSS("#new-client-secret")))
-			must(t, "read the secret", err)
+			cpMust(t, "read the secret", err)
 			if secret == "" || secret == old.ClientSecret {
 				t.Fatalf("rotated secret %q", secret)
 			}
 			if _, err := chromedp.Run(admin, chromedp.WaitVisible(chromedp.CSS(`button[data-copy="new-client-secret"]`))); err != nil {
 				t.Errorf("no copy button: %v", err)
 			}
-			screens(t, admin, "carrier-secret")
+			cpScreen(t, admin, "carrier-secret")
 			ctx := context.Background()
 			if _, err := w.client(old).Token(ctx); err == nil {
 				t.Errorf("the old secret still gets a token from the carrier API")
@@ -269,7 +269,7 @@ func TestConsolePartnersBrowser(t *testing.T) {
 				t.Errorf("the new secret does not work: %v", err)
 			}
 			// Reloaded, the page shows the secret no more.
-			open(t, admin, w.base, path)
+			cpOpen(t, admin, w.base, path)
 			if html, _ := chromedp.Run(admin, chromedp.OuterHTML(chromedp.CSS("main"))); strings.Contains(html, secret) {
 				t.Errorf("the secret is shown again")
 			}
@@ -278,7 +278,7 @@ func TestConsolePartnersBrowser(t *testing.T) {
 		t.Run("a viewer is refused an action", func(t *testing.T) {
 			viewer := as(t, "viewer@example.com")
 			path := fmt.Sprintf("/console/carriers/%s", tc.b.cred.CarrierID)
-			if got := open(t, viewer, w.base, path); got != http.StatusOK {
+			if got := cpOpen(t, viewer, w.base, path); got != http.StatusOK {
 				t.Fatalf("viewer reads the carrier page: HTTP %d", got)
 			}
 			if n, _ := chromedp.Run(viewer, chromedp.Evaluate[int](`document.querySelectorAll("form[action$='/rotate']").length`)); n != 0 {
@@ -287,58 +287,58 @@ func TestConsolePartnersBrowser(t *testing.T) {
 			// The server refuses the post itself, with the session's token.
 			status, err := chromedp.Run(viewer, chromedp.Evaluate[int](fmt.Sprintf(`fetch(%q, {method: "POST", headers: {"X-CSRF-Token": document.querySelector("input[name=csrf]").value}}).then(r => r.status)`,
 				path+"/clients/"+string(tc.b.cred.ClientID)+"/rotate"), chromedp.EvalAwaitPromise))
-			must(t, "viewer's post", err)
+			cpMust(t, "viewer's post", err)
 			if status != http.StatusForbidden {
 				t.Errorf("viewer's rotate: HTTP %d, want 403", status)
 			}
 			if _, err := w.client(tc.b.cred).Token(context.Background()); err != nil {
 				t.Errorf("the refused rotation changed the secret: %v", err)
 			}
-			if got := open(t, viewer, w.base, "/console/api-keys"); got != http.StatusForbidden {
+			if got := cpOpen(t, viewer, w.base, "/console/api-keys"); got != http.StatusForbidden {
 				t.Errorf("viewer opens the API keys: HTTP %d, want 403", got)
 			}
-			if got := open(t, viewer, w.base, "/console/adjustments/"+strings.Repeat("0", 8)+"-0000-4000-8000-000000000000"); got != http.StatusNotFound {
+			if got := cpOpen(t, viewer, w.base, "/console/adjustments/"+strings.Repeat("0", 8)+"-0000-4000-8000-000000000000"); got != http.StatusNotFound {
 				t.Errorf("unknown adjustment: HTTP %d, want 404", got)
 			}
 		})
 
 		t.Run("a carrier user cannot open another carrier's batch", func(t *testing.T) {
 			carrier := as(t, "second@alpha.example")
-			if got := open(t, carrier, w.base, "/console/batches/"+string(tc.batchB)); got != http.StatusNotFound {
+			if got := cpOpen(t, carrier, w.base, "/console/batches/"+string(tc.batchB)); got != http.StatusNotFound {
 				t.Errorf("carrier user opens another carrier's batch: HTTP %d, want 404", got)
 			}
-			if body := text(t, carrier, "body"); strings.Contains(body, "Beta Telecom") || strings.Contains(body, "beta-secret-statement") {
+			if body := cpText(t, carrier, "body"); strings.Contains(body, "Beta Telecom") || strings.Contains(body, "beta-secret-statement") {
 				t.Errorf("the not-found page shows the other carrier: %q", body)
 			}
-			if got := open(t, carrier, w.base, "/console/packages?carrier="+string(tc.b.cred.CarrierID)); got != http.StatusNotFound {
+			if got := cpOpen(t, carrier, w.base, "/console/packages?carrier="+string(tc.b.cred.CarrierID)); got != http.StatusNotFound {
 				t.Errorf("carrier user opens another carrier's package events: HTTP %d, want 404", got)
 			}
-			if got := open(t, carrier, w.base, "/console/portal"); got != http.StatusOK {
+			if got := cpOpen(t, carrier, w.base, "/console/portal"); got != http.StatusOK {
 				t.Fatalf("portal: HTTP %d", got)
 			}
-			screens(t, carrier, "portal")
-			nav := text(t, carrier, "header nav")
+			cpScreen(t, carrier, "portal")
+			nav := cpText(t, carrier, "header nav")
 			for _, hidden := range []string{"Carriers", "Buyers", "Adjustments", "Risk", "API keys", "Operators"} {
 				if strings.Contains(nav, hidden) {
 					t.Errorf("a carrier user's navigation offers %s", hidden)
 				}
 			}
-			if p := text(t, carrier, "main"); strings.Contains(p, "Beta Telecom") || !strings.Contains(p, "Alpha Mobile") {
+			if p := cpText(t, carrier, "main"); strings.Contains(p, "Beta Telecom") || !strings.Contains(p, "Alpha Mobile") {
 				t.Errorf("portal shows the wrong carriers: %q", p)
 			}
 		})
 
 		t.Run("risk look-up finds a seeded record", func(t *testing.T) {
 			op := as(t, "operator@example.com")
-			open(t, op, w.base, "/console/risk-lookup")
-			must(t, "type the number", chromedp.Do(op, chromedp.SendKeys(chromedp.CSS("#lookup-mobile"), riskNumberPlain)))
-			if got := clickAndLoad(t, op, "main form button[type=submit]"); got != http.StatusOK {
+			cpOpen(t, op, w.base, "/console/risk-lookup")
+			cpMust(t, "type the number", chromedp.Do(op, chromedp.SendKeys(chromedp.CSS("#lookup-mobile"), riskNumberPlain)))
+			if got := cpClickAndLoad(t, op, "main form button[type=submit]"); got != http.StatusOK {
 				t.Fatalf("look-up: HTTP %d", got)
 			}
-			if got := text(t, op, "#risk-records"); !strings.Contains(got, "11323") || !strings.Contains(got, "5 blacklist") {
+			if got := cpText(t, op, "#risk-records"); !strings.Contains(got, "11323") || !strings.Contains(got, "5 blacklist") {
 				t.Errorf("records: %q", got)
 			}
-			screens(t, op, "risk-lookup")
+			cpScreen(t, op, "risk-lookup")
 			if html, _ := chromedp.Run(op, chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, riskNumberPlain) {
 				t.Errorf("the page repeats the number")
 			}
@@ -354,8 +354,8 @@ func TestConsolePartnersBrowser(t *testing.T) {
 			for _, s := range partnerScreens(tc.a.cred.CarrierID) {
 				t.Run(s.name, func(t *testing.T) {
 					ctx := as(t, s.as)
-					open(t, ctx, w.base, s.path)
-					screens(t, ctx, s.name)
+					cpOpen(t, ctx, w.base, s.path)
+					cpScreen(t, ctx, s.name)
 				})
 			}
 		})

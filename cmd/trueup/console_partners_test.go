@@ -28,19 +28,19 @@ import (
 // browser tests of console_partners_browser_test.go drive the same pages
 // in chromium.
 
-// lockedBuffer is a server log the test reads.
-type lockedBuffer struct {
+// partnerLog is a server log the test reads.
+type partnerLog struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *partnerLog) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *partnerLog) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -50,7 +50,7 @@ func (b *lockedBuffer) String() string {
 // the partner scenarios.
 type partnerWorld struct {
 	*e2eServer
-	log *lockedBuffer
+	log *partnerLog
 }
 
 // startPartners serves a fresh database of eng, logging at debug level
@@ -58,7 +58,7 @@ type partnerWorld struct {
 func startPartners(tb testing.TB, eng e2eEngine) *partnerWorld {
 	tb.Helper()
 	store, dbArgs := eng.open(tb)
-	log := &lockedBuffer{}
+	log := &partnerLog{}
 	m := &Main{Logger: slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if err := m.Open(context.Background(), store, ServeConfig{Addr: "127.0.0.1:0", JobLease: 5 * time.Second}); err != nil {
 		store.Close()
@@ -76,8 +76,8 @@ func startPartners(tb testing.TB, eng e2eEngine) *partnerWorld {
 	return &partnerWorld{e2eServer: &e2eServer{store: store, dbArgs: dbArgs, main: m, base: "http://" + m.Server.Addr(), http: hc}, log: log}
 }
 
-// operatorCreated is `admin operator create --json`'s output.
-type operatorCreated struct {
+// partnerOperatorCreated is `admin operator create --json`'s output.
+type partnerOperatorCreated struct {
 	OperatorID string `json:"operatorId"`
 	Email      string `json:"email"`
 	Password   string `json:"password"`
@@ -91,7 +91,7 @@ func (w *partnerWorld) newOperator(tb testing.TB, email, role string, carrier tr
 	if carrier != "" {
 		args = append(args, "--carrier", string(carrier))
 	}
-	var c operatorCreated
+	var c partnerOperatorCreated
 	w.cliJSON(tb, &c, args...)
 	if c.Password == "" {
 		tb.Fatalf("admin operator create gave no password: %+v", c)
@@ -99,22 +99,22 @@ func (w *partnerWorld) newOperator(tb testing.TB, email, role string, carrier tr
 	return c.Password
 }
 
-// consoleClient is a browser-like HTTP client signed in to the console.
-type consoleClient struct {
+// partnerClient is a browser-like HTTP client signed in to the console.
+type partnerClient struct {
 	base string
 	http *http.Client
 }
 
-var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var partnerCSRFInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // signIn signs email in through the sign-in form.
-func (w *partnerWorld) signIn(tb testing.TB, email, password string) *consoleClient {
+func (w *partnerWorld) signIn(tb testing.TB, email, password string) *partnerClient {
 	tb.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &consoleClient{base: w.base, http: &http.Client{Jar: jar, Timeout: 60 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}}
+	c := &partnerClient{base: w.base, http: &http.Client{Jar: jar, Timeout: 60 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}}
 	tb.Cleanup(c.http.CloseIdleConnections)
 	_, page := c.get(tb, "/console/login")
-	m := csrfInput.FindStringSubmatch(page)
+	m := partnerCSRFInput.FindStringSubmatch(page)
 	if m == nil {
 		tb.Fatalf("the sign-in page has no csrf field:\n%s", page)
 	}
@@ -126,7 +126,7 @@ func (w *partnerWorld) signIn(tb testing.TB, email, password string) *consoleCli
 }
 
 // get fetches a console path and returns its status and body.
-func (c *consoleClient) get(tb testing.TB, path string) (int, string) {
+func (c *partnerClient) get(tb testing.TB, path string) (int, string) {
 	tb.Helper()
 	resp, err := c.http.Get(c.base + path)
 	if err != nil {
@@ -138,7 +138,7 @@ func (c *consoleClient) get(tb testing.TB, path string) (int, string) {
 }
 
 // postForm posts a form and follows the redirect, like a browser.
-func (c *consoleClient) postForm(tb testing.TB, path string, form url.Values) (int, string) {
+func (c *partnerClient) postForm(tb testing.TB, path string, form url.Values) (int, string) {
 	tb.Helper()
 	resp, err := c.http.PostForm(c.base+path, form)
 	if err != nil {
@@ -150,10 +150,10 @@ func (c *consoleClient) postForm(tb testing.TB, path string, form url.Values) (i
 }
 
 // csrf returns the session's CSRF token, read from a page.
-func (c *consoleClient) csrf(tb testing.TB) string {
+func (c *partnerClient) csrf(tb testing.TB) string {
 	tb.Helper()
 	_, page := c.get(tb, "/console/")
-	m := csrfInput.FindStringSubmatch(page)
+	m := partnerCSRFInput.FindStringSubmatch(page)
 	if m == nil {
 		tb.Fatalf("the overview has no csrf field:\n%s", page)
 	}
@@ -161,7 +161,7 @@ func (c *consoleClient) csrf(tb testing.TB) string {
 }
 
 // act posts form with the session's CSRF token.
-func (c *consoleClient) act(tb testing.TB, path string, form url.Values) (int, string) {
+func (c *partnerClient) act(tb testing.TB, path string, form url.Values) (int, string) {
 	tb.Helper()
 	if form == nil {
 		form = url.Values{}
@@ -172,16 +172,16 @@ func (c *consoleClient) act(tb testing.TB, path string, form url.Values) (int, s
 
 // twoCarriers provisions carriers A and B, each with a carrier user, and a
 // succeeded batch of B's.
-type twoCarriers struct {
+type partnerCarriers struct {
 	a, b       *e2eCarrier
 	batchB     trueup.BatchNo
-	userA      *consoleClient
+	userA      *partnerClient
 	userAEmail string
 }
 
-func (w *partnerWorld) twoCarriers(tb testing.TB) twoCarriers {
+func (w *partnerWorld) twoCarriers(tb testing.TB) partnerCarriers {
 	tb.Helper()
-	var tc twoCarriers
+	var tc partnerCarriers
 	tc.a, tc.b = w.newCarrier(tb, "Alpha Mobile"), w.newCarrier(tb, "Beta Telecom")
 	spec := gen.Spec{Orders: 4, Cycle: lastCycle(), Seed: 3}
 	seedLedger(tb, w.store, tc.b.cred.CarrierID, spec)
@@ -265,7 +265,7 @@ func TestConsolePartnerRoles(t *testing.T) {
 			}
 		}
 		for _, tt := range []struct {
-			who  *consoleClient
+			who  *partnerClient
 			name string
 			path string
 			form url.Values
