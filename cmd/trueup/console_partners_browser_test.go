@@ -347,6 +347,25 @@ func TestConsolePartnersBrowser(t *testing.T) {
 			}
 		})
 
+		t.Run("phone width", func(t *testing.T) {
+			admin := as(t, "admin@example.com")
+			cpMust(t, "phone viewport", chromedp.Do(admin, chromedp.EmulateViewport(390, 844)))
+			for _, s := range partnerScreens(tc.a.cred.CarrierID) {
+				if s.as != "admin@example.com" {
+					continue
+				}
+				cpOpen(t, admin, w.base, s.path)
+				// Wide tables scroll in their box; the page itself does not.
+				wide, err := chromedp.Run(admin, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+				cpMust(t, "measure "+s.path, err)
+				if wide {
+					culprits, _ := chromedp.Run(admin, chromedp.Evaluate[[]string](`[...document.querySelectorAll("main *")].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest(".scroll")).slice(0, 5).map(e => e.tagName + "#" + e.id + "." + e.className)`))
+					t.Errorf("%s is wider than a 390 px phone: %v", s.path, culprits)
+				}
+			}
+			cpScreen(t, admin, "packages-phone")
+		})
+
 		t.Run("screens", func(t *testing.T) {
 			if os.Getenv("TRUEUP_CONSOLE_SCREENS") == "" {
 				t.Skip("set TRUEUP_CONSOLE_SCREENS=DIR to save the partner pages' screenshots")
@@ -370,6 +389,9 @@ type partnerScreen struct{ name, path, as string }
 func partnerScreens(carrier trueup.CarrierID) []partnerScreen {
 	return []partnerScreen{
 		{"carriers", "/console/carriers", "admin@example.com"},
+		{"carrier", "/console/carriers/" + string(carrier), "admin@example.com"},
+		{"adjustments", "/console/adjustments", "admin@example.com"},
+		{"risk-lookup", "/console/risk-lookup", "admin@example.com"},
 		{"buyers", "/console/buyers", "admin@example.com"},
 		{"risk-clients", "/console/risk-clients", "admin@example.com"},
 		{"api-keys", "/console/api-keys", "admin@example.com"},

@@ -187,6 +187,15 @@ func (w *partnerWorld) twoCarriers(tb testing.TB) partnerCarriers {
 	seedLedger(tb, w.store, tc.b.cred.CarrierID, spec)
 	tc.batchB = verifyUpload(tb, tc.b.api, lastCycle().String(), "beta-secret-statement.csv", csvStatement(tb, spec))
 	waitSucceeded(tb, tc.b.api, tc.batchB)
+	// A package notice each: A's of user CU000000001, B's of CU000000000.
+	seedLedger(tb, w.store, tc.a.cred.CarrierID, gen.Spec{Orders: 4, Cycle: lastCycle(), Seed: 4})
+	for _, n := range []struct {
+		c         *e2eCarrier
+		user, pkg string
+	}{{tc.a, "CU000000001", "1003"}, {tc.b, "CU000000000", "1000"}} {
+		w.cli(tb, "admin", "carrier", "whitelist", string(n.c.cred.CarrierID))
+		notifyOK(tb, context.Background(), n.c.api, n.user, 1, n.pkg)
+	}
 	tc.userAEmail = "ops@alpha.example"
 	tc.userA = w.signIn(tb, tc.userAEmail, w.newOperator(tb, tc.userAEmail, "carrier", tc.a.cred.CarrierID))
 	return tc
@@ -227,6 +236,14 @@ func TestConsoleCarrierScoping(t *testing.T) {
 					t.Errorf("carrier user GET %s shows %q of the other carrier", tt.path, leak)
 				}
 			}
+		}
+		// Package events: the user's own carrier's, by user too.
+		_, events := tc.userA.get(t, "/console/packages")
+		if !strings.Contains(events, "CU000000001") || strings.Contains(events, "CU000000000") {
+			t.Errorf("carrier A's package events: want CU000000001's only\n%s", events)
+		}
+		if _, events := tc.userA.get(t, "/console/packages?carrier="+string(a)+"&user=CU000000002"); strings.Contains(events, "CU000000001") {
+			t.Errorf("the user filter keeps another user's events")
 		}
 		// The portal shows the user's own carrier and the template.
 		_, portal := tc.userA.get(t, "/console/portal")
