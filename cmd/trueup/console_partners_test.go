@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -302,6 +303,11 @@ func TestConsolePartnerRoles(t *testing.T) {
 				t.Errorf("%s POST %s: HTTP %d, want 403 saying which role it needs", tt.name, tt.path, status)
 			}
 		}
+		// An operator's launch without buyers, or with a bad file, says how
+		// to fix it.
+		if status, page := op.act(t, "/console/adjustments", url.Values{"mode": {"accept"}}); status != http.StatusBadRequest || !strings.Contains(page, "Buyers page") {
+			t.Errorf("launch without buyers: HTTP %d", status)
+		}
 		// Nothing changed: the old secret still works.
 		if _, err := w.client(c.cred).Token(context.Background()); err != nil {
 			t.Errorf("the refused rotation changed the secret: %v", err)
@@ -379,6 +385,25 @@ func TestConsolePartnerAdmin(t *testing.T) {
 		}
 		if status, page := admin.act(t, "/console/buyers/"+string(buyers[0].ID)+"/cap", url.Values{"rejectCap": {""}}); status != http.StatusOK || !strings.Contains(page, "no reject cap") {
 			t.Errorf("remove cap: HTTP %d", status)
+		}
+
+		// A list file with a bad row launches nothing and lists the row.
+		var list bytes.Buffer
+		mw := multipart.NewWriter(&list)
+		mw.WriteField("csrf", admin.csrf(t))
+		mw.WriteField("buyer", string(buyers[0].ID))
+		mw.WriteField("mode", "accept")
+		fw, _ := mw.CreateFormFile("file", "list.csv")
+		io.WriteString(fw, "transaction_id,change_reason\nt1,Suspected Fraud\n,Ghost Completes\n")
+		mw.Close()
+		resp, err := admin.http.Post(w.base+"/console/adjustments", mw.FormDataContentType(), &list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page2, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(page2), `id="row-errors"`) || !strings.Contains(string(page2), "required value is empty") {
+			t.Errorf("launch with a bad row: HTTP %d\n%s", resp.StatusCode, page2)
 		}
 
 		// Risk clients: create with quota, rate and expiry; update; rotate; revoke.

@@ -98,6 +98,10 @@ func (h *Handler) launchAdjustment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Mode, d.Survey = r.PostFormValue("mode"), formText(r, "survey")
+	if d.Buyer == nil {
+		h.renderError(w, r, "adjustments", d, trueup.Errorf(trueup.EINVALID, "there is no buyer to launch a process for; an admin creates one on the Buyers page first"))
+		return
+	}
 	adj, err := h.launch(r, *d.Buyer, d.Mode, d.Survey)
 	if err != nil {
 		var rows *buyer.ImportError
