@@ -58,6 +58,6 @@ func newConsole(m *Main, cfg ConsoleConfig) *console.Handler {
 	return console.New(console.Services{
 		Operators: o, Carriers: m.Carriers, Auth: m.Auth, Batches: m.Batches, Lifecycle: m.Lifecycle,
 		Buyers: m.Buyers, Risk: m.Risk, Keys: m.Keys, Imports: m.Imports, Ledger: m.Ledger,
-		Logger: m.Logger, Clock: m.Clock, SecureCookies: cfg.SecureCookies,
+		Logger: m.Logger, Clock: m.Clock, SecureCookies: cfg.SecureCookies, Readers: m.Readers,
 	})
 }
