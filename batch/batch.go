@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -47,11 +48,21 @@ type Service struct {
 	TempDir string
 	// Notify, when set, wakes a worker after a batch is queued.
 	Notify func()
+	// Finished, when set, is called after a batch's outcome is stored
+	// (the cases service records the events of the cases it changed).
+	Finished func(ctx context.Context, no trueup.BatchNo, state trueup.BatchState)
 	// Limits bound the statement files read, at upload and in the check
 	// (zero fields take the defaults of sheet.DefaultLimits).
 	Limits sheet.Limits
 	// Events, when set, records uploads and outcomes once committed.
 	Events trueup.Recorder
+	// MatchMemory bounds the bytes of statement rows a check holds in
+	// memory; a larger statement is matched through sorted runs in
+	// TempDir, with the same results. Zero means DefaultMatchMemory.
+	MatchMemory int64
+
+	// matchRunRows, when above 0, also bounds the rows of a run (tests).
+	matchRunRows int
 }
 
 // New returns a Service over store. A nil logger means slog.Default().
@@ -96,6 +107,12 @@ func (s *Service) Submit(ctx context.Context, p SubmitParams) (trueup.BatchNo, e
 	cycle, err := CheckCycle(p.Cycle, now)
 	if err != nil {
 		return "", err
+	}
+	if closed, err := s.Store.CycleClosed(ctx, p.Carrier.ID, cycle.String()); err != nil {
+		return "", err
+	} else if closed {
+		return "", trueup.Reasonf(trueup.ECONFLICT, ReasonCycleClosed,
+			"billing cycle %s is closed: its settlement is final and no statement for it is taken; ask your trueup contact to reopen the cycle if the statement must change", cycle)
 	}
 	if p.Size == 0 {
 		return "", trueup.Reasonf(trueup.EINVALID, ReasonBadFile, "the file %q is empty; fill the template and upload it again", p.FileName)
@@ -174,42 +191,18 @@ func fileError(err error) error {
 	return err
 }
 
-// checkHeader opens the file within lim, maps its header and makes sure a
-// data row follows.
+// checkHeader opens the file within lim and makes sure it holds a
+// statement: a sheet (of a workbook, any) whose first row is the template
+// header, with a data row below it.
 func checkHeader(lim sheet.Limits, f io.ReaderAt, size int64, format statement.Format) error {
 	if format == statement.XLSX {
 		// A first look that skips most of a large shared-strings table;
 		// when it is not enough, the whole workbook decides.
-		if err := checkHeaderOf(lim.OpenXLSXHead(f, size)); err == nil || !errors.Is(err, sheet.ErrCorrupt) {
+		if err := checkBook(lim.OpenXLSXHeadBook(f, size)); err == nil || !errors.Is(err, sheet.ErrCorrupt) {
 			return fileError(err)
 		}
 	}
-	return fileError(checkHeaderOf(lim.Open(f, size, format)))
-}
-
-// checkHeaderOf maps the header of r and makes sure a data row follows. Its
-// errors are the readers' own (fileError turns them into the client's).
-func checkHeaderOf(r sheet.Reader, err error) error {
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	head, err := r.Next()
-	if errors.Is(err, io.EOF) {
-		return trueup.Reasonf(trueup.EINVALID, ReasonBadFile, "the file has no rows; fill the template: a header row, then one row per order")
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := statement.MapHeader(head.Cells); err != nil {
-		return err
-	}
-	if _, err := r.Next(); errors.Is(err, io.EOF) {
-		return trueup.Reasonf(trueup.EINVALID, ReasonBadFile, "the file has a header row but no data rows; add one row per order below the header")
-	} else if err != nil {
-		return err
-	}
-	return nil
+	return fileError(checkBook(lim.OpenBook(f, size, format)))
 }
 
 type jobArgs struct {
@@ -286,6 +279,9 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 			e.Type, e.Data["failure"], e.Data["rowErrors"] = trueup.EventBatchFailed, res.Failure, res.ErrTotal
 		}
 		trueup.Emit(ctx, s.Events, s.Logger, e)
+		if s.Finished != nil {
+			s.Finished(ctx, b.No, state)
+		}
 	}
 	return err
 }
@@ -354,6 +350,10 @@ type CheckResult struct {
 	RowErrors []trueup.RowError // the first MaxStoredRowErrors
 	ErrTotal  int64
 	Failure   string
+	// SkippedSheets names the sheets of a workbook that were not read:
+	// their first row is not the template header (notes, the template's
+	// Columns sheet).
+	SkippedSheets []string
 }
 
 // Check reads a statement file as a stream, validates every row, and when
@@ -375,7 +375,15 @@ type run struct {
 	p    CheckParams
 	opt  reconcile.Options
 	rows rowStore
+	plan statementSheets
 	res  CheckResult
+
+	errs []placedError // row errors kept
+	kept int           // of them, those of reading (not repeats found later)
+
+	budget int           // bytes of statement rows held in memory
+	spill  *recordSorter // the rows, once past budget; nil before
+	rec    []byte        // a record being encoded
 }
 
 func (r *run) fail(msg string) error {
@@ -390,37 +398,121 @@ func (r *run) progress(fraction float64) {
 }
 
 func (r *run) do(ctx context.Context) error {
-	rd, err := r.s.Limits.Open(r.p.File, r.p.Size, r.p.Format)
+	book, err := r.s.Limits.OpenBook(r.p.File, r.p.Size, r.p.Format)
+	if err != nil {
+		return r.fail(trueup.ErrorMessage(fileError(err)))
+	}
+	defer book.Close()
+	plan, failure := planSheets(book)
+	r.res.SkippedSheets = plan.skipped
+	if failure != "" {
+		return r.fail(failure)
+	}
+	r.plan = plan
+	r.budget = r.s.matchMemory()
+	r.rows.reserve(int(min(r.p.Size/64, 1<<20, int64(r.budget)/rowStoreRowBytes)))
+	defer func() {
+		if r.spill != nil {
+			r.spill.close()
+		}
+	}()
+	for k, i := range plan.read {
+		if err := r.readSheet(book, k, i); err != nil || r.res.Failure != "" {
+			return err
+		}
+	}
+	if r.spill != nil {
+		if r.res.ErrTotal > 0 {
+			// Rows that repeat are found by merging the runs.
+			if err := r.findRepeats(); err != nil {
+				return err
+			}
+		}
+	}
+	if r.res.ErrTotal > 0 {
+		return r.failRows()
+	}
+	r.progress(0.9)
+	if r.spill != nil {
+		return r.matchSpilled(ctx)
+	}
+	return r.match(ctx)
+}
+
+// failRows fails the check with the row errors found.
+func (r *run) failRows() error {
+	// Errors come in statement order, but for the repeats found in
+	// carrierOrderId order when the rows were spilled.
+	slices.SortStableFunc(r.errs, func(a, b placedError) int { return cmpInt64(a.place, b.place) })
+	for _, pe := range r.errs[:min(len(r.errs), MaxStoredRowErrors)] {
+		e := pe.err
+		if r.plan.split() {
+			sheetIndex, _ := placeRow(pe.place)
+			e = sheetRowError(e, r.plan.names[sheetIndex])
+		}
+		r.res.RowErrors = append(r.res.RowErrors, e)
+	}
+	return r.fail(fmt.Sprintf("%d row error(s); fix the rows listed and upload the statement again", r.res.ErrTotal))
+}
+
+// placedError is a row error and the place of its row (see rowPlace).
+type placedError struct {
+	place int64
+	err   trueup.RowError
+}
+
+// rowError counts e, an error of the row at place, and keeps it when fewer
+// than MaxStoredRowErrors are kept. Errors come in statement order.
+func (r *run) rowError(place int64, e trueup.RowError) {
+	r.res.ErrTotal++
+	if r.kept < MaxStoredRowErrors {
+		r.kept++
+		r.errs = append(r.errs, placedError{place, e})
+	}
+}
+
+// repeatError counts e, the error of a repeated row at place found while
+// merging spilled rows (in carrierOrderId order), keeping the first
+// MaxStoredRowErrors in statement order.
+func (r *run) repeatError(place int64, e trueup.RowError) {
+	r.res.ErrTotal++
+	r.errs = append(r.errs, placedError{place, e})
+	if len(r.errs) > 4*MaxStoredRowErrors {
+		slices.SortStableFunc(r.errs, func(a, b placedError) int { return cmpInt64(a.place, b.place) })
+		r.errs = r.errs[:MaxStoredRowErrors]
+	}
+}
+
+// readSheet reads the rows of sheet i of the book, the k-th of the
+// statement's sheets, below its header.
+func (r *run) readSheet(book sheet.Book, k, i int) error {
+	rd, err := book.Open(i)
 	if err != nil {
 		return r.fail(trueup.ErrorMessage(fileError(err)))
 	}
 	defer rd.Close()
 	head, err := rd.Next()
 	if err != nil {
-		return r.fail("the file has no header row; fill the template: a header row, then one row per order")
+		return r.fail(trueup.ErrorMessage(fileError(err)))
 	}
 	header, err := statement.MapHeader(head.Cells)
 	if err != nil {
 		return r.fail(trueup.ErrorMessage(fileError(err)))
 	}
-	r.rows.reserve(int(min(r.p.Size/64, 1<<20)))
 	var cells []string
 	get := func(col string) string { return header.Get(cells, col) }
 	res := &r.res
 	for {
 		row, err := rd.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		var pe *sheet.ParseError
 		if errors.Is(err, sheet.ErrRow) && errors.As(err, &pe) {
 			// A refused row (a CSV record of the wrong field count) is a
 			// row error; the reader reads on.
 			res.RowsRead++
-			res.ErrTotal++
-			if len(res.RowErrors) < MaxStoredRowErrors {
-				res.RowErrors = append(res.RowErrors, trueup.RowError{Row: pe.Row, Reason: pe.Err.Error()})
-			}
+			r.rowError(rowPlace(i, pe.Row), trueup.RowError{Row: pe.Row, Reason: pe.Err.Error()})
 			continue
 		}
 		if err != nil {
@@ -430,30 +522,47 @@ func (r *run) do(ctx context.Context) error {
 		res.RowsRead++
 		cells = row.Cells
 		parsed, errs := reconcile.ParseRow(row.Number, get, r.opt)
+		place := rowPlace(i, row.Number)
 		if len(errs) == 0 && parsed.CarrierOrderID != "" {
-			// Rows are kept even after an error, to find every repeat.
-			if first, dup := r.rows.add(parsed); dup {
-				errs = append(errs, reconcile.DuplicateError(row.Number, first, parsed.CarrierOrderID))
+			// Rows are kept even after an error, to find every repeat:
+			// in memory while they fit the budget, then in runs on disk,
+			// where repeats are found when the runs are merged.
+			if r.spill == nil {
+				parsed.Number = place
+				if first, dup := r.rows.add(parsed); dup {
+					errs = append(errs, r.duplicateError(row.Number, first, parsed.CarrierOrderID))
+				} else if r.rows.bytes() > r.budget || (r.s.matchRunRows > 0 && r.rows.len() >= r.s.matchRunRows) {
+					if err := r.spillRows(); err != nil {
+						return err
+					}
+				}
+			} else {
+				r.rec = appendRowRecord(r.rec[:0], parsed, place)
+				if err := r.spill.add(r.rec); err != nil {
+					return err
+				}
 			}
 		}
 		if len(errs) > 0 {
-			res.ErrTotal += int64(len(errs))
 			for _, e := range errs {
-				if len(res.RowErrors) < MaxStoredRowErrors {
-					res.RowErrors = append(res.RowErrors, e)
-				}
+				r.rowError(place, e)
 			}
 			continue
 		}
 		if res.RowsRead%4096 == 0 {
-			r.progress(rd.Progress() * 0.9)
+			r.progress((float64(k) + rd.Progress()) / float64(len(r.plan.read)) * 0.9)
 		}
 	}
-	if res.ErrTotal > 0 {
-		return r.fail(fmt.Sprintf("%d row error(s); fix the rows listed and upload the statement again", res.ErrTotal))
+}
+
+// duplicateError returns the row error of row number, whose carrierOrderId
+// id was first seen at place first (see rowPlace).
+func (r *run) duplicateError(number, first int64, id string) trueup.RowError {
+	sheetIndex, firstRow := placeRow(first)
+	if !r.plan.split() {
+		return reconcile.DuplicateError(number, firstRow, id)
 	}
-	r.progress(0.9)
-	return r.match(ctx)
+	return reconcile.DuplicateErrorAt(number, fmt.Sprintf("sheet %q row %d", r.plan.names[sheetIndex], firstRow), id)
 }
 
 func (r *run) write(ctx context.Context, d trueup.Discrepancy) error {
@@ -639,7 +748,7 @@ func (s *rowStore) view(i int, full bool) reconcile.Row {
 		off += uint64(n)
 	}
 	r := reconcile.Row{
-		Number: sl.number, CarrierOrderID: texts[0], CarrierUserID: texts[1], SkuCode: texts[2], CarrierPackageID: texts[3], Channel: texts[4],
+		Number: sl.number & (1<<40 - 1), CarrierOrderID: texts[0], CarrierUserID: texts[1], SkuCode: texts[2], CarrierPackageID: texts[3], Channel: texts[4],
 		OrderTime: time.UnixMilli(sl.orderMs).UTC(), ActiveTime: time.UnixMilli(sl.activeMs).UTC(), EndTime: time.UnixMilli(sl.endMs).UTC(),
 		HasCarrierSale: sl.hasSale,
 	}
@@ -658,4 +767,7 @@ const (
 	// ReasonFailed (ECONFLICT): discrepancies were asked of a batch that
 	// failed (row errors or an unreadable file).
 	ReasonFailed trueup.Reason = "batch_failed"
+	// ReasonCycleClosed (ECONFLICT): a statement was uploaded for a
+	// billing cycle that is closed.
+	ReasonCycleClosed trueup.Reason = "cycle_closed"
 )

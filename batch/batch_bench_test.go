@@ -68,6 +68,12 @@ func BenchmarkCheck(b *testing.B) {
 	}
 	st, _ := f.Stat()
 	svc := batch.New(store, nil)
+	svc.TempDir = dir
+	// TRUEUP_BENCH_MATCH_MEMORY: the check's MatchMemory in bytes (a small
+	// one makes it match through runs on disk).
+	if v := os.Getenv("TRUEUP_BENCH_MATCH_MEMORY"); v != "" {
+		svc.MatchMemory, _ = strconv.ParseInt(v, 10, 64)
+	}
 	want := spec.Expected()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -29,6 +29,8 @@ type Store interface {
 	SetBatchProgress(ctx context.Context, no trueup.BatchNo, attempt int, rows int64, percent int) error
 	// FinishBatch records a batch's outcome and completes its job in one
 	// transaction; trueup.ErrLeaseLost when attempt is no longer current.
+	// A succeeded batch becomes, in the same transaction, the truth of its
+	// cycle's discrepancy cases (package cases).
 	FinishBatch(ctx context.Context, p FinishBatchParams) error
 	// AbandonBatch fails a batch still queued or processing with failure
 	// and removes what its attempts wrote; a final batch is left as it is.
@@ -39,6 +41,9 @@ type Store interface {
 	EachOrderKey(ctx context.Context, carrier trueup.CarrierID, cycle string, fn func(trueup.Order) error) error
 	// OrdersByID calls fn for the full ledger orders with the given ids.
 	OrdersByID(ctx context.Context, carrier trueup.CarrierID, cycle string, ids []string, fn func(trueup.Order) error) error
+	// CycleClosed reports whether a carrier's billing cycle is closed to
+	// uploads (package cases closes and reopens cycles).
+	CycleClosed(ctx context.Context, carrier trueup.CarrierID, cycle string) (bool, error)
 	// Batches returns a carrier's latest batches, newest first.
 	Batches(ctx context.Context, carrier trueup.CarrierID, limit int) ([]trueup.Batch, error)
 	// BatchRowErrors returns the first row errors of a batch's attempt.

@@ -22,35 +22,23 @@ type XLSXOptions struct {
 	SharedStrings bool
 	// NumericAmounts writes carrierSale and carrierSaleToKd as number cells.
 	NumericAmounts bool
+	// SheetRows, when above 0, splits the statement over sheets of at most
+	// that many data rows each, every one starting with the header (named
+	// Statement, Statement 2, ...); 0 writes one sheet.
+	SheetRows int
+	// Notes adds a sheet named Notes, without the header, after the first
+	// statement sheet.
+	Notes bool
 }
 
-// WriteXLSX writes the spec's statement as an xlsx workbook with one sheet,
-// streaming: it holds no more than a row in memory (the shared strings go
+// WriteXLSX writes the spec's statement as an xlsx workbook with one sheet
+// (or the sheets opt asks for), streaming: it holds no more than a row in memory (the shared strings go
 // through a temporary file).
 func (s Spec) WriteXLSX(w io.Writer, opt XLSXOptions) error {
 	zw := zip.NewWriter(w)
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
 		return flate.NewWriter(out, flate.BestSpeed)
 	})
-	parts := []struct{ name, body string }{
-		{"[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>`},
-		{"_rels/.rels", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`},
-		{"xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Statement" sheetId="1" r:id="rId1"/></sheets></workbook>`},
-		{"xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`},
-	}
-	for _, p := range parts {
-		f, err := zw.Create(p.name)
-		if err != nil {
-			return err
-		}
-		if _, err := io.WriteString(f, p.body); err != nil {
-			return err
-		}
-	}
 	var sst *bufio.Writer
 	var sstFile *os.File
 	var nStrings int
@@ -63,14 +51,27 @@ func (s Spec) WriteXLSX(w io.Writer, opt XLSXOptions) error {
 		defer sstFile.Close()
 		sst = bufio.NewWriterSize(sstFile, 1<<20)
 	}
-	sheet, err := zw.Create("xl/worksheets/sheet1.xml")
-	if err != nil {
-		return err
+	var names []string // the sheets, in workbook order
+	var bw *bufio.Writer
+	rowNum, dataRows := 0, 0
+	openSheet := func(name string) error {
+		if bw != nil {
+			bw.WriteString(`</sheetData></worksheet>`)
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+		}
+		names = append(names, name)
+		part, err := zw.Create(fmt.Sprintf("xl/worksheets/sheet%d.xml", len(names)))
+		if err != nil {
+			return err
+		}
+		bw = bufio.NewWriterSize(part, 1<<20)
+		bw.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
+			`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+		rowNum = 0
+		return nil
 	}
-	bw := bufio.NewWriterSize(sheet, 1<<20)
-	bw.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
-		`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
-	rowNum := 0
 	var buf []byte
 	writeRow := func(cells []string) error {
 		rowNum++
@@ -102,14 +103,48 @@ func (s Spec) WriteXLSX(w io.Writer, opt XLSXOptions) error {
 		_, err := bw.Write(buf)
 		return err
 	}
+	if err := openSheet("Statement"); err != nil {
+		return err
+	}
 	if err := writeRow(StatementHeader); err != nil {
 		return err
 	}
-	if err := s.EachStatementRow(writeRow); err != nil {
+	err := s.EachStatementRow(func(cells []string) error {
+		if opt.SheetRows > 0 && dataRows > 0 && dataRows%opt.SheetRows == 0 {
+			if opt.Notes && len(names) == 1 {
+				if err := openSheet("Notes"); err != nil {
+					return err
+				}
+				if err := writeRow([]string{"Statement of the cycle, split over sheets"}); err != nil {
+					return err
+				}
+			}
+			if err := openSheet(fmt.Sprintf("Statement %d", dataRows/opt.SheetRows+1)); err != nil {
+				return err
+			}
+			if err := writeRow(StatementHeader); err != nil {
+				return err
+			}
+		}
+		dataRows++
+		return writeRow(cells)
+	})
+	if err != nil {
 		return err
+	}
+	if opt.Notes && len(names) == 1 {
+		if err := openSheet("Notes"); err != nil {
+			return err
+		}
+		if err := writeRow([]string{"Statement of the cycle"}); err != nil {
+			return err
+		}
 	}
 	bw.WriteString(`</sheetData></worksheet>`)
 	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := writeWorkbookParts(zw, names); err != nil {
 		return err
 	}
 	f, err := zw.Create("xl/sharedStrings.xml")
@@ -130,6 +165,38 @@ func (s Spec) WriteXLSX(w io.Writer, opt XLSXOptions) error {
 	}
 	io.WriteString(f, `</sst>`)
 	return zw.Close()
+}
+
+// writeWorkbookParts writes the parts of a workbook whose worksheets,
+// xl/worksheets/sheetN.xml, are named names.
+func writeWorkbookParts(zw *zip.Writer, names []string) error {
+	var types, sheets, rels strings.Builder
+	for i, name := range names {
+		n := i + 1
+		fmt.Fprintf(&types, `<Override PartName="/xl/worksheets/sheet%d.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`, n)
+		fmt.Fprintf(&sheets, `<sheet name="%s" sheetId="%d" r:id="rId%d"/>`, escape(name), n, n)
+		fmt.Fprintf(&rels, `<Relationship Id="rId%d" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet%d.xml"/>`, n, n)
+	}
+	parts := []struct{ name, body string }{
+		{"[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>` + types.String() + `<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>`},
+		{"_rels/.rels", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`},
+		{"xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>` + sheets.String() + `</sheets></workbook>`},
+		{"xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` + rels.String() + fmt.Sprintf(`<Relationship Id="rId%d" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`, len(names)+1)},
+	}
+	for _, p := range parts {
+		f, err := zw.Create(p.name)
+		if err != nil {
+			return err
+		}
+		if _, err := io.WriteString(f, p.body); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")

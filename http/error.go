@@ -72,6 +72,7 @@ var carrierCodes = struct {
 		auth.ReasonUserMismatch:        CodeUserMismatch,
 		lifecycle.ReasonNotWhitelisted: CodeNotWhitelisted,
 		batch.ReasonFailed:             CodeBatchFailed,
+		batch.ReasonCycleClosed:        CodeConflict,
 	},
 	kinds: map[string]int{
 		trueup.EINVALID:      CodeInvalidParam,

@@ -85,6 +85,8 @@ type Server struct {
 	Risk      *risk.Service
 	// Admin serves /admin/v1/ (an *admin.Handler); nil answers 404.
 	Admin http.Handler
+	// Console serves /console/ (a *console.Handler); nil answers 404.
+	Console http.Handler
 
 	lim     *limiter // the running bounds of Config.Limits
 	keyMu   sync.Mutex
@@ -124,6 +126,7 @@ func (s *Server) routes() {
 	s.buyerRoutes()
 	s.riskRoutes()
 	s.adminRoutes()
+	s.consoleRoutes()
 }
 
 // handle registers h for pattern with the common middleware and the JSON

@@ -120,6 +120,17 @@ func (dialect) Analyze(ctx context.Context, tx *sql.Tx, tables ...string) error 
 	return err
 }
 
+// PreferHashJoins turns nested-loop joins off for the rest of tx: the
+// anti-join of a cycle's cases with a batch's discrepancies, planned on
+// tables with no statistics yet, would otherwise loop over one for each
+// row of the other.
+func (dialect) PreferHashJoins(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_nestloop = off`); err != nil {
+		return fmt.Errorf("prefer hash joins: %w", err)
+	}
+	return nil
+}
+
 func (dialect) IndexExists(ctx context.Context, db *sql.DB, name string) (bool, error) {
 	var n int
 	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_indexes WHERE indexname = $1 AND schemaname = current_schema()`, name).Scan(&n)

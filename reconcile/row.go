@@ -205,10 +205,16 @@ func checkText(name, v string) string {
 // DuplicateError returns the row error of row number, whose carrierOrderId
 // id already appeared in row first.
 func DuplicateError(number, first int64, id string) trueup.RowError {
+	return DuplicateErrorAt(number, fmt.Sprintf("row %d", first), id)
+}
+
+// DuplicateErrorAt is DuplicateError for a statement read from several
+// sheets: first names the place of the first row (sheet "Orders 2" row 7).
+func DuplicateErrorAt(number int64, first string, id string) trueup.RowError {
 	return trueup.RowError{
 		Row:    number,
 		Column: ColCarrierOrderID,
 		Value:  clipValue(id),
-		Reason: fmt.Sprintf("carrierOrderId %q already appears in row %d; each order must appear once, so merge the two rows or remove one", clip(id), first),
+		Reason: fmt.Sprintf("carrierOrderId %q already appears in %s; each order must appear once, so merge the two rows or remove one", clip(id), first),
 	}
 }

@@ -127,6 +127,10 @@ func (dialect) CopyFrom(context.Context, *sql.Conn, string, []string, [][]any) (
 // by their indexes, which is the plan wanted.
 func (dialect) Analyze(context.Context, *sql.Tx, ...string) error { return nil }
 
+// PreferHashJoins does nothing: SQLite joins by nested loops, probing an
+// index.
+func (dialect) PreferHashJoins(context.Context, *sql.Tx) error { return nil }
+
 func (dialect) IndexExists(ctx context.Context, db *sql.DB, name string) (bool, error) {
 	var n int
 	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&n)

@@ -479,7 +479,23 @@ func decString(d decimal.Decimal) string { return d.String() }
 // transaction. It returns ErrLeaseLost, changing nothing, when the attempt
 // is no longer the batch's current one.
 func (db *DB) FinishBatch(ctx context.Context, p batch.FinishBatchParams) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	// A succeeded batch updates its cycle's cases in this transaction,
+	// tens of thousands of rows read and rewritten at random: on a
+	// connection with the engine's bulk settings (SQLite: a large page
+	// cache) they stay in memory.
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("finish batch: %w", err)
+	}
+	defer conn.Close()
+	if p.State == trueup.BatchSucceeded {
+		restore, err := db.dialect.BeginBulkLoad(ctx, conn)
+		if err != nil {
+			return fmt.Errorf("finish batch: %w", err)
+		}
+		defer restore()
+	}
+	return db.inConnTx(ctx, conn, func(tx *sql.Tx) error {
 		if len(p.RowErrors) > 0 {
 			stmt, err := tx.PrepareContext(ctx, db.q(`INSERT INTO batch_row_errors (batch_no, attempt, seq, row_no, column_name, value, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`))
 			if err != nil {
@@ -511,6 +527,12 @@ func (db *DB) FinishBatch(ctx context.Context, p batch.FinishBatchParams) error 
 		}
 		if err := mustAffect(res, ErrLeaseLost); err != nil {
 			return err
+		}
+		if p.State == trueup.BatchSucceeded {
+			// The cases follow the batch in its transaction (cases.go).
+			if err := db.applyCases(ctx, tx, p); err != nil {
+				return err
+			}
 		}
 		if p.Job.ID != 0 {
 			return db.completeJob(ctx, tx, p.Job)

@@ -79,6 +79,12 @@ type Dialect interface {
 	// tx, after a bulk load: plans chosen before statistics exist can scan
 	// what an index would find. A no-op where plans do not depend on them.
 	Analyze(ctx context.Context, tx *sql.Tx, tables ...string) error
+	// PreferHashJoins makes the rest of tx join large row sets by hashing
+	// rather than by nested loops, whatever the planner's statistics say
+	// (fresh tables have none): PostgreSQL sets enable_nestloop off for
+	// the transaction. A no-op where the engine only loops (SQLite, whose
+	// joins probe an index).
+	PreferHashJoins(ctx context.Context, tx *sql.Tx) error
 	// IndexExists reports whether the index named name exists.
 	IndexExists(ctx context.Context, db *sql.DB, name string) (bool, error)
 	// IsUniqueViolation reports whether err is a unique-constraint failure.
@@ -289,4 +295,21 @@ func timePtr(t sql.NullTime) *time.Time {
 	}
 	u := t.Time.UTC()
 	return &u
+}
+
+// inConnTx runs fn in a transaction on conn, committing when it returns
+// nil.
+func (db *DB) inConnTx(ctx context.Context, conn *sql.Conn, fn func(tx *sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }

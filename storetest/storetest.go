@@ -47,8 +47,10 @@ func Run(t *testing.T, open Opener) {
 	runRisk(t, open)
 	runAdmin(t, open)
 	runLedger(t, open)
+	runCases(t, open)
 	runAudit(t, open)
 	runWebhooks(t, open)
+	runOperators(t, open)
 }
 
 // MustCarrier creates a carrier named name and returns it.

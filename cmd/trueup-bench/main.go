@@ -52,6 +52,7 @@ func main() {
 	ledgerOnly := flag.Bool("ledger", false, "measure only the ledger import (trueup import orders, insert and re-import) on SQLite and on PostgreSQL (-pg)")
 	check := flag.Bool("check", false, "with -ledger: also time trueup verify of an N-row statement after the import")
 	bin := flag.String("bin", "", "with -ledger: the trueup binary to measure (built from this tree when empty)")
+	serveFlags := flag.String("serve-flags", "", "extra flags of trueup serve, space-separated (for example --match-memory 67108864)")
 	flag.Parse()
 	if *ledgerOnly {
 		d := *dir
@@ -68,12 +69,22 @@ func main() {
 		}
 		return
 	}
-	if err := run(context.Background(), *n, *dir, *pgURL, strings.Split(*formats, ","), *pages); err != nil {
+	if err := run(context.Background(), runParams{n: *n, dir: *dir, pgURL: *pgURL, formats: strings.Split(*formats, ","), pages: *pages, serveFlags: strings.Fields(*serveFlags)}); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, n int, dir, pgURL string, formats []string, pages int) error {
+// runParams are the inputs of run.
+type runParams struct {
+	n          int
+	dir, pgURL string
+	formats    []string
+	pages      int
+	serveFlags []string
+}
+
+func run(ctx context.Context, p runParams) error {
+	n, dir, pgURL, formats, pages := p.n, p.dir, p.pgURL, p.formats, p.pages
 	if dir == "" {
 		d, err := os.MkdirTemp("", "trueup-bench-*")
 		if err != nil {
@@ -102,6 +113,10 @@ func run(ctx context.Context, n int, dir, pgURL string, formats []string, pages 
 				return spec.WriteXLSX(w, gen.XLSXOptions{SharedStrings: true, NumericAmounts: true})
 			case "xlsx-inline":
 				return spec.WriteXLSX(w, gen.XLSXOptions{NumericAmounts: true})
+			case "xlsx-split":
+				// Inline strings, split over sheets of the most rows an
+				// xlsx sheet holds below its header.
+				return spec.WriteXLSX(w, gen.XLSXOptions{NumericAmounts: true, SheetRows: 1<<20 - 1})
 			}
 			return fmt.Errorf("unknown format %q", f)
 		}); err != nil {
@@ -128,7 +143,7 @@ func run(ctx context.Context, n int, dir, pgURL string, formats []string, pages 
 	if err != nil {
 		return err
 	}
-	srv := exec.Command(bin, "serve", "--data", data, "--addr", addr, "--log-level", "warn", "--max-upload-bytes", "2147483648")
+	srv := exec.Command(bin, append([]string{"serve", "--data", data, "--addr", addr, "--log-level", "warn", "--max-upload-bytes", "2147483648"}, p.serveFlags...)...)
 	srv.Stderr = os.Stderr
 	if err := srv.Start(); err != nil {
 		return err

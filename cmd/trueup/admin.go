@@ -22,6 +22,7 @@ func newAdminCmd(env Env) *cobra.Command {
 		newAdminBuyerCmd(env),
 		newAdminRiskClientCmd(env),
 		newAdminAPIKeyCmd(env),
+		newAdminOperatorCmd(env),
 	)
 }
 

@@ -79,7 +79,7 @@ func newAdminAPI(ctx context.Context, m *Main) *admin.Handler {
 	}
 	return admin.New(admin.Services{
 		Keys: m.Keys, Imports: m.Imports, Auth: m.Auth, Carriers: m.Carriers,
-		Buyers: m.Buyers, Risk: m.Risk, Batches: m.Batches, Lifecycle: m.Lifecycle, Ledger: m.Ledger,
+		Buyers: m.Buyers, Risk: m.Risk, Batches: m.Batches, Lifecycle: m.Lifecycle, Ledger: m.Ledger, Cases: m.Cases,
 		Audit: m.Audit, Webhooks: m.Webhooks,
 		Logger: m.Logger, Readers: m.Readers,
 		MaxImportBytes: m.Server.Config.MaxUploadBytes, TempDir: m.Store.UploadTempDir(), Clock: m.Clock,

@@ -71,8 +71,11 @@ func TestHelp(t *testing.T) {
 	root := newRootCmd(Env{Getenv: func(string) string { return "" }})
 	paths := commandPaths(root)
 	for _, want := range []string{"", "serve", "admin carrier create", "admin client list", "admin buyer cap", "admin riskclient update", "admin apikey create", "admin apikey revoke",
+		"admin operator create", "admin operator list", "admin operator disable", "admin operator enable", "admin operator password",
 		"import orders", "import transactions", "import risk", "template", "verify", "batch status", "batch list", "events",
 		"adjustments launch", "adjustments confirm", "adjustments cancel", "adjustments show", "adjustments list", "version",
+		"cases list", "cases show", "cases resolve", "cases assign", "cases comment", "cases sla",
+		"cycle show", "cycle export", "cycle close", "cycle reopen",
 		"audit verify", "audit list", "webhooks create", "webhooks list", "webhooks deliveries", "webhooks redeliver", "webhooks delete",
 		"completion bash", "completion zsh", "completion fish", "completion powershell", "help"} {
 		if _, ok := paths[want]; !ok {
@@ -301,32 +304,40 @@ func TestDatabaseEnv(t *testing.T) {
 // sets it, and that a flag given beats its variable.
 func TestServeEnv(t *testing.T) {
 	env := map[string]string{
-		"TRUEUP_ADDR":                "127.0.0.1:9999",
-		"TRUEUP_WORKERS":             "7",
-		"TRUEUP_JOB_LEASE":           "45s",
-		"TRUEUP_TOKEN_TTL":           "2h",
-		"TRUEUP_MAX_UPLOAD_BYTES":    "1048576",
-		"TRUEUP_DEMO":                "true",
-		"TRUEUP_LOG_LEVEL":           "debug",
-		"TRUEUP_MEMORY_LIMIT":        "0",
-		"TRUEUP_TLS_CERT":            "cert.pem",
-		"TRUEUP_TLS_KEY":             "key.pem",
-		"TRUEUP_BODY_TIMEOUT":        "5s",
-		"TRUEUP_UPLOAD_IDLE_TIMEOUT": "6s",
-		"TRUEUP_UPLOAD_MIN_RATE":     "100",
-		"TRUEUP_MAX_UPLOADS":         "3",
-		"TRUEUP_MAX_HEADER_BYTES":    "4096",
-		"TRUEUP_TOKEN_RATE":          "2.5",
-		"TRUEUP_TOKEN_BURST":         "4",
-		"TRUEUP_TOKEN_ADDR_RATE":     "7.5",
-		"TRUEUP_TOKEN_ADDR_BURST":    "9",
-		"TRUEUP_TEMP_DIR":            "/var/tmp/trueup",
-		"TRUEUP_MAX_SHARED_STRINGS":  "1000000",
-		"TRUEUP_MAX_INFLATED":        "2000000",
-		"TRUEUP_MAX_CELL_BYTES":      "300",
-		"TRUEUP_MAX_ROW_BYTES":       "4000",
-		"TRUEUP_MAX_ROW_CELLS":       "50",
-		"TRUEUP_WEBHOOK_TIMEOUT":     "3s",
+		"TRUEUP_ADDR":                 "127.0.0.1:9999",
+		"TRUEUP_WORKERS":              "7",
+		"TRUEUP_JOB_LEASE":            "45s",
+		"TRUEUP_TOKEN_TTL":            "2h",
+		"TRUEUP_MAX_UPLOAD_BYTES":     "1048576",
+		"TRUEUP_DEMO":                 "true",
+		"TRUEUP_LOG_LEVEL":            "debug",
+		"TRUEUP_MEMORY_LIMIT":         "0",
+		"TRUEUP_TLS_CERT":             "cert.pem",
+		"TRUEUP_TLS_KEY":              "key.pem",
+		"TRUEUP_BODY_TIMEOUT":         "5s",
+		"TRUEUP_UPLOAD_IDLE_TIMEOUT":  "6s",
+		"TRUEUP_UPLOAD_MIN_RATE":      "100",
+		"TRUEUP_MAX_UPLOADS":          "3",
+		"TRUEUP_MAX_HEADER_BYTES":     "4096",
+		"TRUEUP_TOKEN_RATE":           "2.5",
+		"TRUEUP_TOKEN_BURST":          "4",
+		"TRUEUP_TOKEN_ADDR_RATE":      "7.5",
+		"TRUEUP_TOKEN_ADDR_BURST":     "9",
+		"TRUEUP_TEMP_DIR":             "/var/tmp/trueup",
+		"TRUEUP_MAX_SHARED_STRINGS":   "1000000",
+		"TRUEUP_MAX_INFLATED":         "2000000",
+		"TRUEUP_MAX_CELL_BYTES":       "300",
+		"TRUEUP_MAX_ROW_BYTES":        "4000",
+		"TRUEUP_MAX_ROW_CELLS":        "50",
+		"TRUEUP_WEBHOOK_TIMEOUT":      "3s",
+		"TRUEUP_MATCH_MEMORY":         "1000000",
+		"TRUEUP_CASE_NOTE_MAX_BYTES":  "500",
+		"TRUEUP_SESSION_TTL":          "8h",
+		"TRUEUP_SESSION_IDLE_TIMEOUT": "20m",
+		"TRUEUP_SIGNIN_SLOW_AFTER":    "4",
+		"TRUEUP_SIGNIN_MAX_FAILURES":  "8",
+		"TRUEUP_SIGNIN_LOCKOUT":       "10m",
+		"TRUEUP_SECURE_COOKIES":       "true",
 	}
 	e := Env{Getenv: func(k string) string { return env[k] }}
 	cmd := newServeCmd(e)
@@ -353,7 +364,9 @@ func TestServeEnv(t *testing.T) {
 		"max-upload-bytes": "1048576", "demo": "true", "log-level": "debug", "memory-limit": "0", "tls-cert": "cert.pem", "tls-key": "key.pem",
 		"body-timeout": "5s", "upload-idle-timeout": "6s", "upload-min-rate": "100", "max-uploads": "3", "max-header-bytes": "4096",
 		"token-rate": "2.5", "token-burst": "4", "token-addr-rate": "7.5", "token-addr-burst": "9", "temp-dir": "/var/tmp/trueup",
-		"max-shared-strings": "1000000", "max-inflated": "2000000", "max-cell-bytes": "300", "max-row-bytes": "4000", "max-row-cells": "50", "webhook-timeout": "3s"} {
+		"max-shared-strings": "1000000", "max-inflated": "2000000", "max-cell-bytes": "300", "max-row-bytes": "4000", "max-row-cells": "50", "webhook-timeout": "3s", "match-memory": "1000000",
+		"case-note-max-bytes": "500",
+		"session-ttl":         "8h0m0s", "session-idle-timeout": "20m0s", "signin-slow-after": "4", "signin-max-failures": "8", "signin-lockout": "10m0s", "secure-cookies": "true"} {
 		if got := fs.Lookup(name).Value.String(); got != want {
 			t.Errorf("--%s = %q, want %q", name, got, want)
 		}

@@ -84,6 +84,8 @@ func commands(env Env) []*cobra.Command {
 		newVerifyCmd(env),
 		newBatchCmd(env),
 		newEventsCmd(env),
+		newCasesCmd(env),
+		newCycleCmd(env),
 		newAdjustmentsCmd(env),
 		newVersionCmd(env),
 		newAuditCmd(env),

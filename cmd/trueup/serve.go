@@ -15,13 +15,16 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/cases"
 	trueuphttp "github.com/trueup/trueup/http"
 	"github.com/trueup/trueup/http/admin"
+	"github.com/trueup/trueup/http/console"
 	"github.com/trueup/trueup/imports"
 	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/jobs"
 	"github.com/trueup/trueup/ledger"
 	"github.com/trueup/trueup/lifecycle"
+	"github.com/trueup/trueup/operator"
 	"github.com/trueup/trueup/risk"
 	"github.com/trueup/trueup/sqlstore"
 	"github.com/trueup/trueup/webhook"
@@ -38,11 +41,15 @@ type Services struct {
 	Lifecycle *lifecycle.Service
 	Buyers    *buyer.Service
 	Risk      *risk.Service
+	// Cases are the discrepancy cases and cycles.
+	Cases *cases.Service
 	// Imports runs the admin API's imports; Keys are its API keys and
 	// Carriers its view of the carriers.
 	Imports  *imports.Service
 	Keys     *apikey.Service
 	Carriers *auth.Admin
+	// Operators are the console's operators and their sessions.
+	Operators *operator.Service
 	// Readers bound every file the services read: statements, and the
 	// files of the imports (OpenFile of ledger, buyer and risk).
 	Readers sheet.Limits
@@ -78,6 +85,9 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger, readers sheet.Limits) 
 		risks:    store.RiskStore(),
 	}
 	s.Batches.Limits = readers
+	s.Cases = cases.New(store, logger)
+	s.Batches.Finished = s.Cases.BatchFinished
+	s.Operators = operator.New(store, s.Carriers)
 	s.Lifecycle = lifecycle.New(s.notices)
 	s.Lifecycle.Log = store
 	s.Risk = risk.New(s.risks)
@@ -87,6 +97,7 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger, readers sheet.Limits) 
 	s.Batches.Events, s.Auth.Events, s.Carriers.Events, s.Keys.Events = s.Events, s.Events, s.Events, s.Events
 	s.Buyers.Events, s.Risk.Events, s.Imports.Events = s.Events, s.Events, s.Events
 	s.Webhooks.Events = s.Audit
+	s.Cases.Events, s.Operators.Events = s.Events, s.Events
 	return s
 }
 
@@ -94,7 +105,8 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger, readers sheet.Limits) 
 func (s *Services) SetClock(c trueup.Clock) {
 	s.Clock = c
 	s.Auth.Clock, s.Batches.Clock, s.Lifecycle.Clock, s.Buyers.Clock, s.Risk.Clock = c, c, c, c, c
-	s.Imports.Clock, s.Keys.Clock = c, c
+	s.Imports.Clock, s.Keys.Clock, s.Operators.Clock = c, c, c
+	s.Cases.Clock = c
 	s.Audit.Clock, s.Webhooks.Clock = c, c
 }
 
@@ -120,6 +132,8 @@ type Main struct {
 	*Services
 	Logger *slog.Logger
 	Admin  *admin.Handler
+	// Console is the web console at /console/.
+	Console *console.Handler
 
 	cancel context.CancelFunc
 }
@@ -154,6 +168,14 @@ type ServeConfig struct {
 	// 0); WebhookFirstRetry is the wait before a failed delivery's first
 	// retry (webhook.DefaultFirstRetry when 0), doubled for each next one.
 	WebhookTimeout, WebhookFirstRetry time.Duration
+	// MatchMemory bounds the statement rows a check holds in memory
+	// (batch.Service.MatchMemory; its default when 0).
+	MatchMemory int64
+	// CaseNoteMaxBytes bounds the note of a case action
+	// (cases.DefaultMaxNote when 0).
+	CaseNoteMaxBytes int
+	// Console are the console's sessions and sign-in limits.
+	Console ConsoleConfig
 }
 
 // Open builds the services over store, then starts the server and the
@@ -176,6 +198,7 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 		m.Logger.Info("removed temporary files left by an earlier run", "count", n, "dir", store.UploadTempDir())
 	}
 	m.Batches.TempDir = store.UploadTempDir()
+	m.Batches.MatchMemory = cfg.MatchMemory
 	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes, Limits: cfg.Limits, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey}, store, trueuphttp.Services{
 		Auth: m.Auth, Batches: m.Batches, Lifecycle: m.Lifecycle, Buyers: m.Buyers, Risk: m.Risk,
 	}, m.Logger, metrics)
@@ -187,6 +210,7 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	m.Buyers.Notify = m.Runner.Notify
 	m.Webhooks.Notify = m.Runner.Notify
 	m.Webhooks.Timeout, m.Webhooks.FirstRetry = cfg.WebhookTimeout, cfg.WebhookFirstRetry
+	m.Cases.MaxNote = cfg.CaseNoteMaxBytes
 	if cfg.Clock != nil {
 		if store.Clock != cfg.Clock {
 			// Set once: a second server on the same store (tests) shares
@@ -198,6 +222,8 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	}
 	m.Admin = newAdminAPI(ctx, m)
 	m.Server.Admin = m.Admin
+	m.Console = newConsole(m, cfg.Console)
+	m.Server.Console = m.Console
 	if err := m.Server.Open(cfg.Addr); err != nil {
 		m.Services.Close()
 		return err
@@ -264,6 +290,9 @@ func newServeCmd(env Env) *cobra.Command {
 	fs.IntVar(&cfg.Limits.TokenAddrBurst, "token-addr-burst", trueuphttp.DefaultTokenAddrBurst, "token requests at once per remote address")
 	readerFlags(fs, &cfg.Readers)
 	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", webhook.DefaultTimeout, "time a webhook receiver has to answer one delivery attempt")
+	fs.Int64Var(&cfg.MatchMemory, "match-memory", batch.DefaultMatchMemory, "bytes of statement rows a check holds in memory; a larger statement is matched through sorted runs in the temporary folder")
+	fs.IntVar(&cfg.CaseNoteMaxBytes, "case-note-max-bytes", cases.DefaultMaxNote, "longest note of a case action, in bytes (400 over it)")
+	consoleFlags(fs, &cfg.Console)
 	fs.StringVar(&cfg.TempDir, "temp-dir", "", "the server's own folder of temporary files with --database-url (default DATA/tmp, DATA from --data); emptied of trueup's files at start")
 	demo := fs.Bool("demo", false, "provision a demo carrier with ledger orders and print ready-to-paste calls")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -110,6 +111,9 @@ func newVerifyCmd(env Env) *cobra.Command {
 			v := map[string]any{"rowsRead": res.RowsRead, "counts": res.Counts, "total": res.Counts.Total(),
 				"rowErrorCount": res.ErrTotal, "rowErrors": nonNil(res.RowErrors), "failure": res.Failure, "seconds": time.Since(start).Seconds(),
 				"ledgerOrders": ledgerOrders}
+			if len(res.SkippedSheets) > 0 {
+				v["skippedSheets"] = res.SkippedSheets
+			}
 			if wrote {
 				v["out"] = map[string]any{"path": *out, "format": outFormat, "rows": res.Counts.Total()}
 			}
@@ -119,6 +123,9 @@ func newVerifyCmd(env Env) *cobra.Command {
 		} else {
 			tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
 			fmt.Fprintf(tw, "rows read\t%d\n", res.RowsRead)
+			if len(res.SkippedSheets) > 0 {
+				fmt.Fprintf(tw, "sheets skipped (no template header)\t%s\n", quoteList(res.SkippedSheets))
+			}
 			for _, e := range res.RowErrors {
 				fmt.Fprintf(tw, "row %d\t%s\t%q\t%s\n", e.Row, e.Column, e.Value, e.Reason)
 			}
@@ -143,6 +150,15 @@ func newVerifyCmd(env Env) *cobra.Command {
 		return nil
 	})
 	return cmd
+}
+
+// quoteList returns the names quoted and joined by commas.
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }
 
 // plural returns one when n is 1, else many.

@@ -20,6 +20,7 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/cases"
 	"github.com/trueup/trueup/imports"
 	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/ledger"
@@ -44,6 +45,8 @@ type Services struct {
 	Batches   *batch.Service
 	Lifecycle *lifecycle.Service
 	Ledger    *ledger.Service
+	// Cases serve the discrepancy cases and the cycles.
+	Cases *cases.Service
 	// Audit serves the audit chain, Webhooks the subscriptions and their
 	// deliveries.
 	Audit    *audit.Service
@@ -129,6 +132,7 @@ func (h *Handler) routes() {
 	h.handle("GET /admin/v1/imports", h.listImports)
 	h.handle("GET /admin/v1/imports/{importId}", h.getImport)
 
+	h.caseRoutes()
 	h.handle("GET /admin/v1/audit", h.listAudit)
 	h.handle("GET /admin/v1/audit/verify", h.verifyAudit)
 

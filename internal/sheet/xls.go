@@ -52,7 +52,16 @@ func OpenXLS(r io.ReaderAt, size int64) (Reader, error) {
 
 // OpenXLS is the package's OpenXLS within l.
 func (l Limits) OpenXLS(r io.ReaderAt, size int64) (Reader, error) {
-	l = l.WithDefaults()
+	b, err := l.WithDefaults().openXLSBook(r, size)
+	if err != nil {
+		return nil, err
+	}
+	return b.Open(0)
+}
+
+// openXLSBook opens the workbook within l, whose fields are all set, and
+// reads its globals.
+func (l Limits) openXLSBook(r io.ReaderAt, size int64) (*biffBook, error) {
 	if size <= 0 {
 		return nil, fmt.Errorf("xls: %w", ErrEmpty)
 	}
@@ -72,7 +81,36 @@ func (l Limits) OpenXLS(r io.ReaderAt, size int64) (Reader, error) {
 	if err != nil {
 		return nil, placeLimit(err)
 	}
-	return &xlsReader{cells: book.cells}, nil
+	return book, nil
+}
+
+// Sheets returns the names of the workbook's worksheets, in workbook order.
+func (b *biffBook) Sheets() []string {
+	names := make([]string, len(b.sheets))
+	for i, sh := range b.sheets {
+		names[i] = sh.name
+	}
+	return names
+}
+
+// Open reads worksheet i whole and returns a Reader of its rows.
+func (b *biffBook) Open(i int) (Reader, error) {
+	var cells []xlsCell
+	err := recoverPanic(func() error {
+		var err error
+		cells, err = b.readSheetAt(i)
+		return err
+	})
+	if err != nil {
+		return nil, placeLimit(err)
+	}
+	return &xlsReader{cells: cells}, nil
+}
+
+// Close releases the workbook stream and returns nil.
+func (b *biffBook) Close() error {
+	b.recs = nil
+	return nil
 }
 
 // recoverPanic calls f and returns its error, or an error wrapping
@@ -168,15 +206,24 @@ func (r *xlsReader) Close() error {
 	return nil
 }
 
+// xlsSheetRef is a worksheet of an xls workbook: its name and where its
+// substream starts in the workbook stream.
+type xlsSheetRef struct {
+	name string
+	pos  int
+}
+
 // biffBook is what OpenXLS reads of a workbook.
 type biffBook struct {
 	date1904 bool
-	sheet    string // the first worksheet's name
-	xfFormat []int  // the number format index of each XF record
+	sheet    string // the name of the worksheet being read
+	sheets   []xlsSheetRef
+	recs     *biffRecords // the workbook stream
+	xfFormat []int        // the number format index of each XF record
 	formats  map[int]string
 	dateXF   []int8    // per XF: 0 unknown, 1 date, -1 not
 	sst      []string  // the shared strings
-	cells    []xlsCell // the first worksheet's cells
+	cells    []xlsCell // the cells of the worksheet being read
 	lim      Limits    // all fields set
 }
 
@@ -279,7 +326,6 @@ func (l Limits) parseBIFF(stream []byte) (*biffBook, error) {
 		return nil, wrongFormat("the file is an Excel 5.0/95 workbook, which trueup does not read; open it in a spreadsheet program and save it as .xlsx")
 	}
 	b := &biffBook{formats: make(map[int]string), lim: l.WithDefaults()}
-	sheetPos := -1
 	var sst [][]byte // the SST record and its CONTINUE records
 	for typ != recEOF {
 		prev := typ
@@ -292,9 +338,8 @@ func (l Limits) parseBIFF(stream []byte) (*biffBook, error) {
 		case recBoundSheet:
 			// dt 0 is a worksheet (or dialog sheet); others are macro,
 			// chart and VBA sheets.
-			if len(d) >= 8 && d[5] == 0 && sheetPos < 0 {
-				sheetPos = int(binary.LittleEndian.Uint32(d))
-				b.sheet = decodeChars(d[8:], int(d[6]), d[7]&1 == 1)
+			if len(d) >= 8 && d[5] == 0 {
+				b.sheets = append(b.sheets, xlsSheetRef{name: decodeChars(d[8:], int(d[6]), d[7]&1 == 1), pos: int(binary.LittleEndian.Uint32(d))})
 			}
 		case recXF:
 			if len(d) < 4 {
@@ -324,14 +369,37 @@ func (l Limits) parseBIFF(stream []byte) (*biffBook, error) {
 		}
 	}
 	b.dateXF = make([]int8, len(b.xfFormat))
-	if sheetPos < 0 {
+	if len(b.sheets) == 0 {
 		return nil, wrongFormat("the xls workbook has no worksheet")
 	}
-	if sheetPos < recs.pos {
-		return nil, biffCorrupt("the worksheet starts at byte %d, inside the workbook globals", sheetPos)
+	for _, sh := range b.sheets {
+		if sh.pos < recs.pos {
+			return nil, biffCorrupt("the worksheet starts at byte %d, inside the workbook globals", sh.pos)
+		}
 	}
-	recs.pos = sheetPos
-	typ, d, err = recs.next()
+	b.recs = recs
+	// The first worksheet is read at once, so that a damaged one is found
+	// when the workbook is opened.
+	cells, err := b.readSheetAt(0)
+	if err != nil {
+		return nil, err
+	}
+	b.cells = cells
+	return b, nil
+}
+
+// readSheetAt reads the cells of worksheet i. The cells of the first are
+// kept from when the workbook was opened, and handed out once.
+func (b *biffBook) readSheetAt(i int) ([]xlsCell, error) {
+	if i == 0 && b.cells != nil {
+		cells := b.cells
+		b.cells = nil
+		return cells, nil
+	}
+	sh := b.sheets[i]
+	b.sheet, b.cells = sh.name, nil
+	recs := &biffRecords{b: b.recs.b, pos: sh.pos}
+	typ, d, err := recs.next()
 	if err != nil {
 		return nil, err
 	}
@@ -339,9 +407,11 @@ func (l Limits) parseBIFF(stream []byte) (*biffBook, error) {
 		return nil, biffCorrupt("the worksheet does not start with a worksheet BOF record")
 	}
 	if err := b.readSheet(recs); err != nil {
-		return nil, &ParseError{Sheet: b.sheet, Err: err}
+		return nil, &ParseError{Sheet: sh.name, Err: err}
 	}
-	return b, nil
+	cells := b.cells
+	b.cells = nil
+	return cells, nil
 }
 
 // readSheet reads the cells of the worksheet substream at recs up to its end

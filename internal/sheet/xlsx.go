@@ -103,9 +103,30 @@ func (l Limits) OpenXLSXHead(r io.ReaderAt, size int64) (Reader, error) {
 	return x, placeLimit(err)
 }
 
-// openXLSX opens the workbook within l, whose fields are all set, reading
-// only the first head shared strings when head is not 0.
+// openXLSX opens the first worksheet of the workbook within l, whose
+// fields are all set, reading only the first head shared strings when head
+// is not 0.
 func (l Limits) openXLSX(r io.ReaderAt, size int64, head int) (Reader, error) {
+	b, err := l.openXLSXBook(r, size, head)
+	if err != nil {
+		return nil, err
+	}
+	return b.Open(0)
+}
+
+// xlsxWorkbookFile is the Book of an .xlsx workbook: its parts found, its shared
+// strings and date styles read once for all its worksheets.
+type xlsxWorkbookFile struct {
+	pkg    xlsxPackage
+	wb     xlsxWorkbook
+	sst    *xlsxSharedStrings
+	dateXf []bool
+	lim    Limits
+}
+
+// openXLSXBook opens the workbook within l, whose fields are all set,
+// reading only the first head shared strings when head is not 0.
+func (l Limits) openXLSXBook(r io.ReaderAt, size int64, head int) (*xlsxWorkbookFile, error) {
 	if size <= 0 {
 		return nil, fmt.Errorf("open xlsx: %w", ErrEmpty)
 	}
@@ -128,31 +149,46 @@ func (l Limits) openXLSX(r io.ReaderAt, size int64, head int) (Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	sst := &xlsxSharedStrings{off: []uint32{0}}
+	b := &xlsxWorkbookFile{pkg: pkg, wb: wb, lim: l, sst: &xlsxSharedStrings{off: []uint32{0}}}
 	if f := pkg.file(wb.sharedStrings); f != nil {
-		if sst, err = xlsxReadSharedStrings(f, sstOptions{head: head, budget: pkg.budget, limits: l}); err != nil {
+		if b.sst, err = xlsxReadSharedStrings(f, sstOptions{head: head, budget: pkg.budget, limits: l}); err != nil {
 			return nil, err
 		}
 	}
-	x := &xlsxReader{sheet: wb.sheetName, sst: sst, date1904: wb.date1904, lim: l}
 	if wb.date1904 {
 		if f := pkg.file(wb.styles); f != nil {
-			if x.dateXf, err = pkg.readDateStyles(f); err != nil {
+			if b.dateXf, err = pkg.readDateStyles(f); err != nil {
 				return nil, err
 			}
 		}
 	}
-	sheet := pkg.file(wb.sheetPath)
-	if sheet == nil {
-		return nil, &ParseError{Sheet: wb.sheetName, Err: fmt.Errorf("no part %s in the archive: %w", wb.sheetPath, ErrCorrupt)}
+	return b, nil
+}
+
+// Sheets returns the names of the workbook's worksheets, in workbook order.
+func (b *xlsxWorkbookFile) Sheets() []string {
+	names := make([]string, len(b.wb.sheets))
+	for i, sh := range b.wb.sheets {
+		names[i] = sh.name
 	}
-	rc, err := sheet.Open()
+	return names
+}
+
+// Open returns a Reader of worksheet i.
+func (b *xlsxWorkbookFile) Open(i int) (Reader, error) {
+	sh := b.wb.sheets[i]
+	x := &xlsxReader{sheet: sh.name, sst: b.sst, date1904: b.wb.date1904, dateXf: b.dateXf, lim: b.lim}
+	part := b.pkg.file(sh.path)
+	if part == nil {
+		return nil, &ParseError{Sheet: sh.name, Err: fmt.Errorf("no part %s in the archive: %w", sh.path, ErrCorrupt)}
+	}
+	rc, err := part.Open()
 	if err != nil {
-		return nil, &ParseError{Sheet: wb.sheetName, Err: fmt.Errorf("open %s: %w: %w", sheet.Name, ErrCorrupt, err)}
+		return nil, &ParseError{Sheet: sh.name, Err: fmt.Errorf("open %s: %w: %w", part.Name, ErrCorrupt, err)}
 	}
 	x.rc = rc
-	x.size = int64(sheet.UncompressedSize64)
-	src := pkg.budget.reader(rc)
+	x.size = int64(part.UncompressedSize64)
+	src := b.pkg.budget.reader(rc)
 	if x.size > xlsxPrefetchMin {
 		x.pf = newXLSXPrefetch(src)
 		x.s.init(x.pf, x.size)
@@ -161,6 +197,9 @@ func (l Limits) openXLSX(r io.ReaderAt, size int64, head int) (Reader, error) {
 	}
 	return x, nil
 }
+
+// Close returns nil: the readers Open returns hold what must be released.
+func (b *xlsxWorkbookFile) Close() error { return nil }
 
 // xlsxLooksLikeZip reports whether r starts with a zip signature, which tells
 // a damaged zip archive from a file of another kind.
@@ -193,11 +232,15 @@ func (p *xlsxPackage) file(name string) *zip.File {
 // xlsxWorkbook is what OpenXLSX takes from the workbook part and its
 // relationships.
 type xlsxWorkbook struct {
-	sheetName     string
-	sheetPath     string
-	sharedStrings string // part name, or "" when there is none
+	sheets        []xlsxSheetRef // the worksheets, at least one
+	sharedStrings string         // part name, or "" when there is none
 	styles        string
 	date1904      bool
+}
+
+// xlsxSheetRef is a worksheet of a workbook: its name and its part.
+type xlsxSheetRef struct {
+	name, path string
 }
 
 // xlsxRelationships is a relationships (.rels) part.
@@ -223,7 +266,7 @@ type xlsxWorkbookPart struct {
 }
 
 // workbook finds the workbook part, reads it and its relationships, and
-// returns where the first worksheet, the shared strings and the styles are.
+// returns where the worksheets, the shared strings and the styles are.
 func (p *xlsxPackage) workbook() (xlsxWorkbook, error) {
 	var wb xlsxWorkbook
 	wbPath := "xl/workbook.xml"
@@ -283,22 +326,26 @@ func (p *xlsxPackage) workbook() (xlsxWorkbook, error) {
 	if wb.styles == "" {
 		wb.styles = "xl/styles.xml"
 	}
-	// The first sheet that is a worksheet (not a chart or dialog sheet).
+	// The sheets that are worksheets (not chart or dialog sheets).
 	for _, sh := range part.Sheets {
 		for _, rel := range rels.Rels {
 			if rel.ID == sh.RID && strings.HasSuffix(rel.Type, "/worksheet") && rel.TargetMode != "External" {
-				wb.sheetName, wb.sheetPath = sh.Name, xlsxResolve(dir, rel.Target)
-				return wb, nil
+				wb.sheets = append(wb.sheets, xlsxSheetRef{name: sh.Name, path: xlsxResolve(dir, rel.Target)})
+				break
 			}
 		}
 	}
-	wb.sheetPath = "xl/worksheets/sheet1.xml"
+	if len(wb.sheets) > 0 {
+		return wb, nil
+	}
+	first := xlsxSheetRef{path: "xl/worksheets/sheet1.xml"}
 	if len(part.Sheets) > 0 {
-		wb.sheetName = part.Sheets[0].Name
+		first.name = part.Sheets[0].Name
 	}
-	if wb.sheetName == "" {
-		wb.sheetName = "Sheet1"
+	if first.name == "" {
+		first.name = "Sheet1"
 	}
+	wb.sheets = []xlsxSheetRef{first}
 	return wb, nil
 }
 

@@ -1,0 +1,164 @@
+package console
+
+import (
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/apikey"
+	"github.com/trueup/trueup/auth"
+	"github.com/trueup/trueup/batch"
+	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/imports"
+	"github.com/trueup/trueup/ledger"
+	"github.com/trueup/trueup/lifecycle"
+	"github.com/trueup/trueup/operator"
+	"github.com/trueup/trueup/risk"
+)
+
+// Prefix is the path every console page starts with.
+const Prefix = "/console/"
+
+// DefaultMaxFormBytes limits a form's body when Services.MaxFormBytes is 0.
+const DefaultMaxFormBytes = 1 << 20
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// Services are what the console calls; main builds them once and shares
+// them with the APIs, the job runner and the CLI.
+type Services struct {
+	Operators *operator.Service
+	Carriers  *auth.Admin
+	Auth      *auth.Service
+	Batches   *batch.Service
+	Lifecycle *lifecycle.Service
+	Buyers    *buyer.Service
+	Risk      *risk.Service
+	Keys      *apikey.Service
+	Imports   *imports.Service
+	Ledger    *ledger.Service
+	Logger    *slog.Logger
+	// Clock tells the time (the real clock when nil).
+	Clock trueup.Clock
+	// SecureCookies marks the cookies Secure even on a plain-HTTP request
+	// (a TLS proxy in front); a request over TLS always gets them Secure.
+	SecureCookies bool
+	// MaxFormBytes limits a form's body (DefaultMaxFormBytes when 0).
+	MaxFormBytes int64
+}
+
+// Handler is the console. It implements http.Handler for every path under
+// Prefix.
+type Handler struct {
+	Services
+	mux   *http.ServeMux
+	pages map[string]*template.Template
+	menu  []menuItem
+}
+
+// menuItem is an entry of the navigation: shown to the roles need allows.
+type menuItem struct {
+	Label string
+	Path  string
+	Need  operator.Role
+	Order int
+}
+
+// New returns the console over svc. It panics when an embedded template
+// does not parse: that is a fault of the build, found by any test.
+func New(svc Services) *Handler {
+	if svc.Logger == nil {
+		svc.Logger = slog.Default()
+	}
+	if svc.Clock == nil {
+		svc.Clock = trueup.SystemClock{}
+	}
+	if svc.MaxFormBytes <= 0 {
+		svc.MaxFormBytes = DefaultMaxFormBytes
+	}
+	h := &Handler{Services: svc, mux: http.NewServeMux()}
+	h.pages = parsePages()
+	h.routes()
+	sort.SliceStable(h.menu, func(i, j int) bool { return h.menu[i].Order < h.menu[j].Order })
+	return h
+}
+
+// routes registers every page. A file of pages adds its own routes
+// method and one line here.
+func (h *Handler) routes() {
+	assets, _ := fs.Sub(assetFS, "assets")
+	h.mux.Handle("GET "+Prefix+"assets/", http.StripPrefix(Prefix+"assets/", assetServer(http.FileServerFS(assets))))
+	h.signInRoutes()
+	h.homeRoutes()
+	h.operatorRoutes()
+	h.mux.HandleFunc(Prefix, h.notFound)
+}
+
+// ServeHTTP serves a console page.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+	hd.Set("Cache-Control", "no-store")
+	h.mux.ServeHTTP(w, r)
+}
+
+// assetServer lets browsers cache the assets for an hour.
+func assetServer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// parsePages parses the layout and partials (files starting with "_")
+// once, then each page template over a copy of them, by its name without
+// ".html".
+func parsePages() map[string]*template.Template {
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	var shared, pages []string
+	for _, f := range files {
+		if strings.HasPrefix(path.Base(f), "_") {
+			shared = append(shared, f)
+		} else {
+			pages = append(pages, f)
+		}
+	}
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, shared...))
+	out := make(map[string]*template.Template, len(pages))
+	for _, p := range pages {
+		t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, p))
+		out[strings.TrimSuffix(path.Base(p), ".html")] = t
+	}
+	return out
+}
+
+// page registers fn for pattern, open to the operators whose role allows
+// need (see operator.Role.Allows): signed-in, with the right role, and for
+// any method but GET and HEAD with the session's CSRF token. fn finds the
+// session with sessionOf.
+func (h *Handler) page(pattern string, need operator.Role, fn http.HandlerFunc) {
+	h.mux.Handle(pattern, h.requireRole(need, fn))
+}
+
+// nav adds an entry to the navigation, shown to the operators whose role
+// allows need, in the order of order (home is 0).
+func (h *Handler) nav(label, path string, need operator.Role, order int) {
+	h.menu = append(h.menu, menuItem{Label: label, Path: path, Need: need, Order: order})
+}
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	h.fail(w, r, trueup.NotFound("there is no console page %s; use the navigation, or start from %s", r.URL.Path, Prefix))
+}
