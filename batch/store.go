@@ -49,6 +49,10 @@ type Store interface {
 	// EachDiscrepancy calls fn for every discrepancy of a batch's attempt,
 	// in order.
 	EachDiscrepancy(ctx context.Context, no trueup.BatchNo, attempt int, fn func(trueup.Discrepancy) error) error
+	// FindDiscrepancies calls fn for the discrepancies q selects, in q's
+	// order, after q.After, at most q.Limit (all when 0), stopping at fn's
+	// first error. It reads as it goes: an export's memory is bounded.
+	FindDiscrepancies(ctx context.Context, q Query, fn func(trueup.Discrepancy) error) error
 }
 
 // CreateBatchParams are the inputs of Store.CreateBatch.

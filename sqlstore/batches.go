@@ -427,7 +427,7 @@ func (w *DiscrepancyWriter) insert(ctx context.Context, buf []trueup.Discrepancy
 			n := min(len(rest), discrepancyRows)
 			args = args[:0]
 			for _, d := range rest[:n] {
-				args = append(args, w.no, w.attempt, d.Seq, int(d.DiffType), d.DiffReason, d.CarrierOrderID, d.KdOrderID, d.CarrierUserID,
+				args = append(args, w.no, w.attempt, batch.AmountGap(d), d.Seq, int(d.DiffType), d.DiffReason, d.CarrierOrderID, d.KdOrderID, d.CarrierUserID,
 					d.CarrierOrderTime, d.KdUserID, d.UserStatus, d.SkuCode, decString(d.SkuPrice), d.BillingCycle, d.CarrierSale, d.CarrierSaleToKd,
 					d.ThisMonthBilling, d.NextMonthBilling, d.Channel, d.CarrierActiveTime, d.CarrierEndTime, d.CarrierPackageID,
 					d.KdActiveTime, d.KdEndTime, d.KdOrderTime, d.KdPackageID, decString(d.KdSaleTotal))
@@ -456,13 +456,13 @@ func (w *DiscrepancyWriter) insert(ctx context.Context, buf []trueup.Discrepancy
 // Rows per INSERT of DiscrepancyWriter, and parameters per row.
 const (
 	discrepancyRows   = 32
-	discrepancyParams = 27
+	discrepancyParams = 28
 )
 
 // insertDiscrepancies returns an INSERT of n discrepancy rows.
 func (db *DB) insertDiscrepancies(n int) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO discrepancies (batch_no, attempt, ` + discrepancyCols + `) VALUES `)
+	b.WriteString(`INSERT INTO discrepancies (batch_no, attempt, amount_gap, ` + discrepancyCols + `) VALUES `)
 	row := "(" + strings.Repeat("?, ", discrepancyParams-1) + "?)"
 	for i := 0; i < n; i++ {
 		if i > 0 {

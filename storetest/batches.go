@@ -26,6 +26,7 @@ func runBatches(t *testing.T, open Opener) {
 		{"BatchCountsEveryKind", testBatchCounts},
 		{"DiscrepancyWriterError", testDiscrepancyWriterError},
 		{"Setting", testSetting},
+		{"FindDiscrepancies", testFindDiscrepancies},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

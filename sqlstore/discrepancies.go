@@ -1,0 +1,50 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+
+	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/batch"
+)
+
+// FindDiscrepancies calls fn for the discrepancies q selects, in q's
+// order, after q.After, at most q.Limit (all when 0). The indexes of
+// migration 013 serve every combination of kind and order as a range scan
+// that starts at the cursor, so a page costs the same at any depth; a
+// search finds its few rows by the id indexes and sorts them.
+func (db *DB) FindDiscrepancies(ctx context.Context, q batch.Query, fn func(trueup.Discrepancy) error) error {
+	var b strings.Builder
+	args := []any{q.No, q.Attempt}
+	b.WriteString(`SELECT ` + discrepancyCols + ` FROM discrepancies WHERE batch_no = ? AND attempt = ?`)
+	if q.Kind != 0 {
+		b.WriteString(` AND diff_type = ?`)
+		args = append(args, int(q.Kind))
+	}
+	if q.Search != "" {
+		b.WriteString(` AND (carrier_order_id = ? OR kd_order_id = ? OR carrier_user_id = ? OR kd_user_id = ?)`)
+		args = append(args, q.Search, q.Search, q.Search, q.Search)
+	}
+	switch q.Order {
+	case batch.ByGapDesc:
+		if !q.After.IsZero() {
+			b.WriteString(` AND (amount_gap, seq) < (?, ?)`)
+			args = append(args, q.After.Gap, q.After.Seq)
+		}
+		b.WriteString(` ORDER BY amount_gap DESC, seq DESC`)
+	case batch.ByGapAsc:
+		if !q.After.IsZero() {
+			b.WriteString(` AND (amount_gap, seq) > (?, ?)`)
+			args = append(args, q.After.Gap, q.After.Seq)
+		}
+		b.WriteString(` ORDER BY amount_gap, seq`)
+	default:
+		b.WriteString(` AND seq > ? ORDER BY seq`)
+		args = append(args, q.After.Seq)
+	}
+	if q.Limit > 0 {
+		b.WriteString(` LIMIT ?`)
+		args = append(args, q.Limit)
+	}
+	return db.eachDiscrepancy(ctx, db.q(b.String()), args, fn)
+}
