@@ -59,5 +59,6 @@ func newConsole(m *Main, cfg ConsoleConfig) *console.Handler {
 		Operators: o, Carriers: m.Carriers, Auth: m.Auth, Batches: m.Batches, Lifecycle: m.Lifecycle,
 		Buyers: m.Buyers, Risk: m.Risk, Keys: m.Keys, Imports: m.Imports, Ledger: m.Ledger,
 		Logger: m.Logger, Clock: m.Clock, SecureCookies: cfg.SecureCookies,
+		MaxUploadBytes: m.Server.Config.MaxUploadBytes, TempDir: m.Store.UploadTempDir(), Readers: m.Readers,
 	})
 }

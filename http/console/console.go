@@ -16,6 +16,7 @@ import (
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/imports"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/ledger"
 	"github.com/trueup/trueup/lifecycle"
 	"github.com/trueup/trueup/operator"
@@ -55,6 +56,16 @@ type Services struct {
 	SecureCookies bool
 	// MaxFormBytes limits a form's body (DefaultMaxFormBytes when 0).
 	MaxFormBytes int64
+	// MaxProgressStreams bounds the batch progress streams served at once
+	// (DefaultMaxProgressStreams when 0); over it a page shows the state
+	// as loaded and a refresh updates it.
+	MaxProgressStreams int
+	// MaxUploadBytes limits a statement upload or an import file
+	// (DefaultMaxUploadBytes when 0); TempDir holds them while they are
+	// read (os.TempDir when empty); Readers bound the files read.
+	MaxUploadBytes int64
+	TempDir        string
+	Readers        sheet.Limits
 }
 
 // Handler is the console. It implements http.Handler for every path under
@@ -64,6 +75,8 @@ type Handler struct {
 	mux   *http.ServeMux
 	pages map[string]*template.Template
 	menu  []menuItem
+	// streams holds a token per progress stream served (batches.go).
+	streams chan struct{}
 }
 
 // menuItem is an entry of the navigation: shown to the roles need allows.
@@ -101,6 +114,9 @@ func (h *Handler) routes() {
 	h.signInRoutes()
 	h.homeRoutes()
 	h.operatorRoutes()
+	h.batchRoutes()
+	h.uploadRoutes()
+	h.importRoutes()
 	h.mux.HandleFunc(Prefix, h.notFound)
 }
 
