@@ -196,11 +196,11 @@ func pairOf(carrier, platform string) pair {
 // discrepancyRow is a discrepancy as the browser shows it.
 type discrepancyRow struct {
 	trueup.Discrepancy
-	Kind                                trueup.Kind
-	Order, User                         pair
+	Kind                                    trueup.Kind
+	Order, User                             pair
 	OrderTime, Package, Active, End, Amount pair
-	Diff                                string
-	NoCarrier, NoPlatform               bool
+	Diff                                    string
+	NoCarrier, NoPlatform                   bool
 }
 
 func rowOf(d trueup.Discrepancy) discrepancyRow {
@@ -302,13 +302,13 @@ type batchPageData struct {
 	// RowErrorsCut says only the first row errors are kept.
 	RowErrorsCut bool
 	Browser      browser
-	Kinds     []trueup.Kind
-	Rows      []discrepancyRow
-	First     string // the first page's link, when this is not it
-	Next      string
-	ExportCSV string
-	ExportXLS string
-	Filtered  bool
+	Kinds        []trueup.Kind
+	Rows         []discrepancyRow
+	First        string // the first page's link, when this is not it
+	Next         string
+	ExportCSV    string
+	ExportXLS    string
+	Filtered     bool
 }
 
 func (h *Handler) batchPage(w http.ResponseWriter, r *http.Request) {
