@@ -22,8 +22,17 @@ func (db *DB) FindDiscrepancies(ctx context.Context, q batch.Query, fn func(true
 		args = append(args, int(q.Kind))
 	}
 	if q.Search != "" {
-		b.WriteString(` AND (carrier_order_id = ? OR kd_order_id = ? OR carrier_user_id = ? OR kd_user_id = ?)`)
-		args = append(args, q.Search, q.Search, q.Search, q.Search)
+		// One index look-up per id column (an OR of the four makes
+		// SQLite scan the batch in seq order instead).
+		b.WriteString(` AND seq IN (`)
+		for i, col := range []string{"carrier_order_id", "kd_order_id", "carrier_user_id", "kd_user_id"} {
+			if i > 0 {
+				b.WriteString(` UNION ALL `)
+			}
+			b.WriteString(`SELECT seq FROM discrepancies WHERE batch_no = ? AND attempt = ? AND ` + col + ` = ?`)
+			args = append(args, q.No, q.Attempt, q.Search)
+		}
+		b.WriteString(`)`)
 	}
 	switch q.Order {
 	case batch.ByGapDesc:
