@@ -149,6 +149,13 @@ func AmountGap(d trueup.Discrepancy) int64 {
 	return g.Int64()
 }
 
+// AtStake returns the money at stake of a batch: the sum of the absolute
+// amount differences of its discrepancies, recorded when it succeeded;
+// zero for a batch that has not.
+func (s *Service) AtStake(ctx context.Context, no trueup.BatchNo) (decimal.Decimal, error) {
+	return s.Store.BatchAtStake(ctx, no)
+}
+
 // QueryDiscrepancies returns a page of the discrepancies q selects, in
 // q's order.
 func (s *Service) QueryDiscrepancies(ctx context.Context, q Query) ([]trueup.Discrepancy, error) {

@@ -498,14 +498,15 @@ func (db *DB) FinishBatch(ctx context.Context, p batch.FinishBatchParams) error 
 				return fmt.Errorf("clear discrepancies: %w", err)
 			}
 			p.Counts = trueup.DiffCounts{}
+			p.AtStake = decimal.Zero
 		}
 		counts, err := json.Marshal(p.Counts)
 		if err != nil {
 			return fmt.Errorf("batch %s counts: %w", p.No, err)
 		}
 		res, err := tx.ExecContext(ctx, db.q(`UPDATE batches SET state = ?, rows_read = ?, percent = 100, counts = ?,
-			row_error_count = ?, failure = ?, finished_at = ? WHERE batch_no = ? AND attempt = ? AND state = ?`),
-			p.State, p.RowsRead, string(counts), p.ErrTotal, p.Failure, db.now(), p.No, p.Attempt, trueup.BatchProcessing)
+			row_error_count = ?, failure = ?, finished_at = ?, at_stake = ? WHERE batch_no = ? AND attempt = ? AND state = ?`),
+			p.State, p.RowsRead, string(counts), p.ErrTotal, p.Failure, db.now(), p.AtStake.String(), p.No, p.Attempt, trueup.BatchProcessing)
 		if err != nil {
 			return fmt.Errorf("finish batch: %w", err)
 		}

@@ -2,11 +2,28 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
+	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/batch"
 )
+
+// BatchAtStake returns the money at stake FinishBatch recorded for a
+// batch.
+func (db *DB) BatchAtStake(ctx context.Context, no trueup.BatchNo) (decimal.Decimal, error) {
+	var s string
+	err := db.sql.QueryRowContext(ctx, db.q(`SELECT at_stake FROM batches WHERE batch_no = ?`), no).Scan(&s)
+	if err != nil {
+		return decimal.Zero, notFound(err, "batch %s not found", no)
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return decimal.Zero, fmt.Errorf("batch %s at stake %q: %w", no, s, err)
+	}
+	return d, nil
+}
 
 // FindDiscrepancies calls fn for the discrepancies q selects, in q's
 // order, after q.After, at most q.Limit (all when 0). The indexes of

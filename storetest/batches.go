@@ -27,6 +27,8 @@ func runBatches(t *testing.T, open Opener) {
 		{"DiscrepancyWriterError", testDiscrepancyWriterError},
 		{"Setting", testSetting},
 		{"FindDiscrepancies", testFindDiscrepancies},
+		{"BatchAtStake", testBatchAtStake},
+		{"JobsInState", testJobsInState},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

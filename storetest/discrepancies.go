@@ -129,3 +129,69 @@ func cmpPair(a1, a2, b1, b2 int64) int {
 	}
 	return 0
 }
+
+// testBatchAtStake checks that a succeeded batch keeps the money at stake
+// FinishBatch is given, and a failed one zero.
+func testBatchAtStake(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	c := MustCarrier(t, db, "Staky")
+	for _, tt := range []struct {
+		no    trueup.BatchNo
+		state trueup.BatchState
+		give  string
+		want  string
+	}{
+		{"20250101_31", trueup.BatchSucceeded, "1234567.890001", "1234567.890001"},
+		{"20250101_32", trueup.BatchFailed, "5", "0"},
+	} {
+		newBatch(t, db, c.ID, tt.no, []byte("x"))
+		if d, err := db.BatchAtStake(ctx, tt.no); err != nil || !d.IsZero() {
+			t.Errorf("%s before its check: %v, %v; want 0", tt.no, d, err)
+		}
+		job, ok, err := db.ClaimJob(ctx, "w", []string{"batch.check"}, time.Minute)
+		if err != nil || !ok {
+			t.Fatalf("claim: %v", err)
+		}
+		if err := db.StartBatch(ctx, tt.no, job.Attempt); err != nil {
+			t.Fatal(err)
+		}
+		err = db.FinishBatch(ctx, batch.FinishBatchParams{No: tt.no, Attempt: job.Attempt, State: tt.state, Job: job, AtStake: decimal.RequireFromString(tt.give)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err := db.BatchAtStake(ctx, tt.no); err != nil || d.String() != tt.want {
+			t.Errorf("%s %s: at stake %v, %v; want %s", tt.no, tt.state, d, err, tt.want)
+		}
+	}
+	if _, err := db.BatchAtStake(ctx, "20250101_404"); trueup.ErrorKind(err) != trueup.ENOTFOUND {
+		t.Errorf("unknown batch: %v, want not found", err)
+	}
+}
+
+// testJobsInState lists the latest jobs of a state, newest first.
+func testJobsInState(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	var ids []int64
+	for i := 0; i < 3; i++ {
+		id, err := db.EnqueueJob(ctx, nil, "queue.view", `{}`, 1, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	j, ok, err := db.ClaimJob(ctx, "w", []string{"queue.view"}, time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("claim: %v", err)
+	}
+	if err := db.FailJob(ctx, j, "the reason", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	failed, err := db.JobsInState(ctx, trueup.JobFailed, 10)
+	if err != nil || len(failed) != 1 || failed[0].ID != j.ID || failed[0].LastError != "the reason" || failed[0].FinishedAt == nil {
+		t.Errorf("failed jobs = %+v, %v", failed, err)
+	}
+	avail, err := db.JobsInState(ctx, trueup.JobAvailable, 1)
+	if err != nil || len(avail) != 1 || avail[0].ID != ids[2] {
+		t.Errorf("latest available job = %+v, %v; want %d", avail, err, ids[2])
+	}
+}

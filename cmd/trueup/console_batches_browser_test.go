@@ -120,6 +120,22 @@ func TestConsoleBatchesBrowser(t *testing.T) {
 			}
 			return v
 		}
+		// With TRUEUP_CONSOLE_SCREENSHOTS=DIR (the screenshots of
+		// docs/console/), the SQLite run saves each page as DIR/NAME.png.
+		shots := os.Getenv("TRUEUP_CONSOLE_SCREENSHOTS")
+		shot := func(name string) {
+			t.Helper()
+			if shots == "" || eng.name != "sqlite" {
+				return
+			}
+			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatalf("screenshot %s: %v", name, err)
+			}
+			if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 		count := func(sel string) int {
 			t.Helper()
 			v, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`))
@@ -136,6 +152,7 @@ func TestConsoleBatchesBrowser(t *testing.T) {
 			chromedp.Submit(chromedp.CSS("#password")),
 			chromedp.WaitVisible(chromedp.CSS("#up-file")),
 		)
+		shot("upload")
 		run("upload",
 			chromedp.SetValue(chromedp.CSS("#up-carrier"), string(c.cred.CarrierID)),
 			chromedp.SetUploadFiles(chromedp.CSS("#up-file"), []string{stmtPath}),
@@ -144,9 +161,14 @@ func TestConsoleBatchesBrowser(t *testing.T) {
 			// check and reloads at its end.
 			chromedp.WaitVisible(chromedp.CSS("#browser")),
 		)
+		url, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
 		if state := text(".statusline .state"); state != "succeeded" {
 			t.Fatalf("batch state %q, want succeeded", state)
 		}
+		shot("batch")
 		run("filter by kind",
 			chromedp.SetValue(chromedp.CSS("#f-kind"), "4"),
 			chromedp.Submit(chromedp.CSS("#f-kind")),
@@ -154,6 +176,7 @@ func TestConsoleBatchesBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS("#browser")),
 		)
 		rows, kinds := count("tbody.disc"), count("tbody.disc .kind:not(.kind-4)")
+		shot("batch-filtered")
 		if int64(rows) != min(50, want[trueup.DiffAmount]) || kinds != 0 {
 			t.Errorf("kind 4 shows %d rows (%d of another kind), want %d", rows, kinds, min(50, want[trueup.DiffAmount]))
 		}
@@ -197,6 +220,15 @@ func TestConsoleBatchesBrowser(t *testing.T) {
 		)
 		if errorsText := text("table.row-errors"); !strings.Contains(errorsText, "not-a-price") {
 			t.Errorf("row errors table = %q, want the bad price", errorsText)
+		}
+		shot("import")
+		run("imports", chromedp.Navigate(s.base+"/console/imports"), chromedp.WaitVisible(chromedp.CSS("#imp-recent")))
+		shot("imports")
+		run("batches", chromedp.Navigate(s.base+"/console/batches"), chromedp.WaitVisible(chromedp.CSS("table.batches")))
+		shot("batches")
+		if shots != "" && eng.name == "sqlite" {
+			run("phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("#browser")))
+			shot("batch-phone")
 		}
 	})
 }

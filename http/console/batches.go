@@ -156,7 +156,7 @@ type kindBar struct {
 // Chart geometry, in the SVG's user units.
 const (
 	chartWidth  = 640
-	chartLabel  = 230 // the labels' column
+	chartLabel  = 280 // the labels' column
 	chartNumber = 80  // the counts' column
 	chartRow    = 34
 )
@@ -298,6 +298,7 @@ type batchPageData struct {
 	Stream    string
 	Bars      []kindBar
 	ChartH    int
+	ChartX    int // where the bars start
 	RowErrors []trueup.RowError
 	// RowErrorsCut says only the first row errors are kept.
 	RowErrorsCut bool
@@ -324,7 +325,7 @@ func (h *Handler) batchPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := batchPageData{Batch: b, Attempt: attempt, Carrier: c, Final: batchFinal(b), Bars: kindBars(b.Counts),
-		ChartH: len(trueup.Kinds)*chartRow + 8, Kinds: trueup.Kinds[:]}
+		ChartH: len(trueup.Kinds)*chartRow + 8, ChartX: chartLabel, Kinds: trueup.Kinds[:]}
 	if !d.Final {
 		d.Stream = progressURL([]string{string(no)})
 	}

@@ -16,3 +16,10 @@ CREATE INDEX discrepancies_carrier_order ON discrepancies (batch_no, attempt, ca
 CREATE INDEX discrepancies_kd_order ON discrepancies (batch_no, attempt, kd_order_id);
 CREATE INDEX discrepancies_carrier_user ON discrepancies (batch_no, attempt, carrier_user_id);
 CREATE INDEX discrepancies_kd_user ON discrepancies (batch_no, attempt, kd_user_id);
+-- The money at stake of a succeeded batch (the sum of its discrepancies'
+-- absolute amount differences, exact, written by the check); for batches
+-- checked before, the sum of the gaps above.
+ALTER TABLE batches ADD COLUMN at_stake TEXT NOT NULL DEFAULT '0';
+UPDATE batches SET at_stake = COALESCE((SELECT (SUM(amount_gap::numeric) / 1000000)::text FROM discrepancies d
+    WHERE d.batch_no = batches.batch_no AND d.attempt = batches.attempt), '0')
+    WHERE state = 'succeeded';
