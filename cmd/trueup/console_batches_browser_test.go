@@ -226,6 +226,8 @@ func TestConsoleBatchesBrowser(t *testing.T) {
 		shot("imports")
 		run("batches", chromedp.Navigate(s.base+"/console/batches"), chromedp.WaitVisible(chromedp.CSS("table.batches")))
 		shot("batches")
+		run("activity", chromedp.Navigate(s.base+"/console/activity"), chromedp.WaitVisible(chromedp.CSS("#act-queue")))
+		shot("activity")
 		if shots != "" && eng.name == "sqlite" {
 			run("phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("#browser")))
 			shot("batch-phone")

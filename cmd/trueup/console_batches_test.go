@@ -298,6 +298,19 @@ func TestConsoleBatches(t *testing.T) {
 			t.Errorf("import page does not show the row errors:\n%s", p)
 		}
 
+		// The activity page: the batch with its counts and money at stake
+		// (every amount discrepancy differs by more than the tolerance),
+		// the job queue and the import.
+		act := ops.mustGet("/console/activity")
+		for _, w := range []string{no, "Job queue", "Recent imports", strings.TrimPrefix(impPath, "/console/imports/"), "Money at stake"} {
+			if !strings.Contains(act, w) {
+				t.Errorf("activity page lacks %q", w)
+			}
+		}
+		if m := regexp.MustCompile(`money at stake in the batches shown: ([0-9.]+)`).FindStringSubmatch(act); m == nil || m[1] == "0.00" {
+			t.Errorf("activity page's money at stake = %v, want more than zero", m)
+		}
+
 		// A form without its token is refused.
 		req, _ := http.NewRequest("POST", s.base+"/console/upload", strings.NewReader("carrier=x"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

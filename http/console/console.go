@@ -17,6 +17,7 @@ import (
 	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/imports"
 	"github.com/trueup/trueup/internal/sheet"
+	"github.com/trueup/trueup/jobs"
 	"github.com/trueup/trueup/ledger"
 	"github.com/trueup/trueup/lifecycle"
 	"github.com/trueup/trueup/operator"
@@ -48,6 +49,7 @@ type Services struct {
 	Keys      *apikey.Service
 	Imports   *imports.Service
 	Ledger    *ledger.Service
+	Jobs      *jobs.Queue
 	Logger    *slog.Logger
 	// Clock tells the time (the real clock when nil).
 	Clock trueup.Clock
@@ -117,6 +119,7 @@ func (h *Handler) routes() {
 	h.batchRoutes()
 	h.uploadRoutes()
 	h.importRoutes()
+	h.overviewRoutes()
 	h.mux.HandleFunc(Prefix, h.notFound)
 }
 
