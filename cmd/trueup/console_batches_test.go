@@ -40,10 +40,10 @@ var (
 
 // newConsoleOperator creates an operator of role with the CLI and signs
 // it in to the console.
-func newConsoleOperator(tb testing.TB, s *e2eServer, email, role string) *consoleUser {
+func newConsoleOperator(tb testing.TB, s *e2eServer, email, role string, more ...string) *consoleUser {
 	tb.Helper()
 	var op struct{ Password string }
-	s.cliJSON(tb, &op, "admin", "operator", "create", "--email", email, "--role", role)
+	s.cliJSON(tb, &op, append([]string{"admin", "operator", "create", "--email", email, "--role", role}, more...)...)
 	jar, _ := cookiejar.New(nil)
 	u := &consoleUser{tb: tb, base: s.base, hc: &http.Client{Jar: jar, Timeout: 60 * time.Second, Transport: s.http.Transport}}
 	_, page := u.get("/console/login")
@@ -309,6 +309,27 @@ func TestConsoleBatches(t *testing.T) {
 		}
 		if m := regexp.MustCompile(`money at stake in the batches shown: ([0-9.]+)`).FindStringSubmatch(act); m == nil || m[1] == "0.00" {
 			t.Errorf("activity page's money at stake = %v, want more than zero", m)
+		}
+
+		// A user of another carrier finds none of this carrier's batch;
+		// its own carrier's upload works.
+		other := s.newCarrier(t, "Other")
+		cu := newConsoleOperator(t, s, "user@other.example", "carrier", "--carrier", string(other.cred.CarrierID))
+		for _, path := range []string{answer.Location, answer.Location + "?kind=4", answer.Location + "/export?format=csv", "/console/batches/progress?no=" + no} {
+			if status, p := cu.get(path); status != 404 || strings.Contains(p, string(c.cred.CarrierID)) {
+				t.Errorf("carrier user of another carrier: GET %s = %d, want 404 without the carrier", path, status)
+			}
+		}
+		if list := cu.mustGet("/console/batches"); strings.Contains(list, no) || strings.Contains(list, "Acme") {
+			t.Error("batch list shows another carrier's batch to a carrier user")
+		}
+		resp, body = cu.upload("/console/upload", map[string]string{"carrier": string(c.cred.CarrierID), "cycle": spec.Cycle.String()}, "statement.csv", stmt.Bytes(), true)
+		if resp.StatusCode != 404 {
+			t.Errorf("carrier user uploading for another carrier: %d %s, want 404", resp.StatusCode, body)
+		}
+		resp, body = cu.upload("/console/upload", map[string]string{"carrier": string(other.cred.CarrierID), "cycle": spec.Cycle.String()}, "statement.csv", stmt.Bytes(), true)
+		if resp.StatusCode != 200 || !strings.Contains(body, "/console/batches/") {
+			t.Errorf("carrier user uploading for its carrier: %d %s", resp.StatusCode, body)
 		}
 
 		// A form without its token is refused.
