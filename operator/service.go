@@ -32,7 +32,7 @@ const (
 
 // Reasons of the sign-in refusals.
 const (
-	ReasonBadCredentials trueup.Reason = "bad_credentials"
+	ReasonBadCredentials trueup.Reason = "signin_refused"
 	ReasonLocked         trueup.Reason = "account_locked"
 	ReasonSlowed         trueup.Reason = "signin_slowed"
 	ReasonDisabled       trueup.Reason = "account_disabled"
@@ -445,4 +445,29 @@ func (s *Service) SetFlash(ctx context.Context, sess Session, msg string) error 
 // ClearFlash forgets the session's flash once shown.
 func (s *Service) ClearFlash(ctx context.Context, sess Session) error {
 	return s.Store.SetSessionFlash(ctx, sess.TokenHash, "")
+}
+
+// ResetPassword gives an operator a new password, ends its sessions and
+// clears its failed sign-ins, and returns the password: password when
+// given (checked against the policy), else a generated one, to show once.
+// An unknown id is ENOTFOUND.
+func (s *Service) ResetPassword(ctx context.Context, id ID, password string) (string, error) {
+	if password == "" {
+		password = NewPassword()
+	} else if err := CheckPasswordPolicy(password); err != nil {
+		return "", err
+	}
+	var hash string
+	if err := s.hash(ctx, func() { hash = HashPassword(password, s.params()) }); err != nil {
+		return "", err
+	}
+	o, err := s.Store.UpdateOperator(ctx, UpdateParams{ID: id, PasswordHash: &hash, ResetFailures: true})
+	if err != nil {
+		return "", err
+	}
+	if err := s.Store.DeleteOperatorSessions(ctx, id); err != nil {
+		return "", err
+	}
+	return password, s.record(ctx, trueup.Event{Type: trueup.EventOperatorChanged, CarrierID: o.CarrierID, Subject: string(o.ID),
+		Data: map[string]any{"change": "password"}})
 }

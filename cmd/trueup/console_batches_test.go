@@ -342,3 +342,20 @@ func TestConsoleBatches(t *testing.T) {
 		}
 	})
 }
+
+// batchScreensData adds what the batch pages' screenshots show beyond a
+// checked batch: an import of orders refused for its bad rows.
+func batchScreensData(tb testing.TB, s *e2eServer, carrier trueup.CarrierID, cycle trueup.Cycle) {
+	tb.Helper()
+	u := newConsoleOperator(tb, s, "importer@example.com", "operator")
+	var orders bytes.Buffer
+	if err := (gen.Spec{Orders: 3, Cycle: cycle, Seed: 1}).WriteLedgerCSV(&orders); err != nil {
+		tb.Fatal(err)
+	}
+	orders.WriteString("BAD-1," + cycle.String() + ",k,u,u,sku,not-a-price,p,x,x,x,x,c\n")
+	resp, body := u.upload("/console/imports/orders", map[string]string{"carrier": string(carrier)}, "orders.csv", orders.Bytes(), false)
+	if resp.StatusCode != 200 {
+		tb.Fatalf("import: %d\n%s", resp.StatusCode, body)
+	}
+	u.progressEvents(resp.Request.URL.Path + "/progress")
+}

@@ -11,10 +11,15 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/gen"
 	"github.com/trueup/trueup/ledger"
+	"github.com/trueup/trueup/operator"
 )
 
 // demoCarrier is the name of the carrier `serve --demo` provisions.
 const demoCarrier = "Demo Carrier"
+
+// demoOperator is the email of the console admin `serve --demo`
+// provisions.
+const demoOperator = "demo@example.com"
 
 // demoSpec is the demo's ledger and statement: 3,000 orders of the last
 // cycle, with every kind of discrepancy.
@@ -74,6 +79,10 @@ func runDemo(ctx context.Context, m *Main, env Env) error {
 	if err != nil {
 		return err
 	}
+	opPassword, err := demoConsoleOperator(ctx, m)
+	if err != nil {
+		return err
+	}
 	exp := spec.Expected()
 	scheme := "http://"
 	if m.Server.Config.TLSCertFile != "" {
@@ -83,6 +92,10 @@ func runDemo(ctx context.Context, m *Main, env Env) error {
 	h := fmt.Sprintf(`-H "Authorization: Bearer %s" -H "X-User-Id: %s" -H "X-Date: $(date -u +%%Y%%m%%dT%%H%%M%%SZ)"`, tok.AccessToken, cred.UserID)
 	fmt.Fprintf(env.Stdout, `
 trueup demo is running at %[1]s  (docs: %[1]s/docs)
+
+Web console: %[1]s/console/
+  email:    %[13]s
+  password: %[14]s   (shown once; a new one at each start)
 
 Demo carrier %[2]s, user id %[3]s, %[4]d ledger orders in cycle %[5]s.
   client_id:     %[6]s
@@ -110,7 +123,7 @@ Paste these (the token lasts %[11]d s; X-Date is computed by your shell):
 
 Stop with Ctrl-C.
 `, base, cred.CarrierID, cred.UserID, spec.Orders, cycle, cred.ClientID, cred.ClientSecret,
-		exp.Total(), exp, path, tok.ExpiresIn, h)
+		exp.Total(), exp, path, tok.ExpiresIn, h, demoOperator, opPassword)
 	return nil
 }
 
@@ -164,4 +177,23 @@ func importDemoLedger(ctx context.Context, m *Main, carrier trueup.CarrierID, sp
 	defer src.Close()
 	_, err = m.Ledger.Import(ctx, ledger.ImportParams{Carrier: c.ID, Source: src, Location: c.Location()})
 	return err
+}
+
+// demoConsoleOperator creates the demo's console admin, or gives it a
+// fresh password and enables it again, and returns the password.
+func demoConsoleOperator(ctx context.Context, m *Main) (string, error) {
+	ctx = trueup.WithActor(ctx, trueup.ActorCLI)
+	o, err := m.Store.OperatorByEmail(ctx, demoOperator)
+	if trueup.ErrorKind(err) == trueup.ENOTFOUND {
+		c, err := m.Operators.Create(ctx, operator.CreateParams{Email: demoOperator, Role: operator.RoleAdmin})
+		return c.Password, err
+	} else if err != nil {
+		return "", err
+	}
+	if o.DisabledAt != nil {
+		if _, err := m.Operators.SetDisabled(ctx, o.ID, false); err != nil {
+			return "", err
+		}
+	}
+	return m.Operators.ResetPassword(ctx, o.ID, "")
 }
