@@ -359,3 +359,23 @@ func batchScreensData(tb testing.TB, s *e2eServer, carrier trueup.CarrierID, cyc
 	}
 	u.progressEvents(resp.Request.URL.Path + "/progress")
 }
+
+// TestConsoleUploadLimit checks that an upload over --max-upload-bytes is
+// refused with 413 and says the limit, sent by the page's script or as a
+// plain form.
+func TestConsoleUploadLimit(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
+		s := startE2E(t, eng, ServeConfig{MaxUploadBytes: 4096})
+		c := s.newCarrier(t, "Acme")
+		ops := newConsoleOperator(t, s, "ops@example.com", "operator")
+		big := bytes.Repeat([]byte("x"), 64<<10)
+		for _, script := range []bool{true, false} {
+			for _, path := range []string{"/console/upload", "/console/imports/orders"} {
+				resp, body := ops.upload(path, map[string]string{"carrier": string(c.cred.CarrierID), "cycle": lastCycle().String()}, "big.csv", big, script)
+				if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "4096") {
+					t.Errorf("%s (script %v): %d, want 413 naming the limit\n%.300s", path, script, resp.StatusCode, body)
+				}
+			}
+		}
+	})
+}
