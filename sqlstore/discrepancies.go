@@ -28,45 +28,60 @@ func (db *DB) BatchAtStake(ctx context.Context, no trueup.BatchNo) (decimal.Deci
 // FindDiscrepancies calls fn for the discrepancies q selects, in q's
 // order, after q.After, at most q.Limit (all when 0). The indexes of
 // migration 013 serve every combination of kind and order as a range scan
-// that starts at the cursor, so a page costs the same at any depth; a
-// search finds its few rows by the id indexes and sorts them.
+// that starts at the cursor, so a page costs the same at any depth. A
+// search is a union of one query per id column, each served by its id's
+// index (an OR of the four makes SQLite scan the batch in order, and an
+// IN subquery makes PostgreSQL join the whole batch), sorted after.
 func (db *DB) FindDiscrepancies(ctx context.Context, q batch.Query, fn func(trueup.Discrepancy) error) error {
 	var b strings.Builder
-	args := []any{q.No, q.Attempt}
-	b.WriteString(`SELECT ` + discrepancyCols + ` FROM discrepancies WHERE batch_no = ? AND attempt = ?`)
-	if q.Kind != 0 {
-		b.WriteString(` AND diff_type = ?`)
-		args = append(args, int(q.Kind))
+	var args []any
+	// where writes the conditions every branch shares.
+	where := func() {
+		b.WriteString(` WHERE batch_no = ? AND attempt = ?`)
+		args = append(args, q.No, q.Attempt)
+		if q.Kind != 0 {
+			b.WriteString(` AND diff_type = ?`)
+			args = append(args, int(q.Kind))
+		}
+		switch q.Order {
+		case batch.ByGapDesc:
+			if !q.After.IsZero() {
+				b.WriteString(` AND (amount_gap, seq) < (?, ?)`)
+				args = append(args, q.After.Gap, q.After.Seq)
+			}
+		case batch.ByGapAsc:
+			if !q.After.IsZero() {
+				b.WriteString(` AND (amount_gap, seq) > (?, ?)`)
+				args = append(args, q.After.Gap, q.After.Seq)
+			}
+		default:
+			b.WriteString(` AND seq > ?`)
+			args = append(args, q.After.Seq)
+		}
 	}
-	if q.Search != "" {
-		// One index look-up per id column (an OR of the four makes
-		// SQLite scan the batch in seq order instead).
-		b.WriteString(` AND seq IN (`)
+	if q.Search == "" {
+		b.WriteString(`SELECT ` + discrepancyCols + ` FROM discrepancies`)
+		where()
+	} else {
+		b.WriteString(`SELECT ` + discrepancyCols + ` FROM (`)
 		for i, col := range []string{"carrier_order_id", "kd_order_id", "carrier_user_id", "kd_user_id"} {
 			if i > 0 {
-				b.WriteString(` UNION ALL `)
+				b.WriteString(` UNION `)
 			}
-			b.WriteString(`SELECT seq FROM discrepancies WHERE batch_no = ? AND attempt = ? AND ` + col + ` = ?`)
-			args = append(args, q.No, q.Attempt, q.Search)
+			b.WriteString(`SELECT amount_gap, ` + discrepancyCols + ` FROM discrepancies`)
+			where()
+			b.WriteString(` AND ` + col + ` = ?`)
+			args = append(args, q.Search)
 		}
-		b.WriteString(`)`)
+		b.WriteString(`) found`)
 	}
 	switch q.Order {
 	case batch.ByGapDesc:
-		if !q.After.IsZero() {
-			b.WriteString(` AND (amount_gap, seq) < (?, ?)`)
-			args = append(args, q.After.Gap, q.After.Seq)
-		}
 		b.WriteString(` ORDER BY amount_gap DESC, seq DESC`)
 	case batch.ByGapAsc:
-		if !q.After.IsZero() {
-			b.WriteString(` AND (amount_gap, seq) > (?, ?)`)
-			args = append(args, q.After.Gap, q.After.Seq)
-		}
 		b.WriteString(` ORDER BY amount_gap, seq`)
 	default:
-		b.WriteString(` AND seq > ? ORDER BY seq`)
-		args = append(args, q.After.Seq)
+		b.WriteString(` ORDER BY seq`)
 	}
 	if q.Limit > 0 {
 		b.WriteString(` LIMIT ?`)
