@@ -35,43 +35,56 @@ func (db *DB) BatchAtStake(ctx context.Context, no trueup.BatchNo) (decimal.Deci
 func (db *DB) FindDiscrepancies(ctx context.Context, q batch.Query, fn func(trueup.Discrepancy) error) error {
 	var b strings.Builder
 	var args []any
-	// where writes the conditions every branch shares.
-	where := func() {
+	// where writes the conditions every branch shares. In a search's
+	// branches the cursor's columns carry a unary + so that no engine
+	// takes the order's index for them (SQLite, without statistics, would
+	// scan the batch from the cursor rather than look the id up).
+	where := func(search bool) {
+		p := ""
+		if search {
+			p = "+"
+		}
 		b.WriteString(` WHERE batch_no = ? AND attempt = ?`)
 		args = append(args, q.No, q.Attempt)
 		if q.Kind != 0 {
-			b.WriteString(` AND diff_type = ?`)
+			b.WriteString(` AND ` + p + `diff_type = ?`)
 			args = append(args, int(q.Kind))
 		}
 		switch q.Order {
 		case batch.ByGapDesc:
 			if !q.After.IsZero() {
-				b.WriteString(` AND (amount_gap, seq) < (?, ?)`)
+				b.WriteString(` AND (` + p + `amount_gap, ` + p + `seq) < (?, ?)`)
 				args = append(args, q.After.Gap, q.After.Seq)
 			}
 		case batch.ByGapAsc:
 			if !q.After.IsZero() {
-				b.WriteString(` AND (amount_gap, seq) > (?, ?)`)
+				b.WriteString(` AND (` + p + `amount_gap, ` + p + `seq) > (?, ?)`)
 				args = append(args, q.After.Gap, q.After.Seq)
 			}
 		default:
-			b.WriteString(` AND seq > ?`)
+			b.WriteString(` AND ` + p + `seq > ?`)
 			args = append(args, q.After.Seq)
 		}
 	}
 	if q.Search == "" {
 		b.WriteString(`SELECT ` + discrepancyCols + ` FROM discrepancies`)
-		where()
+		where(false)
 	} else {
 		b.WriteString(`SELECT ` + discrepancyCols + ` FROM (`)
-		for i, col := range []string{"carrier_order_id", "kd_order_id", "carrier_user_id", "kd_user_id"} {
+		cols := []string{"carrier_order_id", "kd_order_id", "carrier_user_id", "kd_user_id"}
+		for i, col := range cols {
 			if i > 0 {
-				b.WriteString(` UNION `)
+				b.WriteString(` UNION ALL `)
 			}
 			b.WriteString(`SELECT amount_gap, ` + discrepancyCols + ` FROM discrepancies`)
-			where()
+			where(true)
 			b.WriteString(` AND ` + col + ` = ?`)
 			args = append(args, q.Search)
+			// A row is found by its first matching column only.
+			for _, earlier := range cols[:i] {
+				b.WriteString(` AND ` + earlier + ` <> ?`)
+				args = append(args, q.Search)
+			}
 		}
 		b.WriteString(`) found`)
 	}
