@@ -70,7 +70,10 @@ func (db *DB) FindDiscrepancies(ctx context.Context, q batch.Query, fn func(true
 		b.WriteString(`SELECT ` + discrepancyCols + ` FROM discrepancies`)
 		where(false)
 	} else {
-		b.WriteString(`SELECT ` + discrepancyCols + ` FROM (`)
+		// MATERIALIZED keeps the engines from pushing the order into the
+		// branches (SQLite would merge them in seq order off the primary
+		// key, scanning the batch).
+		b.WriteString(`WITH found AS MATERIALIZED (`)
 		cols := []string{"carrier_order_id", "kd_order_id", "carrier_user_id", "kd_user_id"}
 		for i, col := range cols {
 			if i > 0 {
@@ -86,7 +89,7 @@ func (db *DB) FindDiscrepancies(ctx context.Context, q batch.Query, fn func(true
 				args = append(args, q.Search)
 			}
 		}
-		b.WriteString(`) found`)
+		b.WriteString(`) SELECT ` + discrepancyCols + ` FROM found`)
 	}
 	switch q.Order {
 	case batch.ByGapDesc:

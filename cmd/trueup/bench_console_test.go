@@ -77,6 +77,8 @@ func BenchmarkConsoleDiscrepancyPage(b *testing.B) {
 				{"kind/middle", "?kind=4&after=" + strconv.FormatInt(mid, 10)},
 				{"kind-gap-desc/middle", "?kind=3&sort=gap-desc&after=" + midGap + "." + strconv.FormatInt(mid, 10)},
 				{"search", "?q=o" + strconv.Itoa(n/3)},
+				{"search-user/largest-first", "?sort=gap-desc&q=u1234"},
+				{"search-user/middle", "?q=u1234&after=" + strconv.FormatInt(mid, 10)},
 			}
 			for _, c := range cases {
 				b.Run(c.name, func(b *testing.B) {
