@@ -479,6 +479,19 @@ func decString(d decimal.Decimal) string { return d.String() }
 // transaction. It returns ErrLeaseLost, changing nothing, when the attempt
 // is no longer the batch's current one.
 func (db *DB) FinishBatch(ctx context.Context, p batch.FinishBatchParams) error {
+	err := db.finishBatch(ctx, p)
+	if err == nil && p.State == trueup.BatchSucceeded {
+		if stmt := db.dialect.RefreshStats("discrepancies"); stmt != "" {
+			// Best effort, after the commit: the batch is finished; stale
+			// statistics only slow the discrepancy browser's searches
+			// until autovacuum refreshes them.
+			db.sql.ExecContext(ctx, stmt)
+		}
+	}
+	return err
+}
+
+func (db *DB) finishBatch(ctx context.Context, p batch.FinishBatchParams) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		if len(p.RowErrors) > 0 {
 			stmt, err := tx.PrepareContext(ctx, db.q(`INSERT INTO batch_row_errors (batch_no, attempt, seq, row_no, column_name, value, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`))
