@@ -35,6 +35,21 @@ var consoleScreens = []consoleScreen{
 	}},
 	{name: "overview", path: "/console/", signedIn: true},
 	{name: "operators", path: "/console/operators", signedIn: true},
+	{name: "activity", path: "/console/activity", signedIn: true},
+	{name: "batches", path: "/console/batches", signedIn: true},
+	{name: "batch", path: "/console/batches", signedIn: true, setup: func(tb testing.TB, t *tab) {
+		t.response(tb, chromedp.Click(chromedp.CSS(`table.batches a`)))
+	}},
+	{name: "batch-filtered", path: "/console/batches", signedIn: true, setup: func(tb testing.TB, t *tab) {
+		t.response(tb, chromedp.Click(chromedp.CSS(`table.batches a`)))
+		t.do(tb, chromedp.SetValue(chromedp.CSS("#f-kind"), "3"), chromedp.SetValue(chromedp.CSS("#f-sort"), "gap-desc"))
+		t.response(tb, chromedp.Click(chromedp.CSS(`form[role="search"] button[type="submit"]`)))
+	}},
+	{name: "upload", path: "/console/upload", signedIn: true},
+	{name: "imports", path: "/console/imports", signedIn: true},
+	{name: "import-row-errors", path: "/console/imports", signedIn: true, setup: func(tb testing.TB, t *tab) {
+		t.response(tb, chromedp.Click(chromedp.CSS(`table a[href^="/console/imports/imp_"]`)))
+	}},
 	{name: "operator-created", path: "/console/operators", signedIn: true, setup: func(tb testing.TB, t *tab) {
 		t.do(tb, chromedp.SetValue(chromedp.CSS(`#new-email`), "ola@example.com"), chromedp.SetValue(chromedp.CSS(`#new-role`), "operator"))
 		t.response(tb, chromedp.Click(chromedp.CSS(`form[action="/console/operators"] button[type="submit"]`)))
@@ -120,6 +135,7 @@ func screensData(tb testing.TB, srv *e2eServer) {
 	}
 	no := verifyUpload(tb, acme.api, cycle.String(), "statement-"+cycle.String()+".csv", buf.Bytes())
 	waitBatchDone(tb, acme.api, no)
+	batchScreensData(tb, srv, acme.cred.CarrierID, cycle)
 }
 
 // TestConsolePages opens every page of consoleScreens at phone width and

@@ -17,6 +17,7 @@ import (
 	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/imports"
 	"github.com/trueup/trueup/internal/sheet"
+	"github.com/trueup/trueup/jobs"
 	"github.com/trueup/trueup/ledger"
 	"github.com/trueup/trueup/lifecycle"
 	"github.com/trueup/trueup/operator"
@@ -48,6 +49,7 @@ type Services struct {
 	Keys      *apikey.Service
 	Imports   *imports.Service
 	Ledger    *ledger.Service
+	Jobs      *jobs.Queue
 	Logger    *slog.Logger
 	// Clock tells the time (the real clock when nil).
 	Clock trueup.Clock
@@ -56,16 +58,17 @@ type Services struct {
 	SecureCookies bool
 	// MaxFormBytes limits a form's body (DefaultMaxFormBytes when 0).
 	MaxFormBytes int64
-	// Readers bound the files the console reads (an adjustment's list).
-	Readers sheet.Limits
-	// MaxUploadBytes limits a file sent with a form, such as an
-	// adjustment's list (DefaultMaxUploadBytes when 0).
+	// MaxProgressStreams bounds the batch progress streams served at once
+	// (DefaultMaxProgressStreams when 0); over it a page shows the state
+	// as loaded and a refresh updates it.
+	MaxProgressStreams int
+	// MaxUploadBytes limits a statement upload, an import file or an
+	// adjustment's list (DefaultMaxUploadBytes when 0); TempDir holds them while they are
+	// read (os.TempDir when empty); Readers bound the files read.
 	MaxUploadBytes int64
+	TempDir        string
+	Readers        sheet.Limits
 }
-
-// DefaultMaxUploadBytes limits a form's file when Services.MaxUploadBytes
-// is 0.
-const DefaultMaxUploadBytes = 32 << 20
 
 // Handler is the console. It implements http.Handler for every path under
 // Prefix.
@@ -74,6 +77,8 @@ type Handler struct {
 	mux   *http.ServeMux
 	pages map[string]*template.Template
 	menu  []menuItem
+	// streams holds a token per progress stream served (batches.go).
+	streams chan struct{}
 }
 
 // menuItem is an entry of the navigation: shown to the roles need allows.
@@ -122,6 +127,10 @@ func (h *Handler) routes() {
 	h.apiKeyRoutes()
 	h.packageRoutes()
 	h.portalRoutes()
+	h.batchRoutes()
+	h.uploadRoutes()
+	h.importRoutes()
+	h.overviewRoutes()
 	h.mux.HandleFunc(Prefix, h.notFound)
 }
 
