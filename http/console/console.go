@@ -12,14 +12,17 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/apikey"
+	"github.com/trueup/trueup/audit"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/cases"
 	"github.com/trueup/trueup/imports"
 	"github.com/trueup/trueup/ledger"
 	"github.com/trueup/trueup/lifecycle"
 	"github.com/trueup/trueup/operator"
 	"github.com/trueup/trueup/risk"
+	"github.com/trueup/trueup/webhook"
 )
 
 // Prefix is the path every console page starts with.
@@ -47,6 +50,9 @@ type Services struct {
 	Keys      *apikey.Service
 	Imports   *imports.Service
 	Ledger    *ledger.Service
+	Cases     *cases.Service
+	Audit     *audit.Service
+	Webhooks  *webhook.Service
 	Logger    *slog.Logger
 	// Clock tells the time (the real clock when nil).
 	Clock trueup.Clock
@@ -101,6 +107,10 @@ func (h *Handler) routes() {
 	h.signInRoutes()
 	h.homeRoutes()
 	h.operatorRoutes()
+	h.caseRoutes()
+	h.cycleRoutes()
+	h.auditRoutes()
+	h.webhookRoutes()
 	h.mux.HandleFunc(Prefix, h.notFound)
 }
 
