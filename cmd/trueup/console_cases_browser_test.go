@@ -7,14 +7,17 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/client"
+	"github.com/trueup/trueup/clock"
 	"github.com/trueup/trueup/gen"
 	trueuphttp "github.com/trueup/trueup/http"
 	"github.com/trueup/trueup/operator"
+	"github.com/trueup/trueup/webhook"
 )
 
 // TestConsoleCases takes a cycle through the console on each engine: two
@@ -190,12 +193,16 @@ func TestConsoleCases(t *testing.T) {
 }
 
 // TestConsoleWebhooks creates a subscription through the console (its
-// secret shown once), sees its deliveries, and checks the form's errors.
+// secret shown once, refused first for an ftp URL), receives a batch's
+// delivery signed with that secret, and redelivers it from the
+// subscription's page.
 func TestConsoleWebhooks(t *testing.T) {
 	b := newBrowser(t)
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
-		srv := startE2E(t, eng, ServeConfig{})
+		srv := startE2E(t, eng, ServeConfig{MaxUploadBytes: 1 << 20})
 		admin := srv.newOperator(t, "ana@example.com", operator.RoleAdmin)
+		c := srv.newCarrier(t, "Hooked Mobile")
+		rcv := newReceiver(t, clock.At(time.Now().UTC()))
 		tab := b.tab(t, srv)
 		tab.signIn(t, admin.Email, admin.Password)
 		tab.open(t, "/console/webhooks")
@@ -207,13 +214,18 @@ func TestConsoleWebhooks(t *testing.T) {
 		if msg := tab.text(t, "#page-error"); !strings.Contains(msg, "https://") {
 			t.Errorf("refusal %q does not say what URL to give", msg)
 		}
-		tab.do(t, chromedp.SetValue(chromedp.CSS(`#wh-url`), "https://hooks.example.com/trueup"))
+		tab.do(t, chromedp.SetValue(chromedp.CSS(`#wh-url`), rcv.srv.URL+"/hooks"),
+			chromedp.SetValue(chromedp.CSS(`#wh-carrier`), string(c.cred.CarrierID)))
 		if st := tab.response(t, chromedp.Click(chromedp.CSS(`form[action="/console/webhooks"] button[type="submit"]`))); st != http.StatusOK {
 			t.Fatalf("create: status %d: %s", st, tab.text(t, "main"))
 		}
-		if s := tab.value(t, "#wh-secret"); len(s) < 20 {
-			t.Errorf("secret %q shown at creation", s)
+		secret := tab.value(t, "#wh-secret")
+		if !strings.HasPrefix(secret, webhook.SecretPrefix) {
+			t.Fatalf("secret %q shown at creation", secret)
 		}
+		rcv.mu.Lock()
+		rcv.secret = secret
+		rcv.mu.Unlock()
 		tab.open(t, "/console/webhooks")
 		if tab.has(t, "#wh-secret") {
 			t.Errorf("the secret is shown again")
@@ -221,6 +233,33 @@ func TestConsoleWebhooks(t *testing.T) {
 		tab.response(t, chromedp.Click(chromedp.CSS(`#webhooks tbody a`)))
 		if got := tab.text(t, "#deliveries"); !strings.Contains(got, "No delivery yet") {
 			t.Errorf("deliveries of a new subscription: %q", got)
+		}
+		subPath := tab.location(t)
+
+		// A batch succeeds: batch.succeeded is delivered, signed.
+		cycle := lastCycle()
+		spec := gen.Spec{Orders: 3, Cycle: cycle, Seed: 3}
+		seedLedger(t, srv.store, c.cred.CarrierID, spec)
+		waitSucceeded(t, c.api, verifyUpload(t, c.api, cycle.String(), "s.csv", casesStatement(t, spec, func(r [][]string) [][]string { return r })))
+		pollUntil(t, "the delivery", func() bool { return len(rcv.messages()) == 1 })
+		sub := webhook.SubscriptionID(strings.TrimPrefix(subPath, "/console/webhooks/"))
+		pollUntil(t, "the delivery succeeded", func() bool {
+			list, err := srv.main.Webhooks.Deliveries(context.Background(), sub, 0)
+			return err == nil && len(list) == 1 && list[0].State == webhook.StateSucceeded
+		})
+		tab.open(t, subPath)
+		if got := tab.text(t, "#deliveries"); !strings.Contains(got, trueup.EventBatchSucceeded) || !strings.Contains(got, "200") {
+			t.Errorf("deliveries: %q", got)
+		}
+		if st := tab.response(t, chromedp.Click(chromedp.CSS(`#deliveries form[action$="/redeliver"] button`))); st != http.StatusOK {
+			t.Fatalf("redeliver: status %d", st)
+		}
+		if got := tab.text(t, ".flash"); !strings.Contains(got, "queued again") {
+			t.Errorf("after redeliver: %q", got)
+		}
+		pollUntil(t, "the redelivery", func() bool { return len(rcv.messages()) == 2 })
+		if m := rcv.messages(); m[0].id != m[1].id {
+			t.Errorf("redelivery webhook-id %s, want the first's %s", m[1].id, m[0].id)
 		}
 	})
 }
