@@ -68,6 +68,13 @@ func TestConsoleCases(t *testing.T) {
 		if txt := tab.text(t, "#cases"); !strings.Contains(txt, "expected") || !strings.Contains(txt, "fixed") {
 			t.Errorf("queue does not flag the kind-1 case expected or the fixed one:\n%s", txt)
 		}
+		// Keyset paging: the page after the first case holds the other two.
+		first := strings.TrimPrefix(tab.attr(t, "#cases tbody tr[id]", "id"), "case-")
+		tab.open(t, queue+"&after="+first)
+		if n := tab.nodes(t, "#cases tbody tr[id]"); n != 2 || !tab.has(t, `.pager a[href*="carrier="]`) {
+			t.Errorf("after case %s: %d cases and no first-page link, want 2 and the link", first, n)
+		}
+		tab.open(t, queue)
 		// Filters: open only, then open of kind 4.
 		tab.do(t, chromedp.SetValue(chromedp.CSS(`#f-state`), "open"))
 		tab.response(t, chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)))
@@ -262,6 +269,18 @@ func TestConsoleWebhooks(t *testing.T) {
 			t.Errorf("redelivery webhook-id %s, want the first's %s", m[1].id, m[0].id)
 		}
 	})
+}
+
+// attr returns the attribute name of the first element sel matches.
+func (t *tab) attr(tb testing.TB, sel, name string) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(`+jsString(sel)+`).getAttribute(`+jsString(name)+`)`))
+	if err != nil {
+		tb.Fatalf("browser: %s of %s: %v", name, sel, err)
+	}
+	return v
 }
 
 // nodes returns how many elements sel matches.

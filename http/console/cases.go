@@ -93,9 +93,9 @@ type caseQueueData struct {
 	Filter   caseFilter
 	Kinds    []kindOption
 	Cases    []caseRow
-	// Next is the query of the next page, empty on the last.
+	// Next is the path of the next page, empty on the last.
 	Next string
-	// First is the query of the first page, set when this is not it.
+	// First is the path of the first page, set when this is not it.
 	First string
 	// CyclePath links the cycle page when a cycle is chosen.
 	CyclePath string
@@ -137,13 +137,13 @@ func (h *Handler) caseQueue(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(list) > casePage {
 		list = list[:casePage]
-		d.Next = d.Filter.query(string(list[casePage-1].ID))
+		d.Next = Prefix + "cases?" + d.Filter.query(string(list[casePage-1].ID))
 	}
 	for _, c := range list {
 		d.Cases = append(d.Cases, rowOf(c))
 	}
 	if p.After > 0 {
-		d.First = d.Filter.query("")
+		d.First = Prefix + "cases?" + d.Filter.query("")
 	}
 	if c, err := trueup.ParseCycle(d.Filter.Cycle); err == nil && d.Filter.Cycle != "" {
 		d.CyclePath = cyclePath(d.Filter.Carrier, c.String())
