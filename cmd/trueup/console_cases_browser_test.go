@@ -147,6 +147,14 @@ func TestConsoleCases(t *testing.T) {
 			}
 		}
 
+		// The carrier's own user reads the case, with no action form.
+		own := srv.newOperator(t, "carla@example.com", operator.RoleCarrier, "--carrier", carrierID)
+		ctab := b.tab(t, srv)
+		ctab.signIn(t, own.Email, own.Password)
+		if st := ctab.open(t, casePath); st != http.StatusOK || ctab.has(t, "#act") {
+			t.Errorf("the carrier's user GET %s: status %d, action form %t; want 200 and none", casePath, st, ctab.has(t, "#act"))
+		}
+
 		// The admin closes the cycle: an upload is refused, until reopened.
 		atab := b.tab(t, srv)
 		atab.signIn(t, admin.Email, admin.Password)

@@ -194,7 +194,9 @@ type caseData struct {
 	History []cases.Entry
 	Actions []cases.Action
 	// CanAct says the role may act (the form is disabled otherwise).
-	CanAct    bool
+	CanAct bool
+	// Staff is false for a carrier user, who is shown no action form.
+	Staff     bool
 	Closed    bool
 	CyclePath string
 	QueuePath string
@@ -224,7 +226,7 @@ func (h *Handler) loadCase(r *http.Request) (caseData, error) {
 		return caseData{}, trueup.NotFound("case %s not found; open cases from the case queue at %scases", id, Prefix)
 	}
 	c := det.Case
-	d := caseData{Case: rowOf(c), History: det.History, Actions: cases.Actions, CanAct: s.Can(operator.RoleOperator),
+	d := caseData{Case: rowOf(c), History: det.History, Actions: cases.Actions, CanAct: s.Can(operator.RoleOperator), Staff: s.Operator.Role != operator.RoleCarrier,
 		CyclePath: cyclePath(c.CarrierID, c.Cycle),
 		QueuePath: Prefix + "cases?" + caseFilter{Carrier: c.CarrierID, Cycle: c.Cycle}.query(""),
 		Form:      caseActionForm{Action: string(cases.Comment)}}
