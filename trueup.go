@@ -84,14 +84,16 @@ type Cycle struct {
 // ParseCycle parses a billing cycle written yyyy-mm (for example 2025-09).
 // It returns an *Error of kind EINVALID naming the expected format otherwise.
 func ParseCycle(s string) (Cycle, error) {
-	bad := Errorf(EINVALID, "billingCycle %q is not a billing cycle; use yyyy-mm, for example 2025-09", s)
+	bad := func() error {
+		return Errorf(EINVALID, "billingCycle %q is not a billing cycle; use yyyy-mm, for example 2025-09", s)
+	}
 	if len(s) != 7 || s[4] != '-' {
-		return Cycle{}, bad
+		return Cycle{}, bad()
 	}
 	y, err1 := strconv.Atoi(s[:4])
 	m, err2 := strconv.Atoi(s[5:])
 	if err1 != nil || err2 != nil || y < 1970 || m < 1 || m > 12 || strings.ContainsAny(s, "+ ") {
-		return Cycle{}, bad
+		return Cycle{}, bad()
 	}
 	return Cycle{Year: y, Month: time.Month(m)}, nil
 }

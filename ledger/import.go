@@ -88,12 +88,36 @@ type Store interface {
 // of an import is stored or none is.
 type OrderImport interface {
 	// Add upserts one order (by carrierOrderId and billingCycle) and its
-	// user.
+	// user, numbering it as the next row (1 for the first order added).
 	Add(ctx context.Context, o trueup.Order) error
+	// AddRow upserts the order read from row n of a file and its user.
+	// Rows must be added in increasing order.
+	AddRow(ctx context.Context, n int64, o trueup.Order) error
+	// Duplicates returns the rows whose order (carrierOrderId and
+	// billingCycle) an earlier row added already, ordered by row, at most
+	// limit of them, and how many there are in all. The store finds them
+	// itself, in bounded memory; it may write the orders added so far
+	// into the import's transaction while doing so.
+	Duplicates(ctx context.Context, limit int) ([]Duplicate, int, error)
 	// Commit stores the orders added and returns how many there were.
 	Commit() (int64, error)
 	// Rollback discards the import; it is safe after Commit.
 	Rollback()
+}
+
+// Duplicate is a row of an import that repeats the order of an earlier
+// row.
+type Duplicate struct {
+	Row            int64
+	FirstRow       int64
+	CarrierOrderID string
+	BillingCycle   string
+}
+
+// RowError returns the row error that reports d.
+func (d Duplicate) RowError() trueup.RowError {
+	return trueup.RowError{Row: d.Row, Column: "carrierOrderId", Value: d.CarrierOrderID,
+		Reason: fmt.Sprintf("order %s of cycle %s already appears in row %d; each order must appear once per file", d.CarrierOrderID, d.BillingCycle, d.FirstRow)}
 }
 
 // Service loads ledger orders into its Store.
@@ -107,6 +131,10 @@ func New(store Store) *Service { return &Service{Store: store} }
 // Import reads every record of the source and upserts the orders by
 // carrierOrderId and billingCycle in one transaction. When any row is bad it
 // stores nothing and returns an *ImportError listing the rows.
+//
+// Every good row goes to the store as it is read, even after a bad one:
+// the store finds the orders a file repeats (in SQL, not in memory here),
+// and their rows are reported beside the others, in row order.
 func (s *Service) Import(ctx context.Context, p ImportParams) (int64, error) {
 	loc := p.Location
 	if loc == nil {
@@ -118,7 +146,6 @@ func (s *Service) Import(ctx context.Context, p ImportParams) (int64, error) {
 	}
 	defer imp.Rollback()
 	bad := &ImportError{}
-	seen := map[string]int64{}
 	var rows int64
 	for {
 		n, get, err := p.Source.Next()
@@ -133,35 +160,51 @@ func (s *Service) Import(ctx context.Context, p ImportParams) (int64, error) {
 			p.Progress(p.Source.Progress(), rows)
 		}
 		o, errs := parseOrder(n, get, loc)
-		key := o.BillingCycle + "\x00" + o.CarrierOrderID
-		if first, dup := seen[key]; dup && len(errs) == 0 {
-			errs = append(errs, trueup.RowError{Row: n, Column: "carrierOrderId", Value: o.CarrierOrderID,
-				Reason: fmt.Sprintf("order %s of cycle %s already appears in row %d; each order must appear once per file", o.CarrierOrderID, o.BillingCycle, first)})
-		} else if len(errs) == 0 {
-			seen[key] = n
-		}
 		if len(errs) > 0 {
 			bad.Add(errs...)
 			continue
 		}
-		if bad.Total > 0 {
-			continue // keep validating, store nothing
-		}
 		o.CarrierID = p.Carrier
-		if err := imp.Add(ctx, o); err != nil {
+		if err := imp.AddRow(ctx, n, o); err != nil {
 			return 0, err
 		}
 	}
 	if p.Progress != nil {
 		p.Progress(1, rows)
 	}
-	if bad.Total > 0 {
-		return 0, bad
+	dups, total, err := imp.Duplicates(ctx, MaxReportedErrors)
+	if err != nil {
+		return 0, err
+	}
+	if bad.Total > 0 || total > 0 {
+		return 0, withDuplicates(bad, dups, total)
 	}
 	if rows == 0 {
 		return 0, trueup.Errorf(trueup.EINVALID, "the file has no order rows; add one row per order below the header")
 	}
 	return imp.Commit()
+}
+
+// withDuplicates returns the row errors of bad and of the duplicate rows
+// (total in all, the first of them in dups) in row order, the first
+// MaxReportedErrors kept. No row has both: a row with an error is not
+// added, so it is neither a duplicate nor the first of one.
+func withDuplicates(bad *ImportError, dups []Duplicate, total int) *ImportError {
+	if total == 0 {
+		return bad
+	}
+	out := &ImportError{Total: bad.Total + total}
+	rows := bad.Rows
+	for len(out.Rows) < MaxReportedErrors && (len(rows) > 0 || len(dups) > 0) {
+		if len(dups) == 0 || (len(rows) > 0 && rows[0].Row < dups[0].Row) {
+			out.Rows = append(out.Rows, rows[0])
+			rows = rows[1:]
+			continue
+		}
+		out.Rows = append(out.Rows, dups[0].RowError())
+		dups = dups[1:]
+	}
+	return out
 }
 
 func parseOrder(n int64, get func(string) string, loc *time.Location) (trueup.Order, []trueup.RowError) {

@@ -27,6 +27,8 @@ func runLedger(t *testing.T, open Opener) {
 		{"LedgerUserStatus", testLedgerUserStatus},
 		{"LedgerDuplicateInFile", testLedgerDuplicateInFile},
 		{"LedgerWriteFailureRollsBack", testLedgerWriteFailureRollsBack},
+		{"LedgerRepeatedRows", testLedgerRepeatedRows},
+		{"LedgerReimportMixed", testLedgerReimportMixed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,6 +245,27 @@ func BenchmarkLedgerImport(b *testing.B, open Opener) {
 				}
 			}
 			b.ReportMetric(float64(b.N*BenchOrders)/b.Elapsed().Seconds(), "orders/s")
+			if kib := peakRSSKiB(); kib > 0 {
+				b.ReportMetric(float64(kib)/1024, "peak-RSS-MiB")
+			}
 		})
 	}
+}
+
+// peakRSSKiB returns the process's peak resident set (VmHWM, KiB) where
+// /proc tells it, else 0. Within a benchmark run it is the peak of every
+// import so far: with bounded memory it stays flat as the ledger grows.
+func peakRSSKiB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kib int64
+			fmt.Sscanf(strings.TrimSpace(rest), "%d", &kib)
+			return kib
+		}
+	}
+	return 0
 }

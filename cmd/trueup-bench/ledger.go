@@ -2,16 +2,24 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/client"
 	"github.com/trueup/trueup/gen"
+	"github.com/trueup/trueup/internal/sheet"
+	"github.com/trueup/trueup/ledger"
 )
 
 // ledgerParams are the inputs of runLedger.
@@ -23,11 +31,15 @@ type ledgerParams struct {
 	Check bool   // also time `trueup verify` of an N-row statement after the import
 }
 
-// runLedger measures the ledger import through the command, as an operator
-// runs it: `trueup import orders` of a generated N-order CSV into a new
-// carrier, then the same file again (every order an upsert), on SQLite and
-// on PostgreSQL; with Check, `trueup verify` of an N-row statement straight
-// after (no statistics but those the import leaves).
+// runLedger measures the ledger import as an operator runs it, on SQLite
+// and on PostgreSQL: `trueup import orders` of a generated N-order CSV
+// into a new carrier, then the same file again (every order an upsert);
+// then the same two through the admin ingest API of a `trueup serve` on
+// the same database (POST /admin/v1/imports/orders, polled until it
+// finishes) into another new carrier; with Check, `trueup verify` of an
+// N-row statement straight after (no statistics but those the import
+// leaves). First it times the floor: reading every cell of the file with
+// the import's own reader, in this process.
 func runLedger(p ledgerParams) error {
 	spec := gen.Spec{Orders: p.N, Cycle: trueup.CycleOf(time.Now().UTC()).Prev(), Seed: 1,
 		MissingEvery: 20, ExtraEvery: 20, RightsEvery: 20, AmountEvery: 20}
@@ -48,47 +60,205 @@ func runLedger(p ledgerParams) error {
 			return err
 		}
 	}
+	floor, err := readFloor(ledgerCSV)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("# ledger import: %d orders, %s\n\nfloor (every cell read by ledger.OpenFile, in process): %.2f s = %.0f orders/s\n\n", p.N, bin, floor.Seconds(), float64(p.N)/floor.Seconds())
+	fmt.Printf("| engine | route | step | wall | trueup CPU (user+sys) | PostgreSQL CPU | orders/s (wall) | peak RSS | load average |\n|---|---|---|---|---|---|---|---|---|\n")
 	engines := [][2]string{{"sqlite", "--data=" + filepath.Join(p.Dir, "data")}}
 	if p.PGURL != "" {
 		engines = append(engines, [2]string{"postgres", "--database-url=" + p.PGURL})
 	}
-	fmt.Printf("# ledger import: %d orders, %s\n\n| engine | step | wall | CPU (user+sys) | orders/s (wall) | peak RSS |\n|---|---|---|---|---|---|\n", p.N, bin)
 	for _, e := range engines {
-		out, _, err := trueupRun(bin, "admin", "carrier", "create", "--json", "--name", fmt.Sprintf("Ledger bench %d", time.Now().UnixNano()), e[1])
+		car, err := newCarrier(bin, e[1])
 		if err != nil {
-			return fmt.Errorf("%s: create carrier: %w", e[0], err)
-		}
-		var car struct {
-			CarrierID string `json:"carrierId"`
-		}
-		if err := json.Unmarshal(out, &car); err != nil {
-			return fmt.Errorf("%s: carrier: %w", e[0], err)
+			return fmt.Errorf("%s: %w", e[0], err)
 		}
 		steps := []struct {
 			name string
 			args []string
 		}{
-			{"import", []string{"import", "orders", "--carrier", car.CarrierID, e[1], ledgerCSV}},
-			{"re-import", []string{"import", "orders", "--carrier", car.CarrierID, e[1], ledgerCSV}},
-		}
-		if p.Check {
-			steps = append(steps, struct {
-				name string
-				args []string
-			}{"verify", []string{"verify", "--carrier", car.CarrierID, "--cycle", spec.Cycle.String(), e[1], statementCSV}})
+			{"import", []string{"import", "orders", "--carrier", car, e[1], ledgerCSV}},
+			{"re-import", []string{"import", "orders", "--carrier", car, e[1], ledgerCSV}},
 		}
 		for _, s := range steps {
-			start := time.Now()
+			start, pg := time.Now(), postgresCPU()
 			_, use, err := trueupRun(bin, s.args...)
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", e[0], s.name, err)
 			}
 			d := time.Since(start)
 			cpu := time.Duration(use.Utime.Nano() + use.Stime.Nano())
-			fmt.Printf("| %s | %s | %.2f s | %.2f s | %.0f | %d MiB |\n", e[0], s.name, d.Seconds(), cpu.Seconds(), float64(p.N)/d.Seconds(), use.Maxrss/1024)
+			fmt.Printf("| %s | CLI | %s | %.2f s | %.2f s | %s | %.0f | %d MiB | %s |\n", e[0], s.name, d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg),
+				float64(p.N)/d.Seconds(), use.Maxrss/1024, loadAvg())
+		}
+		if err := apiImports(p.N, bin, e, ledgerCSV); err != nil {
+			return fmt.Errorf("%s admin API: %w", e[0], err)
+		}
+		if p.Check {
+			start, pg := time.Now(), postgresCPU()
+			_, use, err := trueupRun(bin, "verify", "--carrier", car, "--cycle", spec.Cycle.String(), e[1], statementCSV)
+			if err != nil {
+				return fmt.Errorf("%s verify: %w", e[0], err)
+			}
+			d := time.Since(start)
+			cpu := time.Duration(use.Utime.Nano() + use.Stime.Nano())
+			fmt.Printf("| %s | CLI | verify after import | %.2f s | %.2f s | %s | | %d MiB | %s |\n", e[0], d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg), use.Maxrss/1024, loadAvg())
 		}
 	}
 	return nil
+}
+
+// newCarrier creates a carrier through the command and returns its id.
+func newCarrier(bin, db string) (string, error) {
+	out, _, err := trueupRun(bin, "admin", "carrier", "create", "--json", "--name", fmt.Sprintf("Ledger bench %d", time.Now().UnixNano()), db)
+	if err != nil {
+		return "", fmt.Errorf("create carrier: %w", err)
+	}
+	var car struct {
+		CarrierID string `json:"carrierId"`
+	}
+	if err := json.Unmarshal(out, &car); err != nil {
+		return "", fmt.Errorf("carrier: %w", err)
+	}
+	return car.CarrierID, nil
+}
+
+// apiImports serves the database of e and imports the ledger twice into
+// a new carrier through the admin API, timing each from the POST to the
+// import's end; the server's peak RSS is its high-water mark so far.
+func apiImports(n int, bin string, e [2]string, ledgerCSV string) error {
+	ctx := context.Background()
+	car, err := newCarrier(bin, e[1])
+	if err != nil {
+		return err
+	}
+	out, _, err := trueupRun(bin, "admin", "apikey", "create", "--name", "ledger bench", "--json", e[1])
+	if err != nil {
+		return err
+	}
+	var key struct {
+		Key string `json:"key"`
+	}
+	if err := json.Unmarshal(out, &key); err != nil {
+		return fmt.Errorf("apikey: %w", err)
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	srv := exec.Command(bin, "serve", e[1], "--addr", addr, "--log-level", "warn", "--max-upload-bytes", "4294967296")
+	srv.Stderr = os.Stderr
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	if err := waitReady(ctx, client.New("http://"+addr)); err != nil {
+		return err
+	}
+	api := client.NewAdminClient("http://"+addr, key.Key, &http.Client{})
+	for _, step := range []string{"import", "re-import"} {
+		f, err := os.Open(ledgerCSV)
+		if err != nil {
+			return err
+		}
+		start, pg := time.Now(), postgresCPU()
+		im, err := api.ImportOrders(ctx, car, client.ImportBody{Body: f, ContentType: "text/csv"})
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", step, err)
+		}
+		for im.State == client.ImportRunning {
+			time.Sleep(20 * time.Millisecond)
+			if im, err = api.Import(ctx, im.ImportID); err != nil {
+				return fmt.Errorf("%s: %w", step, err)
+			}
+		}
+		d := time.Since(start)
+		if im.State != client.ImportSucceeded || im.Imported != int64(n) {
+			return fmt.Errorf("%s: import %s ended %s with %d orders: %s", step, im.ImportID, im.State, im.Imported, im.Reason)
+		}
+		fmt.Printf("| %s | admin API | %s | %.2f s | | %s | %.0f | %s | %s |\n", e[0], step, d.Seconds(), pgCPU(e[0], pg), float64(n)/d.Seconds(), peakRSS(srv.Process.Pid), loadAvg())
+	}
+	return nil
+}
+
+// readFloor reads every cell of the order file with the import's reader
+// and returns how long that took: what no import of the file can beat.
+func readFloor(path string) (time.Duration, error) {
+	start := time.Now()
+	src, err := ledger.OpenFile(path, sheet.Limits{})
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+	cells := 0
+	for {
+		_, get, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+		for _, c := range ledger.Columns {
+			cells += len(get(c.Name))
+		}
+	}
+	if cells == 0 {
+		return 0, errors.New("the order file is empty")
+	}
+	return time.Since(start), nil
+}
+
+// postgresCPU returns the CPU time (user+sys) that the machine's
+// PostgreSQL processes have used so far, their ended children (the
+// backends of closed connections) included; zero when none run here. Other
+// work on the same server counts too.
+func postgresCPU() time.Duration {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var ticks int64
+	for _, d := range dirs {
+		b, err := os.ReadFile(d)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ... utime stime cutime cstime: fields
+		// 14-17, counted after the closing parenthesis of comm.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || !bytes.Contains(b[:i], []byte("(postgres")) {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 15 {
+			continue
+		}
+		for _, v := range f[11:15] {
+			var n int64
+			fmt.Sscan(v, &n)
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
+}
+
+// pgCPU returns the PostgreSQL CPU time since since (postgresCPU) for
+// the postgres engine, and nothing for the others.
+func pgCPU(engine string, since time.Duration) string {
+	if engine != "postgres" {
+		return ""
+	}
+	return fmt.Sprintf("%.2f s", (postgresCPU() - since).Seconds())
+}
+
+// loadAvg returns the one-minute load average of the machine.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "n/a"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 // trueupRun runs the trueup binary and returns its output and resource

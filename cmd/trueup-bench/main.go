@@ -49,7 +49,7 @@ func main() {
 	pgURL := flag.String("pg", os.Getenv("TRUEUP_TEST_POSTGRES_URL"), "PostgreSQL URL for the reference route (skipped when empty)")
 	formats := flag.String("formats", "csv,xlsx-shared,xlsx-inline", "statements to check")
 	pages := flag.Int("pages", 50, "requests averaged for the first and the last page")
-	ledgerOnly := flag.Bool("ledger", false, "measure only the ledger import (trueup import orders, insert and re-import) on SQLite and on PostgreSQL (-pg)")
+	ledgerOnly := flag.Bool("ledger", false, "measure only the ledger import (trueup import orders and the admin ingest API, insert and re-import, beside the file-reading floor) on SQLite and on PostgreSQL (-pg)")
 	check := flag.Bool("check", false, "with -ledger: also time trueup verify of an N-row statement after the import")
 	bin := flag.String("bin", "", "with -ledger: the trueup binary to measure (built from this tree when empty)")
 	serveFlags := flag.String("serve-flags", "", "extra flags of trueup serve, space-separated (for example --match-memory 67108864)")

@@ -59,6 +59,6 @@ func newConsole(m *Main, cfg ConsoleConfig) *console.Handler {
 		Operators: o, Carriers: m.Carriers, Auth: m.Auth, Batches: m.Batches, Lifecycle: m.Lifecycle,
 		Buyers: m.Buyers, Risk: m.Risk, Keys: m.Keys, Imports: m.Imports, Ledger: m.Ledger,
 		Cases: m.Cases, Audit: m.Audit, Webhooks: m.Webhooks,
-		Logger: m.Logger, Clock: m.Clock, SecureCookies: cfg.SecureCookies,
+		Logger: m.Logger, Clock: m.Clock, SecureCookies: cfg.SecureCookies, Readers: m.Readers,
 	})
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/client"
-	"github.com/trueup/trueup/clock"
 	"github.com/trueup/trueup/gen"
 	trueuphttp "github.com/trueup/trueup/http"
 	"github.com/trueup/trueup/operator"
@@ -217,7 +216,7 @@ func TestConsoleWebhooks(t *testing.T) {
 		srv := startE2E(t, eng, ServeConfig{MaxUploadBytes: 1 << 20})
 		admin := srv.newOperator(t, "ana@example.com", operator.RoleAdmin)
 		c := srv.newCarrier(t, "Hooked Mobile")
-		rcv := newReceiver(t, clock.At(time.Now().UTC()))
+		rcv := newReceiver(t, time.Now)
 		tab := b.tab(t, srv)
 		tab.signIn(t, admin.Email, admin.Password)
 		tab.open(t, "/console/webhooks")

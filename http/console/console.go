@@ -18,6 +18,7 @@ import (
 	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/cases"
 	"github.com/trueup/trueup/imports"
+	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/ledger"
 	"github.com/trueup/trueup/lifecycle"
 	"github.com/trueup/trueup/operator"
@@ -61,7 +62,16 @@ type Services struct {
 	SecureCookies bool
 	// MaxFormBytes limits a form's body (DefaultMaxFormBytes when 0).
 	MaxFormBytes int64
+	// Readers bound the files the console reads (an adjustment's list).
+	Readers sheet.Limits
+	// MaxUploadBytes limits a file sent with a form, such as an
+	// adjustment's list (DefaultMaxUploadBytes when 0).
+	MaxUploadBytes int64
 }
+
+// DefaultMaxUploadBytes limits a form's file when Services.MaxUploadBytes
+// is 0.
+const DefaultMaxUploadBytes = 32 << 20
 
 // Handler is the console. It implements http.Handler for every path under
 // Prefix.
@@ -89,6 +99,9 @@ func New(svc Services) *Handler {
 	if svc.Clock == nil {
 		svc.Clock = trueup.SystemClock{}
 	}
+	if svc.MaxUploadBytes <= 0 {
+		svc.MaxUploadBytes = DefaultMaxUploadBytes
+	}
 	if svc.MaxFormBytes <= 0 {
 		svc.MaxFormBytes = DefaultMaxFormBytes
 	}
@@ -107,6 +120,14 @@ func (h *Handler) routes() {
 	h.signInRoutes()
 	h.homeRoutes()
 	h.operatorRoutes()
+	h.carrierRoutes()
+	h.buyerRoutes()
+	h.adjustmentRoutes()
+	h.riskClientRoutes()
+	h.riskLookupRoutes()
+	h.apiKeyRoutes()
+	h.packageRoutes()
+	h.portalRoutes()
 	h.caseRoutes()
 	h.cycleRoutes()
 	h.auditRoutes()

@@ -19,7 +19,7 @@ func (h *Handler) webhookRoutes() {
 	h.page("POST "+Prefix+"webhooks/{id}/delete", operator.RoleAdmin, h.deleteWebhook)
 	h.page("GET "+Prefix+"webhooks/{id}", operator.RoleAdmin, h.webhookPage)
 	h.page("POST "+Prefix+"webhooks/deliveries/{id}/redeliver", operator.RoleAdmin, h.redeliver)
-	h.nav("Webhooks", Prefix+"webhooks", operator.RoleAdmin, 85)
+	h.nav("Webhooks", Prefix+"webhooks", operator.RoleAdmin, 87)
 }
 
 // webhookForm is the create form's input, sent back with an error.
