@@ -54,6 +54,32 @@ var consoleScreens = []consoleScreen{
 		t.do(tb, chromedp.SetValue(chromedp.CSS(`#new-email`), "ola@example.com"), chromedp.SetValue(chromedp.CSS(`#new-role`), "operator"))
 		t.response(tb, chromedp.Click(chromedp.CSS(`form[action="/console/operators"] button[type="submit"]`)))
 	}},
+	{name: "cycles", path: "/console/cycles", signedIn: true},
+	{name: "cycle", path: "/console/cycles", signedIn: true, setup: openScreenCycle},
+	{name: "cases", path: "/console/cycles", signedIn: true, setup: func(tb testing.TB, t *tab) {
+		openScreenCycle(tb, t)
+		t.response(tb, chromedp.Click(chromedp.CSS(`main p.meta a[href^="/console/cases?"]`)))
+	}},
+	{name: "case", path: "/console/cycles", signedIn: true, setup: func(tb testing.TB, t *tab) {
+		openScreenCycle(tb, t)
+		t.response(tb, chromedp.Click(chromedp.CSS(`main p.meta a[href^="/console/cases?"]`)))
+		t.response(tb, chromedp.Click(chromedp.CSS(`#cases tbody tr[id] a`)))
+	}},
+	{name: "audit", path: "/console/audit", signedIn: true},
+	{name: "audit-verified", path: "/console/audit", signedIn: true, setup: func(tb testing.TB, t *tab) {
+		t.response(tb, chromedp.Click(chromedp.CSS(`#verify`)))
+	}},
+	{name: "webhooks", path: "/console/webhooks", signedIn: true},
+	{name: "webhook-created", path: "/console/webhooks", signedIn: true, setup: func(tb testing.TB, t *tab) {
+		t.do(tb, chromedp.SetValue(chromedp.CSS(`#wh-url`), "https://hooks.example.com/trueup"))
+		t.response(tb, chromedp.Click(chromedp.CSS(`form[action="/console/webhooks"] button[type="submit"]`)))
+	}},
+}
+
+// openScreenCycle opens, from the cycles page, the first cycle listed.
+func openScreenCycle(tb testing.TB, t *tab) {
+	tb.Helper()
+	t.response(tb, chromedp.Click(chromedp.CSS(`ul.cycles a`)))
 }
 
 // screenSizes are the widths photographed: a desktop and a phone.

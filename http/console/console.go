@@ -12,9 +12,11 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/apikey"
+	"github.com/trueup/trueup/audit"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/cases"
 	"github.com/trueup/trueup/imports"
 	"github.com/trueup/trueup/internal/sheet"
 	"github.com/trueup/trueup/jobs"
@@ -22,6 +24,7 @@ import (
 	"github.com/trueup/trueup/lifecycle"
 	"github.com/trueup/trueup/operator"
 	"github.com/trueup/trueup/risk"
+	"github.com/trueup/trueup/webhook"
 )
 
 // Prefix is the path every console page starts with.
@@ -50,6 +53,9 @@ type Services struct {
 	Imports   *imports.Service
 	Ledger    *ledger.Service
 	Jobs      *jobs.Queue
+	Cases     *cases.Service
+	Audit     *audit.Service
+	Webhooks  *webhook.Service
 	Logger    *slog.Logger
 	// Clock tells the time (the real clock when nil).
 	Clock trueup.Clock
@@ -131,6 +137,10 @@ func (h *Handler) routes() {
 	h.uploadRoutes()
 	h.importRoutes()
 	h.overviewRoutes()
+	h.caseRoutes()
+	h.cycleRoutes()
+	h.auditRoutes()
+	h.webhookRoutes()
 	h.mux.HandleFunc(Prefix, h.notFound)
 }
 
