@@ -75,6 +75,9 @@ const MaxPage = 1000
 type Service struct {
 	Store Store
 	Clock trueup.Clock
+	// VerifyPage is how many entries Verify reads at a time (1000 when
+	// 0): its memory is bounded by one page.
+	VerifyPage int
 }
 
 // New returns a Service over store.

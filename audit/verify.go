@@ -47,10 +47,6 @@ type Report struct {
 	Break  *Break `json:"break,omitempty"`
 }
 
-// verifyPage is how many entries Verify reads at a time: its memory stays
-// bounded by one page whatever the chain's length.
-const verifyPage = 1000
-
 // Verify walks the chain in seq order, a page at a time, recomputing each
 // entry's hash and checking that it links to the previous one, then checks
 // the chain's end against its head. It returns a report with Intact true,
@@ -60,6 +56,10 @@ const verifyPage = 1000
 func (s *Service) Verify(ctx context.Context) (Report, error) {
 	var r Report
 	var last Entry // Seq 0, Hash "": before the first entry
+	verifyPage := s.VerifyPage
+	if verifyPage <= 0 {
+		verifyPage = 1000
+	}
 	walk := func() (*Break, error) {
 		for {
 			page, err := s.Store.AuditEntries(ctx, ListParams{After: last.Seq, Limit: verifyPage})

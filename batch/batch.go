@@ -267,7 +267,7 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 	}
 	err = s.Store.FinishBatch(ctx, FinishBatchParams{
 		No: b.No, Attempt: job.Attempt, State: state, Counts: res.Counts, RowsRead: res.RowsRead,
-		RowErrors: res.RowErrors, ErrTotal: res.ErrTotal, Failure: res.Failure, Job: job,
+		RowErrors: res.RowErrors, ErrTotal: res.ErrTotal, Failure: res.Failure, Job: job, AtStake: res.AtStake,
 	})
 	if errors.Is(err, trueup.ErrLeaseLost) {
 		return nil // a newer attempt owns the batch; it decides
@@ -354,6 +354,9 @@ type CheckResult struct {
 	// their first row is not the template header (notes, the template's
 	// Columns sheet).
 	SkippedSheets []string
+	// AtStake is the money at stake: the sum of the absolute amount
+	// differences (AmountDiff) of the discrepancies.
+	AtStake decimal.Decimal
 }
 
 // Check reads a statement file as a stream, validates every row, and when
@@ -567,6 +570,7 @@ func (r *run) duplicateError(number, first int64, id string) trueup.RowError {
 
 func (r *run) write(ctx context.Context, d trueup.Discrepancy) error {
 	r.res.Counts.Add(d.DiffType)
+	r.res.AtStake = r.res.AtStake.Add(AmountDiff(d).Abs())
 	return r.p.Sink(ctx, d)
 }
 

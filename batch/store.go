@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
 )
 
@@ -54,6 +55,13 @@ type Store interface {
 	// EachDiscrepancy calls fn for every discrepancy of a batch's attempt,
 	// in order.
 	EachDiscrepancy(ctx context.Context, no trueup.BatchNo, attempt int, fn func(trueup.Discrepancy) error) error
+	// FindDiscrepancies calls fn for the discrepancies q selects, in q's
+	// order, after q.After, at most q.Limit (all when 0), stopping at fn's
+	// first error. It reads as it goes: an export's memory is bounded.
+	FindDiscrepancies(ctx context.Context, q Query, fn func(trueup.Discrepancy) error) error
+	// BatchAtStake returns the money at stake recorded when a batch
+	// succeeded (zero for any other batch), or an ENOTFOUND error.
+	BatchAtStake(ctx context.Context, no trueup.BatchNo) (decimal.Decimal, error)
 }
 
 // CreateBatchParams are the inputs of Store.CreateBatch.
@@ -79,6 +87,8 @@ type FinishBatchParams struct {
 	ErrTotal  int64             // all row errors
 	Failure   string
 	Job       trueup.Job // completed in the same transaction
+	// AtStake is the money at stake of a succeeded batch (CheckResult).
+	AtStake decimal.Decimal
 }
 
 // File is a stored upload opened for reading.

@@ -39,3 +39,16 @@ func (s *Service) Adjustment(ctx context.Context, id AdjustmentID) (Adjustment, 
 func (s *Service) Buyer(ctx context.Context, id BuyerID) (Buyer, error) {
 	return s.Store.Buyer(ctx, id)
 }
+
+// BuyerAdjustments returns a buyer's processes, newest first; an unknown
+// buyer is an ENOTFOUND *trueup.Error.
+func (s *Service) BuyerAdjustments(ctx context.Context, id BuyerID) ([]Adjustment, error) {
+	if _, err := s.Store.Buyer(ctx, id); err != nil {
+		return nil, err
+	}
+	list, err := s.Store.BuyerAdjustments(ctx, id)
+	if list == nil {
+		list = []Adjustment{}
+	}
+	return list, err
+}

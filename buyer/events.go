@@ -26,6 +26,17 @@ func (s *Service) statusChanged(ctx context.Context, id AdjustmentID, st Status)
 		Data: map[string]any{"adjustmentId": id, "status": int(st), "statusName": statusNames[st]}})
 }
 
+// open reports, when events are recorded, whether process id is In
+// Flight or Processing: FailAdjustment changes only those, and only their
+// failure is an event.
+func (s *Service) open(ctx context.Context, id AdjustmentID) bool {
+	if s.Events == nil {
+		return false
+	}
+	adj, err := s.Store.Adjustment(ctx, id)
+	return err == nil && (adj.Status == StatusInFlight || adj.Status == StatusProcessing)
+}
+
 // partnerChanged records a change to buyer id: action names it.
 func (s *Service) partnerChanged(ctx context.Context, typ string, id BuyerID, data map[string]any) {
 	data["buyerId"] = id

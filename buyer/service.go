@@ -445,10 +445,13 @@ func (s *Service) Apply(ctx context.Context, job trueup.Job) error {
 		return nil // no longer Processing: another attempt decided it
 	}
 	s.Logger.Error("adjustment failed", "adjustment_id", a.ID, "err", err)
+	open := s.open(ctx, a.ID)
 	if ferr := s.Store.FailAdjustment(ctx, a.ID, err.Error()); ferr != nil {
 		return fmt.Errorf("record failure of %s: %w (apply: %w)", a.ID, ferr, err)
 	}
-	s.statusChanged(ctx, a.ID, StatusError)
+	if open {
+		s.statusChanged(ctx, a.ID, StatusError)
+	}
 	return nil
 }
 
@@ -495,8 +498,12 @@ func (s *Service) GiveUpApply(ctx context.Context, job trueup.Job, cause error) 
 		return nil // no process to finalise
 	}
 	s.Logger.Error("adjustment given up", "adjustment_id", a.ID, "cause", cause)
+	open := s.open(ctx, a.ID)
 	if err := s.Store.FailAdjustment(ctx, a.ID, "given up: "+cause.Error()); err != nil {
 		return fmt.Errorf("give up %s: %w", a.ID, err)
+	}
+	if open {
+		s.statusChanged(ctx, a.ID, StatusError)
 	}
 	return nil
 }

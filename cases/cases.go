@@ -202,8 +202,15 @@ type ListParams struct {
 	Cycle     string
 	State     State
 	DiffType  trueup.DiffType
-	After     int64 // the id of the last case of the previous page
-	Limit     int
+	// Assignee keeps the cases assigned to this name.
+	Assignee string
+	// Overdue keeps the open cases past the carrier's SLA; the service
+	// turns it into State open and OpenedBefore.
+	Overdue bool
+	// OpenedBefore, when set, keeps the cases opened before it.
+	OpenedBefore time.Time
+	After        int64 // the id of the last case of the previous page
+	Limit        int
 }
 
 // ActParams are the inputs of Store.ActOnCase.

@@ -127,11 +127,18 @@ func (s *Service) List(ctx context.Context, p ListParams) ([]Case, error) {
 	if err != nil {
 		return nil, err
 	}
+	now := s.now()
+	p.Assignee = strings.TrimSpace(p.Assignee)
+	if p.Overdue {
+		if p.State == StateResolved {
+			return nil, trueup.Errorf(trueup.EINVALID, "a resolved case is never overdue; filter on overdue or on resolved, not both")
+		}
+		p.State, p.OpenedBefore = StateOpen, now.Add(-time.Duration(sla)*24*time.Hour)
+	}
 	list, err := s.Store.Cases(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
 	for i := range list {
 		age(&list[i], sla, now)
 	}

@@ -221,3 +221,54 @@ func TestEventsAndAging(t *testing.T) {
 		})
 	}
 }
+
+// TestListFilters checks the assignee and overdue filters: overdue keeps
+// the open cases past the SLA, never a resolved one.
+func TestListFilters(t *testing.T) {
+	for _, eng := range engines {
+		t.Run(eng.name, func(t *testing.T) {
+			f := newFixture(t, eng.open)
+			ctx := trueup.WithActor(context.Background(), "operator:ann")
+			f.batch(t, diff("A", 1, "10.00", ""), diff("B", 4, "10.00", "12.50"))
+			f.clock.Advance(6 * 24 * time.Hour) // past the 5-day SLA
+			f.batch(t, diff("A", 1, "10.00", ""), diff("B", 4, "10.00", "12.50"), diff("C", 4, "10.00", "11.00"))
+			if _, err := f.svc.Act(ctx, cases.ActInput{ID: f.find(t, "B").ID, Action: cases.Assign, Assignee: "bob"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.Act(ctx, cases.ActInput{ID: f.find(t, "A").ID, Action: cases.WriteOff, Note: "lost"}); err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range []struct {
+				name string
+				p    cases.ListParams
+				want []string
+			}{
+				{"every case", cases.ListParams{}, []string{"A", "B", "C"}},
+				{"assignee bob", cases.ListParams{Assignee: "bob"}, []string{"B"}},
+				{"assignee nobody", cases.ListParams{Assignee: "eve"}, nil},
+				{"overdue: open and past the SLA", cases.ListParams{Overdue: true}, []string{"B"}},
+				{"overdue of kind 4", cases.ListParams{Overdue: true, DiffType: 4}, []string{"B"}},
+				{"overdue of kind 1 (resolved)", cases.ListParams{Overdue: true, DiffType: 1}, nil},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					tc.p.CarrierID, tc.p.Cycle = f.carrier.ID, cycle
+					list, err := f.svc.List(context.Background(), tc.p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var got []string
+					for _, c := range list {
+						got = append(got, c.CarrierOrderID)
+					}
+					if !slices.Equal(got, tc.want) {
+						t.Errorf("got %q, want %q", got, tc.want)
+					}
+				})
+			}
+			_, err := f.svc.List(context.Background(), cases.ListParams{CarrierID: f.carrier.ID, Overdue: true, State: cases.StateResolved})
+			if trueup.ErrorKind(err) != trueup.EINVALID {
+				t.Errorf("overdue and resolved: %v, want invalid", err)
+			}
+		})
+	}
+}

@@ -79,6 +79,11 @@ func (dialect) ArrayParams() bool          { return true }
 // table until the transaction ends.
 func (dialect) DDLBlocksReaders() bool { return true }
 
+// RefreshStats is ANALYZE: until autovacuum gets to a freshly loaded
+// table, the planner may take any index that shares a query's leading
+// columns.
+func (dialect) RefreshStats(table string) string { return "ANALYZE " + table }
+
 // migrationLock is the advisory lock key migrations take, with the schema
 // as the second key: stores in two schemas of one database migrate apart.
 const migrationLock = 7427

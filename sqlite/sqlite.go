@@ -93,6 +93,10 @@ func (dialect) ArrayParams() bool          { return false }
 // last commit while a transaction rebuilds an index.
 func (dialect) DDLBlocksReaders() bool { return false }
 
+// RefreshStats is empty: the queries are written for the planner without
+// statistics (see sqlstore.FindDiscrepancies).
+func (dialect) RefreshStats(string) string { return "" }
+
 func (dialect) LockMigrations(context.Context, *sql.Tx) error { return nil }
 
 // bulkCacheKiB is the page cache a bulk load's connection uses (256 MiB):

@@ -427,7 +427,7 @@ func (w *DiscrepancyWriter) insert(ctx context.Context, buf []trueup.Discrepancy
 			n := min(len(rest), discrepancyRows)
 			args = args[:0]
 			for _, d := range rest[:n] {
-				args = append(args, w.no, w.attempt, d.Seq, int(d.DiffType), d.DiffReason, d.CarrierOrderID, d.KdOrderID, d.CarrierUserID,
+				args = append(args, w.no, w.attempt, batch.AmountGap(d), d.Seq, int(d.DiffType), d.DiffReason, d.CarrierOrderID, d.KdOrderID, d.CarrierUserID,
 					d.CarrierOrderTime, d.KdUserID, d.UserStatus, d.SkuCode, decString(d.SkuPrice), d.BillingCycle, d.CarrierSale, d.CarrierSaleToKd,
 					d.ThisMonthBilling, d.NextMonthBilling, d.Channel, d.CarrierActiveTime, d.CarrierEndTime, d.CarrierPackageID,
 					d.KdActiveTime, d.KdEndTime, d.KdOrderTime, d.KdPackageID, decString(d.KdSaleTotal))
@@ -456,13 +456,13 @@ func (w *DiscrepancyWriter) insert(ctx context.Context, buf []trueup.Discrepancy
 // Rows per INSERT of DiscrepancyWriter, and parameters per row.
 const (
 	discrepancyRows   = 32
-	discrepancyParams = 27
+	discrepancyParams = 28
 )
 
 // insertDiscrepancies returns an INSERT of n discrepancy rows.
 func (db *DB) insertDiscrepancies(n int) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO discrepancies (batch_no, attempt, ` + discrepancyCols + `) VALUES `)
+	b.WriteString(`INSERT INTO discrepancies (batch_no, attempt, amount_gap, ` + discrepancyCols + `) VALUES `)
 	row := "(" + strings.Repeat("?, ", discrepancyParams-1) + "?)"
 	for i := 0; i < n; i++ {
 		if i > 0 {
@@ -479,6 +479,19 @@ func decString(d decimal.Decimal) string { return d.String() }
 // transaction. It returns ErrLeaseLost, changing nothing, when the attempt
 // is no longer the batch's current one.
 func (db *DB) FinishBatch(ctx context.Context, p batch.FinishBatchParams) error {
+	err := db.finishBatch(ctx, p)
+	if err == nil && p.State == trueup.BatchSucceeded {
+		if stmt := db.dialect.RefreshStats("discrepancies"); stmt != "" {
+			// Best effort, after the commit: the batch is finished; stale
+			// statistics only slow the discrepancy browser's searches
+			// until autovacuum refreshes them.
+			db.sql.ExecContext(ctx, stmt)
+		}
+	}
+	return err
+}
+
+func (db *DB) finishBatch(ctx context.Context, p batch.FinishBatchParams) error {
 	// A succeeded batch updates its cycle's cases in this transaction
 	// (cases.go), on a connection with the engine's ordinary settings: the
 	// bulk settings of imports (SQLite: a 256 MiB page cache) would keep
@@ -504,14 +517,15 @@ func (db *DB) FinishBatch(ctx context.Context, p batch.FinishBatchParams) error 
 				return fmt.Errorf("clear discrepancies: %w", err)
 			}
 			p.Counts = trueup.DiffCounts{}
+			p.AtStake = decimal.Zero
 		}
 		counts, err := json.Marshal(p.Counts)
 		if err != nil {
 			return fmt.Errorf("batch %s counts: %w", p.No, err)
 		}
 		res, err := tx.ExecContext(ctx, db.q(`UPDATE batches SET state = ?, rows_read = ?, percent = 100, counts = ?,
-			row_error_count = ?, failure = ?, finished_at = ? WHERE batch_no = ? AND attempt = ? AND state = ?`),
-			p.State, p.RowsRead, string(counts), p.ErrTotal, p.Failure, db.now(), p.No, p.Attempt, trueup.BatchProcessing)
+			row_error_count = ?, failure = ?, finished_at = ?, at_stake = ? WHERE batch_no = ? AND attempt = ? AND state = ?`),
+			p.State, p.RowsRead, string(counts), p.ErrTotal, p.Failure, db.now(), p.AtStake.String(), p.No, p.Attempt, trueup.BatchProcessing)
 		if err != nil {
 			return fmt.Errorf("finish batch: %w", err)
 		}

@@ -222,6 +222,14 @@ func (db *DB) Cases(ctx context.Context, p cases.ListParams) ([]cases.Case, erro
 		query += ` AND diff_type = ?`
 		args = append(args, int(p.DiffType))
 	}
+	if p.Assignee != "" {
+		query += ` AND assignee = ?`
+		args = append(args, p.Assignee)
+	}
+	if !p.OpenedBefore.IsZero() {
+		query += ` AND opened_at < ?`
+		args = append(args, p.OpenedBefore.UTC())
+	}
 	query += ` ORDER BY id LIMIT ?`
 	args = append(args, p.Limit)
 	out := []cases.Case{}

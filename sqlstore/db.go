@@ -61,6 +61,10 @@ type Dialect interface {
 	// DDLBlocksReaders reports whether dropping and recreating an index in
 	// a transaction blocks readers until commit.
 	DDLBlocksReaders() bool
+	// RefreshStats returns the statement that refreshes the planner's
+	// statistics of table after a bulk load, or "" where the plans do not
+	// depend on them.
+	RefreshStats(table string) string
 	// LockMigrations serialises, within tx, the servers that apply
 	// migrations at once (a no-op where writers are serialised).
 	LockMigrations(ctx context.Context, tx *sql.Tx) error

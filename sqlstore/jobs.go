@@ -215,3 +215,26 @@ func (db *DB) JobCounts(ctx context.Context) (map[trueup.JobState]int64, error) 
 	}
 	return out, rows.Err()
 }
+
+// JobsInState returns the latest jobs in state, newest first, at most
+// limit.
+func (db *DB) JobsInState(ctx context.Context, state trueup.JobState, limit int) ([]jobs.QueuedJob, error) {
+	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT id, kind, args, state, attempt, failures, max_attempts, lost, run_at, last_error, created_at, finished_at
+		FROM jobs WHERE state = ? ORDER BY id DESC LIMIT ?`), state, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []jobs.QueuedJob
+	for rows.Next() {
+		var j jobs.QueuedJob
+		var last sql.NullString
+		var finished sql.NullTime
+		if err := rows.Scan(&j.ID, &j.Kind, &j.Args, &j.State, &j.Attempt, &j.Failures, &j.MaxAttempts, &j.Lost, &j.RunAt, &last, &j.CreatedAt, &finished); err != nil {
+			return nil, fmt.Errorf("scan job: %w", err)
+		}
+		j.RunAt, j.CreatedAt, j.LastError, j.FinishedAt = j.RunAt.UTC(), j.CreatedAt.UTC(), last.String, timePtr(finished)
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}

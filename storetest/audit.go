@@ -175,8 +175,9 @@ func testAuditTampering(t *testing.T, db *sqlstore.DB) {
 			exec(t, `DELETE FROM audit_head`)
 			exec(t, `INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '')`)
 			svc := auditService(db)
+			svc.VerifyPage = 2 // breaks fall on and across page boundaries
 			recordN(t, svc, 5)
-			if rep, err := svc.Verify(ctx); err != nil || !rep.Intact {
+			if rep, err := svc.Verify(ctx); err != nil || !rep.Intact || rep.Entries != 5 {
 				t.Fatalf("Verify before tampering = %+v, %v", rep, err)
 			}
 			tt.tamper(t)

@@ -26,6 +26,9 @@ func runBatches(t *testing.T, open Opener) {
 		{"BatchCountsEveryKind", testBatchCounts},
 		{"DiscrepancyWriterError", testDiscrepancyWriterError},
 		{"Setting", testSetting},
+		{"FindDiscrepancies", testFindDiscrepancies},
+		{"BatchAtStake", testBatchAtStake},
+		{"JobsInState", testJobsInState},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

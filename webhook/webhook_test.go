@@ -145,3 +145,21 @@ func TestDeliverOutcomes(t *testing.T) {
 		})
 	}
 }
+
+// TestType checks the webhook type of events: an adjustment's status is
+// typed by its name.
+func TestType(t *testing.T) {
+	tests := []struct {
+		e    trueup.Event
+		want string
+	}{
+		{trueup.Event{Type: trueup.EventBatchSucceeded}, "batch.succeeded"},
+		{trueup.Event{Type: trueup.EventAdjustmentStatus, Data: map[string]any{"status": 6, "statusName": "success"}}, "adjustment.success"},
+		{trueup.Event{Type: trueup.EventAdjustmentStatus}, "adjustment.status"},
+	}
+	for _, tt := range tests {
+		if got := webhook.Type(tt.e); got != tt.want {
+			t.Errorf("Type(%+v) = %q, want %q", tt.e, got, tt.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/trueup/trueup/http/console"
+	"github.com/trueup/trueup/jobs"
 	"github.com/trueup/trueup/operator"
 )
 
@@ -58,6 +59,9 @@ func newConsole(m *Main, cfg ConsoleConfig) *console.Handler {
 	return console.New(console.Services{
 		Operators: o, Carriers: m.Carriers, Auth: m.Auth, Batches: m.Batches, Lifecycle: m.Lifecycle,
 		Buyers: m.Buyers, Risk: m.Risk, Keys: m.Keys, Imports: m.Imports, Ledger: m.Ledger,
+		Cases: m.Cases, Audit: m.Audit, Webhooks: m.Webhooks,
 		Logger: m.Logger, Clock: m.Clock, SecureCookies: cfg.SecureCookies,
+		MaxUploadBytes: m.Server.Config.MaxUploadBytes, TempDir: m.Store.UploadTempDir(), Readers: m.Readers,
+		Jobs: &jobs.Queue{Store: m.Store},
 	})
 }

@@ -35,10 +35,51 @@ var consoleScreens = []consoleScreen{
 	}},
 	{name: "overview", path: "/console/", signedIn: true},
 	{name: "operators", path: "/console/operators", signedIn: true},
+	{name: "activity", path: "/console/activity", signedIn: true},
+	{name: "batches", path: "/console/batches", signedIn: true},
+	{name: "batch", path: "/console/batches", signedIn: true, setup: func(tb testing.TB, t *tab) {
+		t.response(tb, chromedp.Click(chromedp.CSS(`table.batches a`)))
+	}},
+	{name: "batch-filtered", path: "/console/batches", signedIn: true, setup: func(tb testing.TB, t *tab) {
+		t.response(tb, chromedp.Click(chromedp.CSS(`table.batches a`)))
+		t.do(tb, chromedp.SetValue(chromedp.CSS("#f-kind"), "3"), chromedp.SetValue(chromedp.CSS("#f-sort"), "gap-desc"))
+		t.response(tb, chromedp.Click(chromedp.CSS(`form[role="search"] button[type="submit"]`)))
+	}},
+	{name: "upload", path: "/console/upload", signedIn: true},
+	{name: "imports", path: "/console/imports", signedIn: true},
+	{name: "import-row-errors", path: "/console/imports", signedIn: true, setup: func(tb testing.TB, t *tab) {
+		t.response(tb, chromedp.Click(chromedp.CSS(`table a[href^="/console/imports/imp_"]`)))
+	}},
 	{name: "operator-created", path: "/console/operators", signedIn: true, setup: func(tb testing.TB, t *tab) {
 		t.do(tb, chromedp.SetValue(chromedp.CSS(`#new-email`), "ola@example.com"), chromedp.SetValue(chromedp.CSS(`#new-role`), "operator"))
 		t.response(tb, chromedp.Click(chromedp.CSS(`form[action="/console/operators"] button[type="submit"]`)))
 	}},
+	{name: "cycles", path: "/console/cycles", signedIn: true},
+	{name: "cycle", path: "/console/cycles", signedIn: true, setup: openScreenCycle},
+	{name: "cases", path: "/console/cycles", signedIn: true, setup: func(tb testing.TB, t *tab) {
+		openScreenCycle(tb, t)
+		t.response(tb, chromedp.Click(chromedp.CSS(`main p.meta a[href^="/console/cases?"]`)))
+	}},
+	{name: "case", path: "/console/cycles", signedIn: true, setup: func(tb testing.TB, t *tab) {
+		openScreenCycle(tb, t)
+		t.response(tb, chromedp.Click(chromedp.CSS(`main p.meta a[href^="/console/cases?"]`)))
+		t.response(tb, chromedp.Click(chromedp.CSS(`#cases tbody tr[id] a`)))
+	}},
+	{name: "audit", path: "/console/audit", signedIn: true},
+	{name: "audit-verified", path: "/console/audit", signedIn: true, setup: func(tb testing.TB, t *tab) {
+		t.response(tb, chromedp.Click(chromedp.CSS(`#verify`)))
+	}},
+	{name: "webhooks", path: "/console/webhooks", signedIn: true},
+	{name: "webhook-created", path: "/console/webhooks", signedIn: true, setup: func(tb testing.TB, t *tab) {
+		t.do(tb, chromedp.SetValue(chromedp.CSS(`#wh-url`), "https://hooks.example.com/trueup"))
+		t.response(tb, chromedp.Click(chromedp.CSS(`form[action="/console/webhooks"] button[type="submit"]`)))
+	}},
+}
+
+// openScreenCycle opens, from the cycles page, the first cycle listed.
+func openScreenCycle(tb testing.TB, t *tab) {
+	tb.Helper()
+	t.response(tb, chromedp.Click(chromedp.CSS(`ul.cycles a`)))
 }
 
 // screenSizes are the widths photographed: a desktop and a phone.
@@ -120,6 +161,7 @@ func screensData(tb testing.TB, srv *e2eServer) {
 	}
 	no := verifyUpload(tb, acme.api, cycle.String(), "statement-"+cycle.String()+".csv", buf.Bytes())
 	waitBatchDone(tb, acme.api, no)
+	batchScreensData(tb, srv, acme.cred.CarrierID, cycle)
 }
 
 // TestConsolePages opens every page of consoleScreens at phone width and

@@ -12,14 +12,19 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/apikey"
+	"github.com/trueup/trueup/audit"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/cases"
 	"github.com/trueup/trueup/imports"
+	"github.com/trueup/trueup/internal/sheet"
+	"github.com/trueup/trueup/jobs"
 	"github.com/trueup/trueup/ledger"
 	"github.com/trueup/trueup/lifecycle"
 	"github.com/trueup/trueup/operator"
 	"github.com/trueup/trueup/risk"
+	"github.com/trueup/trueup/webhook"
 )
 
 // Prefix is the path every console page starts with.
@@ -47,6 +52,10 @@ type Services struct {
 	Keys      *apikey.Service
 	Imports   *imports.Service
 	Ledger    *ledger.Service
+	Jobs      *jobs.Queue
+	Cases     *cases.Service
+	Audit     *audit.Service
+	Webhooks  *webhook.Service
 	Logger    *slog.Logger
 	// Clock tells the time (the real clock when nil).
 	Clock trueup.Clock
@@ -55,6 +64,16 @@ type Services struct {
 	SecureCookies bool
 	// MaxFormBytes limits a form's body (DefaultMaxFormBytes when 0).
 	MaxFormBytes int64
+	// MaxProgressStreams bounds the batch progress streams served at once
+	// (DefaultMaxProgressStreams when 0); over it a page shows the state
+	// as loaded and a refresh updates it.
+	MaxProgressStreams int
+	// MaxUploadBytes limits a statement upload, an import file or an
+	// adjustment's list (DefaultMaxUploadBytes when 0); TempDir holds them while they are
+	// read (os.TempDir when empty); Readers bound the files read.
+	MaxUploadBytes int64
+	TempDir        string
+	Readers        sheet.Limits
 }
 
 // Handler is the console. It implements http.Handler for every path under
@@ -64,6 +83,8 @@ type Handler struct {
 	mux   *http.ServeMux
 	pages map[string]*template.Template
 	menu  []menuItem
+	// streams holds a token per progress stream served (batches.go).
+	streams chan struct{}
 }
 
 // menuItem is an entry of the navigation: shown to the roles need allows.
@@ -83,6 +104,9 @@ func New(svc Services) *Handler {
 	if svc.Clock == nil {
 		svc.Clock = trueup.SystemClock{}
 	}
+	if svc.MaxUploadBytes <= 0 {
+		svc.MaxUploadBytes = DefaultMaxUploadBytes
+	}
 	if svc.MaxFormBytes <= 0 {
 		svc.MaxFormBytes = DefaultMaxFormBytes
 	}
@@ -101,6 +125,22 @@ func (h *Handler) routes() {
 	h.signInRoutes()
 	h.homeRoutes()
 	h.operatorRoutes()
+	h.carrierRoutes()
+	h.buyerRoutes()
+	h.adjustmentRoutes()
+	h.riskClientRoutes()
+	h.riskLookupRoutes()
+	h.apiKeyRoutes()
+	h.packageRoutes()
+	h.portalRoutes()
+	h.batchRoutes()
+	h.uploadRoutes()
+	h.importRoutes()
+	h.overviewRoutes()
+	h.caseRoutes()
+	h.cycleRoutes()
+	h.auditRoutes()
+	h.webhookRoutes()
 	h.mux.HandleFunc(Prefix, h.notFound)
 }
 

@@ -129,8 +129,13 @@ func (h *Handler) checkCSRF(w http.ResponseWriter, r *http.Request, sess *Sessio
 func (h *Handler) formValue(w http.ResponseWriter, r *http.Request, name string) (string, error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var err error
+	limit := h.MaxFormBytes
 	switch {
 	case ct == "multipart/form-data":
+		// A form with a file (an upload without the page's script): the
+		// body is bounded by the upload limit, the files go to disk.
+		limit = h.maxUpload() + h.MaxFormBytes
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		err = r.ParseMultipartForm(h.MaxFormBytes)
 	default:
 		r.Body = http.MaxBytesReader(w, r.Body, h.MaxFormBytes)
@@ -138,7 +143,7 @@ func (h *Handler) formValue(w http.ResponseWriter, r *http.Request, name string)
 	}
 	if err != nil {
 		if strings.Contains(err.Error(), "too large") {
-			return "", trueup.Errorf(trueup.ETOOLARGE, "the form is larger than %d bytes; send less", h.MaxFormBytes)
+			return "", trueup.Errorf(trueup.ETOOLARGE, "the form is larger than %d bytes; send less (split a large file)", limit)
 		}
 		return "", trueup.Errorf(trueup.EINVALID, "the form could not be read (%v); reload the page and submit it again", err)
 	}
