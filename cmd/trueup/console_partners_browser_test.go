@@ -131,11 +131,24 @@ func cpWaitStatus(tb testing.TB, ctx context.Context, base, id, want string) str
 	}
 }
 
-// screens saves a screenshot of the current page as NAME.png in the
-// directory TRUEUP_CONSOLE_SCREENS names, when set.
+// partnerScreensDir is where the partner pages' screenshots go: docs/console
+// with TRUEUP_SCREENSHOTS=1 (as TestConsoleScreens), or the directory
+// TRUEUP_CONSOLE_SCREENS names; empty when neither is set.
+func partnerScreensDir() string {
+	if dir := os.Getenv("TRUEUP_CONSOLE_SCREENS"); dir != "" {
+		return dir
+	}
+	if os.Getenv("TRUEUP_SCREENSHOTS") == "1" {
+		return filepath.Join("..", "..", "docs", "console")
+	}
+	return ""
+}
+
+// cpScreen saves a screenshot of the current page as NAME.png in
+// partnerScreensDir, when there is one.
 func cpScreen(tb testing.TB, ctx context.Context, name string) {
 	tb.Helper()
-	dir := os.Getenv("TRUEUP_CONSOLE_SCREENS")
+	dir := partnerScreensDir()
 	if dir == "" {
 		return
 	}
@@ -367,8 +380,8 @@ func TestConsolePartnersBrowser(t *testing.T) {
 		})
 
 		t.Run("screens", func(t *testing.T) {
-			if os.Getenv("TRUEUP_CONSOLE_SCREENS") == "" {
-				t.Skip("set TRUEUP_CONSOLE_SCREENS=DIR to save the partner pages' screenshots")
+			if partnerScreensDir() == "" {
+				t.Skip("set TRUEUP_SCREENSHOTS=1 to save the partner pages' screenshots to docs/console/")
 			}
 			for _, s := range partnerScreens(tc.a.cred.CarrierID) {
 				t.Run(s.name, func(t *testing.T) {
