@@ -222,9 +222,6 @@ func (s *recordSorter) writeRunFunc(n int, rec func(i int, b []byte) []byte) err
 	return nil
 }
 
-// runs returns how many run files the sorter wrote.
-func (s *recordSorter) runCount() int { return len(s.runs) }
-
 // close removes the run files.
 func (s *recordSorter) close() {
 	if s.closed {

@@ -258,6 +258,28 @@ func TestE2EAuditAndWebhooks(t *testing.T) {
 			if len(list) != 1 || len(list[0].Log) != 4 || list[0].Log[3].StatusCode != 200 {
 				t.Errorf("webhooks deliveries --json = %+v", list)
 			}
+			if d, err := adminAPI.WebhookDelivery(ctx, delivery.ID); err != nil || d.ID != delivery.ID || len(d.Log) != 4 {
+				t.Errorf("WebhookDelivery = %+v, %v", d, err)
+			}
+		})
+
+		t.Run("subscriptions", func(t *testing.T) {
+			all, err := adminAPI.Webhooks(ctx)
+			if err != nil || len(all) != 1 || all[0].ID != sub.ID || all[0].Secret != "" {
+				t.Fatalf("Webhooks = %+v, %v; want the one subscription, its secret not shown again", all, err)
+			}
+			if got, err := adminAPI.Webhook(ctx, sub.ID); err != nil || got.URL != sub.URL {
+				t.Errorf("Webhook = %+v, %v", got, err)
+			}
+			if _, err := adminAPI.Webhook(ctx, "wh_nobody"); err == nil {
+				t.Errorf("Webhook of an unknown id: no error")
+			}
+			if _, err := adminAPI.DeleteWebhook(ctx, sub.ID); err != nil {
+				t.Fatalf("DeleteWebhook: %v", err)
+			}
+			if list, err := adminAPI.WebhookDeliveries(ctx, sub.ID, 0); err != nil || len(list) != 1 {
+				t.Errorf("deliveries of a deleted subscription = %d, %v; want still listed", len(list), err)
+			}
 			if out := s.cli(t, "webhooks", "list"); !strings.Contains(out, sub.ID) || !strings.Contains(out, rcv.srv.URL) {
 				t.Errorf("webhooks list:\n%s", out)
 			}

@@ -266,6 +266,8 @@ func TestE2ECases(t *testing.T) {
 		if code, _, stderr := s.cliResult("cycle", "close", "--carrier", carrierID, "--cycle", cyc); code != 1 || !strings.Contains(stderr, "closed already") {
 			t.Errorf("second close: exit %d, %s", code, stderr)
 		}
+		_, err = s.api.CloseCycle(ctx, carrierID, cyc)
+		wantAPIError(t, err, 409, admin.CodeConflict, "closed")
 
 		// Reopen through the admin API: uploads are taken again.
 		re, err := s.api.ReopenCycle(ctx, carrierID, cyc)
