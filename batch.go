@@ -155,6 +155,10 @@ type Batch struct {
 	CreatedAt  time.Time  `json:"createdAt"`
 	StartedAt  *time.Time `json:"startedAt,omitempty"`
 	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+
+	// SkippedSheets names, in workbook order, the sheets a check did not
+	// read because their first row is not the template header (notes).
+	SkippedSheets []string `json:"skippedSheets,omitempty"`
 }
 
 // RowError is a statement row that could not be read: where it is, what it

@@ -268,6 +268,7 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 	err = s.Store.FinishBatch(ctx, FinishBatchParams{
 		No: b.No, Attempt: job.Attempt, State: state, Counts: res.Counts, RowsRead: res.RowsRead,
 		RowErrors: res.RowErrors, ErrTotal: res.ErrTotal, Failure: res.Failure, Job: job, AtStake: res.AtStake,
+		SkippedSheets: res.SkippedSheets,
 	})
 	if errors.Is(err, trueup.ErrLeaseLost) {
 		return nil // a newer attempt owns the batch; it decides

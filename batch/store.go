@@ -86,7 +86,10 @@ type FinishBatchParams struct {
 	RowErrors []trueup.RowError // the first ones, stored
 	ErrTotal  int64             // all row errors
 	Failure   string
-	Job       trueup.Job // completed in the same transaction
+	// SkippedSheets names the workbook's sheets the check skipped
+	// (CheckResult); stored with the batch.
+	SkippedSheets []string
+	Job           trueup.Job // completed in the same transaction
 	// AtStake is the money at stake of a succeeded batch (CheckResult).
 	AtStake decimal.Decimal
 }

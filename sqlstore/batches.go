@@ -21,20 +21,26 @@ import (
 const FileChunk = 1 << 20
 
 const batchCols = `batch_no, carrier_id, billing_cycle, file_name, format, file_size, state, attempt, rows_read, percent,
-	counts, row_error_count, failure, created_at, started_at, finished_at`
+	counts, row_error_count, failure, created_at, started_at, finished_at, skipped_sheets`
 
 func scanBatch(s interface{ Scan(...any) error }) (trueup.Batch, int, error) {
 	var b trueup.Batch
 	var attempt int
 	var started, finished sql.NullTime
 	var counts string
+	var skipped sql.NullString
 	err := s.Scan(&b.No, &b.CarrierID, &b.Cycle, &b.FileName, &b.Format, &b.FileSize, &b.State, &attempt, &b.RowsRead, &b.Percent,
-		&counts, &b.RowErrors, &b.Failure, &b.CreatedAt, &started, &finished)
+		&counts, &b.RowErrors, &b.Failure, &b.CreatedAt, &started, &finished, &skipped)
 	if err != nil {
 		return b, attempt, err
 	}
 	if err := json.Unmarshal([]byte(counts), &b.Counts); err != nil {
 		return b, attempt, fmt.Errorf("batch %s counts: %w", b.No, err)
+	}
+	if skipped.Valid && skipped.String != "" {
+		if err := json.Unmarshal([]byte(skipped.String), &b.SkippedSheets); err != nil {
+			return b, attempt, fmt.Errorf("batch %s skipped sheets: %w", b.No, err)
+		}
 	}
 	b.CreatedAt = b.CreatedAt.UTC()
 	b.StartedAt, b.FinishedAt = timePtr(started), timePtr(finished)
@@ -523,9 +529,17 @@ func (db *DB) finishBatch(ctx context.Context, p batch.FinishBatchParams) error 
 		if err != nil {
 			return fmt.Errorf("batch %s counts: %w", p.No, err)
 		}
+		var skipped sql.NullString // NULL when no sheet was skipped
+		if len(p.SkippedSheets) > 0 {
+			b, err := json.Marshal(p.SkippedSheets)
+			if err != nil {
+				return fmt.Errorf("batch %s skipped sheets: %w", p.No, err)
+			}
+			skipped = sql.NullString{String: string(b), Valid: true}
+		}
 		res, err := tx.ExecContext(ctx, db.q(`UPDATE batches SET state = ?, rows_read = ?, percent = 100, counts = ?,
-			row_error_count = ?, failure = ?, finished_at = ?, at_stake = ? WHERE batch_no = ? AND attempt = ? AND state = ?`),
-			p.State, p.RowsRead, string(counts), p.ErrTotal, p.Failure, db.now(), p.AtStake.String(), p.No, p.Attempt, trueup.BatchProcessing)
+			row_error_count = ?, failure = ?, finished_at = ?, at_stake = ?, skipped_sheets = ? WHERE batch_no = ? AND attempt = ? AND state = ?`),
+			p.State, p.RowsRead, string(counts), p.ErrTotal, p.Failure, db.now(), p.AtStake.String(), skipped, p.No, p.Attempt, trueup.BatchProcessing)
 		if err != nil {
 			return fmt.Errorf("finish batch: %w", err)
 		}

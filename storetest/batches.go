@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ func runBatches(t *testing.T, open Opener) {
 		{"BatchAttemptFencing", testBatchAttemptFencing},
 		{"BatchFailedKeepsNoDiscrepancies", testBatchFailed},
 		{"BatchCountsEveryKind", testBatchCounts},
+		{"BatchSkippedSheets", testBatchSkippedSheets},
 		{"DiscrepancyWriterError", testDiscrepancyWriterError},
 		{"Setting", testSetting},
 		{"FindDiscrepancies", testFindDiscrepancies},
@@ -201,6 +203,57 @@ func testBatchFailed(t *testing.T, db *sqlstore.DB) {
 	got, err := db.BatchRowErrors(ctx, "20250101_3", attempt, 1000)
 	if err != nil || len(got) != 2 || got[0] != rowErrs[0] || got[1] != rowErrs[1] {
 		t.Errorf("row errors = %+v, %v", got, err)
+	}
+}
+
+// testBatchSkippedSheets stores the sheets a check skipped with the
+// finished batch, succeeded or failed, and reads them back through Batch
+// and Batches in workbook order; a batch that skipped none reads nil.
+func testBatchSkippedSheets(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	c := MustCarrier(t, db, "Skipping")
+	tests := []struct {
+		no      trueup.BatchNo
+		state   trueup.BatchState
+		skipped []string
+	}{
+		{"20250103_1", trueup.BatchSucceeded, []string{"Notes"}},
+		{"20250103_2", trueup.BatchFailed, []string{"Read me", "Columns", "Notes, \"2\""}},
+		{"20250103_3", trueup.BatchSucceeded, nil},
+		{"20250103_4", trueup.BatchSucceeded, []string{}},
+	}
+	want := map[trueup.BatchNo][]string{}
+	for _, tt := range tests {
+		newBatch(t, db, c.ID, tt.no, []byte("x"))
+		if err := db.StartBatch(ctx, tt.no, 1); err != nil {
+			t.Fatal(err)
+		}
+		p := batch.FinishBatchParams{No: tt.no, Attempt: 1, State: tt.state, SkippedSheets: tt.skipped}
+		if tt.state == trueup.BatchFailed {
+			p.Failure = "1 row error"
+		}
+		if err := db.FinishBatch(ctx, p); err != nil {
+			t.Fatalf("%s: FinishBatch: %v", tt.no, err)
+		}
+		if len(tt.skipped) > 0 {
+			want[tt.no] = tt.skipped
+		}
+		b, _, err := db.Batch(ctx, tt.no)
+		if err != nil {
+			t.Fatalf("%s: Batch: %v", tt.no, err)
+		}
+		if !slices.Equal(b.SkippedSheets, want[tt.no]) || (b.SkippedSheets == nil) != (want[tt.no] == nil) {
+			t.Errorf("%s: Batch skipped sheets = %q, want %q", tt.no, b.SkippedSheets, want[tt.no])
+		}
+	}
+	list, err := db.Batches(ctx, c.ID, 100)
+	if err != nil || len(list) != len(tests) {
+		t.Fatalf("Batches = %d batches, %v; want %d", len(list), err, len(tests))
+	}
+	for _, b := range list {
+		if !slices.Equal(b.SkippedSheets, want[b.No]) || (b.SkippedSheets == nil) != (want[b.No] == nil) {
+			t.Errorf("Batches: %s skipped sheets = %q, want %q", b.No, b.SkippedSheets, want[b.No])
+		}
 	}
 }
 

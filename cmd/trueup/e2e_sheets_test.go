@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,6 +88,27 @@ func TestE2EStatementSplitSheets(t *testing.T) {
 		if len(rows) <= 500 {
 			t.Fatalf("%d rows do not fill three sheets of 250", len(rows))
 		}
+		// The batch status names the skipped notes sheet: through the
+		// carrier API, the admin API and the console's batch page.
+		if got := st.Batch.SkippedSheets; !slices.Equal(got, []string{"Notes"}) {
+			t.Errorf("split workbook: skipped sheets %q, want [Notes]", got)
+		}
+		if got := whole.Batch.SkippedSheets; got != nil {
+			t.Errorf("CSV statement: skipped sheets %q, want none", got)
+		}
+		var key struct{ KeyID, Key string }
+		s.cliJSON(t, &key, "admin", "apikey", "create", "--name", "sheets")
+		admin := client.NewAdminClient(s.base, key.Key, s.http)
+		if ab, err := admin.Batch(context.Background(), string(st.Batch.No)); err != nil || !slices.Equal(ab.Batch.SkippedSheets, []string{"Notes"}) {
+			t.Errorf("admin batch: skipped sheets %q, %v; want [Notes]", ab.Batch.SkippedSheets, err)
+		}
+		ops := newConsoleOperator(t, s, "ops@example.com", "operator")
+		if code, page := ops.get("/console/batches/" + string(st.Batch.No)); code != 200 || !strings.Contains(page, "Skipped sheets: &#34;Notes&#34;") {
+			t.Errorf("console batch page: status %d, no line naming the skipped sheet Notes", code)
+		}
+		if code, page := ops.get("/console/batches/" + string(whole.Batch.No)); code != 200 || strings.Contains(page, "Skipped sheets") {
+			t.Errorf("console batch page of the CSV statement: status %d, or a skipped sheets line", code)
+		}
 		got := walkPages(t, c.api, st.Batch.No, 1000, counts.Total())
 		want := walkPages(t, c.api, whole.Batch.No, 1000, counts.Total())
 		if len(got) != len(want) {
@@ -110,6 +132,9 @@ func TestE2EStatementSplitSheets(t *testing.T) {
 		fst := waitBatchDone(t, c.api, verifyUpload(t, c.api, cycle, "errors.xlsx", wb))
 		if fst.Batch.State != trueup.BatchFailed {
 			t.Fatalf("batch with row errors ended %s", fst.Batch.State)
+		}
+		if !slices.Equal(fst.Batch.SkippedSheets, []string{"Notes"}) {
+			t.Errorf("failed workbook: skipped sheets %q, want [Notes]", fst.Batch.SkippedSheets)
 		}
 		wantErrs := []trueup.RowError{
 			{Row: 2, Column: "carrierOrderId", Reason: fmt.Sprintf(`sheet "Statement 2": carrierOrderId %q already appears in sheet "Statement" row 3`, rows[1][genColID])},
