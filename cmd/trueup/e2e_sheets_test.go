@@ -103,7 +103,7 @@ func TestE2EStatementSplitSheets(t *testing.T) {
 			t.Errorf("admin batch: skipped sheets %q, %v; want [Notes]", ab.Batch.SkippedSheets, err)
 		}
 		ops := newConsoleOperator(t, s, "ops@example.com", "operator")
-		if code, page := ops.get("/console/batches/" + string(st.Batch.No)); code != 200 || !strings.Contains(page, "Skipped sheets: &#34;Notes&#34;") {
+		if code, page := ops.get("/console/batches/" + string(st.Batch.No)); code != 200 || !strings.Contains(page, `Skipped sheets: "Notes"`) {
 			t.Errorf("console batch page: status %d, no line naming the skipped sheet Notes", code)
 		}
 		if code, page := ops.get("/console/batches/" + string(whole.Batch.No)); code != 200 || strings.Contains(page, "Skipped sheets") {
