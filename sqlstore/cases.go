@@ -89,16 +89,13 @@ func (db *DB) applyCases(ctx context.Context, tx *sql.Tx, p batch.FinishBatchPar
 		query string
 		args  []any
 	}
-	// The cases to reopen and to resolve: which, and their arguments.
-	toReopen := `WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND resolution = ? AND ` + shown
-	toReopenArgs := []any{carrier, cycle, cases.StateResolved, cases.Fixed, no, attempt}
-	toResolve := `WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND NOT ` + shown
-	toResolveArgs := []any{carrier, cycle, cases.StateOpen, no, attempt}
 	reopen := step{"reopen", `UPDATE cases SET state = ?, resolution = '', fixed_by = '', resolved_by = '', resolved_at = NULL, seen_batch = ?, updated_at = ?,
-			change = ?, change_batch = ? ` + toReopen,
-		append([]any{cases.StateOpen, no, now, cases.ChangeReopened, no}, toReopenArgs...)}
-	resolve := step{"resolve", `UPDATE cases SET state = ?, resolution = ?, fixed_by = ?, resolved_by = ?, resolved_at = ?, updated_at = ?, change = ?, change_batch = ? ` + toResolve,
-		append([]any{cases.StateResolved, cases.Fixed, no, trueup.ActorSystem, now, now, cases.ChangeResolved, no}, toResolveArgs...)}
+			change = ?, change_batch = ?
+			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND resolution = ? AND ` + shown,
+		[]any{cases.StateOpen, no, now, cases.ChangeReopened, no, carrier, cycle, cases.StateResolved, cases.Fixed, no, attempt}}
+	resolve := step{"resolve", `UPDATE cases SET state = ?, resolution = ?, fixed_by = ?, resolved_by = ?, resolved_at = ?, updated_at = ?, change = ?, change_batch = ?
+			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND NOT ` + shown,
+		[]any{cases.StateResolved, cases.Fixed, no, trueup.ActorSystem, now, now, cases.ChangeResolved, no, carrier, cycle, cases.StateOpen, no, attempt}}
 	update := step{"update", `UPDATE cases SET kd_order_id = d.kd_order_id, diff_reason = d.diff_reason, kd_sale_total = d.kd_sale_total,
 				carrier_sale_to_kd = d.carrier_sale_to_kd, this_month_billing = d.this_month_billing,
 				next_month_billing = d.next_month_billing, carrier_active_time = d.carrier_active_time,
@@ -132,16 +129,13 @@ func (db *DB) applyCases(ctx context.Context, tx *sql.Tx, p batch.FinishBatchPar
 	if db.dialect.WritableCTE() {
 		steps = append(steps, history(reopen, cases.ChangeReopened), history(resolve, cases.Fixed))
 	} else {
-		// The history lines of the cases each statement changes, written
-		// just before it by the same condition: the lines of the cases to
-		// resolve are read from index cases_cycle_state_key alone
-		// (migration 014), not from each open case's row.
-		lines := func(what, action, where string, args []any) step {
-			return step{what, `INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM cases ` + where,
-				append([]any{now, trueup.ActorSystem, action, no}, args...)}
-		}
-		steps = append(steps, lines("history of reopened", cases.ChangeReopened, toReopen, toReopenArgs), reopen,
-			lines("history of fixed", cases.Fixed, toResolve, toResolveArgs), resolve)
+		steps = append(steps, reopen, resolve,
+			step{"history of reopened", `INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM cases
+			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND change = ? AND change_batch = ?`,
+				[]any{now, trueup.ActorSystem, cases.ChangeReopened, no, carrier, cycle, cases.StateOpen, cases.ChangeReopened, no}},
+			step{"history of fixed", `INSERT INTO case_history (case_id, at, actor, action, batch_no) SELECT id, ?, ?, ?, ? FROM cases
+			WHERE carrier_id = ? AND billing_cycle = ? AND state = ? AND change = ? AND change_batch = ?`,
+				[]any{now, trueup.ActorSystem, cases.Fixed, no, carrier, cycle, cases.StateResolved, cases.ChangeResolved, no}})
 	}
 	if err := db.dialect.PreferHashJoins(ctx, tx); err != nil {
 		return fmt.Errorf("cases of batch %s: %w", no, err)
