@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -494,7 +495,9 @@ func (db *DB) FinishBatch(ctx context.Context, p batch.FinishBatchParams) error 
 			// Best effort, after the commit: the batch is finished; stale
 			// statistics only slow the discrepancy browser's searches
 			// until autovacuum refreshes them.
-			db.sql.ExecContext(ctx, stmt)
+			if _, err := db.sql.ExecContext(ctx, stmt); err != nil {
+				slog.Warn("refresh discrepancy statistics", "batch_no", p.No, "err", err)
+			}
 		}
 	}
 	return err
