@@ -338,6 +338,8 @@ func TestServeEnv(t *testing.T) {
 		"TRUEUP_SIGNIN_MAX_FAILURES":  "8",
 		"TRUEUP_SIGNIN_LOCKOUT":       "10m",
 		"TRUEUP_SECURE_COOKIES":       "true",
+
+		"TRUEUP_CONSOLE_PROGRESS_STREAMS": "5",
 	}
 	e := Env{Getenv: func(k string) string { return env[k] }}
 	cmd := newServeCmd(e)
@@ -366,7 +368,8 @@ func TestServeEnv(t *testing.T) {
 		"token-rate": "2.5", "token-burst": "4", "token-addr-rate": "7.5", "token-addr-burst": "9", "temp-dir": "/var/tmp/trueup",
 		"max-shared-strings": "1000000", "max-inflated": "2000000", "max-cell-bytes": "300", "max-row-bytes": "4000", "max-row-cells": "50", "webhook-timeout": "3s", "match-memory": "1000000",
 		"case-note-max-bytes": "500",
-		"session-ttl":         "8h0m0s", "session-idle-timeout": "20m0s", "signin-slow-after": "4", "signin-max-failures": "8", "signin-lockout": "10m0s", "secure-cookies": "true"} {
+		"session-ttl":         "8h0m0s", "session-idle-timeout": "20m0s", "signin-slow-after": "4", "signin-max-failures": "8", "signin-lockout": "10m0s", "secure-cookies": "true",
+		"console-progress-streams": "5"} {
 		if got := fs.Lookup(name).Value.String(); got != want {
 			t.Errorf("--%s = %q, want %q", name, got, want)
 		}

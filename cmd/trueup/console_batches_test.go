@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/gen"
 )
 
@@ -378,4 +380,63 @@ func TestConsoleUploadLimit(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestConsoleProgressStreamLimit checks --console-progress-streams: with a
+// limit of one, a second progress stream while the first is open answers
+// 503 with Retry-After and the page's message, and a stream opens again
+// once the first has gone.
+func TestConsoleProgressStreamLimit(t *testing.T) {
+	s := startE2E(t, e2eEngines[0], ServeConfig{Console: ConsoleConfig{ProgressStreams: 1}})
+	c := s.newCarrier(t, "Acme")
+	// A batch whose job no worker takes: it stays queued, so its stream
+	// stays open.
+	no := batch.NewBatchNo(time.Now())
+	err := s.store.CreateBatch(context.Background(), batch.CreateBatchParams{
+		Batch: trueup.Batch{No: no, CarrierID: c.cred.CarrierID, Cycle: lastCycle().String(), FileName: "s.csv", Format: "csv",
+			FileSize: 1, CreatedAt: time.Now().UTC()},
+		File: strings.NewReader("x"), JobKind: "test.never", JobArgs: "{}",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := newConsoleOperator(t, s, "ops@example.com", "operator")
+	path := "/console/batches/progress?no=" + string(no)
+	first, err := ops.hc.Get(s.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.StatusCode != http.StatusOK {
+		t.Fatalf("first stream: %d, want 200", first.StatusCode)
+	}
+	// The stream has begun once its first event is read.
+	if _, err := bufio.NewReader(first.Body).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, "/console/batches/progress?no=" + string(no) + "&no=" + string(no)} {
+		resp, err := ops.hc.Get(s.base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "1 progress streams already") {
+			t.Errorf("GET %s past the limit: %d, Retry-After %q, want 503 saying the limit\n%.400s", p, resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+	}
+	// The first stream closed, its place is free again.
+	first.Body.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err := ops.hc.Get(s.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the first stream closed: %d, want 200", resp.StatusCode)
+		}
+	}
 }
