@@ -322,40 +322,6 @@ func TestConsoleLockout(t *testing.T) {
 	})
 }
 
-// value returns the value property of the first input sel matches.
-func (t *tab) value(tb testing.TB, sel string) string {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel)))
-	if err != nil {
-		tb.Fatalf("browser: value of %s: %v", sel, err)
-	}
-	return v
-}
-
-// focused returns the name (or else the id) of the focused element.
-func (t *tab) focused(tb testing.TB) string {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
-	defer cancel()
-	f, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement ? (document.activeElement.name || document.activeElement.id || document.activeElement.tagName) : ""`))
-	if err != nil {
-		tb.Fatalf("browser: focus: %v", err)
-	}
-	return f
-}
-
-// eval runs a JavaScript statement in the page.
-func (t *tab) eval(tb testing.TB, js string) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
-	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js+"; true")); err != nil {
-		tb.Fatalf("browser: %s: %v", js, err)
-	}
-}
-
 var demoPassword = regexp.MustCompile(`password: (\S+)`)
 
 // TestConsoleDemo runs README's first command's demo set-up: it prints a

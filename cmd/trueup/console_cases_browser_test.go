@@ -168,8 +168,7 @@ func TestConsoleCases(t *testing.T) {
 		if tab.has(t, "#close") || !tab.has(t, "#settle-total") {
 			t.Errorf("an operator's cycle page: a close button, or no settlement")
 		}
-		atab.eval(t, `window.confirm = () => true`)
-		if st := atab.response(t, chromedp.Click(chromedp.CSS(`#close`))); st != http.StatusOK {
+		if st := atab.submit(t, `#close`); st != http.StatusOK {
 			t.Fatalf("close: status %d", st)
 		}
 		if got := atab.text(t, "#cycle-state"); !strings.Contains(got, "closed") {
@@ -188,8 +187,7 @@ func TestConsoleCases(t *testing.T) {
 		if st, _ := raw.get(t, cyclePath+"/export?format=pdf"); st != http.StatusBadRequest {
 			t.Errorf("export as pdf: status %d, want 400", st)
 		}
-		atab.eval(t, `window.confirm = () => true`)
-		if st := atab.response(t, chromedp.Click(chromedp.CSS(`#reopen`))); st != http.StatusOK {
+		if st := atab.submit(t, `#reopen`); st != http.StatusOK {
 			t.Fatalf("reopen: status %d", st)
 		}
 		if got := atab.text(t, "#cycle-state"); !strings.Contains(got, "open") {
@@ -276,28 +274,4 @@ func TestConsoleWebhooks(t *testing.T) {
 			t.Errorf("redelivery webhook-id %s, want the first's %s", m[1].id, m[0].id)
 		}
 	})
-}
-
-// attr returns the attribute name of the first element sel matches.
-func (t *tab) attr(tb testing.TB, sel, name string) string {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(`+jsString(sel)+`).getAttribute(`+jsString(name)+`)`))
-	if err != nil {
-		tb.Fatalf("browser: %s of %s: %v", name, sel, err)
-	}
-	return v
-}
-
-// nodes returns how many elements sel matches.
-func (t *tab) nodes(tb testing.TB, sel string) int {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
-	defer cancel()
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+jsString(sel)+`).length`))
-	if err != nil {
-		tb.Fatalf("browser: count %s: %v", sel, err)
-	}
-	return n
 }
