@@ -367,6 +367,22 @@ func (c *consoleHTTP) post(tb testing.TB, path string, form url.Values) (int, st
 	return readAll(tb, resp)
 }
 
+// send sends an empty request of method to path and returns the response,
+// its body read.
+func (c *consoleHTTP) send(tb testing.TB, method, path string) (*http.Response, string) {
+	tb.Helper()
+	req, err := http.NewRequest(method, c.base+path, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	_, body := readAll(tb, resp)
+	return resp, body
+}
+
 // readAll reads and closes resp's body and returns the status and body.
 func readAll(tb testing.TB, resp *http.Response) (int, string) {
 	tb.Helper()

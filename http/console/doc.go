@@ -44,7 +44,9 @@
 //	}
 //
 // Navigation orders in use: 0 overview, 90 operators; pick a free one
-// between.
+// between. Register every page with its method: a request with another
+// method (a GET on a form's POST-only address) then answers 405 with an
+// Allow header (notFound), where the catch-all would answer 404.
 //
 // In a handler, h.render(w, r, "NAME", data) draws the page (status 200)
 // with the session, CSRF token, flash and navigation; h.renderError(w, r,
