@@ -94,10 +94,7 @@ func TestConsoleViewerRefused(t *testing.T) {
 		viewer := srv.newOperator(t, "vic@example.com", operator.RoleViewer)
 
 		t.Run("viewer", func(t *testing.T) {
-			tab := b.tab(t, srv)
-			if st := tab.signIn(t, viewer.Email, viewer.Password); st != http.StatusOK {
-				t.Fatalf("sign in: status %d", st)
-			}
+			tab := b.signedIn(t, srv, viewer.Email, viewer.Password)
 			if tab.has(t, `nav a[href="/console/operators"]`) {
 				t.Errorf("a viewer's navigation links to the operators page")
 			}
@@ -119,10 +116,7 @@ func TestConsoleViewerRefused(t *testing.T) {
 		})
 
 		t.Run("admin creates an operator", func(t *testing.T) {
-			tab := b.tab(t, srv)
-			if st := tab.signIn(t, admin.Email, admin.Password); st != http.StatusOK {
-				t.Fatalf("sign in: status %d", st)
-			}
+			tab := b.signedIn(t, srv, admin.Email, admin.Password)
 			tab.open(t, "/console/operators")
 			tab.do(t,
 				chromedp.SetValue(chromedp.CSS(`#new-email`), "ola@example.com"),
@@ -282,10 +276,7 @@ func TestConsoleCSRF(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
 		srv := startE2E(t, eng, ServeConfig{})
 		admin := srv.newOperator(t, "ana@example.com", operator.RoleAdmin)
-		tab := b.tab(t, srv)
-		if st := tab.signIn(t, admin.Email, admin.Password); st != http.StatusOK {
-			t.Fatalf("sign in: status %d", st)
-		}
+		tab := b.signedIn(t, srv, admin.Email, admin.Password)
 		raw := newConsoleHTTP(t, srv)
 		raw.setCookie(t, "trueup_session", tab.cookie(t, "trueup_session"))
 		create := url.Values{"email": {"eve@example.com"}, "role": {"admin"}}

@@ -110,6 +110,17 @@ func (b *browser) tab(tb testing.TB, srv *e2eServer) *tab {
 	return &tab{ctx: ctx, base: srv.base}
 }
 
+// signedIn opens a tab on srv signed in as email; a sign-in that does not
+// lead to a page (status 200) fails the test.
+func (b *browser) signedIn(tb testing.TB, srv *e2eServer, email, password string) *tab {
+	tb.Helper()
+	t := b.tab(tb, srv)
+	if st := t.signIn(tb, email, password); st != http.StatusOK {
+		tb.Fatalf("sign in as %s: status %d, want 200", email, st)
+	}
+	return t
+}
+
 // do runs steps within browserTimeout; an error fails the test.
 func (t *tab) do(tb testing.TB, steps ...chromedp.Action[chromedp.Void]) {
 	tb.Helper()

@@ -69,14 +69,7 @@ func TestConsolePartnersBrowser(t *testing.T) {
 			"viewer@example.com":   w.newOperator(t, "viewer@example.com", "viewer", ""),
 			"second@alpha.example": w.newOperator(t, "second@alpha.example", "carrier", tc.a.cred.CarrierID),
 		}
-		as := func(t *testing.T, email string) *tab {
-			t.Helper()
-			page := b.tab(t, w.e2eServer)
-			if st := page.signIn(t, email, passwords[email]); st != http.StatusOK {
-				t.Fatalf("sign in %s: status %d", email, st)
-			}
-			return page
-		}
+		as := func(t *testing.T, email string) *tab { return b.signedIn(t, w.e2eServer, email, passwords[email]) }
 
 		var op *tab
 		launch := func(t *testing.T) string {
