@@ -23,6 +23,7 @@ import (
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/gen"
+	"github.com/trueup/trueup/operator"
 )
 
 // consoleUser is a browser-like client of the console: a cookie jar and
@@ -35,7 +36,6 @@ type consoleUser struct {
 }
 
 var (
-	csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 	nextRE = regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
 	rowRE  = regexp.MustCompile(`<tbody class="disc">`)
 )
@@ -44,12 +44,11 @@ var (
 // it in to the console.
 func newConsoleOperator(tb testing.TB, s *e2eServer, email, role string, more ...string) *consoleUser {
 	tb.Helper()
-	var op struct{ Password string }
-	s.cliJSON(tb, &op, append([]string{"admin", "operator", "create", "--email", email, "--role", role}, more...)...)
+	op := s.newOperator(tb, email, operator.Role(role), more...)
 	jar, _ := cookiejar.New(nil)
 	u := &consoleUser{tb: tb, base: s.base, hc: &http.Client{Jar: jar, Timeout: 60 * time.Second, Transport: s.http.Transport}}
 	_, page := u.get("/console/login")
-	m := csrfRE.FindStringSubmatch(page)
+	m := csrfInput.FindStringSubmatch(page)
 	if m == nil {
 		tb.Fatalf("sign-in page has no token:\n%s", page)
 	}
@@ -62,7 +61,7 @@ func newConsoleOperator(tb testing.TB, s *e2eServer, email, role string, more ..
 	if resp.StatusCode != 200 || resp.Request.URL.Path != "/console/batches" {
 		tb.Fatalf("sign in: %d at %s:\n%s", resp.StatusCode, resp.Request.URL, body)
 	}
-	u.csrf = html.UnescapeString(csrfRE.FindStringSubmatch(string(body))[1])
+	u.csrf = html.UnescapeString(csrfInput.FindStringSubmatch(string(body))[1])
 	return u
 }
 
