@@ -64,9 +64,11 @@
 // than parsed first.
 //
 // Last, add a browser test beside the others in cmd/trueup
-// (console_browser_test.go, with the harness of console_helpers_test.go:
-// newBrowser, tab.signIn, tab.open returning the status, newConsoleHTTP
-// for raw requests) and the page to consoleScreens in
+// (console_browser_test.go, with the harness of console_helpers_test.go
+// that every browser test shares: newBrowser, browser.signedIn for a
+// signed-in tab, tab.open and tab.submit returning the status, tab.text,
+// tab.screenshot, newConsoleHTTP for raw requests) and the page to
+// consoleScreens in
 // cmd/trueup/console_screens_test.go: TestConsolePages then checks it at
 // phone width (no horizontal overflow, a label on every control), and
 // TRUEUP_SCREENSHOTS=1 go test -run TestConsoleScreens ./cmd/trueup
