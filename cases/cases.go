@@ -176,6 +176,12 @@ type Store interface {
 	// CaseChanges calls fn for each case the batch no changed when it was
 	// applied (nothing when it was not applied).
 	CaseChanges(ctx context.Context, no trueup.BatchNo, fn func(trueup.CarrierID, Change) error) error
+	// BatchCaseEvents calls fn, by case id, for each case the batch no
+	// opened, resolved (fixed) or reopened, as it stays once later batches
+	// are applied: the cases it opened and its lines in their history.
+	BatchCaseEvents(ctx context.Context, no trueup.BatchNo, fn func(trueup.CarrierID, Change) error) error
+	// Batch returns a batch and its attempt, or an ENOTFOUND error.
+	Batch(ctx context.Context, no trueup.BatchNo) (trueup.Batch, int, error)
 	// EachCycleCase calls fn for every case of a carrier's cycle, by id.
 	EachCycleCase(ctx context.Context, carrier trueup.CarrierID, cycle string, fn func(Case) error) error
 	// EachOrderKey calls fn for every ledger order of a carrier and cycle

@@ -232,30 +232,6 @@ func (s *Service) Act(ctx context.Context, in ActInput) (Case, error) {
 	return after, nil
 }
 
-// BatchFinished records the events of the cases a finished batch changed:
-// case.opened, case.resolved (fixed) and case.reopened, one a case. The
-// cases themselves were changed with the batch, in its transaction; the
-// events follow the commit, read back in one query. A failed batch, or one
-// that changed nothing, records nothing.
-func (s *Service) BatchFinished(ctx context.Context, no trueup.BatchNo, state trueup.BatchState) {
-	if s.Events == nil || state != trueup.BatchSucceeded {
-		return
-	}
-	now := s.now()
-	types := map[string]string{ChangeOpened: trueup.EventCaseOpened, ChangeReopened: trueup.EventCaseReopened, ChangeResolved: trueup.EventCaseResolved}
-	err := s.Store.CaseChanges(ctx, no, func(carrier trueup.CarrierID, c Change) error {
-		data := map[string]any{"batchNo": string(no), "carrierOrderId": c.CarrierOrderID, "diffType": int(c.DiffType)}
-		if c.Change == ChangeResolved {
-			data["resolution"] = Fixed
-		}
-		s.record(ctx, trueup.Event{Type: types[c.Change], Actor: trueup.ActorSystem, CarrierID: carrier, Subject: string(c.ID), Data: data, Time: now})
-		return nil
-	})
-	if err != nil {
-		s.Logger.Error("case events of batch", "batch_no", no, "err", err)
-	}
-}
-
 // SLA returns a carrier's SLA in days.
 func (s *Service) SLA(ctx context.Context, carrier trueup.CarrierID) (int, error) {
 	if _, err := s.Store.Carrier(ctx, carrier); err != nil {

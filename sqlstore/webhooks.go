@@ -89,9 +89,20 @@ func (db *DB) DeleteWebhookSubscription(ctx context.Context, id webhook.Subscrip
 func (db *DB) CreateWebhookDeliveries(ctx context.Context, p webhook.CreateDeliveriesParams) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		for i, d := range p.Deliveries {
-			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO webhook_deliveries (id, subscription_id, event_type, payload, state, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
-				d.ID, d.SubscriptionID, d.EventType, string(d.Payload), d.State, d.CreatedAt.UTC()); err != nil {
+			var key sql.NullString // NULL: never a duplicate
+			if d.EventKey != "" {
+				key = sql.NullString{String: d.EventKey, Valid: true}
+			}
+			res, err := tx.ExecContext(ctx, db.q(`INSERT INTO webhook_deliveries (id, subscription_id, event_type, payload, state, created_at, event_key)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subscription_id, event_key) DO NOTHING`),
+				d.ID, d.SubscriptionID, d.EventType, string(d.Payload), d.State, d.CreatedAt.UTC(), key)
+			if err != nil {
 				return fmt.Errorf("insert webhook delivery: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("insert webhook delivery: %w", err)
+			} else if n == 0 {
+				continue // this event was delivered to this subscription already
 			}
 			j := p.Jobs[i]
 			if _, err := db.EnqueueJob(ctx, tx, j.Kind, j.Args, j.MaxAttempts, time.Time{}); err != nil {

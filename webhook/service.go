@@ -157,7 +157,7 @@ func (s *Service) Record(ctx context.Context, e trueup.Event) error {
 		if !sub.Wants(typ, e.CarrierID) {
 			continue
 		}
-		d := Delivery{ID: DeliveryID(trueup.NewID("msg_")), SubscriptionID: sub.ID, EventType: typ, Payload: body, State: StatePending, CreatedAt: s.Clock.Now().UTC()}
+		d := Delivery{ID: DeliveryID(trueup.NewID("msg_")), SubscriptionID: sub.ID, EventType: typ, Payload: body, State: StatePending, CreatedAt: s.Clock.Now().UTC(), EventKey: e.Key}
 		p.Deliveries = append(p.Deliveries, d)
 		p.Jobs = append(p.Jobs, s.job(d.ID))
 	}

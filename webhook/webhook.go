@@ -88,6 +88,9 @@ type Delivery struct {
 	// Log holds the attempts, first first (filled by Deliveries and
 	// Delivery).
 	Log []Attempt `json:"log,omitempty"`
+	// EventKey is the key of the event delivered (trueup.Event.Key), when
+	// it has one: a subscription gets one delivery of a key.
+	EventKey string `json:"-"`
 }
 
 // Attempt is one post of a delivery.
@@ -114,7 +117,8 @@ type Store interface {
 	// earlier deletion) and returns it, or an ENOTFOUND error.
 	DeleteWebhookSubscription(ctx context.Context, id SubscriptionID, at time.Time) (Subscription, error)
 	// CreateWebhookDeliveries stores p.Deliveries and enqueues the job of
-	// each in one transaction.
+	// each in one transaction; a delivery whose EventKey its subscription
+	// has a delivery of already is left out, with its job.
 	CreateWebhookDeliveries(ctx context.Context, p CreateDeliveriesParams) error
 	// WebhookDelivery returns a delivery with its log, or an ENOTFOUND
 	// error.

@@ -86,7 +86,6 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger, readers sheet.Limits) 
 	}
 	s.Batches.Limits = readers
 	s.Cases = cases.New(store, logger)
-	s.Batches.Finished = s.Cases.BatchFinished
 	s.Operators = operator.New(store, s.Carriers)
 	s.Lifecycle = lifecycle.New(s.notices)
 	s.Lifecycle.Log = store

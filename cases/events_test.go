@@ -1,0 +1,164 @@
+package cases_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/audit"
+	"github.com/trueup/trueup/cases"
+	"github.com/trueup/trueup/webhook"
+)
+
+// flaky records through r until left events are taken, then fails: a
+// worker that dies part way through a batch's events.
+type flaky struct {
+	r    trueup.Recorder
+	left int
+}
+
+var errCrash = errors.New("worker died")
+
+func (f *flaky) Record(ctx context.Context, e trueup.Event) error {
+	if f.left == 0 {
+		return errCrash
+	}
+	f.left--
+	return f.r.Record(ctx, e)
+}
+
+// TestDurableBatchEvents checks the outbox of a batch's events on each
+// engine: FinishBatch enqueues the events job in its transaction; the job,
+// run after a later batch of the cycle was applied (which moves the cases'
+// change marks), still records the first batch's events; interrupted part
+// way and run again, then run a third time, it leaves each event exactly
+// once in the audit chain (which verifies) and in a subscription's
+// deliveries.
+func TestDurableBatchEvents(t *testing.T) {
+	for _, eng := range engines {
+		t.Run(eng.name, func(t *testing.T) {
+			f := newFixture(t, eng.open)
+			ctx := context.Background()
+			chain := audit.New(f.db)
+			chain.Clock = f.clock
+			hooks := webhook.New(f.db, nil)
+			hooks.Clock = f.clock
+			sub, err := hooks.Create(ctx, webhook.CreateParams{CarrierID: f.carrier.ID, URL: "https://example.com/hooks",
+				EventTypes: []string{trueup.EventBatchSucceeded, trueup.EventCaseOpened, trueup.EventCaseResolved}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The batches finish with no recorder: their events wait in
+			// their jobs.
+			f.svc.Events = nil
+			no1 := f.batch(t, diff("A", 1, "10.00", ""), diff("B", 4, "10.00", "12.50"), diff("C", 3, "10.00", "10.00"))
+			no2 := f.batch(t, diff("A", 1, "10.00", ""), diff("D", 4, "10.00", "11.00"))
+			no3 := f.batch(t, diff("A", 1, "10.00", ""), diff("B", 4, "10.00", "12.50"))
+			jobs := map[trueup.BatchNo]trueup.Job{}
+			for {
+				job, ok, err := f.db.ClaimJob(ctx, "test", []string{cases.EventsJobKind}, time.Minute)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ok {
+					break
+				}
+				var no trueup.BatchNo
+				for _, n := range []trueup.BatchNo{no1, no2, no3} {
+					if job.Args == cases.EventsJobArgs(n) {
+						no = n
+					}
+				}
+				jobs[no] = job
+			}
+			if len(jobs) != 3 || jobs[""].ID != 0 {
+				t.Fatalf("events jobs enqueued = %v, want one for each of %s, %s, %s", jobs, no1, no2, no3)
+			}
+			want := map[trueup.BatchNo][]string{
+				no1: {"batch.succeeded " + string(no1), "case.opened A", "case.opened B", "case.opened C"},
+				no2: {"batch.succeeded " + string(no2), "case.opened D", "case.resolved B", "case.resolved C"},
+				no3: {"batch.succeeded " + string(no3), "case.reopened B", "case.resolved D"},
+			}
+			both := trueup.Recorders{chain, hooks}
+			for i, no := range []trueup.BatchNo{no1, no2, no3} {
+				// Interrupted part way, then run in full, twice.
+				f.svc.Events = &flaky{r: both, left: []int{1, 3, 2}[i]}
+				if err := f.svc.RecordEvents(ctx, jobs[no]); !errors.Is(err, errCrash) {
+					t.Fatalf("interrupted events job of %s: %v, want the crash", no, err)
+				}
+				f.svc.Events = both
+				for range 2 {
+					if err := f.svc.RecordEvents(ctx, jobs[no]); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			entries, err := f.db.AuditEntries(ctx, audit.ListParams{Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[trueup.BatchNo][]string{}
+			for _, e := range entries {
+				if e.Type == trueup.EventWebhookChanged {
+					continue
+				}
+				var data struct {
+					BatchNo trueup.BatchNo `json:"batchNo"`
+				}
+				if err := json.Unmarshal(e.Data, &data); err != nil {
+					t.Fatal(err)
+				}
+				no, what := data.BatchNo, e.Subject
+				if e.Type != trueup.EventBatchSucceeded {
+					c, err := f.db.Case(ctx, cases.ID(e.Subject))
+					if err != nil {
+						t.Fatal(err)
+					}
+					what = c.CarrierOrderID
+				}
+				got[no] = append(got[no], e.Type+" "+what)
+			}
+			for _, no := range []trueup.BatchNo{no1, no2, no3} {
+				slices.Sort(got[no])
+				if !slices.Equal(got[no], want[no]) {
+					t.Errorf("audit entries of %s = %q, want each of %q once", no, got[no], want[no])
+				}
+			}
+			if r, err := chain.Verify(ctx); err != nil || !r.Intact {
+				t.Errorf("verify = %+v, %v; want intact", r, err)
+			}
+			ds, err := hooks.Deliveries(ctx, sub.ID, webhook.MaxDeliveriesPage)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// batch.succeeded x3, case.opened A B C D, case.resolved B C D
+			// (the subscription does not take case.reopened).
+			count := map[string]int{}
+			for _, d := range ds {
+				count[d.EventType]++
+			}
+			if count[trueup.EventBatchSucceeded] != 3 || count[trueup.EventCaseOpened] != 4 || count[trueup.EventCaseResolved] != 3 || len(ds) != 10 {
+				t.Errorf("deliveries = %v (%d), want 3 batch.succeeded, 4 case.opened, 3 case.resolved", count, len(ds))
+			}
+			// One delivery job per delivery.
+			var deliveryJobs int
+			for {
+				_, ok, err := f.db.ClaimJob(ctx, "test", []string{webhook.JobKind}, time.Minute)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ok {
+					break
+				}
+				deliveryJobs++
+			}
+			if deliveryJobs != len(ds) {
+				t.Errorf("delivery jobs = %d, want %d (one a delivery)", deliveryJobs, len(ds))
+			}
+		})
+	}
+}
