@@ -25,6 +25,9 @@ type Service struct {
 	MaxNote int
 }
 
+// MaxAssigneeFilter bounds the assignee a list is filtered on, in bytes.
+const MaxAssigneeFilter = 200
+
 // New returns a Service over store. A nil logger means slog.Default().
 func New(store Store, logger *slog.Logger) *Service {
 	if logger == nil {
@@ -129,6 +132,9 @@ func (s *Service) List(ctx context.Context, p ListParams) ([]Case, error) {
 	}
 	now := s.now()
 	p.Assignee = strings.TrimSpace(p.Assignee)
+	if len(p.Assignee) > MaxAssigneeFilter {
+		return nil, trueup.Errorf(trueup.EINVALID, "assignee filter is over %d bytes; give an assignee's name as set by an assign action", MaxAssigneeFilter)
+	}
 	if p.Overdue {
 		if p.State == StateResolved {
 			return nil, trueup.Errorf(trueup.EINVALID, "a resolved case is never overdue; filter on overdue or on resolved, not both")
