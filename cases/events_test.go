@@ -35,9 +35,9 @@ func (f *flaky) Record(ctx context.Context, e trueup.Event) error {
 // engine: FinishBatch enqueues the events job in its transaction; the job,
 // run after a later batch of the cycle was applied (which moves the cases'
 // change marks), still records the first batch's events; interrupted part
-// way and run again, then run a third time, it leaves each event exactly
-// once in the audit chain (which verifies) and in a subscription's
-// deliveries.
+// way and run again, then run a third time, or run by two workers at once,
+// it leaves each event exactly once in the audit chain (which verifies)
+// and in a subscription's deliveries.
 func TestDurableBatchEvents(t *testing.T) {
 	for _, eng := range engines {
 		t.Run(eng.name, func(t *testing.T) {
@@ -58,6 +58,7 @@ func TestDurableBatchEvents(t *testing.T) {
 			no1 := f.batch(t, diff("A", 1, "10.00", ""), diff("B", 4, "10.00", "12.50"), diff("C", 3, "10.00", "10.00"))
 			no2 := f.batch(t, diff("A", 1, "10.00", ""), diff("D", 4, "10.00", "11.00"))
 			no3 := f.batch(t, diff("A", 1, "10.00", ""), diff("B", 4, "10.00", "12.50"))
+			no4 := f.batch(t, diff("A", 1, "10.00", ""))
 			jobs := map[trueup.BatchNo]trueup.Job{}
 			for {
 				job, ok, err := f.db.ClaimJob(ctx, "test", []string{cases.EventsJobKind}, time.Minute)
@@ -68,20 +69,21 @@ func TestDurableBatchEvents(t *testing.T) {
 					break
 				}
 				var no trueup.BatchNo
-				for _, n := range []trueup.BatchNo{no1, no2, no3} {
+				for _, n := range []trueup.BatchNo{no1, no2, no3, no4} {
 					if job.Args == cases.EventsJobArgs(n) {
 						no = n
 					}
 				}
 				jobs[no] = job
 			}
-			if len(jobs) != 3 || jobs[""].ID != 0 {
-				t.Fatalf("events jobs enqueued = %v, want one for each of %s, %s, %s", jobs, no1, no2, no3)
+			if len(jobs) != 4 || jobs[""].ID != 0 {
+				t.Fatalf("events jobs enqueued = %v, want one for each of %s, %s, %s, %s", jobs, no1, no2, no3, no4)
 			}
 			want := map[trueup.BatchNo][]string{
 				no1: {"batch.succeeded " + string(no1), "case.opened A", "case.opened B", "case.opened C"},
 				no2: {"batch.succeeded " + string(no2), "case.opened D", "case.resolved B", "case.resolved C"},
 				no3: {"batch.succeeded " + string(no3), "case.reopened B", "case.resolved D"},
+				no4: {"batch.succeeded " + string(no4), "case.resolved B"},
 			}
 			both := trueup.Recorders{chain, hooks}
 			for i, no := range []trueup.BatchNo{no1, no2, no3} {
@@ -95,6 +97,17 @@ func TestDurableBatchEvents(t *testing.T) {
 					if err := f.svc.RecordEvents(ctx, jobs[no]); err != nil {
 						t.Fatal(err)
 					}
+				}
+			}
+			// Two workers at once on the last batch's job (one took over
+			// a lease the other still believed it held).
+			errs := make(chan error, 2)
+			for range 2 {
+				go func() { errs <- f.svc.RecordEvents(ctx, jobs[no4]) }()
+			}
+			for range 2 {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
 				}
 			}
 			entries, err := f.db.AuditEntries(ctx, audit.ListParams{Limit: 1000})
@@ -122,7 +135,7 @@ func TestDurableBatchEvents(t *testing.T) {
 				}
 				got[no] = append(got[no], e.Type+" "+what)
 			}
-			for _, no := range []trueup.BatchNo{no1, no2, no3} {
+			for _, no := range []trueup.BatchNo{no1, no2, no3, no4} {
 				slices.Sort(got[no])
 				if !slices.Equal(got[no], want[no]) {
 					t.Errorf("audit entries of %s = %q, want each of %q once", no, got[no], want[no])
@@ -135,14 +148,14 @@ func TestDurableBatchEvents(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// batch.succeeded x3, case.opened A B C D, case.resolved B C D
+			// batch.succeeded x4, case.opened A B C D, case.resolved B C D B
 			// (the subscription does not take case.reopened).
 			count := map[string]int{}
 			for _, d := range ds {
 				count[d.EventType]++
 			}
-			if count[trueup.EventBatchSucceeded] != 3 || count[trueup.EventCaseOpened] != 4 || count[trueup.EventCaseResolved] != 3 || len(ds) != 10 {
-				t.Errorf("deliveries = %v (%d), want 3 batch.succeeded, 4 case.opened, 3 case.resolved", count, len(ds))
+			if count[trueup.EventBatchSucceeded] != 4 || count[trueup.EventCaseOpened] != 4 || count[trueup.EventCaseResolved] != 4 || len(ds) != 12 {
+				t.Errorf("deliveries = %v (%d), want 4 batch.succeeded, 4 case.opened, 4 case.resolved", count, len(ds))
 			}
 			// One delivery job per delivery.
 			var deliveryJobs int
