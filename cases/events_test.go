@@ -175,3 +175,32 @@ func TestDurableBatchEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestEventsOfALateBatch checks on each engine that a batch finishing after
+// a newer one of its cycle was applied reports only its outcome: the cases
+// it alone shows are added resolved (fixed by the newer batch), not
+// opened.
+func TestEventsOfALateBatch(t *testing.T) {
+	for _, eng := range engines {
+		t.Run(eng.name, func(t *testing.T) {
+			f := newFixture(t, eng.open)
+			ctx := context.Background()
+			older, finish := f.prepare(t, diff("A", 1, "10.00", ""), diff("E", 4, "10.00", "12.00"))
+			f.clock.Advance(time.Minute)
+			f.batch(t, diff("A", 1, "10.00", ""))
+			f.rec.take()
+			if err := finish(); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.svc.RecordBatchEvents(ctx, older); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.rec.take(); len(got) != 0 {
+				t.Errorf("case events of the late batch = %q, want none", got)
+			}
+			if e := f.find(t, "E"); e.State != cases.StateResolved {
+				t.Errorf("E = %+v, want resolved fixed", e)
+			}
+		})
+	}
+}
