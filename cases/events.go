@@ -17,8 +17,9 @@ import (
 const EventsJobKind = "batch.events"
 
 // EventsJobMaxAttempts is how many times the events job runs before it is
-// given up (a recorder failing all along: the audit chain's database).
-const EventsJobMaxAttempts = 20
+// given up (a recorder failing all along): with the runner's default
+// backoff (n² seconds before retry n) about 12 hours.
+const EventsJobMaxAttempts = 50
 
 type eventsJobArgs struct {
 	BatchNo trueup.BatchNo `json:"batchNo"`
