@@ -18,7 +18,7 @@ const EventsJobKind = "batch.events"
 
 // EventsJobMaxAttempts is how many times the events job runs before it is
 // given up (a recorder failing all along): with the runner's default
-// backoff (n² seconds before retry n) about 12 hours.
+// backoff (n² seconds before retry n) about 11 hours.
 const EventsJobMaxAttempts = 50
 
 type eventsJobArgs struct {
