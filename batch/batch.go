@@ -48,13 +48,11 @@ type Service struct {
 	TempDir string
 	// Notify, when set, wakes a worker after a batch is queued.
 	Notify func()
-	// Finished, when set, is called after a batch's outcome is stored
-	// (the cases service records the events of the cases it changed).
-	Finished func(ctx context.Context, no trueup.BatchNo, state trueup.BatchState)
 	// Limits bound the statement files read, at upload and in the check
 	// (zero fields take the defaults of sheet.DefaultLimits).
 	Limits sheet.Limits
-	// Events, when set, records uploads and outcomes once committed.
+	// Events, when set, records uploads once committed (a batch's outcome
+	// is recorded by the job its FinishBatch enqueues).
 	Events trueup.Recorder
 	// MatchMemory bounds the bytes of statement rows a check holds in
 	// memory; a larger statement is matched through sorted runs in
@@ -273,16 +271,10 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 	if errors.Is(err, trueup.ErrLeaseLost) {
 		return nil // a newer attempt owns the batch; it decides
 	}
-	if err == nil {
-		e := trueup.Event{Type: trueup.EventBatchSucceeded, CarrierID: b.CarrierID, Subject: string(b.No),
-			Data: map[string]any{"batchNo": b.No, "cycle": b.Cycle, "rowsRead": res.RowsRead, "counts": res.Counts}}
-		if state == trueup.BatchFailed {
-			e.Type, e.Data["failure"], e.Data["rowErrors"] = trueup.EventBatchFailed, res.Failure, res.ErrTotal
-		}
-		trueup.Emit(ctx, s.Events, s.Logger, e)
-		if s.Finished != nil {
-			s.Finished(ctx, b.No, state)
-		}
+	if err == nil && s.Notify != nil {
+		// FinishBatch enqueued, with the outcome, the job recording the
+		// batch's events (cases.EventsJobKind): wake a worker for it.
+		s.Notify()
 	}
 	return err
 }

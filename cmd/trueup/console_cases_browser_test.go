@@ -204,7 +204,7 @@ func TestConsoleCases(t *testing.T) {
 func TestConsoleWebhooks(t *testing.T) {
 	b := newBrowser(t)
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
-		srv := startE2E(t, eng, ServeConfig{MaxUploadBytes: 1 << 20})
+		srv := startE2E(t, eng, ServeConfig{MaxUploadBytes: 1 << 20, WebhookAllowPrivate: true})
 		admin := srv.newOperator(t, "ana@example.com", operator.RoleAdmin)
 		c := srv.newCarrier(t, "Hooked Mobile")
 		rcv := newReceiver(t, time.Now)
