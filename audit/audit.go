@@ -41,13 +41,12 @@ type Head struct {
 
 // Store keeps the chain; sqlstore implements it.
 type Store interface {
-	// AppendAudit appends p.Entry after the chain's head, serialised with
-	// every other append: it sets the entry's Seq (head+1) and PrevHash
-	// (the head's hash), calls p.Seal to compute its Hash, stores it and
-	// moves the head, all in one transaction. It returns the stored entry;
-	// when p.Key is set and an entry of that key is in the chain already,
-	// that entry, appending nothing.
-	AppendAudit(ctx context.Context, p AppendParams) (Entry, error)
+	// AppendAudit appends p.Entries after the chain's head, in order,
+	// serialised with every other append: it sets each entry's Seq
+	// (head+1) and PrevHash (the head's hash), calls p.Seal to compute its
+	// Hash, stores it and moves the head, all in one transaction. An entry
+	// whose Key is in the chain already is skipped.
+	AppendAudit(ctx context.Context, p AppendParams) error
 	// AuditEntries returns up to p.Limit entries with seq > p.After, in
 	// seq order.
 	AuditEntries(ctx context.Context, p ListParams) ([]Entry, error)
@@ -58,12 +57,17 @@ type Store interface {
 
 // AppendParams are the inputs of Store.AppendAudit.
 type AppendParams struct {
-	Entry Entry
+	Entries []Keyed
 	// Seal returns the hash of e, whose Seq and PrevHash are set.
 	Seal func(e Entry) string
-	// Key, when set, is the event's unique key: an entry of that key
-	// appended already is returned instead of appending another.
-	Key string
+}
+
+// Keyed is an entry to append with its event's unique key (trueup.Event's
+// Key), when it has one: an entry of a key appended already is not
+// appended again.
+type Keyed struct {
+	Entry Entry
+	Key   string
 }
 
 // ListParams select a page of entries: those after seq After, at most
@@ -93,21 +97,34 @@ var _ trueup.Recorder = (*Service)(nil)
 // Record appends e to the chain. Its time is the service's clock (e.Time
 // when set), its actor e.Actor or, when empty, the one ctx carries.
 func (s *Service) Record(ctx context.Context, e trueup.Event) error {
-	data, err := Canonical(e.Data)
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", e.Type, err)
+	return s.RecordAll(ctx, []trueup.Event{e})
+}
+
+// RecordAll appends events to the chain in order, in one transaction, as
+// Record would one by one.
+func (s *Service) RecordAll(ctx context.Context, events []trueup.Event) error {
+	p := AppendParams{Entries: make([]Keyed, 0, len(events)), Seal: Hash}
+	for _, e := range events {
+		data, err := Canonical(e.Data)
+		if err != nil {
+			return fmt.Errorf("audit %s: %w", e.Type, err)
+		}
+		at := e.Time
+		if at.IsZero() {
+			at = s.Clock.Now()
+		}
+		actor := e.Actor
+		if actor == "" {
+			actor = trueup.ActorFrom(ctx)
+		}
+		p.Entries = append(p.Entries, Keyed{Key: e.Key,
+			Entry: Entry{Time: at.UTC().Truncate(time.Microsecond), Actor: actor, Type: e.Type, CarrierID: e.CarrierID, Subject: e.Subject, Data: data}})
 	}
-	at := e.Time
-	if at.IsZero() {
-		at = s.Clock.Now()
+	if len(p.Entries) == 0 {
+		return nil
 	}
-	actor := e.Actor
-	if actor == "" {
-		actor = trueup.ActorFrom(ctx)
-	}
-	entry := Entry{Time: at.UTC().Truncate(time.Microsecond), Actor: actor, Type: e.Type, CarrierID: e.CarrierID, Subject: e.Subject, Data: data}
-	if _, err := s.Store.AppendAudit(ctx, AppendParams{Entry: entry, Seal: Hash, Key: e.Key}); err != nil {
-		return fmt.Errorf("audit %s: %w", e.Type, err)
+	if err := s.Store.AppendAudit(ctx, p); err != nil {
+		return fmt.Errorf("audit %s: %w", events[0].Type, err)
 	}
 	return nil
 }

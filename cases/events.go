@@ -21,6 +21,10 @@ const EventsJobKind = "batch.events"
 // backoff (n² seconds before retry n) about 11 hours.
 const EventsJobMaxAttempts = 50
 
+// eventsChunk is how many case events RecordBatchEvents hands the
+// recorders at a time.
+const eventsChunk = 1000
+
 type eventsJobArgs struct {
 	BatchNo trueup.BatchNo `json:"batchNo"`
 }
@@ -94,14 +98,32 @@ func (s *Service) RecordBatchEvents(ctx context.Context, no trueup.BatchNo) erro
 		return nil // a failed batch changes no case
 	}
 	types := map[string]string{ChangeOpened: trueup.EventCaseOpened, ChangeReopened: trueup.EventCaseReopened, ChangeResolved: trueup.EventCaseResolved}
+	// Recorded eventsChunk at a time: the audit chain appends a chunk in
+	// one transaction.
+	chunk := make([]trueup.Event, 0, eventsChunk)
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		err := trueup.RecordAll(ctx, s.Events, chunk)
+		chunk = chunk[:0]
+		return err
+	}
 	err = s.Store.BatchCaseEvents(ctx, no, func(carrier trueup.CarrierID, c Change) error {
 		data := map[string]any{"batchNo": string(no), "carrierOrderId": c.CarrierOrderID, "diffType": int(c.DiffType)}
 		if c.Change == ChangeResolved {
 			data["resolution"] = Fixed
 		}
-		return s.Events.Record(ctx, trueup.Event{Type: types[c.Change], Actor: trueup.ActorSystem, CarrierID: carrier, Subject: string(c.ID),
+		chunk = append(chunk, trueup.Event{Type: types[c.Change], Actor: trueup.ActorSystem, CarrierID: carrier, Subject: string(c.ID),
 			Data: data, Time: at, Key: EventKey(no, c.ID, c.Change)})
+		if len(chunk) < eventsChunk {
+			return nil
+		}
+		return flush()
 	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return fmt.Errorf("case events of batch %s: %w", no, err)
 	}

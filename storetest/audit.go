@@ -23,6 +23,7 @@ func runAudit(t *testing.T, open Opener) {
 		{"AuditAppendAndList", testAuditAppendAndList},
 		{"AuditConcurrentAppends", testAuditConcurrentAppends},
 		{"AuditTampering", testAuditTampering},
+		{"AuditRecordAllKeyed", testAuditRecordAllKeyed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,5 +196,51 @@ func testAuditTampering(t *testing.T, db *sqlstore.DB) {
 				t.Errorf("message %q does not name entry %d", rep.Break.Message, tt.seq)
 			}
 		})
+	}
+}
+
+// testAuditRecordAllKeyed appends events many at a time, as the events job
+// does: an event whose key is in the chain already, or earlier in the same
+// call, is appended once, and a call that only repeats keys appends
+// nothing; events without a key always append.
+func testAuditRecordAllKeyed(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	svc := auditService(db)
+	events := func(keys ...string) []trueup.Event {
+		var out []trueup.Event
+		for _, k := range keys {
+			out = append(out, trueup.Event{Type: trueup.EventCaseOpened, CarrierID: "car_1", Subject: k, Key: k})
+		}
+		return out
+	}
+	calls := []struct {
+		events []trueup.Event
+		want   int64 // entries in the chain after the call
+	}{
+		{events("k1", "k2", "k1", "k3"), 3},
+		{events("k2", "k3"), 3},
+		{append(events("k3", "k4"), trueup.Event{Type: trueup.EventBatchUploaded, Subject: "unkeyed"}), 5},
+		{[]trueup.Event{{Type: trueup.EventBatchUploaded, Subject: "unkeyed"}}, 6},
+		{nil, 6},
+	}
+	for i, c := range calls {
+		if err := svc.RecordAll(ctx, c.events); err != nil {
+			t.Fatalf("call %d: RecordAll: %v", i, err)
+		}
+		rep, err := svc.Verify(ctx)
+		if err != nil || !rep.Intact || rep.Entries != c.want {
+			t.Fatalf("call %d: Verify = %+v, %v; want intact with %d entries", i, rep, err, c.want)
+		}
+	}
+	list, err := svc.List(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subjects []string
+	for _, e := range list {
+		subjects = append(subjects, e.Subject)
+	}
+	if got, want := strings.Join(subjects, ","), "k1,k2,k3,k4,unkeyed,unkeyed"; got != want {
+		t.Errorf("chain subjects = %s, want %s", got, want)
 	}
 }

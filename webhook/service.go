@@ -141,48 +141,61 @@ type Payload struct {
 
 // Record enqueues a delivery of e to every subscription that wants it.
 func (s *Service) Record(ctx context.Context, e trueup.Event) error {
-	typ := Type(e)
-	if !slices.Contains(EventTypes, typ) {
-		return nil
-	}
-	subs, err := s.Store.WebhookSubscriptions(ctx)
-	if err != nil {
-		return fmt.Errorf("webhooks for %s: %w", typ, err)
-	}
-	at := e.Time
-	if at.IsZero() {
-		at = s.Clock.Now()
-	}
-	data := map[string]any{}
-	for k, v := range e.Data {
-		data[k] = v
-	}
-	actor := e.Actor
-	if actor == "" {
-		actor = trueup.ActorFrom(ctx)
-	}
-	data["subject"], data["actor"] = e.Subject, actor
-	if e.CarrierID != "" {
-		data["carrierId"] = e.CarrierID
-	}
-	body, err := json.Marshal(Payload{Type: typ, Timestamp: at.UTC(), Data: data})
-	if err != nil {
-		return fmt.Errorf("webhook payload of %s: %w", typ, err)
-	}
+	return s.RecordAll(ctx, []trueup.Event{e})
+}
+
+// RecordAll queues the deliveries of events, in order, in one write: the
+// subscriptions are read once.
+func (s *Service) RecordAll(ctx context.Context, events []trueup.Event) error {
+	var subs []Subscription
+	loaded := false
 	var p CreateDeliveriesParams
-	for _, sub := range subs {
-		if !sub.Wants(typ, e.CarrierID) {
+	for _, e := range events {
+		typ := Type(e)
+		if !slices.Contains(EventTypes, typ) {
 			continue
 		}
-		d := Delivery{ID: DeliveryID(trueup.NewID("msg_")), SubscriptionID: sub.ID, EventType: typ, Payload: body, State: StatePending, CreatedAt: s.Clock.Now().UTC(), EventKey: e.Key}
-		p.Deliveries = append(p.Deliveries, d)
-		p.Jobs = append(p.Jobs, s.job(d.ID))
+		if !loaded {
+			var err error
+			if subs, err = s.Store.WebhookSubscriptions(ctx); err != nil {
+				return fmt.Errorf("webhooks for %s: %w", typ, err)
+			}
+			loaded = true
+		}
+		at := e.Time
+		if at.IsZero() {
+			at = s.Clock.Now()
+		}
+		data := map[string]any{}
+		for k, v := range e.Data {
+			data[k] = v
+		}
+		actor := e.Actor
+		if actor == "" {
+			actor = trueup.ActorFrom(ctx)
+		}
+		data["subject"], data["actor"] = e.Subject, actor
+		if e.CarrierID != "" {
+			data["carrierId"] = e.CarrierID
+		}
+		body, err := json.Marshal(Payload{Type: typ, Timestamp: at.UTC(), Data: data})
+		if err != nil {
+			return fmt.Errorf("webhook payload of %s: %w", typ, err)
+		}
+		for _, sub := range subs {
+			if !sub.Wants(typ, e.CarrierID) {
+				continue
+			}
+			d := Delivery{ID: DeliveryID(trueup.NewID("msg_")), SubscriptionID: sub.ID, EventType: typ, Payload: body, State: StatePending, CreatedAt: s.Clock.Now().UTC(), EventKey: e.Key}
+			p.Deliveries = append(p.Deliveries, d)
+			p.Jobs = append(p.Jobs, s.job(d.ID))
+		}
 	}
 	if len(p.Deliveries) == 0 {
 		return nil
 	}
 	if err := s.Store.CreateWebhookDeliveries(ctx, p); err != nil {
-		return fmt.Errorf("webhooks for %s: %w", typ, err)
+		return fmt.Errorf("webhooks for %s: %w", p.Deliveries[0].EventType, err)
 	}
 	if s.Notify != nil {
 		s.Notify()
