@@ -331,6 +331,7 @@ func TestServeEnv(t *testing.T) {
 		"TRUEUP_MAX_ROW_CELLS":        "50",
 		"TRUEUP_WEBHOOK_TIMEOUT":      "3s",
 		"TRUEUP_MATCH_MEMORY":         "1000000",
+		"TRUEUP_BATCH_PARTITIONS":     "4",
 		"TRUEUP_CASE_NOTE_MAX_BYTES":  "500",
 		"TRUEUP_SESSION_TTL":          "8h",
 		"TRUEUP_SESSION_IDLE_TIMEOUT": "20m",
@@ -365,8 +366,8 @@ func TestServeEnv(t *testing.T) {
 		"body-timeout": "5s", "upload-idle-timeout": "6s", "upload-min-rate": "100", "max-uploads": "3", "max-header-bytes": "4096",
 		"token-rate": "2.5", "token-burst": "4", "token-addr-rate": "7.5", "token-addr-burst": "9", "temp-dir": "/var/tmp/trueup",
 		"max-shared-strings": "1000000", "max-inflated": "2000000", "max-cell-bytes": "300", "max-row-bytes": "4000", "max-row-cells": "50", "webhook-timeout": "3s", "match-memory": "1000000",
-		"case-note-max-bytes": "500",
-		"session-ttl":         "8h0m0s", "session-idle-timeout": "20m0s", "signin-slow-after": "4", "signin-max-failures": "8", "signin-lockout": "10m0s", "secure-cookies": "true"} {
+		"case-note-max-bytes": "500", "batch-partitions": "4",
+		"session-ttl": "8h0m0s", "session-idle-timeout": "20m0s", "signin-slow-after": "4", "signin-max-failures": "8", "signin-lockout": "10m0s", "secure-cookies": "true"} {
 		if got := fs.Lookup(name).Value.String(); got != want {
 			t.Errorf("--%s = %q, want %q", name, got, want)
 		}

@@ -12,9 +12,11 @@ import (
 // runner gives it up.
 func jobHandlers(m *Main) map[string]jobs.Kind {
 	return map[string]jobs.Kind{
-		batch.JobKind:   jobs.Handle(m.Batches.Process, m.Batches.GiveUp),
-		buyer.JobApply:  jobs.Handle(m.Buyers.Apply, m.Buyers.GiveUpApply),
-		buyer.JobExpire: jobs.Handle(m.Buyers.Expire, m.Buyers.GiveUpExpire),
-		webhook.JobKind: jobs.Handle(m.Webhooks.Deliver, m.Webhooks.GiveUp).WithBackoff(m.Webhooks.Backoff),
+		batch.JobKind:     jobs.Handle(m.Batches.Process, m.Batches.GiveUp),
+		batch.JobPart:     jobs.Handle(m.Batches.ProcessPart, m.Batches.GiveUp),
+		batch.JobAssemble: jobs.Handle(m.Batches.Assemble, m.Batches.GiveUp),
+		buyer.JobApply:    jobs.Handle(m.Buyers.Apply, m.Buyers.GiveUpApply),
+		buyer.JobExpire:   jobs.Handle(m.Buyers.Expire, m.Buyers.GiveUpExpire),
+		webhook.JobKind:   jobs.Handle(m.Webhooks.Deliver, m.Webhooks.GiveUp).WithBackoff(m.Webhooks.Backoff),
 	}
 }
