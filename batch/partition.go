@@ -85,7 +85,7 @@ func (s *Service) split(ctx context.Context, job trueup.Job, b trueup.Batch, p C
 		if err := s.finish(ctx, job, b, job.Attempt, r.res); err != nil {
 			return err
 		}
-		if err := s.Store.DropBatchSplit(ctx, b.No); err != nil {
+		if err := s.Store.DropBatchSplit(context.WithoutCancel(ctx), b.No); err != nil {
 			s.Logger.Warn("remove the rows of a refused batch's parts", "batch_no", b.No, "err", err)
 		}
 		return nil
@@ -332,6 +332,9 @@ func (s *Service) Assemble(ctx context.Context, job trueup.Job) error {
 	if err := s.finish(ctx, job, b, a.Attempt, res); err != nil {
 		return err
 	}
+	// The parts' few rows (their statement rows went with each part) are
+	// removed once the batch has ended, even during a shutdown.
+	ctx = context.WithoutCancel(ctx)
 	if after, _, err := s.Store.Batch(ctx, a.BatchNo); err == nil && after.State == trueup.BatchSucceeded {
 		if err := s.Store.DropBatchSplit(ctx, a.BatchNo); err != nil {
 			s.Logger.Warn("remove the parts of a finished batch", "batch_no", a.BatchNo, "err", err)

@@ -201,8 +201,8 @@ func (db *DB) EachOrderKeyRange(ctx context.Context, r batch.OrderRange, fn func
 	return nil
 }
 
-// FinishPart stores a part's discrepancies, marks it done and completes its
-// job in one transaction, so that a part is either done with its whole
+// FinishPart stores a part's discrepancies, marks it done, completes its
+// job and removes its statement rows in one transaction, so that a part is either done with its whole
 // list or not at all: a part retaken after its worker died starts from
 // nothing. When the part is the last of the split to be done, the same
 // transaction queues the job that assembles the batch (assembled true). It
@@ -225,6 +225,10 @@ func (db *DB) FinishPart(ctx context.Context, p batch.FinishPartParams) (assembl
 		}
 		if err := mustAffect(res, ErrLeaseLost); err != nil {
 			return err
+		}
+		// The part's statement rows are of no more use.
+		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM batch_part_rows WHERE batch_no = ? AND attempt = ? AND part = ?`), p.No, p.Attempt, p.Part); err != nil {
+			return fmt.Errorf("clear rows of part %d of batch %s: %w", p.Part, p.No, err)
 		}
 		buf := make([]trueup.Discrepancy, 0, discrepancyFlush)
 		err = p.Discrepancies(func(d trueup.Discrepancy) error {
