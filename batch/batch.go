@@ -261,7 +261,7 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 			return err
 		}
 	}
-	return s.finish(ctx, job, b, job.Attempt, res)
+	return s.finish(ctx, job, b, job.Attempt, res, nil)
 }
 
 // saveProgress returns a CheckParams.Progress that records the progress of
@@ -280,9 +280,10 @@ func (s *Service) saveProgress(ctx context.Context, no trueup.BatchNo, attempt i
 }
 
 // finish records the outcome res of the batch b's attempt, completing job
-// in the same transaction, then records its event and calls Finished. A
-// lost attempt is no error: the newer one decides.
-func (s *Service) finish(ctx context.Context, job trueup.Job, b trueup.Batch, attempt int, res CheckResult) error {
+// in the same transaction, then calls ended (when not nil), records the
+// batch's event and calls Finished. A lost attempt is no error: the newer
+// one decides.
+func (s *Service) finish(ctx context.Context, job trueup.Job, b trueup.Batch, attempt int, res CheckResult, ended func()) error {
 	state := trueup.BatchSucceeded
 	if res.Failure != "" {
 		state = trueup.BatchFailed
@@ -296,6 +297,9 @@ func (s *Service) finish(ctx context.Context, job trueup.Job, b trueup.Batch, at
 		return nil // a newer attempt owns the batch; it decides
 	}
 	if err == nil {
+		if ended != nil {
+			ended()
+		}
 		e := trueup.Event{Type: trueup.EventBatchSucceeded, CarrierID: b.CarrierID, Subject: string(b.No),
 			Data: map[string]any{"batchNo": b.No, "cycle": b.Cycle, "rowsRead": res.RowsRead, "counts": res.Counts}}
 		if state == trueup.BatchFailed {

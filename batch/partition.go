@@ -82,13 +82,7 @@ func (s *Service) split(ctx context.Context, job trueup.Job, b trueup.Batch, p C
 		return err
 	}
 	if r.res.Failure != "" {
-		if err := s.finish(ctx, job, b, job.Attempt, r.res); err != nil {
-			return err
-		}
-		if err := s.Store.DropBatchSplit(context.WithoutCancel(ctx), b.No); err != nil {
-			s.Logger.Warn("remove the rows of a refused batch's parts", "batch_no", b.No, "err", err)
-		}
-		return nil
+		return s.finish(ctx, job, b, job.Attempt, r.res, func() { s.dropSplit(ctx, b.No) })
 	}
 	args := make([]string, len(sh.from))
 	for k := range sh.from {
@@ -329,18 +323,16 @@ func (s *Service) Assemble(ctx context.Context, job trueup.Job) error {
 		}
 		res.AtStake = res.AtStake.Add(pt.AtStake)
 	}
-	if err := s.finish(ctx, job, b, a.Attempt, res); err != nil {
-		return err
+	return s.finish(ctx, job, b, a.Attempt, res, func() { s.dropSplit(ctx, b.No) })
+}
+
+// dropSplit removes what is left of the split of batch no once it has
+// ended (each part's statement rows went with the part), even during a
+// shutdown; a failure only leaves a few rows behind.
+func (s *Service) dropSplit(ctx context.Context, no trueup.BatchNo) {
+	if err := s.Store.DropBatchSplit(context.WithoutCancel(ctx), no); err != nil {
+		s.Logger.Warn("remove the parts of an ended batch", "batch_no", no, "err", err)
 	}
-	// The parts' few rows (their statement rows went with each part) are
-	// removed once the batch has ended, even during a shutdown.
-	ctx = context.WithoutCancel(ctx)
-	if after, _, err := s.Store.Batch(ctx, a.BatchNo); err == nil && after.State == trueup.BatchSucceeded {
-		if err := s.Store.DropBatchSplit(ctx, a.BatchNo); err != nil {
-			s.Logger.Warn("remove the parts of a finished batch", "batch_no", a.BatchNo, "err", err)
-		}
-	}
-	return nil
 }
 
 // matchPart joins the records of it (a part's rows, in carrierOrderId
