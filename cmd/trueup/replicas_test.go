@@ -41,8 +41,8 @@ func TestReplicasBatchSurvivesSIGKILL(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	store, dbArgs := pg.open(t) // skips without TRUEUP_TEST_POSTGRES_URL
-	defer store.Close()
+	rig := newKillRig(t, pg, "--workers", "1", "--batch-partitions", fmt.Sprint(replicaParts)) // skips without TRUEUP_TEST_POSTGRES_URL
+	store, dbArgs := rig.store, rig.dbArgs
 	var cred auth.Credentials
 	runCLIJSON(t, &cred, append([]string{"admin", "carrier", "create", "--name", "Replica Mobile"}, dbArgs...)...)
 	carrier, err := store.Carrier(ctx, cred.CarrierID)
@@ -64,12 +64,9 @@ func TestReplicasBatchSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("check in one job: %v, %q, counts %+v, want %+v", err, ref.Failure, ref.Counts, spec.Expected())
 	}
 
-	sysTemp := t.TempDir()
+	// Each replica empties its --temp-dir at start: one each.
 	temps := make([]string, 3)
-	serve := func(i int) *process {
-		return startServerEnv(t, []string{"TMPDIR=" + sysTemp}, append([]string{"--job-lease", "1s", "--workers", "1",
-			"--batch-partitions", fmt.Sprint(replicaParts), "--temp-dir", temps[i]}, dbArgs...)...)
-	}
+	serve := func(i int) *process { return rig.serveIn(t, temps[i]) }
 	replicas := make([]*process, 3)
 	for i := range replicas {
 		temps[i] = t.TempDir()
@@ -160,7 +157,9 @@ func TestReplicasBatchSurvivesSIGKILL(t *testing.T) {
 			}
 		}
 	}
-	waitNoTempFiles(t, sysTemp)
+	for _, dir := range append(temps, rig.sysTemp) {
+		waitNoTempFiles(t, dir)
+	}
 }
 
 // discrepancyKey names a discrepancy by what it says, not by its seq.
