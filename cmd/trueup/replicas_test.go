@@ -226,3 +226,55 @@ func waitSplitGone(tb testing.TB, store *sqlstore.DB, no trueup.BatchNo, attempt
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestE2EPartitionedList checks a statement with a server that checks
+// batches in three parts, through the carrier API, on each engine: the
+// list, walked in pages of 7 with the cursors the server returns (seqs of
+// a split batch are not consecutive), is the list of a check in one job,
+// in order.
+func TestE2EPartitionedList(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
+		ctx := context.Background()
+		s := startE2E(t, eng, ServeConfig{BatchPartitions: 3})
+		acme := s.newCarrier(t, "Parts Mobile")
+		spec := gen.Spec{Orders: 300, Cycle: lastCycle(), Seed: 19, MissingEvery: 4, ExtraEvery: 9, RightsEvery: 5, AmountEvery: 7}
+		seedLedger(t, s.store, acme.cred.CarrierID, spec)
+		carrier, err := s.store.Carrier(ctx, acme.cred.CarrierID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := csvStatement(t, spec)
+		var want []string
+		if _, err := batch.New(s.store, nil).Check(ctx, batch.CheckParams{Carrier: carrier, Cycle: spec.Cycle, File: bytes.NewReader(data), Size: int64(len(data)),
+			Format: statement.CSV, Sink: func(_ context.Context, d trueup.Discrepancy) error {
+				want = append(want, fmt.Sprintf("%s/%s/%s", d.CarrierOrderID, d.KdOrderID, d.DiffReason))
+				return nil
+			}}); err != nil {
+			t.Fatal(err)
+		}
+		no := verifyUpload(t, acme.api, spec.Cycle.String(), "parts.csv", data)
+		waitSucceeded(t, acme.api, no)
+		done, err := s.store.JobsInState(ctx, trueup.JobCompleted, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := 0
+		for _, j := range done {
+			if j.Kind == batch.JobPart && strings.Contains(j.Args, string(no)) {
+				parts++
+			}
+		}
+		if parts != 3 {
+			t.Errorf("the batch ran %d part jobs, want 3", parts)
+		}
+		bills := walkPages(t, acme.api, no, 7, spec.Expected().Total())
+		if len(bills) != len(want) {
+			t.Fatalf("%d bills, want %d", len(bills), len(want))
+		}
+		for i, b := range bills {
+			if got := fmt.Sprintf("%s/%s/%s", b.CarrierOrderID, b.KdOrderID, b.DiffReason); got != want[i] {
+				t.Fatalf("bill %d is %q, want %q", i, got, want[i])
+			}
+		}
+	})
+}
