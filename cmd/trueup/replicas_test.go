@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -277,4 +279,56 @@ func TestE2EPartitionedList(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReplicasTiming times one batch from upload to succeeded on one
+// PostgreSQL database, first with one `trueup serve` checking it in one
+// job, then with three replicas checking it in six parts. It runs only
+// with TRUEUP_BENCH_REPLICAS_ROWS set (the ledger's orders, and about the
+// statement's rows):
+//
+//	TRUEUP_BENCH_REPLICAS_ROWS=200000 go test -count=1 -run TestReplicasTiming -v ./cmd/trueup
+func TestReplicasTiming(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("TRUEUP_BENCH_REPLICAS_ROWS"))
+	if n <= 0 {
+		t.Skip("set TRUEUP_BENCH_REPLICAS_ROWS to time one and three replicas")
+	}
+	var pg e2eEngine
+	for _, eng := range e2eEngines {
+		if eng.name == "postgres" {
+			pg = eng
+		}
+	}
+	ctx := context.Background()
+	rig := newKillRig(t, pg)
+	var cred auth.Credentials
+	runCLIJSON(t, &cred, append([]string{"admin", "carrier", "create", "--name", "Timing Mobile"}, rig.dbArgs...)...)
+	carrier, err := rig.store.Carrier(ctx, cred.CarrierID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := gen.Spec{Orders: n, Cycle: lastCycle(), Seed: 23, MissingEvery: 50, ExtraEvery: 70, RightsEvery: 40, AmountEvery: 30}
+	seedLedger(t, rig.store, carrier.ID, spec)
+	for _, run := range []struct {
+		replicas, parts int
+	}{{1, 1}, {3, 6}} {
+		rig.args = []string{"--batch-partitions", fmt.Sprint(run.parts)}
+		var procs []*process
+		for range run.replicas {
+			procs = append(procs, rig.serveIn(t, t.TempDir()))
+		}
+		start := time.Now()
+		no := submitCSV(t, rig.store, carrier, spec)
+		b := waitBatch(t, rig.store, no, 10*time.Minute, func(b trueup.Batch) bool {
+			return b.State == trueup.BatchSucceeded || b.State == trueup.BatchFailed
+		})
+		took := time.Since(start)
+		if b.State != trueup.BatchSucceeded || b.Counts != spec.Expected() {
+			t.Fatalf("%d replicas: %s, counts %+v (%s)", run.replicas, b.State, b.Counts, b.Failure)
+		}
+		t.Logf("%d replica(s), %d part(s), %d rows: upload to succeeded %s", run.replicas, run.parts, b.RowsRead, took.Round(10*time.Millisecond))
+		for _, p := range procs {
+			p.kill()
+		}
+	}
 }
