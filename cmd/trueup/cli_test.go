@@ -382,6 +382,8 @@ func TestServeEnv(t *testing.T) {
 			{map[string]string{"TRUEUP_JOB_LEASE": "30"}, `TRUEUP_JOB_LEASE="30" is not a valid --job-lease (duration)`},
 			{map[string]string{"TRUEUP_DEMO": "sure"}, `TRUEUP_DEMO="sure" is not a valid --demo (bool)`},
 			{map[string]string{"TRUEUP_LOG_LEVEL": "loud"}, `--log-level "loud"`},
+			{map[string]string{"TRUEUP_BATCH_PARTITIONS": "0"}, `--batch-partitions 0: use 1 to 256`},
+			{map[string]string{"TRUEUP_BATCH_PARTITIONS": "257"}, `--batch-partitions 257: use 1 to 256`},
 		}
 		for _, tt := range tests {
 			code, _, stderr := cliCall{args: []string{"serve", "--data", t.TempDir()}, env: tt.env}.run(t)
