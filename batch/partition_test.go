@@ -144,7 +144,7 @@ func TestPartitionsChangeNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			spec := gen.Spec{Orders: 3000, Cycle: trueup.Cycle{Year: 2025, Month: 9}, Seed: 11, MissingEvery: 7, ExtraEvery: 9, RightsEvery: 5, AmountEvery: 4}
+			spec := gen.Spec{Orders: 1200, Cycle: trueup.Cycle{Year: 2025, Month: 9}, Seed: 11, MissingEvery: 7, ExtraEvery: 9, RightsEvery: 5, AmountEvery: 4}
 			imp, err := store.BeginOrderImport(ctx, carrier.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -189,23 +189,23 @@ func TestPartitionsChangeNothing(t *testing.T) {
 			}{
 				{"good.csv", statementCSV(func(_ int, r []string) [][]string { return [][]string{r} })},
 				{"inline.xlsx", xlsx(gen.XLSXOptions{})},
-				{"sheets.xlsx", xlsx(gen.XLSXOptions{SharedStrings: true, SheetRows: 700, Notes: true})},
+				{"sheets.xlsx", xlsx(gen.XLSXOptions{SharedStrings: true, SheetRows: 300, Notes: true})},
 				{"repeats.csv", statementCSV(func(i int, r []string) [][]string {
 					switch i {
 					case 10:
-						return [][]string{r, rows[2500]}
+						return [][]string{r, rows[1000]}
 					case 20:
 						r[8] = "twelve"
-					case 2900:
-						return [][]string{r, rows[3], rows[2500]}
+					case 1100:
+						return [][]string{r, rows[3], rows[1000]}
 					}
 					return [][]string{r}
 				})},
 				{"many-errors.csv", statementCSV(func(i int, r []string) [][]string {
-					if i%2 == 1 {
-						r[2] = "yesterday"
+					if i%2 == 1 { // two errors a row
+						r[2], r[5] = "yesterday", "never"
 					}
-					if i%500 == 7 {
+					if i%300 == 7 {
 						return [][]string{r, rows[i-7]}
 					}
 					return [][]string{r}
@@ -228,7 +228,7 @@ func TestPartitionsChangeNothing(t *testing.T) {
 							svc.Partitions = parts
 							svc.TempDir = t.TempDir()
 							if spill {
-								batch.SetMatchRunRows(svc, 400)
+								batch.SetMatchRunRows(svc, 150)
 							}
 							got := runBatch(t, store, svc, carrier, spec.Cycle, st.name, st.data)
 							what := fmt.Sprintf("%d parts, spilled %v", parts, spill)
