@@ -55,6 +55,11 @@ type Event struct {
 	Subject   string         `json:"subject"`
 	Data      map[string]any `json:"data,omitempty"`
 	Time      time.Time      `json:"time"`
+	// Key, when set, names the event uniquely (a batch's events: batch,
+	// case and change): a recorder given an event whose key it has taken
+	// already takes it no more, so that a job recording events can run
+	// again after a crash without duplicating them.
+	Key string `json:"-"`
 }
 
 // Recorder takes the events of the services: the audit chain appends them,

@@ -44,7 +44,9 @@ type Store interface {
 	// AppendAudit appends p.Entry after the chain's head, serialised with
 	// every other append: it sets the entry's Seq (head+1) and PrevHash
 	// (the head's hash), calls p.Seal to compute its Hash, stores it and
-	// moves the head, all in one transaction. It returns the stored entry.
+	// moves the head, all in one transaction. It returns the stored entry;
+	// when p.Key is set and an entry of that key is in the chain already,
+	// that entry, appending nothing.
 	AppendAudit(ctx context.Context, p AppendParams) (Entry, error)
 	// AuditEntries returns up to p.Limit entries with seq > p.After, in
 	// seq order.
@@ -59,6 +61,9 @@ type AppendParams struct {
 	Entry Entry
 	// Seal returns the hash of e, whose Seq and PrevHash are set.
 	Seal func(e Entry) string
+	// Key, when set, is the event's unique key: an entry of that key
+	// appended already is returned instead of appending another.
+	Key string
 }
 
 // ListParams select a page of entries: those after seq After, at most
@@ -101,7 +106,7 @@ func (s *Service) Record(ctx context.Context, e trueup.Event) error {
 		actor = trueup.ActorFrom(ctx)
 	}
 	entry := Entry{Time: at.UTC().Truncate(time.Microsecond), Actor: actor, Type: e.Type, CarrierID: e.CarrierID, Subject: e.Subject, Data: data}
-	if _, err := s.Store.AppendAudit(ctx, AppendParams{Entry: entry, Seal: Hash}); err != nil {
+	if _, err := s.Store.AppendAudit(ctx, AppendParams{Entry: entry, Seal: Hash, Key: e.Key}); err != nil {
 		return fmt.Errorf("audit %s: %w", e.Type, err)
 	}
 	return nil

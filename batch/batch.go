@@ -48,13 +48,11 @@ type Service struct {
 	TempDir string
 	// Notify, when set, wakes a worker after a batch is queued.
 	Notify func()
-	// Finished, when set, is called after a batch's outcome is stored
-	// (the cases service records the events of the cases it changed).
-	Finished func(ctx context.Context, no trueup.BatchNo, state trueup.BatchState)
 	// Limits bound the statement files read, at upload and in the check
 	// (zero fields take the defaults of sheet.DefaultLimits).
 	Limits sheet.Limits
-	// Events, when set, records uploads and outcomes once committed.
+	// Events, when set, records uploads once committed (a batch's outcome
+	// is recorded by the job its FinishBatch enqueues).
 	Events trueup.Recorder
 	// MatchMemory bounds the bytes of statement rows a check holds in
 	// memory; a larger statement is matched through sorted runs in
@@ -280,9 +278,9 @@ func (s *Service) saveProgress(ctx context.Context, no trueup.BatchNo, attempt i
 }
 
 // finish records the outcome res of the batch b's attempt, completing job
-// in the same transaction, then calls ended (when not nil), records the
-// batch's event and calls Finished. A lost attempt is no error: the newer
-// one decides.
+// in the same transaction (which also queues the job recording the batch's
+// events), then calls ended (when not nil). A lost attempt is no error: the
+// newer one decides.
 func (s *Service) finish(ctx context.Context, job trueup.Job, b trueup.Batch, attempt int, res CheckResult, ended func()) error {
 	state := trueup.BatchSucceeded
 	if res.Failure != "" {
@@ -296,19 +294,13 @@ func (s *Service) finish(ctx context.Context, job trueup.Job, b trueup.Batch, at
 	if errors.Is(err, trueup.ErrLeaseLost) {
 		return nil // a newer attempt owns the batch; it decides
 	}
-	if err == nil {
-		if ended != nil {
-			ended()
-		}
-		e := trueup.Event{Type: trueup.EventBatchSucceeded, CarrierID: b.CarrierID, Subject: string(b.No),
-			Data: map[string]any{"batchNo": b.No, "cycle": b.Cycle, "rowsRead": res.RowsRead, "counts": res.Counts}}
-		if state == trueup.BatchFailed {
-			e.Type, e.Data["failure"], e.Data["rowErrors"] = trueup.EventBatchFailed, res.Failure, res.ErrTotal
-		}
-		trueup.Emit(ctx, s.Events, s.Logger, e)
-		if s.Finished != nil {
-			s.Finished(ctx, b.No, state)
-		}
+	if err == nil && ended != nil {
+		ended()
+	}
+	if err == nil && s.Notify != nil {
+		// FinishBatch enqueued, with the outcome, the job recording the
+		// batch's events (cases.EventsJobKind): wake a worker for it.
+		s.Notify()
 	}
 	return err
 }

@@ -176,6 +176,12 @@ type Store interface {
 	// CaseChanges calls fn for each case the batch no changed when it was
 	// applied (nothing when it was not applied).
 	CaseChanges(ctx context.Context, no trueup.BatchNo, fn func(trueup.CarrierID, Change) error) error
+	// BatchCaseEvents calls fn, by case id, for each case the batch no
+	// opened, resolved (fixed) or reopened, as it stays once later batches
+	// are applied: the cases it opened and its lines in their history.
+	BatchCaseEvents(ctx context.Context, no trueup.BatchNo, fn func(trueup.CarrierID, Change) error) error
+	// Batch returns a batch and its attempt, or an ENOTFOUND error.
+	Batch(ctx context.Context, no trueup.BatchNo) (trueup.Batch, int, error)
 	// EachCycleCase calls fn for every case of a carrier's cycle, by id.
 	EachCycleCase(ctx context.Context, carrier trueup.CarrierID, cycle string, fn func(Case) error) error
 	// EachOrderKey calls fn for every ledger order of a carrier and cycle
@@ -184,7 +190,9 @@ type Store interface {
 	// CycleState returns what is kept of a cycle (the zero value for a
 	// cycle nothing was applied to).
 	CycleState(ctx context.Context, carrier trueup.CarrierID, cycle string) (CycleState, error)
-	// CloseCycle closes a cycle; ECONFLICT when it is closed already.
+	// CloseCycle closes a cycle in one transaction that locks the cycle
+	// (as applying a batch does), calls p.Summarize, and sets it closed
+	// with the summary; ECONFLICT when it is closed already.
 	CloseCycle(ctx context.Context, p CloseParams) error
 	// ReopenCycle reopens a closed cycle; ECONFLICT when it is open.
 	ReopenCycle(ctx context.Context, carrier trueup.CarrierID, cycle string) error
@@ -230,4 +238,8 @@ type CloseParams struct {
 	Actor     trueup.Actor
 	Now       time.Time
 	Summary   string // the JSON of the Cycle at close
+	// Summarize, when set, computes Summary while the store holds the
+	// cycle locked against batches being applied to it, so that the
+	// figure kept is the one the cycle closes at.
+	Summarize func(ctx context.Context) (string, error)
 }

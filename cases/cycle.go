@@ -253,23 +253,34 @@ func parseTime(s string) time.Time {
 
 // Close closes a cycle: a later upload for it is refused, and its cases
 // take no action but comments, until Reopen. The cycle as it stands is
-// kept with it and returned.
+// kept with it and returned. The figure is computed while the store holds
+// the cycle locked (Store.CloseCycle): a batch finishing at the same time
+// is either applied before, and in the figure, or finds the cycle closed
+// and changes none of its cases.
 func (s *Service) Close(ctx context.Context, in CycleInput) (Cycle, error) {
-	c, err := s.Cycle(ctx, in)
+	cyc, err := checkCycle(in.Cycle)
 	if err != nil {
-		return c, err
+		return Cycle{}, err
 	}
-	if c.Closed {
-		return c, trueup.Errorf(trueup.ECONFLICT, "cycle %s of carrier %s is closed already (since %s by %s); reopen it first to close it again",
-			c.Cycle, c.CarrierID, trueup.FormatTime(*c.ClosedAt), c.ClosedBy)
+	if _, err := s.Store.Carrier(ctx, in.CarrierID); err != nil {
+		return Cycle{}, err
 	}
-	summary, err := json.Marshal(c)
-	if err != nil {
-		return c, fmt.Errorf("cycle summary: %w", err)
-	}
+	in.Cycle = cyc
 	actor, now := trueup.ActorFrom(ctx), s.now()
-	if err := s.Store.CloseCycle(ctx, CloseParams{CarrierID: c.CarrierID, Cycle: c.Cycle, Actor: actor, Now: now, Summary: string(summary)}); err != nil {
-		return c, err
+	var c Cycle
+	summarize := func(ctx context.Context) (string, error) {
+		var err error
+		if c, err = s.Cycle(ctx, in); err != nil {
+			return "", err
+		}
+		summary, err := json.Marshal(c)
+		if err != nil {
+			return "", fmt.Errorf("cycle summary: %w", err)
+		}
+		return string(summary), nil
+	}
+	if err := s.Store.CloseCycle(ctx, CloseParams{CarrierID: in.CarrierID, Cycle: cyc, Actor: actor, Now: now, Summarize: summarize}); err != nil {
+		return Cycle{}, err
 	}
 	at := c
 	c.Closed, c.ClosedAt, c.ClosedBy, c.AtClose = true, &now, actor, &at

@@ -25,6 +25,9 @@ type Service struct {
 	MaxNote int
 }
 
+// MaxAssigneeFilter bounds the assignee a list is filtered on, in bytes.
+const MaxAssigneeFilter = 200
+
 // New returns a Service over store. A nil logger means slog.Default().
 func New(store Store, logger *slog.Logger) *Service {
 	if logger == nil {
@@ -129,6 +132,9 @@ func (s *Service) List(ctx context.Context, p ListParams) ([]Case, error) {
 	}
 	now := s.now()
 	p.Assignee = strings.TrimSpace(p.Assignee)
+	if len(p.Assignee) > MaxAssigneeFilter {
+		return nil, trueup.Errorf(trueup.EINVALID, "assignee filter is over %d bytes; give an assignee's name as set by an assign action", MaxAssigneeFilter)
+	}
 	if p.Overdue {
 		if p.State == StateResolved {
 			return nil, trueup.Errorf(trueup.EINVALID, "a resolved case is never overdue; filter on overdue or on resolved, not both")
@@ -230,30 +236,6 @@ func (s *Service) Act(ctx context.Context, in ActInput) (Case, error) {
 			Data: map[string]any{"resolution": string(in.Action), "carrierOrderId": after.CarrierOrderID, "diffType": int(after.DiffType), "billingCycle": after.Cycle}})
 	}
 	return after, nil
-}
-
-// BatchFinished records the events of the cases a finished batch changed:
-// case.opened, case.resolved (fixed) and case.reopened, one a case. The
-// cases themselves were changed with the batch, in its transaction; the
-// events follow the commit, read back in one query. A failed batch, or one
-// that changed nothing, records nothing.
-func (s *Service) BatchFinished(ctx context.Context, no trueup.BatchNo, state trueup.BatchState) {
-	if s.Events == nil || state != trueup.BatchSucceeded {
-		return
-	}
-	now := s.now()
-	types := map[string]string{ChangeOpened: trueup.EventCaseOpened, ChangeReopened: trueup.EventCaseReopened, ChangeResolved: trueup.EventCaseResolved}
-	err := s.Store.CaseChanges(ctx, no, func(carrier trueup.CarrierID, c Change) error {
-		data := map[string]any{"batchNo": string(no), "carrierOrderId": c.CarrierOrderID, "diffType": int(c.DiffType)}
-		if c.Change == ChangeResolved {
-			data["resolution"] = Fixed
-		}
-		s.record(ctx, trueup.Event{Type: types[c.Change], Actor: trueup.ActorSystem, CarrierID: carrier, Subject: string(c.ID), Data: data, Time: now})
-		return nil
-	})
-	if err != nil {
-		s.Logger.Error("case events of batch", "batch_no", no, "err", err)
-	}
 }
 
 // SLA returns a carrier's SLA in days.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,6 +58,9 @@ func (r *recorder) take() []string {
 	defer r.mu.Unlock()
 	var out []string
 	for _, e := range r.events {
+		if strings.HasPrefix(e.Type, "batch.") {
+			continue // the batch's outcome, recorded with its case events
+		}
 		out = append(out, fmt.Sprintf("%s %v %s", e.Type, e.Data["carrierOrderId"], e.Actor))
 	}
 	r.events = nil
@@ -122,7 +126,9 @@ func (f *fixture) batch(t *testing.T, ds ...trueup.Discrepancy) trueup.BatchNo {
 	if err := f.db.FinishBatch(ctx, batch.FinishBatchParams{No: no, Attempt: 1, State: trueup.BatchSucceeded, Counts: counts}); err != nil {
 		t.Fatal(err)
 	}
-	f.svc.BatchFinished(ctx, no, trueup.BatchSucceeded)
+	if err := f.svc.RecordBatchEvents(ctx, no); err != nil {
+		t.Fatal(err)
+	}
 	return no
 }
 

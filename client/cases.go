@@ -72,8 +72,12 @@ type CaseFilter struct {
 	Cycle     string // yyyy-mm
 	State     string // open or resolved
 	DiffType  int
-	PageSize  int    // 1-1000, 0 for the default 100
-	Cursor    string // the previous page's NextPageCursor
+	// Overdue keeps the open cases past the carrier's SLA.
+	Overdue bool
+	// Assignee keeps the cases assigned to this name.
+	Assignee string
+	PageSize int    // 1-1000, 0 for the default 100
+	Cursor   string // the previous page's NextPageCursor
 }
 
 // CaseAction is an action on a case: accept-carrier, accept-platform,
@@ -134,6 +138,12 @@ func (c *AdminClient) Cases(ctx context.Context, f CaseFilter) (CasePage, error)
 	}
 	if f.DiffType != 0 {
 		q.Set("diffType", strconv.Itoa(f.DiffType))
+	}
+	if f.Overdue {
+		q.Set("overdue", "true")
+	}
+	if f.Assignee != "" {
+		q.Set("assignee", f.Assignee)
 	}
 	if f.PageSize > 0 {
 		q.Set("pageSize", strconv.Itoa(f.PageSize))

@@ -70,6 +70,13 @@ func (c *Client) Verify(ctx context.Context, p VerifyParams) (trueup.BatchNo, er
 }
 
 // writeVerifyForm writes the multipart form of Verify and closes mw.
+//
+// The field names (billingCycle, data), like DiffBill's JSON names, are
+// the carrier API's published contract, spelled here again rather than
+// shared with the server (http/carrier.go): the client imports no server
+// package and no package of wire names, and because it writes them on its
+// own, a name changed on one side fails the end-to-end tests instead of
+// changing the contract on both sides unnoticed.
 func writeVerifyForm(mw *multipart.Writer, p VerifyParams) error {
 	if err := mw.WriteField("billingCycle", p.BillingCycle); err != nil {
 		return err

@@ -28,7 +28,11 @@ type Webhook struct {
 	Description string     `json:"description,omitempty"`
 	CreatedAt   time.Time  `json:"createdAt"`
 	DeletedAt   *time.Time `json:"deletedAt,omitempty"`
-	Secret      string     `json:"secret,omitempty"`
+	// Secret is shown once: by CreateWebhook and RotateWebhook.
+	Secret string `json:"secret,omitempty"`
+	// PreviousSecretUntil, after a rotation, is when the secret it replaced
+	// stops signing beside the new one.
+	PreviousSecretUntil *time.Time `json:"previousSecretUntil,omitempty"`
 }
 
 // WebhookDelivery is one message to a subscription with its attempts.
@@ -68,6 +72,13 @@ func (c *AdminClient) Webhooks(ctx context.Context) ([]Webhook, error) {
 func (c *AdminClient) Webhook(ctx context.Context, id string) (Webhook, error) {
 	var out Webhook
 	return out, c.do(ctx, http.MethodGet, PathAdmin+"webhooks/"+url.PathEscape(id), nil, "", nil, &out)
+}
+
+// RotateWebhook gives a subscription a new secret, returned once in
+// Secret; the old one keeps signing beside it until PreviousSecretUntil.
+func (c *AdminClient) RotateWebhook(ctx context.Context, id string) (Webhook, error) {
+	var out Webhook
+	return out, c.do(ctx, http.MethodPost, PathAdmin+"webhooks/"+url.PathEscape(id)+"/rotate", nil, "", nil, &out)
 }
 
 // DeleteWebhook stops a subscription; its deliveries stay listed.

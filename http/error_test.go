@@ -15,6 +15,7 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/buyer"
+	"github.com/trueup/trueup/http/internal/codetest"
 	"github.com/trueup/trueup/lifecycle"
 	"github.com/trueup/trueup/risk"
 )
@@ -212,47 +213,35 @@ var kinds = []string{trueup.EINVALID, trueup.EUNAUTHORIZED, trueup.EFORBIDDEN, t
 	trueup.ETOOLARGE, trueup.ENOTREADY, trueup.EMETHOD, trueup.ETIMEOUT, trueup.ERATELIMIT, trueup.EUNAVAILABLE, trueup.EINTERNAL}
 
 func TestCarrierErrorTable(t *testing.T) {
-	tests := []struct {
-		err    error
-		status int
-		code   int
-	}{
-		{trueup.Reasonf(trueup.EINVALID, auth.ReasonDateFormat, "x"), 400, 40002},
-		{trueup.Reasonf(trueup.EINVALID, batch.ReasonBadFile, "x"), 400, 40003},
-		{trueup.Errorf(trueup.EUNAUTHORIZED, "x"), 401, 40101},
-		{trueup.Reasonf(trueup.EUNAUTHORIZED, auth.ReasonTokenInvalid, "x"), 401, 40102},
-		{trueup.Reasonf(trueup.EUNAUTHORIZED, auth.ReasonTokenExpired, "x"), 401, 40103},
-		{trueup.Reasonf(trueup.EUNAUTHORIZED, auth.ReasonDateWindow, "x"), 401, 40104},
-		{trueup.Reasonf(trueup.EUNAUTHORIZED, auth.ReasonBadCredentials, "x"), 401, 40105},
-		{trueup.Reasonf(trueup.EUNAUTHORIZED, auth.ReasonUserMissing, "x"), 401, 40106},
-		{trueup.Reasonf(trueup.EFORBIDDEN, auth.ReasonUserMismatch, "x"), 403, 40301},
-		{trueup.Reasonf(trueup.EFORBIDDEN, lifecycle.ReasonNotWhitelisted, "x"), 403, 40302},
-		{trueup.Reasonf(trueup.ECONFLICT, batch.ReasonFailed, "x"), 409, 42201},
-		{fmt.Errorf("wrapped: %w", trueup.Reasonf(trueup.EUNAUTHORIZED, auth.ReasonTokenExpired, "x")), 401, 40103},
+	codetest.Check(t, "carrierError", carrierError, []codetest.Case{
+		{Err: trueup.Reasonf(trueup.EINVALID, auth.ReasonDateFormat, "x"), Status: 400, Code: 40002},
+		{Err: trueup.Reasonf(trueup.EINVALID, batch.ReasonBadFile, "x"), Status: 400, Code: 40003},
+		{Err: trueup.Errorf(trueup.EUNAUTHORIZED, "x"), Status: 401, Code: 40101},
+		{Err: trueup.Reasonf(trueup.EUNAUTHORIZED, auth.ReasonTokenInvalid, "x"), Status: 401, Code: 40102},
+		{Err: trueup.Reasonf(trueup.EUNAUTHORIZED, auth.ReasonTokenExpired, "x"), Status: 401, Code: 40103},
+		{Err: trueup.Reasonf(trueup.EUNAUTHORIZED, auth.ReasonDateWindow, "x"), Status: 401, Code: 40104},
+		{Err: trueup.Reasonf(trueup.EUNAUTHORIZED, auth.ReasonBadCredentials, "x"), Status: 401, Code: 40105},
+		{Err: trueup.Reasonf(trueup.EUNAUTHORIZED, auth.ReasonUserMissing, "x"), Status: 401, Code: 40106},
+		{Err: trueup.Reasonf(trueup.EFORBIDDEN, auth.ReasonUserMismatch, "x"), Status: 403, Code: 40301},
+		{Err: trueup.Reasonf(trueup.EFORBIDDEN, lifecycle.ReasonNotWhitelisted, "x"), Status: 403, Code: 40302},
+		{Err: trueup.Reasonf(trueup.ECONFLICT, batch.ReasonFailed, "x"), Status: 409, Code: 42201},
+		{Err: fmt.Errorf("wrapped: %w", trueup.Reasonf(trueup.EUNAUTHORIZED, auth.ReasonTokenExpired, "x")), Status: 401, Code: 40103},
 		// No reason, or one the carrier API does not know: the kind's code.
-		{trueup.Errorf(trueup.EINVALID, "x"), 400, 40001},
-		{trueup.Reasonf(trueup.EINVALID, buyer.ReasonSurveyID, "x"), 400, 40001},
-		{trueup.Reasonf(trueup.EFORBIDDEN, risk.ReasonOutOfQuota, "x"), 403, 40301},
-		{trueup.Reasonf(trueup.ENOTFOUND, "no_such_reason", "x"), 404, 40401},
-		{trueup.Errorf(trueup.EMETHOD, "x"), 405, 40501},
-		{trueup.Errorf(trueup.ETIMEOUT, "x"), 408, 40801},
-		{trueup.Errorf(trueup.ECONFLICT, "x"), 409, 40901},
-		{trueup.Errorf(trueup.ETOOLARGE, "x"), 413, 41301},
-		{trueup.Errorf(trueup.ENOTREADY, "x"), 409, 42501},
-		{trueup.Errorf(trueup.ERATELIMIT, "x"), 429, 42901},
-		{trueup.Errorf(trueup.EUNAVAILABLE, "x"), 503, 50301},
-		{trueup.Errorf(trueup.EINTERNAL, "x"), 500, 50001},
-		{trueup.Errorf("no_such_kind", "x"), 500, 50001},
-		{errors.New("disk full"), 500, 50001},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%s/%s", trueup.ErrorKind(tt.err), trueup.ErrorReason(tt.err)), func(t *testing.T) {
-			status, code := carrierError(tt.err)
-			if status != tt.status || code != tt.code {
-				t.Errorf("carrierError = %d %d, want %d %d", status, code, tt.status, tt.code)
-			}
-		})
-	}
+		{Err: trueup.Errorf(trueup.EINVALID, "x"), Status: 400, Code: 40001},
+		{Err: trueup.Reasonf(trueup.EINVALID, buyer.ReasonSurveyID, "x"), Status: 400, Code: 40001},
+		{Err: trueup.Reasonf(trueup.EFORBIDDEN, risk.ReasonOutOfQuota, "x"), Status: 403, Code: 40301},
+		{Err: trueup.Reasonf(trueup.ENOTFOUND, "no_such_reason", "x"), Status: 404, Code: 40401},
+		{Err: trueup.Errorf(trueup.EMETHOD, "x"), Status: 405, Code: 40501},
+		{Err: trueup.Errorf(trueup.ETIMEOUT, "x"), Status: 408, Code: 40801},
+		{Err: trueup.Errorf(trueup.ECONFLICT, "x"), Status: 409, Code: 40901},
+		{Err: trueup.Errorf(trueup.ETOOLARGE, "x"), Status: 413, Code: 41301},
+		{Err: trueup.Errorf(trueup.ENOTREADY, "x"), Status: 409, Code: 42501},
+		{Err: trueup.Errorf(trueup.ERATELIMIT, "x"), Status: 429, Code: 42901},
+		{Err: trueup.Errorf(trueup.EUNAVAILABLE, "x"), Status: 503, Code: 50301},
+		{Err: trueup.Errorf(trueup.EINTERNAL, "x"), Status: 500, Code: 50001},
+		{Err: trueup.Errorf("no_such_kind", "x"), Status: 500, Code: 50001},
+		{Err: errors.New("disk full"), Status: 500, Code: 50001},
+	})
 	for _, k := range kinds {
 		if _, ok := carrierCodes.kinds[k]; !ok {
 			t.Errorf("carrierCodes has no code for kind %s", k)

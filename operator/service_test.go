@@ -11,8 +11,6 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/clock"
 	"github.com/trueup/trueup/operator"
-	"github.com/trueup/trueup/postgres/pgtest"
-	"github.com/trueup/trueup/sqlite"
 	"github.com/trueup/trueup/sqlstore"
 	"github.com/trueup/trueup/storetest"
 )
@@ -40,24 +38,6 @@ func (e *events) types() []string {
 	return out
 }
 
-// engines opens a fresh store of each engine (PostgreSQL when
-// TRUEUP_TEST_POSTGRES_URL is set).
-var engines = []struct {
-	name string
-	open func(tb testing.TB) *sqlstore.DB
-}{
-	{"sqlite", func(tb testing.TB) *sqlstore.DB {
-		tb.Helper()
-		db, err := sqlite.Open(context.Background(), tb.TempDir())
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { db.Close() })
-		return db
-	}},
-	{"postgres", pgtest.Open},
-}
-
 // testParams are cheap argon2id costs: the tests check the logic, not the
 // cost.
 var testParams = operator.Params{Memory: 64, Time: 1, Threads: 1}
@@ -72,11 +52,13 @@ func newService(tb testing.TB, db *sqlstore.DB) (*operator.Service, *clock.Setta
 	return s, c, ev
 }
 
+// forEachEngine runs fn, in parallel, on a fresh store of each engine
+// (PostgreSQL when TRUEUP_TEST_POSTGRES_URL is set).
 func forEachEngine(t *testing.T, fn func(t *testing.T, db *sqlstore.DB)) {
-	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			fn(t, e.open(t))
+			fn(t, e.Open(t))
 		})
 	}
 }

@@ -27,11 +27,25 @@ func (db *DB) AppendAudit(ctx context.Context, p audit.AppendParams) (audit.Entr
 		if err != nil {
 			return fmt.Errorf("lock audit head: %w", err)
 		}
+		var key sql.NullString
+		if p.Key != "" {
+			// Under the head's lock: no append of the same key runs
+			// between this read and the insert.
+			key = sql.NullString{String: p.Key, Valid: true}
+			done, err := db.auditEntryOfKey(ctx, tx, p.Key)
+			if err == nil {
+				e = done
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("audit entry of key %s: %w", p.Key, err)
+			}
+		}
 		e.Seq, e.PrevHash = head.Seq+1, head.Hash
 		e.Hash = p.Seal(e)
-		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO audit_entries (seq, at, actor, type, carrier_id, subject, data, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			e.Seq, e.Time.UTC(), string(e.Actor), e.Type, string(e.CarrierID), e.Subject, string(e.Data), e.PrevHash, e.Hash); err != nil {
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO audit_entries (seq, at, actor, type, carrier_id, subject, data, prev_hash, hash, event_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			e.Seq, e.Time.UTC(), string(e.Actor), e.Type, string(e.CarrierID), e.Subject, string(e.Data), e.PrevHash, e.Hash, key); err != nil {
 			return fmt.Errorf("insert audit entry: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, db.q(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), e.Seq, e.Hash); err != nil {
@@ -39,6 +53,16 @@ func (db *DB) AppendAudit(ctx context.Context, p audit.AppendParams) (audit.Entr
 		}
 		return nil
 	})
+	return e, err
+}
+
+// auditEntryOfKey returns the entry of an event key, or sql.ErrNoRows.
+func (db *DB) auditEntryOfKey(ctx context.Context, tx *sql.Tx, key string) (audit.Entry, error) {
+	var e audit.Entry
+	var actor, carrier, data string
+	err := tx.QueryRowContext(ctx, db.q(`SELECT seq, at, actor, type, carrier_id, subject, data, prev_hash, hash
+		FROM audit_entries WHERE event_key = ?`), key).Scan(&e.Seq, &e.Time, &actor, &e.Type, &carrier, &e.Subject, &data, &e.PrevHash, &e.Hash)
+	e.Time, e.Actor, e.CarrierID, e.Data = e.Time.UTC(), trueup.Actor(actor), trueup.CarrierID(carrier), []byte(data)
 	return e, err
 }
 

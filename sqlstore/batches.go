@@ -561,6 +561,9 @@ func (db *DB) finishBatch(ctx context.Context, p batch.FinishBatchParams) error 
 				return err
 			}
 		}
+		if err := db.enqueueBatchEvents(ctx, tx, p.No); err != nil { // the outbox (outbox.go)
+			return err
+		}
 		if p.Job.ID != 0 {
 			return db.completeJob(ctx, tx, p.Job)
 		}

@@ -380,15 +380,38 @@ func (db *DB) CycleState(ctx context.Context, carrier trueup.CarrierID, cycle st
 	return st, nil
 }
 
-// CloseCycle closes a cycle; ECONFLICT when it is closed already.
+// CloseCycle closes a cycle; ECONFLICT when it is closed already. Its
+// transaction locks the cycle's row first, as applyCases does (FOR UPDATE
+// on PostgreSQL; SQLite's immediate transaction holds the write lock), so
+// that no batch is applied to the cycle between p.Summarize computing the
+// figure (reading through other connections what is committed) and the
+// close: a batch finishing meanwhile waits, then finds the cycle closed and
+// leaves its cases as they are.
 func (db *DB) CloseCycle(ctx context.Context, p cases.CloseParams) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO case_cycles (carrier_id, billing_cycle) VALUES (?, ?) ON CONFLICT (carrier_id, billing_cycle) DO NOTHING`),
 			p.CarrierID, p.Cycle); err != nil {
 			return fmt.Errorf("close cycle: %w", err)
 		}
+		var closed sql.NullTime
+		var by string
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT closed_at, closed_by FROM case_cycles WHERE carrier_id = ? AND billing_cycle = ? `+db.dialect.ForUpdate()),
+			p.CarrierID, p.Cycle).Scan(&closed, &by); err != nil {
+			return fmt.Errorf("close cycle: lock: %w", err)
+		}
+		if closed.Valid {
+			return trueup.Errorf(trueup.ECONFLICT, "cycle %s of carrier %s is closed already (since %s by %s); reopen it first to close it again",
+				p.Cycle, p.CarrierID, trueup.FormatTime(closed.Time.UTC()), by)
+		}
+		summary := p.Summary
+		if p.Summarize != nil {
+			var err error
+			if summary, err = p.Summarize(ctx); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, db.q(`UPDATE case_cycles SET closed_at = ?, closed_by = ?, closed_summary = ?
-			WHERE carrier_id = ? AND billing_cycle = ? AND closed_at IS NULL`), p.Now, p.Actor, p.Summary, p.CarrierID, p.Cycle)
+			WHERE carrier_id = ? AND billing_cycle = ? AND closed_at IS NULL`), p.Now, p.Actor, summary, p.CarrierID, p.Cycle)
 		if err != nil {
 			return fmt.Errorf("close cycle: %w", err)
 		}

@@ -15,14 +15,18 @@ var _ webhook.Store = (*DB)(nil)
 
 const webhookSubCols = `id, carrier_id, url, event_types, secret, description, created_at, deleted_at`
 
+// webhookSubReadCols are webhookSubCols and the rotation's columns.
+const webhookSubReadCols = webhookSubCols + `, previous_secret, previous_secret_until`
+
 func scanWebhookSub(s interface{ Scan(...any) error }) (webhook.Subscription, error) {
 	var sub webhook.Subscription
 	var carrier, types string
-	var deleted sql.NullTime
-	if err := s.Scan(&sub.ID, &carrier, &sub.URL, &types, &sub.Secret, &sub.Description, &sub.CreatedAt, &deleted); err != nil {
+	var deleted, prevUntil sql.NullTime
+	if err := s.Scan(&sub.ID, &carrier, &sub.URL, &types, &sub.Secret, &sub.Description, &sub.CreatedAt, &deleted, &sub.PreviousSecret, &prevUntil); err != nil {
 		return sub, err
 	}
 	sub.CarrierID, sub.CreatedAt, sub.DeletedAt = trueup.CarrierID(carrier), sub.CreatedAt.UTC(), timePtr(deleted)
+	sub.PreviousSecretUntil = timePtr(prevUntil)
 	if err := json.Unmarshal([]byte(types), &sub.EventTypes); err != nil {
 		return sub, fmt.Errorf("event types of %s: %w", sub.ID, err)
 	}
@@ -46,7 +50,7 @@ func (db *DB) CreateWebhookSubscription(ctx context.Context, s webhook.Subscript
 // WebhookSubscriptions returns every subscription, deleted ones too,
 // oldest first.
 func (db *DB) WebhookSubscriptions(ctx context.Context) ([]webhook.Subscription, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+webhookSubCols+` FROM webhook_subscriptions ORDER BY created_at, id`)
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+webhookSubReadCols+` FROM webhook_subscriptions ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list webhook subscriptions: %w", err)
 	}
@@ -64,7 +68,7 @@ func (db *DB) WebhookSubscriptions(ctx context.Context) ([]webhook.Subscription,
 
 // WebhookSubscription returns one subscription, or an ENOTFOUND error.
 func (db *DB) WebhookSubscription(ctx context.Context, id webhook.SubscriptionID) (webhook.Subscription, error) {
-	s, err := scanWebhookSub(db.sql.QueryRowContext(ctx, db.q(`SELECT `+webhookSubCols+` FROM webhook_subscriptions WHERE id = ?`), id))
+	s, err := scanWebhookSub(db.sql.QueryRowContext(ctx, db.q(`SELECT `+webhookSubReadCols+` FROM webhook_subscriptions WHERE id = ?`), id))
 	if err != nil {
 		return s, notFound(err, "webhook subscription %q not found; list them with `trueup webhooks list`", id)
 	}
@@ -84,14 +88,45 @@ func (db *DB) DeleteWebhookSubscription(ctx context.Context, id webhook.Subscrip
 	return db.WebhookSubscription(ctx, id)
 }
 
+// RotateWebhookSecret makes secret a live subscription's secret, keeping the
+// one it replaces signing until until, and returns the subscription.
+func (db *DB) RotateWebhookSecret(ctx context.Context, id webhook.SubscriptionID, secret string, until time.Time) (webhook.Subscription, error) {
+	res, err := db.sql.ExecContext(ctx, db.q(`UPDATE webhook_subscriptions SET previous_secret = secret, previous_secret_until = ?, secret = ?
+		WHERE id = ? AND deleted_at IS NULL`), until.UTC(), secret, id)
+	if err != nil {
+		return webhook.Subscription{}, fmt.Errorf("rotate webhook secret: %w", err)
+	}
+	sub, err := db.WebhookSubscription(ctx, id)
+	if err != nil {
+		return sub, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return sub, fmt.Errorf("rotate webhook secret: %w", err)
+	} else if n == 0 {
+		return sub, trueup.Errorf(trueup.ECONFLICT, "webhook subscription %s is deleted; create a new subscription instead", id)
+	}
+	return sub, nil
+}
+
 // CreateWebhookDeliveries stores deliveries and enqueues the job of each,
 // in one transaction.
 func (db *DB) CreateWebhookDeliveries(ctx context.Context, p webhook.CreateDeliveriesParams) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		for i, d := range p.Deliveries {
-			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO webhook_deliveries (id, subscription_id, event_type, payload, state, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
-				d.ID, d.SubscriptionID, d.EventType, string(d.Payload), d.State, d.CreatedAt.UTC()); err != nil {
+			var key sql.NullString // NULL: never a duplicate
+			if d.EventKey != "" {
+				key = sql.NullString{String: d.EventKey, Valid: true}
+			}
+			res, err := tx.ExecContext(ctx, db.q(`INSERT INTO webhook_deliveries (id, subscription_id, event_type, payload, state, created_at, event_key)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subscription_id, event_key) DO NOTHING`),
+				d.ID, d.SubscriptionID, d.EventType, string(d.Payload), d.State, d.CreatedAt.UTC(), key)
+			if err != nil {
 				return fmt.Errorf("insert webhook delivery: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("insert webhook delivery: %w", err)
+			} else if n == 0 {
+				continue // this event was delivered to this subscription already
 			}
 			j := p.Jobs[i]
 			if _, err := db.EnqueueJob(ctx, tx, j.Kind, j.Args, j.MaxAttempts, time.Time{}); err != nil {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -28,6 +29,8 @@ const (
 	DefaultFirstRetry       = 30 * time.Second
 	DefaultMaxRetry         = 4 * time.Hour
 	DefaultRetryFor         = 24 * time.Hour
+	DefaultMaxSubscriptions = 20
+	DefaultRotationGrace    = 24 * time.Hour
 )
 
 // Limits of a subscription.
@@ -61,6 +64,20 @@ type Service struct {
 	// Events, when set, records subscriptions created and deleted (the
 	// audit chain: webhook.changed is not itself delivered).
 	Events trueup.Recorder
+	// AllowPrivate lets deliveries connect to loopback, private,
+	// link-local and unspecified addresses; by default such a connection
+	// is refused when dialled (CheckDialAddress), whatever name led to it.
+	// It applies to the default transport (Transport nil).
+	AllowPrivate bool
+	// MaxSubscriptions bounds the live subscriptions of one carrier, and
+	// those of the operators (DefaultMaxSubscriptions when 0).
+	MaxSubscriptions int
+	// RotationGrace is how long a secret replaced by Rotate keeps signing
+	// beside the new one (DefaultRotationGrace when 0).
+	RotationGrace time.Duration
+
+	transportOnce sync.Once
+	transport     http.RoundTripper
 }
 
 // New returns a Service over store with the default settings.
@@ -157,7 +174,7 @@ func (s *Service) Record(ctx context.Context, e trueup.Event) error {
 		if !sub.Wants(typ, e.CarrierID) {
 			continue
 		}
-		d := Delivery{ID: DeliveryID(trueup.NewID("msg_")), SubscriptionID: sub.ID, EventType: typ, Payload: body, State: StatePending, CreatedAt: s.Clock.Now().UTC()}
+		d := Delivery{ID: DeliveryID(trueup.NewID("msg_")), SubscriptionID: sub.ID, EventType: typ, Payload: body, State: StatePending, CreatedAt: s.Clock.Now().UTC(), EventKey: e.Key}
 		p.Deliveries = append(p.Deliveries, d)
 		p.Jobs = append(p.Jobs, s.job(d.ID))
 	}
@@ -229,6 +246,9 @@ func (s *Service) Create(ctx context.Context, p CreateParams) (Created, error) {
 			return Created{}, err
 		}
 	}
+	if err := s.checkCap(ctx, p.CarrierID); err != nil {
+		return Created{}, err
+	}
 	sub := Subscription{ID: SubscriptionID(trueup.NewID("whs_")), CarrierID: p.CarrierID, URL: p.URL, EventTypes: types,
 		Description: p.Description, CreatedAt: s.Clock.Now().UTC().Truncate(time.Microsecond), Secret: NewSecret()}
 	if err := s.Store.CreateWebhookSubscription(ctx, sub); err != nil {
@@ -239,6 +259,31 @@ func (s *Service) Create(ctx context.Context, p CreateParams) (Created, error) {
 	return Created{Subscription: sub, Secret: sub.Secret}, nil
 }
 
+// checkCap returns an ECONFLICT error when carrier (the operators when
+// empty) has MaxSubscriptions live subscriptions already. Two creations at
+// the same instant may both pass it: the cap bounds an operator's
+// mistakes, it is not a quota.
+func (s *Service) checkCap(ctx context.Context, carrier trueup.CarrierID) error {
+	subs, err := s.Store.WebhookSubscriptions(ctx)
+	if err != nil {
+		return err
+	}
+	n, max := 0, or(s.MaxSubscriptions, DefaultMaxSubscriptions)
+	for _, sub := range subs {
+		if sub.DeletedAt == nil && sub.CarrierID == carrier {
+			n++
+		}
+	}
+	if n >= max {
+		who := "carrier " + string(carrier)
+		if carrier == "" {
+			who = "the operators (no carrierId)"
+		}
+		return trueup.Errorf(trueup.ECONFLICT, "%s has %d webhook subscriptions, the most allowed (serve --webhook-max-subscriptions); delete one first or subscribe an existing one to more event types", who, n)
+	}
+	return nil
+}
+
 // checkURL returns an EINVALID error unless u is an absolute http or https
 // URL with a host and no user information.
 func checkURL(u string) error {
@@ -246,8 +291,15 @@ func checkURL(u string) error {
 		return invalid("url is over %d bytes; use a shorter URL", MaxURLBytes)
 	}
 	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-		return invalid("url %q is not an absolute http or https URL; send one like https://example.com/hooks/trueup", u)
+	switch {
+	case strings.TrimSpace(u) == "":
+		return invalid("url is required; send one like https://example.com/hooks/trueup")
+	case err != nil:
+		return invalid("url %q is not a URL; send one like https://example.com/hooks/trueup", u)
+	case p.Scheme != "http" && p.Scheme != "https":
+		return invalid("url %q is not an http or https URL; send one like https://example.com/hooks/trueup", u)
+	case p.Hostname() == "":
+		return invalid("url %q has no host; send one like https://example.com/hooks/trueup", u)
 	}
 	if p.User != nil {
 		return invalid("url must not carry a user or password; the signature authenticates trueup to the receiver")
@@ -394,6 +446,14 @@ func (s *Service) post(ctx context.Context, sub Subscription, d Delivery, at tim
 	if err != nil {
 		return 0, err
 	}
+	if sub.PreviousSecret != "" && sub.PreviousSecretUntil != nil && at.Before(*sub.PreviousSecretUntil) {
+		// A rotation's grace: the receiver may still hold the old secret.
+		old, err := Sign(sub.PreviousSecret, string(d.ID), at, d.Payload)
+		if err != nil {
+			return 0, err
+		}
+		sig += " " + old
+	}
 	ctx, cancel := context.WithTimeout(ctx, or(s.Timeout, DefaultTimeout))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.URL, bytes.NewReader(d.Payload))
@@ -405,7 +465,7 @@ func (s *Service) post(ctx context.Context, sub Subscription, d Delivery, at tim
 	req.Header.Set("webhook-id", string(d.ID))
 	req.Header.Set("webhook-timestamp", fmt.Sprint(at.Unix()))
 	req.Header.Set("webhook-signature", sig)
-	hc := &http.Client{Transport: s.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	hc := &http.Client{Transport: s.roundTripper(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := hc.Do(req)
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
@@ -424,6 +484,32 @@ func (s *Service) post(ctx context.Context, sub Subscription, d Delivery, at tim
 		return resp.StatusCode, fmt.Errorf("status %d: %w to %q", resp.StatusCode, errRedirect, resp.Header.Get("Location"))
 	}
 	return resp.StatusCode, fmt.Errorf("status %d: %s", resp.StatusCode, excerpt(body))
+}
+
+// roundTripper returns Transport, or the default transport whose dialer
+// refuses private addresses unless AllowPrivate.
+func (s *Service) roundTripper() http.RoundTripper {
+	if s.Transport != nil {
+		return s.Transport
+	}
+	s.transportOnce.Do(func() { s.transport = newTransport(s.AllowPrivate) })
+	return s.transport
+}
+
+// Rotate gives a subscription a new secret, returned once. The old one
+// keeps signing beside it for RotationGrace (each message then carries
+// both signatures, space-separated), so that the receiver can switch
+// without missing a message. Errors: ENOTFOUND; ECONFLICT for a deleted
+// subscription.
+func (s *Service) Rotate(ctx context.Context, id SubscriptionID) (Created, error) {
+	until := s.Clock.Now().UTC().Add(or(s.RotationGrace, DefaultRotationGrace)).Truncate(time.Microsecond)
+	sub, err := s.Store.RotateWebhookSecret(ctx, id, NewSecret(), until)
+	if err != nil {
+		return Created{}, err
+	}
+	trueup.Emit(ctx, s.Events, s.Logger, trueup.Event{Type: trueup.EventWebhookChanged, CarrierID: sub.CarrierID, Subject: string(sub.ID),
+		Data: map[string]any{"action": "rotated", "previousSecretUntil": trueup.FormatTime(until)}})
+	return Created{Subscription: sub, Secret: sub.Secret}, nil
 }
 
 // excerpt returns the start of an answer's body, for the log.

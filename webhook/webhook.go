@@ -44,8 +44,12 @@ type Subscription struct {
 	CreatedAt   time.Time        `json:"createdAt"`
 	// DeletedAt is set once deleted: no new deliveries, the log stays.
 	DeletedAt *time.Time `json:"deletedAt,omitempty"`
-	// Secret signs the deliveries; shown once, at creation.
+	// Secret signs the deliveries; shown once, at creation or rotation.
 	Secret string `json:"-"`
+	// PreviousSecret, the secret before the last rotation, signs beside
+	// Secret until PreviousSecretUntil.
+	PreviousSecret      string     `json:"-"`
+	PreviousSecretUntil *time.Time `json:"previousSecretUntil,omitempty"`
 }
 
 // Wants reports whether s, not deleted, receives an event of type typ of
@@ -88,6 +92,9 @@ type Delivery struct {
 	// Log holds the attempts, first first (filled by Deliveries and
 	// Delivery).
 	Log []Attempt `json:"log,omitempty"`
+	// EventKey is the key of the event delivered (trueup.Event.Key), when
+	// it has one: a subscription gets one delivery of a key.
+	EventKey string `json:"-"`
 }
 
 // Attempt is one post of a delivery.
@@ -114,7 +121,8 @@ type Store interface {
 	// earlier deletion) and returns it, or an ENOTFOUND error.
 	DeleteWebhookSubscription(ctx context.Context, id SubscriptionID, at time.Time) (Subscription, error)
 	// CreateWebhookDeliveries stores p.Deliveries and enqueues the job of
-	// each in one transaction.
+	// each in one transaction; a delivery whose EventKey its subscription
+	// has a delivery of already is left out, with its job.
 	CreateWebhookDeliveries(ctx context.Context, p CreateDeliveriesParams) error
 	// WebhookDelivery returns a delivery with its log, or an ENOTFOUND
 	// error.
@@ -127,6 +135,10 @@ type Store interface {
 	RecordWebhookAttempt(ctx context.Context, p AttemptParams) (int, error)
 	// FinishWebhookDelivery sets a pending delivery's final state.
 	FinishWebhookDelivery(ctx context.Context, id DeliveryID, state string, at time.Time) error
+	// RotateWebhookSecret makes secret the subscription's secret, keeping
+	// the one it replaces as PreviousSecret until until, and returns it;
+	// ENOTFOUND, or ECONFLICT when it is deleted.
+	RotateWebhookSecret(ctx context.Context, id SubscriptionID, secret string, until time.Time) (Subscription, error)
 	// RedeliverWebhook makes a delivery pending again and enqueues its
 	// job, in one transaction.
 	RedeliverWebhook(ctx context.Context, p RedeliverParams) error

@@ -83,6 +83,7 @@ func TestDeliverOutcomes(t *testing.T) {
 	svc := webhook.New(store, nil)
 	svc.Clock = testclock.At(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	svc.Timeout, svc.MaxResponseBytes = 300*time.Millisecond, 1024
+	svc.AllowPrivate = true // the receiver is on this host
 	release := make(chan struct{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })

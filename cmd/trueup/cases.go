@@ -23,15 +23,34 @@ func newCasesCmd(env Env) *cobra.Command {
 	carrier := list.Flags().String("carrier", "", "carrier `ID`")
 	cycle := list.Flags().String("cycle", "", "billing cycle `YYYY-MM`")
 	state := list.Flags().String("state", "", "only the cases in this `STATE`: open or resolved")
-	kind := list.Flags().Int("diff-type", 0, "only the cases of this kind `N` (1-4)")
+	kind := list.Flags().Int("kind", 0, "only the cases of this kind `N` (1-4, docs/kinds.md)")
+	diffType := list.Flags().Int("diff-type", 0, "the same as --kind")
+	overdue := list.Flags().Bool("overdue", false, "only the open cases past the carrier's SLA")
+	assignee := list.Flags().String("assignee", "", "only the cases assigned to `NAME`")
 	markRequired(list, "carrier", "cycle")
+	list.PreRunE = func(*cobra.Command, []string) error {
+		if *kind != 0 && *diffType != 0 && *kind != *diffType {
+			return usagef("--kind %d and --diff-type %d disagree; give one of them", *kind, *diffType)
+		}
+		if *kind == 0 {
+			*kind = *diffType
+		}
+		if *kind < 0 || *kind > len(trueup.Kinds) {
+			return usagef("--kind %d is not a kind; use 1 to %d (docs/kinds.md)", *kind, len(trueup.Kinds))
+		}
+		if *overdue && *state == string(cases.StateResolved) {
+			return usagef("--overdue with --state resolved: a resolved case is never overdue; give one of them")
+		}
+		return nil
+	}
 	list.RunE = withServices(listDB, nil, func(ctx context.Context, _ *sqlstore.DB, svc *Services, _ []string) error {
 		st, err := cases.ParseState(*state)
 		if err != nil {
 			return usagef("--state %q: use open or resolved", *state)
 		}
 		all := []cases.Case{}
-		p := cases.ListParams{CarrierID: trueup.CarrierID(*carrier), Cycle: *cycle, State: st, DiffType: trueup.DiffType(*kind), Limit: 1000}
+		p := cases.ListParams{CarrierID: trueup.CarrierID(*carrier), Cycle: *cycle, State: st, DiffType: trueup.DiffType(*kind),
+			Overdue: *overdue, Assignee: *assignee, Limit: 1000}
 		for {
 			page, err := svc.Cases.List(ctx, p)
 			if err != nil {

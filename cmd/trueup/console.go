@@ -25,6 +25,10 @@ type ConsoleConfig struct {
 	// SecureCookies marks the console's cookies Secure on plain HTTP too
 	// (behind a TLS proxy); under --tls-cert they always are.
 	SecureCookies bool
+	// ProgressStreams bounds the live-progress streams (server-sent
+	// events) served at once; 0 or less takes
+	// console.DefaultMaxProgressStreams.
+	ProgressStreams int
 }
 
 // consoleFlags adds the console's serve flags to fs.
@@ -35,6 +39,7 @@ func consoleFlags(fs *pflag.FlagSet, c *ConsoleConfig) {
 	fs.IntVar(&c.MaxFailures, "signin-max-failures", operator.DefaultMaxFailures, "failed console sign-ins in a row that lock the account for --signin-lockout (negative: never)")
 	fs.DurationVar(&c.Lockout, "signin-lockout", operator.DefaultLockout, "how long an account stays locked after --signin-max-failures")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark console cookies Secure on plain HTTP too (behind a TLS proxy); always so with --tls-cert")
+	fs.IntVar(&c.ProgressStreams, "console-progress-streams", console.DefaultMaxProgressStreams, "console live-progress streams (server-sent events) served at once (503 over it; the page keeps the state it was drawn with)")
 }
 
 // newConsole applies cfg to the operators' service and assembles the
@@ -60,7 +65,7 @@ func newConsole(m *Main, cfg ConsoleConfig) *console.Handler {
 		Operators: o, Carriers: m.Carriers, Auth: m.Auth, Batches: m.Batches, Lifecycle: m.Lifecycle,
 		Buyers: m.Buyers, Risk: m.Risk, Keys: m.Keys, Imports: m.Imports, Ledger: m.Ledger,
 		Cases: m.Cases, Audit: m.Audit, Webhooks: m.Webhooks,
-		Logger: m.Logger, Clock: m.Clock, SecureCookies: cfg.SecureCookies,
+		Logger: m.Logger, Clock: m.Clock, SecureCookies: cfg.SecureCookies, MaxProgressStreams: cfg.ProgressStreams,
 		MaxUploadBytes: m.Server.Config.MaxUploadBytes, TempDir: m.Store.UploadTempDir(), Readers: m.Readers,
 		Jobs: &jobs.Queue{Store: m.Store},
 	})

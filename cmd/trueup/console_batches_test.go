@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -20,7 +21,9 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/gen"
+	"github.com/trueup/trueup/operator"
 )
 
 // consoleUser is a browser-like client of the console: a cookie jar and
@@ -33,7 +36,6 @@ type consoleUser struct {
 }
 
 var (
-	csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 	nextRE = regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
 	rowRE  = regexp.MustCompile(`<tbody class="disc">`)
 )
@@ -42,12 +44,11 @@ var (
 // it in to the console.
 func newConsoleOperator(tb testing.TB, s *e2eServer, email, role string, more ...string) *consoleUser {
 	tb.Helper()
-	var op struct{ Password string }
-	s.cliJSON(tb, &op, append([]string{"admin", "operator", "create", "--email", email, "--role", role}, more...)...)
+	op := s.newOperator(tb, email, operator.Role(role), more...)
 	jar, _ := cookiejar.New(nil)
 	u := &consoleUser{tb: tb, base: s.base, hc: &http.Client{Jar: jar, Timeout: 60 * time.Second, Transport: s.http.Transport}}
 	_, page := u.get("/console/login")
-	m := csrfRE.FindStringSubmatch(page)
+	m := csrfInput.FindStringSubmatch(page)
 	if m == nil {
 		tb.Fatalf("sign-in page has no token:\n%s", page)
 	}
@@ -60,7 +61,7 @@ func newConsoleOperator(tb testing.TB, s *e2eServer, email, role string, more ..
 	if resp.StatusCode != 200 || resp.Request.URL.Path != "/console/batches" {
 		tb.Fatalf("sign in: %d at %s:\n%s", resp.StatusCode, resp.Request.URL, body)
 	}
-	u.csrf = html.UnescapeString(csrfRE.FindStringSubmatch(string(body))[1])
+	u.csrf = html.UnescapeString(csrfInput.FindStringSubmatch(string(body))[1])
 	return u
 }
 
@@ -378,4 +379,63 @@ func TestConsoleUploadLimit(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestConsoleProgressStreamLimit checks --console-progress-streams: with a
+// limit of one, a second progress stream while the first is open answers
+// 503 with Retry-After and the page's message, and a stream opens again
+// once the first has gone.
+func TestConsoleProgressStreamLimit(t *testing.T) {
+	s := startE2E(t, e2eEngines[0], ServeConfig{Console: ConsoleConfig{ProgressStreams: 1}})
+	c := s.newCarrier(t, "Acme")
+	// A batch whose job no worker takes: it stays queued, so its stream
+	// stays open.
+	no := batch.NewBatchNo(time.Now())
+	err := s.store.CreateBatch(context.Background(), batch.CreateBatchParams{
+		Batch: trueup.Batch{No: no, CarrierID: c.cred.CarrierID, Cycle: lastCycle().String(), FileName: "s.csv", Format: "csv",
+			FileSize: 1, CreatedAt: time.Now().UTC()},
+		File: strings.NewReader("x"), JobKind: "test.never", JobArgs: "{}",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := newConsoleOperator(t, s, "ops@example.com", "operator")
+	path := "/console/batches/progress?no=" + string(no)
+	first, err := ops.hc.Get(s.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.StatusCode != http.StatusOK {
+		t.Fatalf("first stream: %d, want 200", first.StatusCode)
+	}
+	// The stream has begun once its first event is read.
+	if _, err := bufio.NewReader(first.Body).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, "/console/batches/progress?no=" + string(no) + "&no=" + string(no)} {
+		resp, err := ops.hc.Get(s.base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "1 progress streams already") {
+			t.Errorf("GET %s past the limit: %d, Retry-After %q, want 503 saying the limit\n%.400s", p, resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+	}
+	// The first stream closed, its place is free again.
+	first.Body.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err := ops.hc.Get(s.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the first stream closed: %d, want 200", resp.StatusCode)
+		}
+	}
 }

@@ -94,10 +94,7 @@ func TestConsoleViewerRefused(t *testing.T) {
 		viewer := srv.newOperator(t, "vic@example.com", operator.RoleViewer)
 
 		t.Run("viewer", func(t *testing.T) {
-			tab := b.tab(t, srv)
-			if st := tab.signIn(t, viewer.Email, viewer.Password); st != http.StatusOK {
-				t.Fatalf("sign in: status %d", st)
-			}
+			tab := b.signedIn(t, srv, viewer.Email, viewer.Password)
 			if tab.has(t, `nav a[href="/console/operators"]`) {
 				t.Errorf("a viewer's navigation links to the operators page")
 			}
@@ -119,10 +116,7 @@ func TestConsoleViewerRefused(t *testing.T) {
 		})
 
 		t.Run("admin creates an operator", func(t *testing.T) {
-			tab := b.tab(t, srv)
-			if st := tab.signIn(t, admin.Email, admin.Password); st != http.StatusOK {
-				t.Fatalf("sign in: status %d", st)
-			}
+			tab := b.signedIn(t, srv, admin.Email, admin.Password)
 			tab.open(t, "/console/operators")
 			tab.do(t,
 				chromedp.SetValue(chromedp.CSS(`#new-email`), "ola@example.com"),
@@ -230,6 +224,49 @@ func TestConsoleCarrierUser(t *testing.T) {
 	})
 }
 
+// TestConsoleWrongMethod sends requests with a method the path does not
+// take: a GET on a form's POST-only address, a POST or a PUT on a page.
+// Each answers 405 with an Allow header naming the methods it takes and
+// the console's error page, signed in or not; a path that is no page
+// stays 404. Routing does not depend on the engine: SQLite only.
+func TestConsoleWrongMethod(t *testing.T) {
+	srv := startE2E(t, e2eEngines[0], ServeConfig{})
+	admin := srv.newOperator(t, "ana@example.com", operator.RoleAdmin)
+	signedIn := newConsoleHTTP(t, srv)
+	signedIn.signIn(t, admin.Email, admin.Password)
+	tests := []struct {
+		method, path, allow string
+	}{
+		{"GET", "/console/logout", "POST"},
+		{"GET", "/console/operators/" + string(admin.OperatorID) + "/disable", "POST"},
+		{"GET", "/console/audit/verify", "POST"},
+		{"GET", "/console/cases/case_x/actions", "POST"},
+		{"GET", "/console/cycles/car_x/2026-01/close", "POST"},
+		{"DELETE", "/console/webhooks/wh_x/delete", "POST"},
+		{"POST", "/console/activity", "GET, HEAD"},
+		{"PUT", "/console/operators", "GET, HEAD, POST"},
+	}
+	for _, c := range []*consoleHTTP{signedIn, newConsoleHTTP(t, srv)} {
+		for _, tt := range tests {
+			resp, body := c.send(t, tt.method, tt.path)
+			if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != tt.allow ||
+				!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "takes ") {
+				t.Errorf("%s %s: %d, Allow %q, %s; want 405, Allow %q and the error page\n%.300s", tt.method, tt.path, resp.StatusCode,
+					resp.Header.Get("Allow"), resp.Header.Get("Content-Type"), tt.allow, body)
+			}
+		}
+		for _, method := range []string{"GET", "POST"} {
+			if resp, _ := c.send(t, method, "/console/no-such-page"); resp.StatusCode != http.StatusNotFound || resp.Header.Get("Allow") != "" {
+				t.Errorf("%s /console/no-such-page: %d, Allow %q; want 404 without Allow", method, resp.StatusCode, resp.Header.Get("Allow"))
+			}
+		}
+	}
+	// The form's own method still works.
+	if st, _ := signedIn.post(t, "/console/logout", url.Values{"csrf": {"wrong"}}); st != http.StatusForbidden {
+		t.Errorf("POST /console/logout with a wrong token: %d, want 403", st)
+	}
+}
+
 // TestConsoleCSRF posts the console's forms with the browser's session
 // cookie but without their CSRF token (or with a wrong one), as another
 // site would: each is refused with 403 and a message, and nothing is
@@ -239,10 +276,7 @@ func TestConsoleCSRF(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
 		srv := startE2E(t, eng, ServeConfig{})
 		admin := srv.newOperator(t, "ana@example.com", operator.RoleAdmin)
-		tab := b.tab(t, srv)
-		if st := tab.signIn(t, admin.Email, admin.Password); st != http.StatusOK {
-			t.Fatalf("sign in: status %d", st)
-		}
+		tab := b.signedIn(t, srv, admin.Email, admin.Password)
 		raw := newConsoleHTTP(t, srv)
 		raw.setCookie(t, "trueup_session", tab.cookie(t, "trueup_session"))
 		create := url.Values{"email": {"eve@example.com"}, "role": {"admin"}}
@@ -320,40 +354,6 @@ func TestConsoleLockout(t *testing.T) {
 			t.Errorf("after enable: status %d, want 200", st)
 		}
 	})
-}
-
-// value returns the value property of the first input sel matches.
-func (t *tab) value(tb testing.TB, sel string) string {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel)))
-	if err != nil {
-		tb.Fatalf("browser: value of %s: %v", sel, err)
-	}
-	return v
-}
-
-// focused returns the name (or else the id) of the focused element.
-func (t *tab) focused(tb testing.TB) string {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
-	defer cancel()
-	f, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement ? (document.activeElement.name || document.activeElement.id || document.activeElement.tagName) : ""`))
-	if err != nil {
-		tb.Fatalf("browser: focus: %v", err)
-	}
-	return f
-}
-
-// eval runs a JavaScript statement in the page.
-func (t *tab) eval(tb testing.TB, js string) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
-	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js+"; true")); err != nil {
-		tb.Fatalf("browser: %s: %v", js, err)
-	}
 }
 
 var demoPassword = regexp.MustCompile(`password: (\S+)`)

@@ -54,10 +54,7 @@ func TestConsoleCases(t *testing.T) {
 		})))
 		queue := "/console/cases?" + url.Values{"carrier": {carrierID}, "cycle": {cyc}}.Encode()
 
-		tab := b.tab(t, srv)
-		if st := tab.signIn(t, op.Email, op.Password); st != http.StatusOK {
-			t.Fatalf("sign in: status %d", st)
-		}
+		tab := b.signedIn(t, srv, op.Email, op.Password)
 		if st := tab.open(t, queue); st != http.StatusOK {
 			t.Fatalf("GET %s: status %d", queue, st)
 		}
@@ -126,8 +123,7 @@ func TestConsoleCases(t *testing.T) {
 		}
 
 		// A viewer sees the form disabled and is refused on the server.
-		vtab := b.tab(t, srv)
-		vtab.signIn(t, viewer.Email, viewer.Password)
+		vtab := b.signedIn(t, srv, viewer.Email, viewer.Password)
 		vtab.open(t, casePath)
 		if !vtab.has(t, `#act fieldset[disabled]`) || !vtab.has(t, "#act-refused") {
 			t.Errorf("a viewer's action form is not disabled")
@@ -138,8 +134,7 @@ func TestConsoleCases(t *testing.T) {
 		}
 
 		// A carrier user of another carrier finds nothing.
-		otab := b.tab(t, srv)
-		otab.signIn(t, outsider.Email, outsider.Password)
+		otab := b.signedIn(t, srv, outsider.Email, outsider.Password)
 		for _, p := range []string{casePath, "/console/cycles/" + carrierID + "/" + cyc, "/console/cases?carrier=" + carrierID} {
 			if st := otab.open(t, p); st != http.StatusNotFound {
 				t.Errorf("another carrier's user GET %s: status %d, want 404", p, st)
@@ -148,15 +143,13 @@ func TestConsoleCases(t *testing.T) {
 
 		// The carrier's own user reads the case, with no action form.
 		own := srv.newOperator(t, "carla@example.com", operator.RoleCarrier, "--carrier", carrierID)
-		ctab := b.tab(t, srv)
-		ctab.signIn(t, own.Email, own.Password)
+		ctab := b.signedIn(t, srv, own.Email, own.Password)
 		if st := ctab.open(t, casePath); st != http.StatusOK || ctab.has(t, "#act") {
 			t.Errorf("the carrier's user GET %s: status %d, action form %t; want 200 and none", casePath, st, ctab.has(t, "#act"))
 		}
 
 		// The admin closes the cycle: an upload is refused, until reopened.
-		atab := b.tab(t, srv)
-		atab.signIn(t, admin.Email, admin.Password)
+		atab := b.signedIn(t, srv, admin.Email, admin.Password)
 		cyclePath := "/console/cycles/" + carrierID + "/" + cyc
 		if st := atab.open(t, cyclePath); st != http.StatusOK {
 			t.Fatalf("GET %s: status %d", cyclePath, st)
@@ -168,8 +161,7 @@ func TestConsoleCases(t *testing.T) {
 		if tab.has(t, "#close") || !tab.has(t, "#settle-total") {
 			t.Errorf("an operator's cycle page: a close button, or no settlement")
 		}
-		atab.eval(t, `window.confirm = () => true`)
-		if st := atab.response(t, chromedp.Click(chromedp.CSS(`#close`))); st != http.StatusOK {
+		if st := atab.submit(t, `#close`); st != http.StatusOK {
 			t.Fatalf("close: status %d", st)
 		}
 		if got := atab.text(t, "#cycle-state"); !strings.Contains(got, "closed") {
@@ -188,8 +180,7 @@ func TestConsoleCases(t *testing.T) {
 		if st, _ := raw.get(t, cyclePath+"/export?format=pdf"); st != http.StatusBadRequest {
 			t.Errorf("export as pdf: status %d, want 400", st)
 		}
-		atab.eval(t, `window.confirm = () => true`)
-		if st := atab.response(t, chromedp.Click(chromedp.CSS(`#reopen`))); st != http.StatusOK {
+		if st := atab.submit(t, `#reopen`); st != http.StatusOK {
 			t.Fatalf("reopen: status %d", st)
 		}
 		if got := atab.text(t, "#cycle-state"); !strings.Contains(got, "open") {
@@ -213,12 +204,11 @@ func TestConsoleCases(t *testing.T) {
 func TestConsoleWebhooks(t *testing.T) {
 	b := newBrowser(t)
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
-		srv := startE2E(t, eng, ServeConfig{MaxUploadBytes: 1 << 20})
+		srv := startE2E(t, eng, ServeConfig{MaxUploadBytes: 1 << 20, WebhookAllowPrivate: true})
 		admin := srv.newOperator(t, "ana@example.com", operator.RoleAdmin)
 		c := srv.newCarrier(t, "Hooked Mobile")
 		rcv := newReceiver(t, time.Now)
-		tab := b.tab(t, srv)
-		tab.signIn(t, admin.Email, admin.Password)
+		tab := b.signedIn(t, srv, admin.Email, admin.Password)
 		tab.open(t, "/console/webhooks")
 		tab.eval(t, `document.querySelector("form[action='/console/webhooks']").noValidate = true`)
 		tab.do(t, chromedp.SetValue(chromedp.CSS(`#wh-url`), "ftp://example.com/x"))
@@ -276,28 +266,4 @@ func TestConsoleWebhooks(t *testing.T) {
 			t.Errorf("redelivery webhook-id %s, want the first's %s", m[1].id, m[0].id)
 		}
 	})
-}
-
-// attr returns the attribute name of the first element sel matches.
-func (t *tab) attr(tb testing.TB, sel, name string) string {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(`+jsString(sel)+`).getAttribute(`+jsString(name)+`)`))
-	if err != nil {
-		tb.Fatalf("browser: %s of %s: %v", name, sel, err)
-	}
-	return v
-}
-
-// nodes returns how many elements sel matches.
-func (t *tab) nodes(tb testing.TB, sel string) int {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
-	defer cancel()
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+jsString(sel)+`).length`))
-	if err != nil {
-		tb.Fatalf("browser: count %s: %v", sel, err)
-	}
-	return n
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ const browserTimeout = 30 * time.Second
 // tests (.ci/run installs chromium).
 func chromiumPath(tb testing.TB) string {
 	tb.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
@@ -109,6 +110,17 @@ func (b *browser) tab(tb testing.TB, srv *e2eServer) *tab {
 	return &tab{ctx: ctx, base: srv.base}
 }
 
+// signedIn opens a tab on srv signed in as email; a sign-in that does not
+// lead to a page (status 200) fails the test.
+func (b *browser) signedIn(tb testing.TB, srv *e2eServer, email, password string) *tab {
+	tb.Helper()
+	t := b.tab(tb, srv)
+	if st := t.signIn(tb, email, password); st != http.StatusOK {
+		tb.Fatalf("sign in as %s: status %d, want 200", email, st)
+	}
+	return t
+}
+
 // do runs steps within browserTimeout; an error fails the test.
 func (t *tab) do(tb testing.TB, steps ...chromedp.Action[chromedp.Void]) {
 	tb.Helper()
@@ -139,40 +151,124 @@ func (t *tab) open(tb testing.TB, path string) int {
 	return t.response(tb, chromedp.Navigate(t.base+path))
 }
 
-// text returns the visible text of the first element sel matches.
-func (t *tab) text(tb testing.TB, sel string) string {
+// submit clicks sel (a submit button or a link), answering yes to the
+// confirmation a data-confirm button asks, and returns the status of the
+// page it loads.
+func (t *tab) submit(tb testing.TB, sel string) int {
+	tb.Helper()
+	t.eval(tb, `window.confirm = () => true`)
+	return t.response(tb, chromedp.Click(chromedp.CSS(sel)))
+}
+
+// run runs action a in t's page within browserTimeout and returns its
+// result; an error fails the test, saying what was being done.
+//
+// A query that found its element just before the browser replaced the
+// page's document (chromedp fetches the new one when told, a moment after
+// the load) reads a node id that no longer exists: such an action runs
+// again, and finds the element in the new document.
+func run[T any](tb testing.TB, t *tab, what string, a chromedp.Action[T]) T {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		tb.Fatalf("browser: text of %s: %v", sel, err)
+	for {
+		v, err := chromedp.Run(ctx, a)
+		if err != nil && strings.Contains(err.Error(), "No node with given id found") && ctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			tb.Fatalf("browser: %s: %v", what, err)
+		}
+		return v
 	}
-	return strings.TrimSpace(s)
+}
+
+// evaluate returns the value of the JavaScript expression js in t's page.
+func evaluate[T any](tb testing.TB, t *tab, js string) T {
+	tb.Helper()
+	return run(tb, t, js, chromedp.Evaluate[T](js))
+}
+
+// eval runs a JavaScript statement in the page.
+func (t *tab) eval(tb testing.TB, js string) {
+	tb.Helper()
+	evaluate[bool](tb, t, js+"; true")
+}
+
+// text returns the visible text of the first element sel matches.
+func (t *tab) text(tb testing.TB, sel string) string {
+	tb.Helper()
+	return strings.TrimSpace(run(tb, t, "text of "+sel, chromedp.Text(chromedp.CSS(sel))))
+}
+
+// html returns the outer HTML of the first element sel matches.
+func (t *tab) html(tb testing.TB, sel string) string {
+	tb.Helper()
+	return run(tb, t, "HTML of "+sel, chromedp.OuterHTML(chromedp.CSS(sel)))
+}
+
+// value returns the value property of the first input sel matches.
+func (t *tab) value(tb testing.TB, sel string) string {
+	tb.Helper()
+	return run(tb, t, "value of "+sel, chromedp.Value(chromedp.CSS(sel)))
 }
 
 // has reports whether an element matches sel now.
 func (t *tab) has(tb testing.TB, sel string) bool {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
-	defer cancel()
-	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector(`+jsString(sel)+`) !== null`))
-	if err != nil {
-		tb.Fatalf("browser: look for %s: %v", sel, err)
-	}
-	return ok
+	return evaluate[bool](tb, t, `document.querySelector(`+jsString(sel)+`) !== null`)
+}
+
+// nodes returns how many elements sel matches.
+func (t *tab) nodes(tb testing.TB, sel string) int {
+	tb.Helper()
+	return evaluate[int](tb, t, `document.querySelectorAll(`+jsString(sel)+`).length`)
+}
+
+// attr returns the attribute name of the first element sel matches.
+func (t *tab) attr(tb testing.TB, sel, name string) string {
+	tb.Helper()
+	return evaluate[string](tb, t, `document.querySelector(`+jsString(sel)+`).getAttribute(`+jsString(name)+`)`)
+}
+
+// focused returns the name (or else the id) of the focused element.
+func (t *tab) focused(tb testing.TB) string {
+	tb.Helper()
+	return evaluate[string](tb, t, `document.activeElement ? (document.activeElement.name || document.activeElement.id || document.activeElement.tagName) : ""`)
 }
 
 // location returns the tab's URL path and query.
 func (t *tab) location(tb testing.TB) string {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
-	defer cancel()
-	loc, err := chromedp.Run(ctx, chromedp.Location())
-	if err != nil {
-		tb.Fatalf("browser: location: %v", err)
+	return strings.TrimPrefix(run(tb, t, "location", chromedp.Location()), t.base)
+}
+
+// screensDir is where screenshots go: docs/console with
+// TRUEUP_SCREENSHOTS=1, or the folder TRUEUP_CONSOLE_SCREENS names; ""
+// when neither is set.
+func screensDir() string {
+	if dir := os.Getenv("TRUEUP_CONSOLE_SCREENS"); dir != "" {
+		return dir
 	}
-	return strings.TrimPrefix(loc, t.base)
+	if os.Getenv("TRUEUP_SCREENSHOTS") == "1" {
+		return filepath.Join("..", "..", "docs", "console")
+	}
+	return ""
+}
+
+// screenshot saves a full screenshot of the page as NAME.png in
+// screensDir, when there is one.
+func (t *tab) screenshot(tb testing.TB, name string) {
+	tb.Helper()
+	dir := screensDir()
+	if dir == "" {
+		return
+	}
+	png := run(tb, t, "screenshot "+name, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		tb.Fatalf("save screenshot %s: %v", name, err)
+	}
 }
 
 // signIn fills the sign-in form (from the sign-in page) and returns the status of the page it leads to.
@@ -212,15 +308,9 @@ func (t *tab) cookie(tb testing.TB, name string) string {
 // script of the page would, and returns the response's status.
 func (t *tab) fetch(tb testing.TB, path string, form url.Values) int {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(t.ctx, browserTimeout)
-	defer cancel()
 	js := `fetch(` + jsString(path) + `, {method: "POST", headers: {"Content-Type": "application/x-www-form-urlencoded"}, body: ` +
 		jsString(form.Encode()) + `, redirect: "manual"}).then(r => r.status)`
-	st, err := chromedp.Run(ctx, chromedp.Evaluate[int](js, chromedp.EvalAwaitPromise))
-	if err != nil {
-		tb.Fatalf("browser: fetch %s: %v", path, err)
-	}
-	return st
+	return run(tb, t, "fetch "+path, chromedp.Evaluate[int](js, chromedp.EvalAwaitPromise))
 }
 
 // jsString quotes s as a JavaScript string literal.
@@ -288,6 +378,23 @@ func (c *consoleHTTP) post(tb testing.TB, path string, form url.Values) (int, st
 	return readAll(tb, resp)
 }
 
+// send sends an empty request of method to path and returns the response,
+// its body read.
+func (c *consoleHTTP) send(tb testing.TB, method, path string) (*http.Response, string) {
+	tb.Helper()
+	req, err := http.NewRequest(method, c.base+path, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	_, body := readAll(tb, resp)
+	return resp, body
+}
+
+// readAll reads and closes resp's body and returns the status and body.
 func readAll(tb testing.TB, resp *http.Response) (int, string) {
 	tb.Helper()
 	defer resp.Body.Close()

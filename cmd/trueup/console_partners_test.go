@@ -21,6 +21,7 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/buyer"
 	"github.com/trueup/trueup/gen"
+	"github.com/trueup/trueup/operator"
 )
 
 // The partner pages of the console (carriers, buyers, adjustments, risk
@@ -77,27 +78,15 @@ func startPartners(tb testing.TB, eng e2eEngine) *partnerWorld {
 	return &partnerWorld{e2eServer: &e2eServer{store: store, dbArgs: dbArgs, main: m, base: "http://" + m.Server.Addr(), http: hc}, log: log}
 }
 
-// partnerOperatorCreated is `admin operator create --json`'s output.
-type partnerOperatorCreated struct {
-	OperatorID string `json:"operatorId"`
-	Email      string `json:"email"`
-	Password   string `json:"password"`
-}
-
-// newOperator creates a console operator through the CLI and returns its
-// password.
+// newOperator creates a console operator through the CLI (of a carrier,
+// when carrier is not empty) and returns its password.
 func (w *partnerWorld) newOperator(tb testing.TB, email, role string, carrier trueup.CarrierID) string {
 	tb.Helper()
-	args := []string{"admin", "operator", "create", "--email", email, "--role", role}
+	var extra []string
 	if carrier != "" {
-		args = append(args, "--carrier", string(carrier))
+		extra = []string{"--carrier", string(carrier)}
 	}
-	var c partnerOperatorCreated
-	w.cliJSON(tb, &c, args...)
-	if c.Password == "" {
-		tb.Fatalf("admin operator create gave no password: %+v", c)
-	}
-	return c.Password
+	return w.e2eServer.newOperator(tb, email, operator.Role(role), extra...).Password
 }
 
 // partnerClient is a browser-like HTTP client signed in to the console.
@@ -106,8 +95,6 @@ type partnerClient struct {
 	http *http.Client
 }
 
-var partnerCSRFInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
 // signIn signs email in through the sign-in form.
 func (w *partnerWorld) signIn(tb testing.TB, email, password string) *partnerClient {
 	tb.Helper()
@@ -115,7 +102,7 @@ func (w *partnerWorld) signIn(tb testing.TB, email, password string) *partnerCli
 	c := &partnerClient{base: w.base, http: &http.Client{Jar: jar, Timeout: 60 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}}
 	tb.Cleanup(c.http.CloseIdleConnections)
 	_, page := c.get(tb, "/console/login")
-	m := partnerCSRFInput.FindStringSubmatch(page)
+	m := csrfInput.FindStringSubmatch(page)
 	if m == nil {
 		tb.Fatalf("the sign-in page has no csrf field:\n%s", page)
 	}
@@ -154,7 +141,7 @@ func (c *partnerClient) postForm(tb testing.TB, path string, form url.Values) (i
 func (c *partnerClient) csrf(tb testing.TB) string {
 	tb.Helper()
 	_, page := c.get(tb, "/console/")
-	m := partnerCSRFInput.FindStringSubmatch(page)
+	m := csrfInput.FindStringSubmatch(page)
 	if m == nil {
 		tb.Fatalf("the overview has no csrf field:\n%s", page)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"net/http"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -98,7 +97,8 @@ var screenSizes = []struct {
 //
 //	TRUEUP_SCREENSHOTS=1 go test -count=1 -run TestConsoleScreens ./cmd/trueup
 func TestConsoleScreens(t *testing.T) {
-	if os.Getenv("TRUEUP_SCREENSHOTS") != "1" {
+	dir := screensDir()
+	if dir == "" {
 		t.Skip("set TRUEUP_SCREENSHOTS=1 to write the console's screenshots to docs/console/")
 	}
 	b := newBrowser(t)
@@ -106,7 +106,6 @@ func TestConsoleScreens(t *testing.T) {
 	admin := srv.newOperator(t, "ana@example.com", operator.RoleAdmin)
 	srv.newOperator(t, "vic@example.com", operator.RoleViewer)
 	screensData(t, srv)
-	dir := filepath.Join("..", "..", "docs", "console")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -128,15 +127,7 @@ func TestConsoleScreens(t *testing.T) {
 				if sc.setup != nil {
 					sc.setup(t, tab)
 				}
-				ctx, cancel := context.WithTimeout(tab.ctx, browserTimeout)
-				defer cancel()
-				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-				if err != nil {
-					t.Fatalf("screenshot: %v", err)
-				}
-				if err := os.WriteFile(filepath.Join(dir, sc.name+"-"+size.name+".png"), png, 0o644); err != nil {
-					t.Fatal(err)
-				}
+				tab.screenshot(t, sc.name+"-"+size.name)
 			})
 		}
 	}
@@ -191,21 +182,12 @@ func TestConsolePages(t *testing.T) {
 			if sc.setup != nil {
 				sc.setup(t, tab)
 			}
-			ctx, cancel := context.WithTimeout(tab.ctx, browserTimeout)
-			defer cancel()
-			width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if width > 390 {
+			if width := evaluate[int](t, tab, `document.documentElement.scrollWidth`); width > 390 {
 				t.Errorf("%s is %d px wide on a 390 px phone; put wide content in a <div class=\"scroll\">", sc.path, width)
 			}
-			unlabelled, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("input, select, textarea"))
+			unlabelled := evaluate[[]string](t, tab, `Array.from(document.querySelectorAll("input, select, textarea"))
 				.filter(e => e.type !== "hidden" && e.labels.length === 0 && !e.getAttribute("aria-label"))
-				.map(e => e.outerHTML)`))
-			if err != nil {
-				t.Fatal(err)
-			}
+				.map(e => e.outerHTML)`)
 			for _, e := range unlabelled {
 				t.Errorf("%s: control without a label: %s", sc.path, e)
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,4 +76,26 @@ func (k *killRig) serveIn(tb testing.TB, tempDir string) *process {
 	tb.Helper()
 	args := append([]string{"--job-lease", "1s", "--temp-dir", tempDir}, k.args...)
 	return startServerEnv(tb, []string{"TMPDIR=" + k.sysTemp}, append(args, k.dbArgs...)...)
+}
+
+// completedOfKinds returns how many jobs of the given kinds are completed,
+// and fails the test when any job failed for good (jobs of other kinds,
+// such as a batch's events, may still be running).
+func completedOfKinds(tb testing.TB, store *sqlstore.DB, kinds ...string) int {
+	tb.Helper()
+	ctx := context.Background()
+	if failed, err := store.JobsInState(ctx, trueup.JobFailed, 10); err != nil || len(failed) > 0 {
+		tb.Errorf("failed jobs: %+v (%v)", failed, err)
+	}
+	done, err := store.JobsInState(ctx, trueup.JobCompleted, 10000)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n := 0
+	for _, j := range done {
+		if slices.Contains(kinds, j.Kind) {
+			n++
+		}
+	}
+	return n
 }

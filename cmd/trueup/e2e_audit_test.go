@@ -99,7 +99,7 @@ func TestE2EAuditAndWebhooks(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
 		ctx := context.Background()
 		clk := clock.At(time.Now().UTC().Truncate(time.Second))
-		s := startE2E(t, eng, ServeConfig{Clock: clk, MaxUploadBytes: 1 << 20})
+		s := startE2E(t, eng, ServeConfig{Clock: clk, MaxUploadBytes: 1 << 20, WebhookAllowPrivate: true})
 		var k struct{ KeyID, Key string }
 		s.cliJSON(t, &k, "admin", "apikey", "create", "--name", "ops", "--json")
 		adminAPI := client.NewAdminClient(s.base, k.Key, s.http)
@@ -375,7 +375,7 @@ func TestE2EAdjustmentWebhooks(t *testing.T) {
 		ctx := context.Background()
 		// The real clock: the CLI's commands queue deliveries due at
 		// the real time.
-		s := startE2E(t, eng, ServeConfig{})
+		s := startE2E(t, eng, ServeConfig{WebhookAllowPrivate: true})
 		var k struct{ KeyID, Key string }
 		s.cliJSON(t, &k, "admin", "apikey", "create", "--name", "ops", "--json")
 		adminAPI := client.NewAdminClient(s.base, k.Key, s.http)

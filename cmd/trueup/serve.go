@@ -86,7 +86,6 @@ func NewServices(store *sqlstore.DB, logger *slog.Logger, readers sheet.Limits) 
 	}
 	s.Batches.Limits = readers
 	s.Cases = cases.New(store, logger)
-	s.Batches.Finished = s.Cases.BatchFinished
 	s.Operators = operator.New(store, s.Carriers)
 	s.Lifecycle = lifecycle.New(s.notices)
 	s.Lifecycle.Log = store
@@ -168,6 +167,14 @@ type ServeConfig struct {
 	// 0); WebhookFirstRetry is the wait before a failed delivery's first
 	// retry (webhook.DefaultFirstRetry when 0), doubled for each next one.
 	WebhookTimeout, WebhookFirstRetry time.Duration
+	// WebhookAllowPrivate lets deliveries reach loopback, private,
+	// link-local and unspecified addresses (tests with a local receiver).
+	WebhookAllowPrivate bool
+	// WebhookMaxSubscriptions bounds a carrier's live subscriptions
+	// (webhook.DefaultMaxSubscriptions when 0); WebhookRotationGrace is how
+	// long a rotated-out secret keeps signing (its default when 0).
+	WebhookMaxSubscriptions int
+	WebhookRotationGrace    time.Duration
 	// MatchMemory bounds the statement rows a check holds in memory
 	// (batch.Service.MatchMemory; its default when 0).
 	MatchMemory int64
@@ -214,6 +221,7 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	m.Buyers.Notify = m.Runner.Notify
 	m.Webhooks.Notify = m.Runner.Notify
 	m.Webhooks.Timeout, m.Webhooks.FirstRetry = cfg.WebhookTimeout, cfg.WebhookFirstRetry
+	m.Webhooks.AllowPrivate, m.Webhooks.MaxSubscriptions, m.Webhooks.RotationGrace = cfg.WebhookAllowPrivate, cfg.WebhookMaxSubscriptions, cfg.WebhookRotationGrace
 	m.Cases.MaxNote = cfg.CaseNoteMaxBytes
 	if cfg.Clock != nil {
 		if store.Clock != cfg.Clock {
@@ -294,6 +302,9 @@ func newServeCmd(env Env) *cobra.Command {
 	fs.IntVar(&cfg.Limits.TokenAddrBurst, "token-addr-burst", trueuphttp.DefaultTokenAddrBurst, "token requests at once per remote address")
 	readerFlags(fs, &cfg.Readers)
 	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", webhook.DefaultTimeout, "time a webhook receiver has to answer one delivery attempt")
+	fs.BoolVar(&cfg.WebhookAllowPrivate, "webhook-allow-private", false, "deliver webhooks to loopback, private, link-local and unspecified addresses too (refused by default, checked at each connection)")
+	fs.IntVar(&cfg.WebhookMaxSubscriptions, "webhook-max-subscriptions", webhook.DefaultMaxSubscriptions, "live webhook subscriptions a carrier (or the operators) may have (409 over it)")
+	fs.DurationVar(&cfg.WebhookRotationGrace, "webhook-rotation-grace", webhook.DefaultRotationGrace, "how long a webhook secret replaced by a rotation keeps signing beside the new one")
 	fs.Int64Var(&cfg.MatchMemory, "match-memory", batch.DefaultMatchMemory, "bytes of statement rows a check holds in memory; a larger statement is matched through sorted runs in the temporary folder")
 	fs.IntVar(&cfg.BatchPartitions, "batch-partitions", 1, fmt.Sprintf("parts a batch is checked in, each a job any replica sharing the database works (1 to %d; 1 checks a batch in one job)", batch.MaxPartitions))
 	fs.IntVar(&cfg.CaseNoteMaxBytes, "case-note-max-bytes", cases.DefaultMaxNote, "longest note of a case action, in bytes (400 over it)")

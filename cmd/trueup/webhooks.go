@@ -133,5 +133,27 @@ func newWebhooksCmd(env Env) *cobra.Command {
 		_, err = fmt.Fprintf(out, "subscription %s deleted\n", s.ID)
 		return err
 	})
-	return newGroup("webhooks", "subscribe URLs to events, list deliveries, redeliver", create, list, deliveries, redeliver, del)
+	rotate := &cobra.Command{Use: "rotate SUBSCRIPTION", Short: "give a subscription a new signing secret (shown once); the old one signs beside it for --grace", Args: exactArgs("SUBSCRIPTION")}
+	rotDB, rotJSON := addDBFlags(rotate, env), addJSONFlag(rotate)
+	grace := rotate.Flags().Duration("grace", webhook.DefaultRotationGrace, "how long the old secret keeps signing beside the new one (1s to 168h)")
+	rotate.PreRunE = func(*cobra.Command, []string) error {
+		if *grace < time.Second || *grace > 7*24*time.Hour {
+			return usagef("--grace %s is out of range; use 1s to 168h", *grace)
+		}
+		return nil
+	}
+	rotate.RunE = withServices(rotDB, nil, func(ctx context.Context, _ *sqlstore.DB, svc *Services, pos []string) error {
+		svc.Webhooks.RotationGrace = *grace
+		c, err := svc.Webhooks.Rotate(ctx, webhook.SubscriptionID(pos[0]))
+		if err != nil {
+			return err
+		}
+		if *rotJSON {
+			return printJSON(out, c)
+		}
+		_, err = fmt.Fprintf(out, "id:     %s\nsecret: %s\n\nThe secret is shown once; give it to the receiver. Until %s each message is signed with the old secret too.\n",
+			c.ID, c.Secret, trueup.FormatTime(*c.PreviousSecretUntil))
+		return err
+	})
+	return newGroup("webhooks", "subscribe URLs to events, list deliveries, redeliver, rotate secrets", create, list, deliveries, redeliver, del, rotate)
 }

@@ -140,6 +140,7 @@ func (h *Handler) routes() {
 	h.handle("POST /admin/v1/webhooks", h.createWebhook)
 	h.handle("GET /admin/v1/webhooks/{webhookId}", h.getWebhook)
 	h.handle("DELETE /admin/v1/webhooks/{webhookId}", h.deleteWebhook)
+	h.handle("POST /admin/v1/webhooks/{webhookId}/rotate", h.rotateWebhook)
 	h.handle("GET /admin/v1/webhooks/{webhookId}/deliveries", h.listWebhookDeliveries)
 	h.handle("GET /admin/v1/webhook-deliveries/{deliveryId}", h.getWebhookDelivery)
 	h.handle("POST /admin/v1/webhook-deliveries/{deliveryId}/redeliver", h.redeliverWebhook)

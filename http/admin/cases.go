@@ -79,6 +79,13 @@ func (h *Handler) listCases(w http.ResponseWriter, r *http.Request) {
 		}
 		p.DiffType = trueup.DiffType(n)
 	}
+	if v := q.Get("overdue"); v != "" {
+		if p.Overdue, err = strconv.ParseBool(v); err != nil {
+			h.writeError(w, r, invalid("query parameter overdue %q is not a boolean; use true or false", v))
+			return
+		}
+	}
+	p.Assignee = q.Get("assignee")
 	if v := q.Get("pageCursor"); v != "" {
 		if p.After, err = decodeCaseCursor(v); err != nil {
 			h.writeError(w, r, err)

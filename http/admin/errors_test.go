@@ -11,42 +11,31 @@ import (
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/apikey"
 	"github.com/trueup/trueup/auth"
+	"github.com/trueup/trueup/http/internal/codetest"
 )
 
 func TestErrorTable(t *testing.T) {
-	tests := []struct {
-		err    error
-		status int
-		code   int
-	}{
-		{trueup.Errorf(trueup.EINVALID, "x"), 400, 40001},
-		{trueup.Errorf(trueup.EUNAUTHORIZED, "x"), 401, 40101},
-		{trueup.Reasonf(trueup.EUNAUTHORIZED, apikey.ReasonKeyInvalid, "x"), 401, 40102},
-		{fmt.Errorf("wrapped: %w", trueup.Reasonf(trueup.EUNAUTHORIZED, apikey.ReasonKeyInvalid, "x")), 401, 40102},
-		{trueup.Errorf(trueup.EFORBIDDEN, "x"), 403, 40302},
-		{trueup.NotFound("x"), 404, 40401},
-		{trueup.Errorf(trueup.EMETHOD, "x"), 405, 40501},
-		{trueup.Errorf(trueup.ETIMEOUT, "x"), 408, 40801},
-		{trueup.Errorf(trueup.ECONFLICT, "x"), 409, 40901},
-		{trueup.Errorf(trueup.ETOOLARGE, "x"), 413, 41301},
-		{trueup.Errorf(trueup.ENOTREADY, "x"), 409, 42501},
-		{trueup.Errorf(trueup.ERATELIMIT, "x"), 429, 42901},
-		{trueup.Errorf(trueup.EUNAVAILABLE, "x"), 503, 50301},
-		{trueup.Errorf(trueup.EINTERNAL, "x"), 500, 50001},
+	codetest.Check(t, "errorAnswer", errorAnswer, []codetest.Case{
+		{Err: trueup.Errorf(trueup.EINVALID, "x"), Status: 400, Code: 40001},
+		{Err: trueup.Errorf(trueup.EUNAUTHORIZED, "x"), Status: 401, Code: 40101},
+		{Err: trueup.Reasonf(trueup.EUNAUTHORIZED, apikey.ReasonKeyInvalid, "x"), Status: 401, Code: 40102},
+		{Err: fmt.Errorf("wrapped: %w", trueup.Reasonf(trueup.EUNAUTHORIZED, apikey.ReasonKeyInvalid, "x")), Status: 401, Code: 40102},
+		{Err: trueup.Errorf(trueup.EFORBIDDEN, "x"), Status: 403, Code: 40302},
+		{Err: trueup.NotFound("x"), Status: 404, Code: 40401},
+		{Err: trueup.Errorf(trueup.EMETHOD, "x"), Status: 405, Code: 40501},
+		{Err: trueup.Errorf(trueup.ETIMEOUT, "x"), Status: 408, Code: 40801},
+		{Err: trueup.Errorf(trueup.ECONFLICT, "x"), Status: 409, Code: 40901},
+		{Err: trueup.Errorf(trueup.ETOOLARGE, "x"), Status: 413, Code: 41301},
+		{Err: trueup.Errorf(trueup.ENOTREADY, "x"), Status: 409, Code: 42501},
+		{Err: trueup.Errorf(trueup.ERATELIMIT, "x"), Status: 429, Code: 42901},
+		{Err: trueup.Errorf(trueup.EUNAVAILABLE, "x"), Status: 503, Code: 50301},
+		{Err: trueup.Errorf(trueup.EINTERNAL, "x"), Status: 500, Code: 50001},
 		// A reason the admin API does not tell apart answers its kind's code.
-		{trueup.Reasonf(trueup.EUNAUTHORIZED, auth.ReasonTokenExpired, "x"), 401, 40101},
-		{trueup.Reasonf(trueup.EINVALID, "no_such_reason", "x"), 400, 40001},
-		{trueup.Errorf("no_such_kind", "x"), 500, 50001},
-		{errors.New("disk full"), 500, 50001},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%s/%s", trueup.ErrorKind(tt.err), trueup.ErrorReason(tt.err)), func(t *testing.T) {
-			status, code := errorAnswer(tt.err)
-			if status != tt.status || code != tt.code {
-				t.Errorf("errorAnswer = %d %d, want %d %d", status, code, tt.status, tt.code)
-			}
-		})
-	}
+		{Err: trueup.Reasonf(trueup.EUNAUTHORIZED, auth.ReasonTokenExpired, "x"), Status: 401, Code: 40101},
+		{Err: trueup.Reasonf(trueup.EINVALID, "no_such_reason", "x"), Status: 400, Code: 40001},
+		{Err: trueup.Errorf("no_such_kind", "x"), Status: 500, Code: 50001},
+		{Err: errors.New("disk full"), Status: 500, Code: 50001},
+	})
 }
 
 // TestErrorTableDocumented checks that the code of every reason the admin

@@ -95,3 +95,12 @@ func (h *Handler) redeliverWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusAccepted, d)
 }
+
+func (h *Handler) rotateWebhook(w http.ResponseWriter, r *http.Request) {
+	c, err := h.Webhooks.Rotate(r.Context(), webhook.SubscriptionID(r.PathValue("webhookId")))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}

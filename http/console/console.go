@@ -199,6 +199,31 @@ func (h *Handler) nav(label, path string, need operator.Role, order int) {
 	h.menu = append(h.menu, menuItem{Label: label, Path: path, Need: need, Order: order})
 }
 
+// notFound answers a request no page takes. The catch-all pattern Prefix
+// matches every method, so the mux never answers 405 by itself: a path
+// that is a page for other methods (a GET on a form's POST-only address)
+// answers 405 here, with an Allow header, and any other 404.
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	if allow := h.allowed(r); len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		h.fail(w, r, trueup.Errorf(trueup.EMETHOD, "%s takes %s, not %s: it is the address of a form or a button; go back to the page that holds it", r.URL.Path, strings.Join(allow, " or "), r.Method))
+		return
+	}
 	h.fail(w, r, trueup.NotFound("there is no console page %s; use the navigation, or start from %s", r.URL.Path, Prefix))
+}
+
+// allowed returns the methods, other than r's, for which a page is
+// registered at r's path.
+func (h *Handler) allowed(r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+		if m == r.Method {
+			continue
+		}
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := h.mux.Handler(probe); pattern != "" && pattern != Prefix {
+			out = append(out, m)
+		}
+	}
+	return out
 }

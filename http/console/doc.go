@@ -44,7 +44,9 @@
 //	}
 //
 // Navigation orders in use: 0 overview, 90 operators; pick a free one
-// between.
+// between. Register every page with its method: a request with another
+// method (a GET on a form's POST-only address) then answers 405 with an
+// Allow header (notFound), where the catch-all would answer 404.
 //
 // In a handler, h.render(w, r, "NAME", data) draws the page (status 200)
 // with the session, CSRF token, flash and navigation; h.renderError(w, r,
@@ -62,9 +64,11 @@
 // than parsed first.
 //
 // Last, add a browser test beside the others in cmd/trueup
-// (console_browser_test.go, with the harness of console_helpers_test.go:
-// newBrowser, tab.signIn, tab.open returning the status, newConsoleHTTP
-// for raw requests) and the page to consoleScreens in
+// (console_browser_test.go, with the harness of console_helpers_test.go
+// that every browser test shares: newBrowser, browser.signedIn for a
+// signed-in tab, tab.open and tab.submit returning the status, tab.text,
+// tab.screenshot, newConsoleHTTP for raw requests) and the page to
+// consoleScreens in
 // cmd/trueup/console_screens_test.go: TestConsolePages then checks it at
 // phone width (no horizontal overflow, a label on every control), and
 // TRUEUP_SCREENSHOTS=1 go test -run TestConsoleScreens ./cmd/trueup
