@@ -58,6 +58,10 @@ type Service struct {
 	// memory; a larger statement is matched through sorted runs in
 	// TempDir, with the same results. Zero means DefaultMatchMemory.
 	MatchMemory int64
+	// Partitions, above 1, checks a batch in that many parts, each a job
+	// that any replica sharing the database may work (partition.go); 0 or
+	// 1 checks a batch in one job.
+	Partitions int
 
 	// matchRunRows, when above 0, also bounds the rows of a run (tests).
 	matchRunRows int
@@ -238,38 +242,60 @@ func (s *Service) Process(ctx context.Context, job trueup.Job) error {
 	if err != nil {
 		return err
 	}
+	p := CheckParams{Carrier: carrier, Cycle: cycle, File: file, Size: size, Format: statement.Format(b.Format),
+		Progress: s.saveProgress(ctx, b.No, job.Attempt)}
+	if s.Partitions > 1 {
+		return s.split(ctx, job, b, p)
+	}
 	writer := s.Store.NewDiscrepancyWriter(b.No, job.Attempt)
 	defer writer.Close()
-	var lastSaved time.Time
-	res, err := s.Check(ctx, CheckParams{
-		Carrier: carrier, Cycle: cycle, File: file, Size: size, Format: statement.Format(b.Format),
-		Sink: writer.Write,
-		Progress: func(fraction float64, rows int64) {
-			if time.Since(lastSaved) < 500*time.Millisecond {
-				return
-			}
-			lastSaved = time.Now()
-			if err := s.Store.SetBatchProgress(ctx, b.No, job.Attempt, rows, int(fraction*100)); err != nil && ctx.Err() == nil {
-				s.Logger.Warn("batch progress", "batch_no", b.No, "err", err)
-			}
-		},
-	})
+	p.Sink = writer.Write
+	res, err := s.Check(ctx, p)
 	if err != nil {
 		return err
 	}
+	if res.Failure == "" {
+		if err := writer.Flush(ctx); err != nil {
+			return err
+		}
+	}
+	return s.finish(ctx, job, b, job.Attempt, res, nil)
+}
+
+// saveProgress returns a CheckParams.Progress that records the progress of
+// the batch's attempt, at most twice a second.
+func (s *Service) saveProgress(ctx context.Context, no trueup.BatchNo, attempt int) func(float64, int64) {
+	var lastSaved time.Time
+	return func(fraction float64, rows int64) {
+		if time.Since(lastSaved) < 500*time.Millisecond {
+			return
+		}
+		lastSaved = time.Now()
+		if err := s.Store.SetBatchProgress(ctx, no, attempt, rows, int(fraction*100)); err != nil && ctx.Err() == nil {
+			s.Logger.Warn("batch progress", "batch_no", no, "err", err)
+		}
+	}
+}
+
+// finish records the outcome res of the batch b's attempt, completing job
+// in the same transaction (which also queues the job recording the batch's
+// events), then calls ended (when not nil). A lost attempt is no error: the
+// newer one decides.
+func (s *Service) finish(ctx context.Context, job trueup.Job, b trueup.Batch, attempt int, res CheckResult, ended func()) error {
 	state := trueup.BatchSucceeded
 	if res.Failure != "" {
 		state = trueup.BatchFailed
-	} else if err := writer.Flush(ctx); err != nil {
-		return err
 	}
-	err = s.Store.FinishBatch(ctx, FinishBatchParams{
-		No: b.No, Attempt: job.Attempt, State: state, Counts: res.Counts, RowsRead: res.RowsRead,
+	err := s.Store.FinishBatch(ctx, FinishBatchParams{
+		No: b.No, Attempt: attempt, State: state, Counts: res.Counts, RowsRead: res.RowsRead,
 		RowErrors: res.RowErrors, ErrTotal: res.ErrTotal, Failure: res.Failure, Job: job, AtStake: res.AtStake,
 		SkippedSheets: res.SkippedSheets,
 	})
 	if errors.Is(err, trueup.ErrLeaseLost) {
 		return nil // a newer attempt owns the batch; it decides
+	}
+	if err == nil && ended != nil {
+		ended()
 	}
 	if err == nil && s.Notify != nil {
 		// FinishBatch enqueued, with the outcome, the job recording the
@@ -296,6 +322,9 @@ func (s *Service) GiveUp(ctx context.Context, job trueup.Job, cause error) error
 		return err
 	}
 	if err := s.Store.AbandonBatch(ctx, a.BatchNo, giveUpMessage(cause)); err != nil {
+		return err
+	}
+	if err := s.Store.DropBatchSplit(ctx, a.BatchNo); err != nil {
 		return err
 	}
 	if b.State == trueup.BatchQueued || b.State == trueup.BatchProcessing {
@@ -380,6 +409,10 @@ type run struct {
 	budget int           // bytes of statement rows held in memory
 	spill  *recordSorter // the rows, once past budget; nil before
 	rec    []byte        // a record being encoded
+
+	// split, when set, takes the rows once read and valid instead of the
+	// matching (a partitioned check's first job, partition.go).
+	split func(ctx context.Context) error
 }
 
 func (r *run) fail(msg string) error {
@@ -429,6 +462,9 @@ func (r *run) do(ctx context.Context) error {
 		return r.failRows()
 	}
 	r.progress(0.9)
+	if r.split != nil {
+		return r.split(ctx)
+	}
 	if r.spill != nil {
 		return r.matchSpilled(ctx)
 	}

@@ -62,6 +62,33 @@ type Store interface {
 	// BatchAtStake returns the money at stake recorded when a batch
 	// succeeded (zero for any other batch), or an ENOTFOUND error.
 	BatchAtStake(ctx context.Context, no trueup.BatchNo) (decimal.Decimal, error)
+
+	// The partitioned check (partition.go).
+
+	// PutBatchPartRows stores one chunk of a part's statement rows.
+	PutBatchPartRows(ctx context.Context, p PartRowsParams) error
+	// SplitBatch records the parts of a batch's attempt and queues a job
+	// for each, and completes the splitting job, in one transaction;
+	// trueup.ErrLeaseLost when the attempt or its job is no longer
+	// current.
+	SplitBatch(ctx context.Context, p SplitBatchParams) error
+	// BatchSplit returns the split of a batch's attempt, or an ENOTFOUND
+	// error.
+	BatchSplit(ctx context.Context, no trueup.BatchNo, attempt int) (Split, error)
+	// CopyBatchPartRows writes the chunks of a part's rows to w, in order.
+	CopyBatchPartRows(ctx context.Context, no trueup.BatchNo, attempt, part int, w io.Writer) error
+	// EachOrderKeyRange is EachOrderKey for the orders whose carrier order
+	// id lies in the range.
+	EachOrderKeyRange(ctx context.Context, r OrderRange, fn func(trueup.Order) error) error
+	// FinishPart stores a part's discrepancies, marks it done and
+	// completes its job in one transaction, and, when it is the last part
+	// of the split, queues the job that assembles the batch (assembled
+	// true); trueup.ErrLeaseLost, storing nothing, when the part's job or
+	// the batch's attempt is no longer current.
+	FinishPart(ctx context.Context, p FinishPartParams) (assembled bool, err error)
+	// DropBatchSplit removes the split of a batch, its parts and their
+	// rows, of every attempt.
+	DropBatchSplit(ctx context.Context, no trueup.BatchNo) error
 }
 
 // CreateBatchParams are the inputs of Store.CreateBatch.
@@ -109,4 +136,76 @@ type DiscrepancyWriter interface {
 	Flush(ctx context.Context) error
 	// Close abandons what is not flushed; it is safe after Flush.
 	Close()
+}
+
+// PartRowsParams are the inputs of Store.PutBatchPartRows.
+type PartRowsParams struct {
+	No      trueup.BatchNo
+	Attempt int
+	Part    int
+	Chunk   int
+	// Data are length-prefixed records (see partition.go).
+	Data []byte
+}
+
+// SplitBatchParams are the inputs of Store.SplitBatch.
+type SplitBatchParams struct {
+	No      trueup.BatchNo
+	Attempt int
+	// From holds the first carrierOrderId of each part, in order; part k
+	// covers the ids from From[k] up to From[k+1] (the last has no upper
+	// bound), and From[0] is "".
+	From          []string
+	RowsRead      int64
+	SkippedSheets []string
+	// Job is the splitting job, completed in the transaction.
+	Job trueup.Job
+	// PartJobKind and PartJobArgs are the kind and the arguments of each
+	// part's job (PartJobArgs[k] for part k).
+	PartJobKind string
+	PartJobArgs []string
+}
+
+// Split is a batch attempt's split into parts.
+type Split struct {
+	Attempt       int
+	Parts         []Part
+	PartsDone     int
+	RowsRead      int64
+	SkippedSheets []string
+}
+
+// Part is one part of a split.
+type Part struct {
+	// From and To bound the carrierOrderIds of the part: From inclusive,
+	// To exclusive ("" for no upper bound).
+	From, To string
+	Done     bool
+	Counts   trueup.DiffCounts
+	AtStake  decimal.Decimal
+}
+
+// OrderRange selects a carrier's ledger orders of a cycle whose carrier
+// order id is at least From and, unless To is "", below To (bytewise).
+type OrderRange struct {
+	Carrier  trueup.CarrierID
+	Cycle    string
+	From, To string
+}
+
+// FinishPartParams are the inputs of Store.FinishPart.
+type FinishPartParams struct {
+	No      trueup.BatchNo
+	Attempt int
+	Part    int
+	Counts  trueup.DiffCounts
+	AtStake decimal.Decimal
+	// Discrepancies calls fn for each discrepancy of the part, numbered.
+	Discrepancies func(fn func(trueup.Discrepancy) error) error
+	// Job is the part's job, completed in the transaction.
+	Job trueup.Job
+	// AssembleJobKind and AssembleJobArgs are the job queued when the
+	// part is the last one done.
+	AssembleJobKind string
+	AssembleJobArgs string
 }

@@ -426,38 +426,41 @@ func (w *DiscrepancyWriter) insert(ctx context.Context, buf []trueup.Discrepancy
 	if len(buf) == 0 {
 		return nil
 	}
-	db := w.db
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		var full *sql.Stmt
-		args := make([]any, 0, discrepancyRows*discrepancyParams)
-		for rest := buf; len(rest) > 0; {
-			n := min(len(rest), discrepancyRows)
-			args = args[:0]
-			for _, d := range rest[:n] {
-				args = append(args, w.no, w.attempt, batch.AmountGap(d), d.Seq, int(d.DiffType), d.DiffReason, d.CarrierOrderID, d.KdOrderID, d.CarrierUserID,
-					d.CarrierOrderTime, d.KdUserID, d.UserStatus, d.SkuCode, decString(d.SkuPrice), d.BillingCycle, d.CarrierSale, d.CarrierSaleToKd,
-					d.ThisMonthBilling, d.NextMonthBilling, d.Channel, d.CarrierActiveTime, d.CarrierEndTime, d.CarrierPackageID,
-					d.KdActiveTime, d.KdEndTime, d.KdOrderTime, d.KdPackageID, decString(d.KdSaleTotal))
-			}
-			var err error
-			if n == discrepancyRows {
-				if full == nil {
-					if full, err = tx.PrepareContext(ctx, db.insertDiscrepancies(n)); err != nil {
-						return fmt.Errorf("prepare discrepancy insert: %w", err)
-					}
-					defer full.Close()
-				}
-				_, err = full.ExecContext(ctx, args...)
-			} else {
-				_, err = tx.ExecContext(ctx, db.insertDiscrepancies(n), args...)
-			}
-			if err != nil {
-				return fmt.Errorf("insert discrepancies %d-%d: %w", rest[0].Seq, rest[n-1].Seq, err)
-			}
-			rest = rest[n:]
+	return w.db.inTx(ctx, func(tx *sql.Tx) error { return w.db.insertDiscrepancyRows(ctx, tx, w.no, w.attempt, buf) })
+}
+
+// insertDiscrepancyRows writes buf, discrepancies of a batch attempt
+// numbered already, in tx, many rows per INSERT.
+func (db *DB) insertDiscrepancyRows(ctx context.Context, tx *sql.Tx, no trueup.BatchNo, attempt int, buf []trueup.Discrepancy) error {
+	var full *sql.Stmt
+	args := make([]any, 0, discrepancyRows*discrepancyParams)
+	for rest := buf; len(rest) > 0; {
+		n := min(len(rest), discrepancyRows)
+		args = args[:0]
+		for _, d := range rest[:n] {
+			args = append(args, no, attempt, batch.AmountGap(d), d.Seq, int(d.DiffType), d.DiffReason, d.CarrierOrderID, d.KdOrderID, d.CarrierUserID,
+				d.CarrierOrderTime, d.KdUserID, d.UserStatus, d.SkuCode, decString(d.SkuPrice), d.BillingCycle, d.CarrierSale, d.CarrierSaleToKd,
+				d.ThisMonthBilling, d.NextMonthBilling, d.Channel, d.CarrierActiveTime, d.CarrierEndTime, d.CarrierPackageID,
+				d.KdActiveTime, d.KdEndTime, d.KdOrderTime, d.KdPackageID, decString(d.KdSaleTotal))
 		}
-		return nil
-	})
+		var err error
+		if n == discrepancyRows {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, db.insertDiscrepancies(n)); err != nil {
+					return fmt.Errorf("prepare discrepancy insert: %w", err)
+				}
+				defer full.Close()
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, db.insertDiscrepancies(n), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("insert discrepancies %d-%d: %w", rest[0].Seq, rest[n-1].Seq, err)
+		}
+		rest = rest[n:]
+	}
+	return nil
 }
 
 // Rows per INSERT of DiscrepancyWriter, and parameters per row.

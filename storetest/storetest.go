@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"JobsLeaseLapse", testJobsLeaseLapse},
 		{"JobsRetry", testJobsRetry},
 		{"Ready", testReady},
+		{"BatchParts", testBatchParts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

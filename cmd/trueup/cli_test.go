@@ -334,6 +334,7 @@ func TestServeEnv(t *testing.T) {
 		"TRUEUP_WEBHOOK_MAX_SUBSCRIPTIONS": "5",
 		"TRUEUP_WEBHOOK_ROTATION_GRACE":    "2h",
 		"TRUEUP_MATCH_MEMORY":              "1000000",
+		"TRUEUP_BATCH_PARTITIONS":          "4",
 		"TRUEUP_CASE_NOTE_MAX_BYTES":       "500",
 		"TRUEUP_SESSION_TTL":               "8h",
 		"TRUEUP_SESSION_IDLE_TIMEOUT":      "20m",
@@ -369,7 +370,7 @@ func TestServeEnv(t *testing.T) {
 		"body-timeout": "5s", "upload-idle-timeout": "6s", "upload-min-rate": "100", "max-uploads": "3", "max-header-bytes": "4096",
 		"token-rate": "2.5", "token-burst": "4", "token-addr-rate": "7.5", "token-addr-burst": "9", "temp-dir": "/var/tmp/trueup",
 		"max-shared-strings": "1000000", "max-inflated": "2000000", "max-cell-bytes": "300", "max-row-bytes": "4000", "max-row-cells": "50", "webhook-timeout": "3s", "match-memory": "1000000",
-		"case-note-max-bytes": "500", "webhook-allow-private": "true", "webhook-max-subscriptions": "5", "webhook-rotation-grace": "2h0m0s",
+		"case-note-max-bytes": "500", "webhook-allow-private": "true", "webhook-max-subscriptions": "5", "webhook-rotation-grace": "2h0m0s", "batch-partitions": "4",
 		"session-ttl": "8h0m0s", "session-idle-timeout": "20m0s", "signin-slow-after": "4", "signin-max-failures": "8", "signin-lockout": "10m0s", "secure-cookies": "true"} {
 		if got := fs.Lookup(name).Value.String(); got != want {
 			t.Errorf("--%s = %q, want %q", name, got, want)
@@ -385,6 +386,8 @@ func TestServeEnv(t *testing.T) {
 			{map[string]string{"TRUEUP_JOB_LEASE": "30"}, `TRUEUP_JOB_LEASE="30" is not a valid --job-lease (duration)`},
 			{map[string]string{"TRUEUP_DEMO": "sure"}, `TRUEUP_DEMO="sure" is not a valid --demo (bool)`},
 			{map[string]string{"TRUEUP_LOG_LEVEL": "loud"}, `--log-level "loud"`},
+			{map[string]string{"TRUEUP_BATCH_PARTITIONS": "0"}, `--batch-partitions 0: use 1 to 256`},
+			{map[string]string{"TRUEUP_BATCH_PARTITIONS": "257"}, `--batch-partitions 257: use 1 to 256`},
 		}
 		for _, tt := range tests {
 			code, _, stderr := cliCall{args: []string{"serve", "--data", t.TempDir()}, env: tt.env}.run(t)

@@ -42,11 +42,8 @@ func TestAdjustmentSurvivesSIGKILL(t *testing.T) {
 	skipKillUnderRace(t)
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
 		ctx := context.Background()
-		store, dbArgs := eng.open(t)
-		defer store.Close()
-		ownTemp, sysTemp := t.TempDir(), t.TempDir()
-		serveArgs := append([]string{"--job-lease", "1s", "--temp-dir", ownTemp}, dbArgs...)
-		env := []string{"TMPDIR=" + sysTemp}
+		rig := newKillRig(t, eng)
+		store, dbArgs := rig.store, rig.dbArgs
 
 		var cred buyer.Credentials
 		runCLIJSON(t, &cred, append([]string{"admin", "buyer", "create", "--name", "Crash Research"}, dbArgs...)...)
@@ -74,7 +71,7 @@ func TestAdjustmentSurvivesSIGKILL(t *testing.T) {
 			t.Fatalf("imported %d transactions, want %d", imported.Imported, crashAdjustmentTxs)
 		}
 
-		srv := startServerEnv(t, env, serveArgs...)
+		srv := rig.serve(t)
 		api := client.NewBuyer(srv.url(""), cred.AccessToken, &http.Client{Timeout: 60 * time.Second})
 		launched, err := api.LaunchSurveyAdjustment(ctx, surveyA, client.LaunchReject, entries)
 		if err != nil {
@@ -86,7 +83,7 @@ func TestAdjustmentSurvivesSIGKILL(t *testing.T) {
 		seen := 0 // the apply job's attempt last seen running
 		for kill := 1; kill <= 3; kill++ {
 			if kill > 1 {
-				srv = startServerEnv(t, env, serveArgs...)
+				srv = rig.serve(t)
 			}
 			a := waitAdjustment(t, id, 60*time.Second, func() buyer.Adjustment {
 				a, err := store.BuyerStore().Adjustment(ctx, id)
@@ -126,7 +123,7 @@ func TestAdjustmentSurvivesSIGKILL(t *testing.T) {
 			t.Errorf("no kill landed while the process was applying; list more transactions")
 		}
 
-		srv = startServerEnv(t, env, serveArgs...)
+		srv = rig.serve(t)
 		api = client.NewBuyer(srv.url(""), cred.AccessToken, &http.Client{Timeout: 60 * time.Second})
 		waitCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
@@ -165,7 +162,7 @@ func TestAdjustmentSurvivesSIGKILL(t *testing.T) {
 			t.Errorf("apply job state %s, failures %d, lost %d, claims %d; want completed, 0, %d, %d",
 				job.State, job.Failures, job.Lost, job.Attempt, landed, landed+1)
 		}
-		for _, dir := range []string{ownTemp, sysTemp} {
+		for _, dir := range []string{rig.ownTemp, rig.sysTemp} {
 			waitNoTempFiles(t, dir)
 		}
 	})
@@ -204,9 +201,8 @@ func TestOrderImportSurvivesSIGKILL(t *testing.T) {
 	skipKillUnderRace(t)
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
 		ctx := context.Background()
-		store, dbArgs := eng.open(t)
-		defer store.Close()
-		sysTemp := t.TempDir()
+		rig := newKillRig(t, eng) // no server: its system folder only
+		store, dbArgs := rig.store, rig.dbArgs
 		spec := crashLedger
 		spec.Cycle = lastCycle()
 		path := filepath.Join(t.TempDir(), "orders.csv")
@@ -228,7 +224,7 @@ func TestOrderImportSurvivesSIGKILL(t *testing.T) {
 			return append([]string{"import", "orders", "--carrier", string(carrier), path}, dbArgs...)
 		}
 		start := time.Now()
-		if err := startCLI(t, sysTemp, importArgs(control.CarrierID)...).Wait(); err != nil {
+		if err := startCLI(t, rig.sysTemp, importArgs(control.CarrierID)...).Wait(); err != nil {
 			t.Fatalf("control import: %v", err)
 		}
 		took := time.Since(start)
@@ -237,7 +233,7 @@ func TestOrderImportSurvivesSIGKILL(t *testing.T) {
 		rng := rand.New(rand.NewPCG(20261207, 3))
 		landed := 0
 		for kill := 1; kill <= 3; kill++ {
-			cmd := startCLI(t, sysTemp, importArgs(killed.CarrierID)...)
+			cmd := startCLI(t, rig.sysTemp, importArgs(killed.CarrierID)...)
 			// Between 20% and 80% of an import's duration: past the
 			// process's start, before the commit unless the machine sped
 			// up.
@@ -267,7 +263,7 @@ func TestOrderImportSurvivesSIGKILL(t *testing.T) {
 		if landed == 0 {
 			t.Errorf("no kill landed during an import; make the ledger larger")
 		}
-		if err := startCLI(t, sysTemp, importArgs(killed.CarrierID)...).Wait(); err != nil {
+		if err := startCLI(t, rig.sysTemp, importArgs(killed.CarrierID)...).Wait(); err != nil {
 			t.Fatalf("last import: %v", err)
 		}
 		want := carrierOrders(t, store, control.CarrierID, spec.Cycle.String())
@@ -275,7 +271,7 @@ func TestOrderImportSurvivesSIGKILL(t *testing.T) {
 		if len(want) != spec.Orders || !slices.Equal(got, want) {
 			t.Fatalf("after the kills %d orders stored, control %d (of %d), or they differ", len(got), len(want), spec.Orders)
 		}
-		waitNoTempFiles(t, sysTemp)
+		waitNoTempFiles(t, rig.sysTemp)
 	})
 }
 
@@ -327,11 +323,8 @@ func TestAdminImportSurvivesSIGKILL(t *testing.T) {
 	skipKillUnderRace(t)
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
 		ctx := context.Background()
-		store, dbArgs := eng.open(t)
-		defer store.Close()
-		ownTemp, sysTemp := t.TempDir(), t.TempDir()
-		serveArgs := append([]string{"--job-lease", "1s", "--temp-dir", ownTemp}, dbArgs...)
-		env := []string{"TMPDIR=" + sysTemp}
+		rig := newKillRig(t, eng)
+		store, dbArgs := rig.store, rig.dbArgs
 		spec := crashLedger
 		spec.Cycle = lastCycle()
 		var ledger bytes.Buffer
@@ -362,7 +355,7 @@ func TestAdminImportSurvivesSIGKILL(t *testing.T) {
 			return got
 		}
 
-		srv := startServerEnv(t, env, serveArgs...)
+		srv := rig.serve(t)
 		api := client.NewAdminClient(srv.url(""), key.Key, &http.Client{Timeout: 60 * time.Second})
 		ran := wait(api, send(api, control.CarrierID))
 		if ran.State != string(imports.Succeeded) || ran.Imported != int64(spec.Orders) {
@@ -375,7 +368,7 @@ func TestAdminImportSurvivesSIGKILL(t *testing.T) {
 		var lost []client.Import
 		for kill := 1; kill <= 2; kill++ {
 			if kill > 1 {
-				srv = startServerEnv(t, env, serveArgs...)
+				srv = rig.serve(t)
 				api = client.NewAdminClient(srv.url(""), key.Key, &http.Client{Timeout: 60 * time.Second})
 			}
 			im := send(api, killed.CarrierID)
@@ -400,7 +393,7 @@ func TestAdminImportSurvivesSIGKILL(t *testing.T) {
 			t.Fatalf("no kill landed during an import; make the ledger larger")
 		}
 
-		srv = startServerEnv(t, env, serveArgs...)
+		srv = rig.serve(t)
 		api = client.NewAdminClient(srv.url(""), key.Key, &http.Client{Timeout: 60 * time.Second})
 		for _, im := range lost {
 			got, err := api.Import(ctx, im.ImportID)
@@ -423,7 +416,7 @@ func TestAdminImportSurvivesSIGKILL(t *testing.T) {
 		if len(want) != spec.Orders || !slices.Equal(got, want) {
 			t.Fatalf("after the kills %d orders stored, control %d (of %d), or they differ", len(got), len(want), spec.Orders)
 		}
-		for _, dir := range []string{store.UploadTempDir(), ownTemp, sysTemp} {
+		for _, dir := range []string{store.UploadTempDir(), rig.ownTemp, rig.sysTemp} {
 			waitNoTempFiles(t, dir)
 		}
 	})

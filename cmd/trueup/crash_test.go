@@ -114,14 +114,11 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 	skipKillUnderRace(t)
 	forEachEngine(t, func(t *testing.T, eng e2eEngine) {
 		ctx := context.Background()
-		store, dbArgs := eng.open(t)
-		defer store.Close()
-		ownTemp, sysTemp := t.TempDir(), t.TempDir()
-		serveArgs := append([]string{"--job-lease", "1s", "--temp-dir", ownTemp}, dbArgs...)
-		env := []string{"TMPDIR=" + sysTemp}
+		rig := newKillRig(t, eng)
+		store, dbArgs := rig.store, rig.dbArgs
 		spool := store.UploadTempDir() // SQLite: DATA/uploads/tmp
 		if spool == "" {
-			spool = ownTemp // PostgreSQL: --temp-dir
+			spool = rig.ownTemp // PostgreSQL: --temp-dir
 		}
 		var cred auth.Credentials
 		runCLIJSON(t, &cred, append([]string{"admin", "carrier", "create", "--name", "Crash Test Mobile"}, dbArgs...)...)
@@ -134,7 +131,7 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 
 		// An uninterrupted check of the statement: its list is the one
 		// wanted.
-		srv := startServerEnv(t, env, serveArgs...)
+		srv := rig.serve(t)
 		clean := submitCSV(t, store, carrier, spec)
 		ran := waitBatch(t, store, clean, 120*time.Second, func(b trueup.Batch) bool { return b.State == trueup.BatchSucceeded })
 		check := ran.FinishedAt.Sub(*ran.StartedAt)
@@ -147,7 +144,7 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 		seen := 0   // the batch attempt last seen running
 		landed := 0 // kills that found the check running
 		for kill := 1; kill <= crashKills; kill++ {
-			srv := startServerEnv(t, env, serveArgs...)
+			srv := rig.serve(t)
 			if kill == 1 {
 				// An upload in flight dies with the server too.
 				stallUpload(t, srv, cred, spool, csvStatement(t, gen.Spec{Orders: 100, Cycle: lastCycle(), Seed: 1}))
@@ -178,7 +175,7 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 			t.Logf("kill %d, %s after attempt %d read %d rows: %d rows read, %d%% saved", kill, delay.Round(time.Millisecond), seen, b.RowsRead, after.RowsRead, after.Percent)
 		}
 
-		startServerEnv(t, env, serveArgs...)
+		rig.serve(t)
 		done := waitBatch(t, store, no, 120*time.Second, func(b trueup.Batch) bool {
 			return b.State == trueup.BatchSucceeded || b.State == trueup.BatchFailed
 		})
@@ -188,12 +185,8 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 		if want := spec.Expected(); done.Counts != want {
 			t.Errorf("counts = %+v, want %+v", done.Counts, want)
 		}
-		counts, err := store.JobCounts(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if counts[trueup.JobCompleted] != 2 || len(counts) != 1 {
-			t.Errorf("jobs by state = %v, want the two batches' jobs completed, once each", counts)
+		if n := completedOfKinds(t, store, batch.JobKind); n != 2 {
+			t.Errorf("%d batch jobs completed, want the two batches' jobs, once each", n)
 		}
 		if landed < 2 {
 			t.Errorf("only %d of %d kills interrupted the check; make the statement larger", landed, crashKills)
@@ -227,7 +220,7 @@ func TestBatchSurvivesSIGKILL(t *testing.T) {
 		// The killed upload and workers' copies were removed at each start,
 		// the last worker's when its check ended; nothing went to the
 		// system's folder.
-		for _, dir := range []string{store.UploadTempDir(), ownTemp, sysTemp} {
+		for _, dir := range []string{store.UploadTempDir(), rig.ownTemp, rig.sysTemp} {
 			waitNoTempFiles(t, dir)
 		}
 	})

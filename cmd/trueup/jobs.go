@@ -14,6 +14,8 @@ import (
 func jobHandlers(m *Main) map[string]jobs.Kind {
 	return map[string]jobs.Kind{
 		batch.JobKind:       jobs.Handle(m.Batches.Process, m.Batches.GiveUp),
+		batch.JobPart:       jobs.Handle(m.Batches.ProcessPart, m.Batches.GiveUp),
+		batch.JobAssemble:   jobs.Handle(m.Batches.Assemble, m.Batches.GiveUp),
 		cases.EventsJobKind: jobs.Handle(m.Cases.RecordEvents, m.Cases.GiveUpEvents),
 		buyer.JobApply:      jobs.Handle(m.Buyers.Apply, m.Buyers.GiveUpApply),
 		buyer.JobExpire:     jobs.Handle(m.Buyers.Expire, m.Buyers.GiveUpExpire),

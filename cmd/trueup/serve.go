@@ -178,6 +178,9 @@ type ServeConfig struct {
 	// MatchMemory bounds the statement rows a check holds in memory
 	// (batch.Service.MatchMemory; its default when 0).
 	MatchMemory int64
+	// BatchPartitions, above 1, checks each batch in that many parts that
+	// any replica sharing the database works (batch.Service.Partitions).
+	BatchPartitions int
 	// CaseNoteMaxBytes bounds the note of a case action
 	// (cases.DefaultMaxNote when 0).
 	CaseNoteMaxBytes int
@@ -206,6 +209,7 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 	}
 	m.Batches.TempDir = store.UploadTempDir()
 	m.Batches.MatchMemory = cfg.MatchMemory
+	m.Batches.Partitions = cfg.BatchPartitions
 	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes, Limits: cfg.Limits, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey}, store, trueuphttp.Services{
 		Auth: m.Auth, Batches: m.Batches, Lifecycle: m.Lifecycle, Buyers: m.Buyers, Risk: m.Risk,
 	}, m.Logger, metrics)
@@ -302,6 +306,7 @@ func newServeCmd(env Env) *cobra.Command {
 	fs.IntVar(&cfg.WebhookMaxSubscriptions, "webhook-max-subscriptions", webhook.DefaultMaxSubscriptions, "live webhook subscriptions a carrier (or the operators) may have (409 over it)")
 	fs.DurationVar(&cfg.WebhookRotationGrace, "webhook-rotation-grace", webhook.DefaultRotationGrace, "how long a webhook secret replaced by a rotation keeps signing beside the new one")
 	fs.Int64Var(&cfg.MatchMemory, "match-memory", batch.DefaultMatchMemory, "bytes of statement rows a check holds in memory; a larger statement is matched through sorted runs in the temporary folder")
+	fs.IntVar(&cfg.BatchPartitions, "batch-partitions", 1, fmt.Sprintf("parts a batch is checked in, each a job any replica sharing the database works (1 to %d; 1 checks a batch in one job)", batch.MaxPartitions))
 	fs.IntVar(&cfg.CaseNoteMaxBytes, "case-note-max-bytes", cases.DefaultMaxNote, "longest note of a case action, in bytes (400 over it)")
 	consoleFlags(fs, &cfg.Console)
 	fs.StringVar(&cfg.TempDir, "temp-dir", "", "the server's own folder of temporary files with --database-url (default DATA/tmp, DATA from --data); emptied of trueup's files at start")
@@ -324,6 +329,9 @@ type serveOptions struct {
 
 // serve runs the server on the database db names until ctx ends.
 func serve(ctx context.Context, env Env, db *dbFlags, cfg ServeConfig, opt serveOptions) error {
+	if cfg.BatchPartitions < 1 || cfg.BatchPartitions > batch.MaxPartitions {
+		return usagef("--batch-partitions %d: use 1 to %d", cfg.BatchPartitions, batch.MaxPartitions)
+	}
 	if cfg.TempDir == "" {
 		cfg.TempDir = filepath.Join(db.dir(), "tmp")
 	}
