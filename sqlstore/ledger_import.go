@@ -23,6 +23,10 @@ const stageCols = 14
 // variables, under SQLite's 32,766.
 const orderInsertRows = 1000
 
+// orderCacheKiB is the page cache (KiB) of an import's connection on
+// engines without a bulk-copy protocol (SQLite).
+const orderCacheKiB = 64 << 10
+
 // orderCopyRows is how many orders one bulk copy into the staging table
 // carries on engines with a bulk-copy protocol.
 const orderCopyRows = 20000
@@ -80,6 +84,15 @@ type OrderImport struct {
 	// With bulk copy: reused buffers of the copied values.
 	vals []any
 	rows [][]any
+	// With bulk copy: for each billing cycle seen, whether its orders are
+	// copied straight into orders (the carrier had none in it) rather
+	// than staged; direct and staged count the orders each way, and
+	// refused notes that a direct copy met a key already there.
+	cycleDirect      map[string]bool
+	nDirect, nStaged int64
+	refused          bool
+	keyVals          []any
+	keyRows          [][]any
 
 	// The writer: pieces go to it on work, empty buffers come back on
 	// spare, stopped closes when it ends; werr is its first error.
@@ -131,6 +144,7 @@ func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (l
 				kd_user_id TEXT, sku_code TEXT, sku_price TEXT, kd_package_id TEXT, kd_active_ms BIGINT, kd_end_ms BIGINT,
 				kd_order_ms BIGINT, kd_sale_total TEXT, channel TEXT) ON COMMIT DROP`,
 			`CREATE TEMP TABLE ledger_users_stage (piece BIGINT, carrier_user_id TEXT, kd_user_id TEXT, status TEXT) ON COMMIT DROP`,
+			`CREATE TEMP TABLE ledger_keys_stage (row_no BIGINT, billing_cycle TEXT, carrier_order_id TEXT) ON COMMIT DROP`,
 			// The GROUP BYs over the staging tables hash in memory.
 			`SET LOCAL work_mem = '64MB'`,
 		} {
@@ -145,6 +159,7 @@ func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (l
 		if err := imp.tx.QueryRowContext(ctx, `SELECT 1 FROM carriers WHERE id = $1 FOR KEY SHARE`, carrier).Scan(&one); err != nil {
 			return fail(fmt.Errorf("hold carrier: %w", err))
 		}
+		imp.cycleDirect = map[string]bool{}
 		imp.startWriter()
 		return imp, nil
 	}
@@ -152,6 +167,10 @@ func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (l
 	imp.args = make([]any, 0, orderInsertRows*15+5*userUpsertRows)
 	imp.userUpserts = map[bool]*sql.Stmt{}
 	for _, ddl := range []string{
+		// Less page cache than the bulk load's: the orders of a ledger file
+		// come mostly in key order, so a piece touches the right edge of
+		// each B-tree, and the server stays within its memory bound.
+		fmt.Sprintf(`PRAGMA main.cache_size = -%d`, orderCacheKiB),
 		`CREATE TEMP TABLE ledger_keys (billing_cycle TEXT, carrier_order_id TEXT, row_no INTEGER,
 			PRIMARY KEY (billing_cycle, carrier_order_id)) WITHOUT ROWID`,
 		`CREATE TEMP TABLE ledger_dups (row_no INTEGER PRIMARY KEY, first_row INTEGER, billing_cycle TEXT, carrier_order_id TEXT)`,
@@ -363,28 +382,88 @@ func (imp *OrderImport) writePiece(ctx context.Context, orders []stagedOrder) er
 var stageColumns = []string{"row_no", "carrier_order_id", "billing_cycle", "kd_order_id", "carrier_user_id", "kd_user_id", "sku_code",
 	"sku_price", "kd_package_id", "kd_active_ms", "kd_end_ms", "kd_order_ms", "kd_sale_total", "channel"}
 
-// copyPiece copies the buffered orders and their users into the staging
-// tables.
+// orderColumns are the columns of orders in the order copyPiece copies
+// them straight into it.
+var orderColumns = []string{"carrier_id", "billing_cycle", "carrier_order_id", "kd_order_id", "carrier_user_id", "kd_user_id", "sku_code",
+	"sku_price", "kd_package_id", "kd_active_ms", "kd_end_ms", "kd_order_ms", "kd_sale_total", "channel", "updated_at"}
+
+// copyPiece copies the buffered orders and their users. The orders of a
+// billing cycle in which the carrier had no order when the import first
+// met it go straight into orders, and their keys with their rows into
+// ledger_keys_stage (for the report of repeated rows); the others go to
+// ledger_stage, to be merged at the end. A straight copy runs in a
+// savepoint: when the primary key refuses a key (the file repeats an
+// order, or another import wrote it meanwhile) it is undone, and the
+// orders of later pieces are no longer copied into orders, as the import
+// will be refused.
 func (imp *OrderImport) copyPiece(ctx context.Context) error {
 	n := len(imp.piece)
-	if cap(imp.vals) < n*stageCols {
-		imp.vals = make([]any, orderCopyRows*stageCols)
+	if cap(imp.vals) < n*15 {
+		imp.vals = make([]any, orderCopyRows*15)
 		imp.rows = make([][]any, orderCopyRows)
+		imp.keyVals = make([]any, orderCopyRows*3)
+		imp.keyRows = make([][]any, orderCopyRows)
 	}
+	staged, direct := 0, 0
 	for i := range imp.piece {
 		s := &imp.piece[i]
 		o := &s.o
-		row := imp.vals[i*stageCols : (i+1)*stageCols : (i+1)*stageCols]
+		straight, seen := imp.cycleDirect[o.BillingCycle]
+		if !seen {
+			var stored bool
+			err := imp.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE carrier_id = $1 AND billing_cycle = $2)`,
+				imp.carrier, o.BillingCycle).Scan(&stored)
+			if err != nil {
+				return fmt.Errorf("look for stored orders: %w", err)
+			}
+			straight = !stored
+			imp.cycleDirect[o.BillingCycle] = straight
+		}
+		// Straight orders fill vals from the front, staged ones from the
+		// back: rows holds the former at [0, direct), the latter at
+		// [n-staged, n).
+		if straight {
+			row := imp.vals[direct*15 : (direct+1)*15 : (direct+1)*15]
+			row[0], row[1], row[2], row[3], row[4], row[5] = imp.carrier, o.BillingCycle, o.CarrierOrderID, o.KdOrderID, o.CarrierUserID, o.KdUserID
+			row[6], row[7], row[8] = o.SkuCode, o.SkuPrice.String(), o.KdPackageID
+			row[9], row[10], row[11] = o.KdActiveTime.UnixMilli(), o.KdEndTime.UnixMilli(), o.KdOrderTime.UnixMilli()
+			row[12], row[13], row[14] = o.KdSaleTotal.String(), o.Channel, imp.now
+			imp.rows[direct] = row
+			key := imp.keyVals[direct*3 : (direct+1)*3 : (direct+1)*3]
+			key[0], key[1], key[2] = s.row, o.BillingCycle, o.CarrierOrderID
+			imp.keyRows[direct] = key
+			direct++
+			continue
+		}
+		staged++
+		j := n - staged
+		row := imp.vals[j*15 : j*15+stageCols : j*15+stageCols]
 		row[0], row[1], row[2], row[3], row[4], row[5] = s.row, o.CarrierOrderID, o.BillingCycle, o.KdOrderID, o.CarrierUserID, o.KdUserID
 		row[6], row[7], row[8] = o.SkuCode, o.SkuPrice.String(), o.KdPackageID
 		row[9], row[10], row[11] = o.KdActiveTime.UnixMilli(), o.KdEndTime.UnixMilli(), o.KdOrderTime.UnixMilli()
 		row[12], row[13] = o.KdSaleTotal.String(), o.Channel
-		imp.rows[i] = row
+		imp.rows[j] = row
 	}
-	_, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "ledger_stage", stageColumns, imp.rows[:n])
-	clear(imp.vals[:n*stageCols])
-	if err != nil {
-		return fmt.Errorf("copy orders: %w", err)
+	defer func() {
+		clear(imp.vals[:n*15])
+		clear(imp.keyVals[:direct*3])
+	}()
+	if staged > 0 {
+		if _, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "ledger_stage", stageColumns, imp.rows[n-staged:n]); err != nil {
+			return fmt.Errorf("copy orders: %w", err)
+		}
+		imp.nStaged += int64(staged)
+	}
+	if direct > 0 {
+		if _, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "ledger_keys_stage", []string{"row_no", "billing_cycle", "carrier_order_id"}, imp.keyRows[:direct]); err != nil {
+			return fmt.Errorf("copy order keys: %w", err)
+		}
+		imp.nDirect += int64(direct)
+		if !imp.refused {
+			if err := imp.copyOrders(ctx, imp.rows[:direct]); err != nil {
+				return err
+			}
+		}
 	}
 	users := make([][]any, 0, len(imp.userIDs))
 	for _, id := range imp.userIDs {
@@ -393,6 +472,29 @@ func (imp *OrderImport) copyPiece(ctx context.Context) error {
 	}
 	if _, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "ledger_users_stage", []string{"piece", "carrier_user_id", "kd_user_id", "status"}, users); err != nil {
 		return fmt.Errorf("copy users: %w", err)
+	}
+	return nil
+}
+
+// copyOrders copies rows straight into orders in a savepoint; a key the
+// primary key refuses undoes the copy and sets refused.
+func (imp *OrderImport) copyOrders(ctx context.Context, rows [][]any) error {
+	if _, err := imp.tx.ExecContext(ctx, `SAVEPOINT ledger_piece`); err != nil {
+		return fmt.Errorf("copy orders: %w", err)
+	}
+	_, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "orders", orderColumns, rows)
+	if imp.db.dialect.IsUniqueViolation(err) {
+		if _, err := imp.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT ledger_piece`); err != nil {
+			return fmt.Errorf("copy orders: %w", err)
+		}
+		imp.refused = true
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("copy orders: %w", err)
+	}
+	if _, err := imp.tx.ExecContext(ctx, `RELEASE SAVEPOINT ledger_piece`); err != nil {
+		return fmt.Errorf("copy orders: %w", err)
 	}
 	return nil
 }
@@ -566,7 +668,9 @@ func (imp *OrderImport) repeats(ctx context.Context, limit int) ([]ledger.Duplic
 	if imp.bulk {
 		query = `SELECT row_no, first_row, billing_cycle, carrier_order_id, COUNT(*) OVER () FROM (
 			SELECT row_no, MIN(row_no) OVER (PARTITION BY billing_cycle, carrier_order_id) AS first_row, billing_cycle, carrier_order_id
-			FROM ledger_stage) s WHERE row_no <> first_row ORDER BY row_no LIMIT $1`
+			FROM (SELECT row_no, billing_cycle, carrier_order_id FROM ledger_stage
+				UNION ALL SELECT row_no, billing_cycle, carrier_order_id FROM ledger_keys_stage) k) s
+			WHERE row_no <> first_row ORDER BY row_no LIMIT $1`
 	}
 	rows, err := imp.tx.QueryContext(ctx, query, max(limit, 1))
 	if err != nil {
@@ -638,50 +742,31 @@ func (imp *OrderImport) Commit() (int64, error) {
 	return imp.count, nil
 }
 
-// mergeOrders writes the staged orders into orders and reports whether
-// a key repeats in the staging table, in which case it writes nothing.
-// Where the carrier has no order in the cycles of the import (a first
-// load) the orders are inserted in one statement, in a savepoint: the
-// primary key refuses a repeated key. Otherwise one hashed GROUP BY over
-// the staging table looks for repeats first, then one UPDATE rewrites the
-// stored orders that the import changes (an unchanged one is not touched,
-// not even locked, as an ON CONFLICT upsert would) and one INSERT adds
-// the others. A key another import wrote meanwhile is an ECONFLICT error.
+// mergeOrders merges the staged orders into orders and reports whether
+// a key repeats, in which case it writes nothing: either a straight copy
+// was refused (copyPiece) or a key repeats in the staging table (one
+// hashed GROUP BY). The staged orders are of cycles in which the carrier
+// had orders: one UPDATE rewrites the stored orders that the import
+// changes (an unchanged one is not touched, not even locked, as an ON
+// CONFLICT upsert would) and one INSERT adds the others. A key another
+// import wrote meanwhile is an ECONFLICT error.
 func (imp *OrderImport) mergeOrders(ctx context.Context) (bool, error) {
-	err := imp.tx.QueryRowContext(ctx, imp.db.q(`SELECT
-		EXISTS (SELECT 1 FROM orders WHERE carrier_id = ? AND billing_cycle IN (SELECT DISTINCT billing_cycle FROM ledger_stage)),
-		EXISTS (SELECT 1 FROM carrier_users WHERE carrier_id = ?)`), imp.carrier, imp.carrier).Scan(&imp.stored, &imp.storedUsers)
+	err := imp.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM carrier_users WHERE carrier_id = $1)`, imp.carrier).Scan(&imp.storedUsers)
 	if err != nil {
 		return false, fmt.Errorf("merge orders: %w", err)
 	}
+	imp.stored = imp.nStaged > 0
 	if imp.stored || imp.storedUsers {
 		// The joins with the stored rows need the staged rows' numbers;
-		// a first load only scans them.
+		// the straight copies and a first load of users do not.
 		if _, err := imp.tx.ExecContext(ctx, `ANALYZE ledger_stage, ledger_users_stage`); err != nil {
 			return false, fmt.Errorf("analyze staged orders: %w", err)
 		}
 	}
-	const insert = `INSERT INTO orders (carrier_id, billing_cycle, carrier_order_id, kd_order_id,
-		carrier_user_id, kd_user_id, sku_code, sku_price, kd_package_id, kd_active_ms, kd_end_ms, kd_order_ms, kd_sale_total, channel, updated_at)
-		SELECT $1, billing_cycle, carrier_order_id, kd_order_id, carrier_user_id, kd_user_id, sku_code, CAST(sku_price AS NUMERIC), kd_package_id,
-		kd_active_ms, kd_end_ms, kd_order_ms, CAST(kd_sale_total AS NUMERIC), channel, $2 FROM ledger_stage s`
+	if imp.refused {
+		return true, nil
+	}
 	if !imp.stored {
-		if _, err := imp.tx.ExecContext(ctx, `SAVEPOINT ledger_merge`); err != nil {
-			return false, fmt.Errorf("merge orders: %w", err)
-		}
-		_, err := imp.tx.ExecContext(ctx, insert, imp.carrier, imp.now)
-		if imp.db.dialect.IsUniqueViolation(err) {
-			if _, err := imp.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT ledger_merge`); err != nil {
-				return false, fmt.Errorf("merge orders: %w", err)
-			}
-			return true, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("merge orders: %w", err)
-		}
-		if _, err := imp.tx.ExecContext(ctx, `RELEASE SAVEPOINT ledger_merge`); err != nil {
-			return false, fmt.Errorf("merge orders: %w", err)
-		}
 		return false, nil
 	}
 	var repeated bool
@@ -709,7 +794,11 @@ func (imp *OrderImport) mergeOrders(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, conflict(err)
 	}
-	_, err = imp.tx.ExecContext(ctx, insert+` WHERE NOT EXISTS (SELECT 1 FROM orders o
+	_, err = imp.tx.ExecContext(ctx, `INSERT INTO orders (carrier_id, billing_cycle, carrier_order_id, kd_order_id,
+		carrier_user_id, kd_user_id, sku_code, sku_price, kd_package_id, kd_active_ms, kd_end_ms, kd_order_ms, kd_sale_total, channel, updated_at)
+		SELECT $1, billing_cycle, carrier_order_id, kd_order_id, carrier_user_id, kd_user_id, sku_code, CAST(sku_price AS NUMERIC), kd_package_id,
+		kd_active_ms, kd_end_ms, kd_order_ms, CAST(kd_sale_total AS NUMERIC), channel, $2 FROM ledger_stage s
+		WHERE NOT EXISTS (SELECT 1 FROM orders o
 		WHERE o.carrier_id = $1 AND o.billing_cycle = s.billing_cycle AND o.carrier_order_id = s.carrier_order_id)`, imp.carrier, imp.now)
 	if err != nil {
 		return false, conflict(err)
@@ -777,7 +866,7 @@ func (imp *OrderImport) closeStatements() {
 // finish gives the connection back to the pool with its usual settings.
 func (imp *OrderImport) finish() {
 	imp.finalized = true
-	imp.buf, imp.users, imp.userIDs, imp.vals, imp.rows = nil, nil, nil, nil, nil
+	imp.buf, imp.users, imp.userIDs, imp.vals, imp.rows, imp.keyVals, imp.keyRows = nil, nil, nil, nil, nil, nil, nil
 	if imp.restore != nil {
 		imp.restore()
 	}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/client"
 	"github.com/trueup/trueup/gen"
@@ -65,7 +66,10 @@ func runLedger(p ledgerParams) error {
 		return err
 	}
 	fmt.Printf("# ledger import: %d orders, %s\n\nfloor (every cell read by ledger.OpenFile, in process): %.2f s = %.0f orders/s\n\n", p.N, bin, floor.Seconds(), float64(p.N)/floor.Seconds())
-	fmt.Printf("| engine | route | step | wall | trueup CPU (user+sys) | PostgreSQL CPU | orders/s (wall) | peak RSS | load average |\n|---|---|---|---|---|---|---|---|---|\n")
+	if err := engineFloors(p, ledgerCSV); err != nil {
+		return err
+	}
+	fmt.Printf("| engine | route | step | wall | trueup CPU (user+sys) | PostgreSQL CPU | orders/s (wall) | orders per CPU-second | peak RSS | load average |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	engines := [][2]string{{"sqlite", "--data=" + filepath.Join(p.Dir, "data")}}
 	if p.PGURL != "" {
 		engines = append(engines, [2]string{"postgres", "--database-url=" + p.PGURL})
@@ -90,8 +94,9 @@ func runLedger(p ledgerParams) error {
 			}
 			d := time.Since(start)
 			cpu := time.Duration(use.Utime.Nano() + use.Stime.Nano())
-			fmt.Printf("| %s | CLI | %s | %.2f s | %.2f s | %s | %.0f | %d MiB | %s |\n", e[0], s.name, d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg),
-				float64(p.N)/d.Seconds(), use.Maxrss/1024, loadAvg())
+			pgUsed := pgCPUSince(e[0], pg)
+			fmt.Printf("| %s | CLI | %s | %.2f s | %.2f s | %s | %.0f | %.0f | %d MiB | %s |\n", e[0], s.name, d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg),
+				float64(p.N)/d.Seconds(), float64(p.N)/(cpu+pgUsed).Seconds(), use.Maxrss/1024, loadAvg())
 		}
 		if err := apiImports(p.N, bin, e, ledgerCSV); err != nil {
 			return fmt.Errorf("%s admin API: %w", e[0], err)
@@ -104,7 +109,7 @@ func runLedger(p ledgerParams) error {
 			}
 			d := time.Since(start)
 			cpu := time.Duration(use.Utime.Nano() + use.Stime.Nano())
-			fmt.Printf("| %s | CLI | verify after import | %.2f s | %.2f s | %s | | %d MiB | %s |\n", e[0], d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg), use.Maxrss/1024, loadAvg())
+			fmt.Printf("| %s | CLI | verify after import | %.2f s | %.2f s | %s | | | %d MiB | %s |\n", e[0], d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg), use.Maxrss/1024, loadAvg())
 		}
 	}
 	return nil
@@ -163,7 +168,7 @@ func apiImports(n int, bin string, e [2]string, ledgerCSV string) error {
 		if err != nil {
 			return err
 		}
-		start, pg := time.Now(), postgresCPU()
+		start, pg, own := time.Now(), postgresCPU(), procCPU(srv.Process.Pid)
 		im, err := api.ImportOrders(ctx, car, client.ImportBody{Body: f, ContentType: "text/csv"})
 		f.Close()
 		if err != nil {
@@ -176,10 +181,12 @@ func apiImports(n int, bin string, e [2]string, ledgerCSV string) error {
 			}
 		}
 		d := time.Since(start)
+		cpu := procCPU(srv.Process.Pid) - own
 		if im.State != client.ImportSucceeded || im.Imported != int64(n) {
 			return fmt.Errorf("%s: import %s ended %s with %d orders: %s", step, im.ImportID, im.State, im.Imported, im.Reason)
 		}
-		fmt.Printf("| %s | admin API | %s | %.2f s | | %s | %.0f | %s | %s |\n", e[0], step, d.Seconds(), pgCPU(e[0], pg), float64(n)/d.Seconds(), peakRSS(srv.Process.Pid), loadAvg())
+		fmt.Printf("| %s | admin API | %s | %.2f s | %.2f s | %s | %.0f | %.0f | %s | %s |\n", e[0], step, d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg),
+			float64(n)/d.Seconds(), float64(n)/(cpu+pgCPUSince(e[0], pg)).Seconds(), peakRSS(srv.Process.Pid), loadAvg())
 	}
 	return nil
 }
@@ -249,7 +256,116 @@ func pgCPU(engine string, since time.Duration) string {
 	if engine != "postgres" {
 		return ""
 	}
-	return fmt.Sprintf("%.2f s", (postgresCPU() - since).Seconds())
+	return fmt.Sprintf("%.2f s", pgCPUSince(engine, since).Seconds())
+}
+
+// pgCPUSince returns the PostgreSQL CPU time since since (postgresCPU)
+// for the postgres engine, and zero for the others.
+func pgCPUSince(engine string, since time.Duration) time.Duration {
+	if engine != "postgres" {
+		return 0
+	}
+	return postgresCPU() - since
+}
+
+// procCPU returns the CPU time (user+sys) that process pid has used so
+// far, or zero when /proc does not tell.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		var n int64
+		fmt.Sscan(v, &n)
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
+}
+
+// engineFloors times what the engines themselves take to store the
+// file's rows, with no work of trueup: the sqlite3 shell (C SQLite, when
+// on PATH) importing the CSV into a table of its 13 columns with the
+// orders' primary key and user index, in one transaction; on PostgreSQL
+// a bare COPY of the CSV into a temporary table with no index, then a
+// COPY into a logged table of the same columns, typed, with that primary
+// key and index. Each line gives wall time, CPU (the shell's; the
+// PostgreSQL server's) and orders per CPU-second.
+func engineFloors(p ledgerParams, csvPath string) error {
+	const cols = `carrier_order_id TEXT NOT NULL, billing_cycle TEXT NOT NULL, kd_order_id TEXT, carrier_user_id TEXT, kd_user_id TEXT,
+		sku_code TEXT, sku_price %[1]s, kd_package_id TEXT, kd_active_time %[2]s, kd_end_time %[2]s, kd_order_time %[2]s, kd_sale_total %[1]s, channel TEXT`
+	if shell, err := exec.LookPath("sqlite3"); err == nil {
+		db := filepath.Join(p.Dir, "floor.db")
+		os.Remove(db)
+		script := "PRAGMA journal_mode=WAL;\nPRAGMA synchronous=NORMAL;\n" +
+			"CREATE TABLE o (" + fmt.Sprintf(cols, "TEXT", "TEXT") + ", PRIMARY KEY (billing_cycle, carrier_order_id));\n" +
+			"CREATE INDEX o_user ON o (carrier_user_id, kd_package_id);\n" +
+			".import --csv --skip 1 " + csvPath + " o\n"
+		cmd := exec.Command(shell, db)
+		cmd.Stdin = strings.NewReader(script)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("sqlite3 floor: %w: %s", err, errb.String())
+		}
+		d := time.Since(start)
+		use, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		if use != nil {
+			cpu := time.Duration(use.Utime.Nano() + use.Stime.Nano())
+			fmt.Printf("SQLite floor (sqlite3 shell, .import of the CSV with the primary key and user index): %.2f s wall, %.2f s CPU = %.0f orders per CPU-second, load %s\n",
+				d.Seconds(), cpu.Seconds(), float64(p.N)/cpu.Seconds(), loadAvg())
+		}
+		os.Remove(db)
+		os.Remove(db + "-wal")
+		os.Remove(db + "-shm")
+	}
+	if p.PGURL == "" {
+		fmt.Println()
+		return nil
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, p.PGURL)
+	if err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	defer conn.Close(ctx)
+	for _, f := range []struct{ what, ddl string }{
+		{"bare COPY into a temporary table, no index", "CREATE TEMP TABLE floor_orders (" + fmt.Sprintf(cols, "TEXT", "TEXT") + ")"},
+		{"COPY into a logged table, typed, with the primary key and user index", "CREATE TABLE floor_orders (" + fmt.Sprintf(cols, "NUMERIC", "TIMESTAMPTZ") +
+			", PRIMARY KEY (billing_cycle, carrier_order_id)); CREATE INDEX ON floor_orders (carrier_user_id, kd_package_id)"},
+	} {
+		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS floor_orders; "+f.ddl); err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		file, err := os.Open(csvPath)
+		if err != nil {
+			return err
+		}
+		start, pg := time.Now(), postgresCPU()
+		_, err = conn.PgConn().CopyFrom(ctx, file, "COPY floor_orders FROM STDIN WITH (FORMAT csv, HEADER true)")
+		file.Close()
+		if err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		d, cpu := time.Since(start), postgresCPU()-pg
+		fmt.Printf("PostgreSQL floor (%s): %.2f s wall, %.2f s PostgreSQL CPU = %.0f orders per CPU-second, load %s\n",
+			f.what, d.Seconds(), cpu.Seconds(), float64(p.N)/cpu.Seconds(), loadAvg())
+		if _, err := conn.Exec(ctx, "DROP TABLE floor_orders"); err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+	}
+	fmt.Println()
+	return nil
 }
 
 // loadAvg returns the one-minute load average of the machine.
