@@ -1,10 +1,15 @@
 package sqlstore
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -88,6 +93,14 @@ type OrderImport struct {
 	// copied straight into orders (the carrier had none in it) rather
 	// than staged; direct and staged count the orders each way, and
 	// refused notes that a direct copy met a key already there.
+	// Without bulk copy: whether a key came out of order, the last key
+	// (while none has), and the spill file of the keys so far (noteKeys).
+	unsorted          bool
+	lastKeyed         bool
+	lastCycle, lastID string
+	spill             *os.File
+	spillW            *bufio.Writer
+
 	cycleDirect      map[string]bool
 	nDirect, nStaged int64
 	refused          bool
@@ -519,12 +532,137 @@ func (imp *OrderImport) upsertPiece(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("upsert orders: %w", err)
 	}
-	args = args[:0]
+	clear(args)
+	imp.args = args[:0]
+	if err := imp.noteKeys(ctx); err != nil {
+		return err
+	}
+	return imp.upsertUsers(ctx)
+}
+
+// noteKeys notes the keys of the buffered orders, and the rows that
+// repeat one. While every key of the import comes after the one before
+// (in billing cycle and carrierOrderId order, as ledger exports mostly
+// come) no key can repeat: the keys go to a spill file, a fraction of the
+// cost of a table. At the first key out of order the spill file is loaded
+// into ledger_keys, and from then on each piece's keys go there.
+func (imp *OrderImport) noteKeys(ctx context.Context) error {
+	if !imp.unsorted {
+		ascending := true
+		for i := range imp.piece {
+			o := &imp.piece[i].o
+			if imp.lastKeyed && (o.BillingCycle < imp.lastCycle || o.BillingCycle == imp.lastCycle && o.CarrierOrderID <= imp.lastID) {
+				ascending = false
+				break
+			}
+			imp.lastCycle, imp.lastID, imp.lastKeyed = o.BillingCycle, o.CarrierOrderID, true
+		}
+		if ascending {
+			return imp.spillKeys()
+		}
+		imp.unsorted = true
+		if err := imp.loadSpill(ctx); err != nil {
+			return err
+		}
+	}
+	return imp.insertKeys(ctx, imp.piece, true)
+}
+
+// spillKeys appends the buffered orders' keys and rows to the spill
+// file, creating it on first use.
+func (imp *OrderImport) spillKeys() error {
+	if imp.spill == nil {
+		f, err := os.CreateTemp("", "trueup-ledger-keys-*")
+		if err != nil {
+			return fmt.Errorf("spill order keys: %w", err)
+		}
+		imp.spill, imp.spillW = f, bufio.NewWriterSize(f, 1<<16)
+	}
+	var b [3 * binary.MaxVarintLen64]byte
 	for i := range imp.piece {
 		s := &imp.piece[i]
+		r := binary.AppendUvarint(b[:0], uint64(s.row))
+		r = binary.AppendUvarint(r, uint64(len(s.o.BillingCycle)))
+		r = binary.AppendUvarint(r, uint64(len(s.o.CarrierOrderID)))
+		imp.spillW.Write(r)
+		imp.spillW.WriteString(s.o.BillingCycle)
+		if _, err := imp.spillW.WriteString(s.o.CarrierOrderID); err != nil {
+			return fmt.Errorf("spill order keys: %w", err)
+		}
+	}
+	return nil
+}
+
+// loadSpill inserts the keys of the spill file into ledger_keys, a full
+// piece at a time, and removes the file.
+func (imp *OrderImport) loadSpill(ctx context.Context) error {
+	if imp.spill == nil {
+		return nil
+	}
+	defer imp.removeSpill()
+	if err := imp.spillW.Flush(); err != nil {
+		return fmt.Errorf("spill order keys: %w", err)
+	}
+	if _, err := imp.spill.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("read spilled order keys: %w", err)
+	}
+	r := bufio.NewReaderSize(imp.spill, 1<<16)
+	keys := make([]stagedOrder, 0, orderInsertRows)
+	var text []byte
+	for {
+		row, err := binary.ReadUvarint(r)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var nc, ni uint64
+		if err == nil {
+			nc, err = binary.ReadUvarint(r)
+		}
+		if err == nil {
+			ni, err = binary.ReadUvarint(r)
+		}
+		if err == nil {
+			text = slices.Grow(text[:0], int(nc+ni))[:nc+ni]
+			_, err = io.ReadFull(r, text)
+		}
+		if err != nil {
+			return fmt.Errorf("read spilled order keys: %w", err)
+		}
+		keys = append(keys, stagedOrder{row: int64(row), o: trueup.Order{BillingCycle: string(text[:nc]), CarrierOrderID: string(text[nc:])}})
+		if len(keys) == cap(keys) {
+			if err := imp.insertKeys(ctx, keys, false); err != nil {
+				return err
+			}
+			keys = keys[:0]
+		}
+	}
+	return imp.insertKeys(ctx, keys, false)
+}
+
+// removeSpill closes and removes the spill file, if any.
+func (imp *OrderImport) removeSpill() {
+	if imp.spill != nil {
+		imp.spill.Close()
+		os.Remove(imp.spill.Name())
+		imp.spill, imp.spillW = nil, nil
+	}
+}
+
+// insertKeys inserts the keys of orders into ledger_keys; with repeats,
+// a key already there is noted in ledger_dups with the row of orders
+// that repeats it (orders is then the piece being written).
+func (imp *OrderImport) insertKeys(ctx context.Context, orders []stagedOrder, repeats bool) error {
+	n := len(orders)
+	if n == 0 {
+		return nil
+	}
+	args := imp.args[:0]
+	for i := range orders {
+		s := &orders[i]
 		args = append(args, s.o.BillingCycle, s.o.CarrierOrderID, s.row)
 	}
 	var res sql.Result
+	var err error
 	if n == orderInsertRows {
 		res, err = imp.keys.ExecContext(ctx, args...)
 	} else {
@@ -535,6 +673,9 @@ func (imp *OrderImport) upsertPiece(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("note order keys: %w", err)
 	}
+	if !repeats {
+		return nil
+	}
 	if added, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("note order keys: %w", err)
 	} else if added < int64(n) {
@@ -542,7 +683,7 @@ func (imp *OrderImport) upsertPiece(ctx context.Context) error {
 			return err
 		}
 	}
-	return imp.upsertUsers(ctx)
+	return nil
 }
 
 // noteDuplicates records in ledger_dups the buffered orders whose key an
@@ -866,6 +1007,7 @@ func (imp *OrderImport) closeStatements() {
 // finish gives the connection back to the pool with its usual settings.
 func (imp *OrderImport) finish() {
 	imp.finalized = true
+	imp.removeSpill()
 	imp.buf, imp.users, imp.userIDs, imp.vals, imp.rows, imp.keyVals, imp.keyRows = nil, nil, nil, nil, nil, nil, nil
 	if imp.restore != nil {
 		imp.restore()
