@@ -100,6 +100,7 @@ type OrderImport struct {
 	lastCycle, lastID string
 	spill             *os.File
 	spillW            *bufio.Writer
+	spillNamed        bool // the spill file still has its name
 
 	cycleDirect      map[string]bool
 	nDirect, nStaged int64
@@ -576,6 +577,9 @@ func (imp *OrderImport) spillKeys() error {
 		if err != nil {
 			return fmt.Errorf("spill order keys: %w", err)
 		}
+		// Unlinked at once where the system allows it, so that a process
+		// killed mid-import leaves no file behind.
+		imp.spillNamed = os.Remove(f.Name()) != nil
 		imp.spill, imp.spillW = f, bufio.NewWriterSize(f, 1<<16)
 	}
 	var b [3 * binary.MaxVarintLen64]byte
@@ -643,7 +647,9 @@ func (imp *OrderImport) loadSpill(ctx context.Context) error {
 func (imp *OrderImport) removeSpill() {
 	if imp.spill != nil {
 		imp.spill.Close()
-		os.Remove(imp.spill.Name())
+		if imp.spillNamed {
+			os.Remove(imp.spill.Name())
+		}
 		imp.spill, imp.spillW = nil, nil
 	}
 }
