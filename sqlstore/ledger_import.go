@@ -43,16 +43,21 @@ const orderCopyRows = 20000
 // writes one piece while the next is filled, and memory holds those two
 // pieces, never the whole file:
 //
-//   - where the engine has a bulk-copy protocol (Dialect.BulkCopy), each
-//     piece is copied into a temporary staging table with its row numbers,
-//     and the piece's users (one row a user: the last kdUserId, the last
-//     non-empty status) into a second one; repeated keys are found by one
-//     GROUP BY over the staging table, and at Commit the orders and the
-//     users are merged (see merge);
-//   - elsewhere each piece is one prepared multi-row upsert into orders,
-//     its keys go into a temporary key table (a key already there is a
-//     repeated order, noted with its row in a table of duplicates), and
-//     its users are upserted at once.
+//   - where the engine has a bulk-copy protocol (Dialect.BulkCopy), the
+//     orders of a billing cycle in which the carrier had no order are
+//     copied straight into orders (a repeated key is refused by the
+//     primary key), their keys and rows into a narrow staging table for
+//     the report; the orders of the other cycles are copied into a
+//     staging table with their row numbers, to be merged at the end (see
+//     mergeOrders); the piece's users (one row a user: the last
+//     kdUserId, the last non-empty status) go to a third one, merged at
+//     Commit (see mergeUsers);
+//   - elsewhere each piece is one prepared multi-row upsert into orders;
+//     while the keys come in order no key can repeat, and they only go
+//     to a spill file; from the first key out of order they go into a
+//     temporary key table (a key already there is a repeated order,
+//     noted with its row in a table of duplicates; see noteKeys); the
+//     piece's users are upserted at once.
 //
 // Either way an order or a user that would not change is left as it is
 // (a re-import of the same file rewrites no row), and the users are
