@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -87,29 +90,29 @@ func runLedger(p ledgerParams) error {
 			{"re-import", []string{"import", "orders", "--carrier", car, e[1], ledgerCSV}},
 		}
 		for _, s := range steps {
-			start, pg := time.Now(), postgresCPU()
+			start, pg := time.Now(), startPGRun(e[0], p.PGURL)
 			_, use, err := trueupRun(bin, s.args...)
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", e[0], s.name, err)
 			}
 			d := time.Since(start)
 			cpu := time.Duration(use.Utime.Nano() + use.Stime.Nano())
-			pgUsed := pgCPUSince(e[0], pg)
-			fmt.Printf("| %s | CLI | %s | %.2f s | %.2f s | %s | %.0f | %.0f | %d MiB | %s |\n", e[0], s.name, d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg),
+			pgUsed := pg.Stop()
+			fmt.Printf("| %s | CLI | %s | %.2f s | %.2f s | %s | %.0f | %.0f | %d MiB | %s |\n", e[0], s.name, d.Seconds(), cpu.Seconds(), pgCPU(e[0], pgUsed),
 				float64(p.N)/d.Seconds(), float64(p.N)/(cpu+pgUsed).Seconds(), use.Maxrss/1024, loadAvg())
 		}
-		if err := apiImports(p.N, bin, e, ledgerCSV); err != nil {
+		if err := apiImports(p.N, bin, e, p.PGURL, ledgerCSV); err != nil {
 			return fmt.Errorf("%s admin API: %w", e[0], err)
 		}
 		if p.Check {
-			start, pg := time.Now(), postgresCPU()
+			start, pg := time.Now(), startPGRun(e[0], p.PGURL)
 			_, use, err := trueupRun(bin, "verify", "--carrier", car, "--cycle", spec.Cycle.String(), e[1], statementCSV)
 			if err != nil {
 				return fmt.Errorf("%s verify: %w", e[0], err)
 			}
 			d := time.Since(start)
 			cpu := time.Duration(use.Utime.Nano() + use.Stime.Nano())
-			fmt.Printf("| %s | CLI | verify after import | %.2f s | %.2f s | %s | | | %d MiB | %s |\n", e[0], d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg), use.Maxrss/1024, loadAvg())
+			fmt.Printf("| %s | CLI | verify after import | %.2f s | %.2f s | %s | | | %d MiB | %s |\n", e[0], d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg.Stop()), use.Maxrss/1024, loadAvg())
 		}
 	}
 	return nil
@@ -133,7 +136,7 @@ func newCarrier(bin, db string) (string, error) {
 // apiImports serves the database of e and imports the ledger twice into
 // a new carrier through the admin API, timing each from the POST to the
 // import's end; the server's peak RSS is its high-water mark so far.
-func apiImports(n int, bin string, e [2]string, ledgerCSV string) error {
+func apiImports(n int, bin string, e [2]string, pgURL, ledgerCSV string) error {
 	ctx := context.Background()
 	car, err := newCarrier(bin, e[1])
 	if err != nil {
@@ -168,7 +171,7 @@ func apiImports(n int, bin string, e [2]string, ledgerCSV string) error {
 		if err != nil {
 			return err
 		}
-		start, pg, own := time.Now(), postgresCPU(), procCPU(srv.Process.Pid)
+		start, pg, own := time.Now(), startPGRun(e[0], pgURL), procCPU(srv.Process.Pid)
 		im, err := api.ImportOrders(ctx, car, client.ImportBody{Body: f, ContentType: "text/csv"})
 		f.Close()
 		if err != nil {
@@ -181,12 +184,12 @@ func apiImports(n int, bin string, e [2]string, ledgerCSV string) error {
 			}
 		}
 		d := time.Since(start)
-		cpu := procCPU(srv.Process.Pid) - own
+		cpu, pgUsed := procCPU(srv.Process.Pid)-own, pg.Stop()
 		if im.State != client.ImportSucceeded || im.Imported != int64(n) {
 			return fmt.Errorf("%s: import %s ended %s with %d orders: %s", step, im.ImportID, im.State, im.Imported, im.Reason)
 		}
-		fmt.Printf("| %s | admin API | %s | %.2f s | %.2f s | %s | %.0f | %.0f | %s | %s |\n", e[0], step, d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg),
-			float64(n)/d.Seconds(), float64(n)/(cpu+pgCPUSince(e[0], pg)).Seconds(), peakRSS(srv.Process.Pid), loadAvg())
+		fmt.Printf("| %s | admin API | %s | %.2f s | %.2f s | %s | %.0f | %.0f | %s | %s |\n", e[0], step, d.Seconds(), cpu.Seconds(), pgCPU(e[0], pgUsed),
+			float64(n)/d.Seconds(), float64(n)/(cpu+pgUsed).Seconds(), peakRSS(srv.Process.Pid), loadAvg())
 	}
 	return nil
 }
@@ -219,53 +222,85 @@ func readFloor(path string) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-// postgresCPU returns the CPU time (user+sys) that the machine's
-// PostgreSQL processes have used so far, their ended children (the
-// backends of closed connections) included; zero when none run here. Other
-// work on the same server counts too.
-func postgresCPU() time.Duration {
-	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var ticks int64
+// pgRun measures the CPU time (user+sys) of the PostgreSQL processes that
+// serve one database: its backends and autovacuum workers, found by their
+// process titles and sampled every 50 ms, so that other work on the same
+// server does not count (nor do the server's shared processes, the WAL
+// writer and the checkpointer; a backend's last 50 ms before it exits may
+// be missed).
+type pgRun struct {
+	db         string
+	stop, done chan struct{}
+	base, last map[int]time.Duration
+}
+
+// startPGRun starts measuring the database of url for the postgres engine;
+// for the others it returns nil, whose Stop returns zero.
+func startPGRun(engine, pgURL string) *pgRun {
+	u, err := url.Parse(pgURL)
+	if engine != "postgres" || err != nil {
+		return nil
+	}
+	r := &pgRun{db: strings.TrimPrefix(u.Path, "/"), stop: make(chan struct{}), done: make(chan struct{}),
+		base: map[int]time.Duration{}, last: map[int]time.Duration{}}
+	r.sample(r.base)
+	go func() {
+		defer close(r.done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.stop:
+				r.sample(r.last)
+				return
+			case <-t.C:
+				r.sample(r.last)
+			}
+		}
+	}()
+	return r
+}
+
+// sample notes the CPU time of each process of the database in into.
+func (r *pgRun) sample(into map[int]time.Duration) {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range dirs {
-		b, err := os.ReadFile(d)
+		b, err := os.ReadFile(d + "/stat")
+		if err != nil || !bytes.Contains(b, []byte("(postgres)")) {
+			continue
+		}
+		title, err := os.ReadFile(d + "/cmdline")
+		if err != nil || !slices.Contains(strings.Fields(strings.ReplaceAll(string(title), "\x00", " ")), r.db) {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(d))
 		if err != nil {
 			continue
 		}
-		// pid (comm) state ppid ... utime stime cutime cstime: fields
-		// 14-17, counted after the closing parenthesis of comm.
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 || !bytes.Contains(b[:i], []byte("(postgres")) {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 15 {
-			continue
-		}
-		for _, v := range f[11:15] {
-			var n int64
-			fmt.Sscan(v, &n)
-			ticks += n
-		}
+		into[pid] = statCPU(b)
 	}
-	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
 
-// pgCPU returns the PostgreSQL CPU time since since (postgresCPU) for
-// the postgres engine, and nothing for the others.
-func pgCPU(engine string, since time.Duration) string {
+// Stop ends the measure and returns the CPU time used since the start.
+func (r *pgRun) Stop() time.Duration {
+	if r == nil {
+		return 0
+	}
+	close(r.stop)
+	<-r.done
+	var sum time.Duration
+	for pid, c := range r.last {
+		sum += c - r.base[pid]
+	}
+	return sum
+}
+
+// pgCPU returns d for the postgres engine, and nothing for the others.
+func pgCPU(engine string, d time.Duration) string {
 	if engine != "postgres" {
 		return ""
 	}
-	return fmt.Sprintf("%.2f s", pgCPUSince(engine, since).Seconds())
-}
-
-// pgCPUSince returns the PostgreSQL CPU time since since (postgresCPU)
-// for the postgres engine, and zero for the others.
-func pgCPUSince(engine string, since time.Duration) time.Duration {
-	if engine != "postgres" {
-		return 0
-	}
-	return postgresCPU() - since
+	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
 // procCPU returns the CPU time (user+sys) that process pid has used so
@@ -275,6 +310,11 @@ func procCPU(pid int) time.Duration {
 	if err != nil {
 		return 0
 	}
+	return statCPU(b)
+}
+
+// statCPU returns the user+sys time of a /proc/PID/stat line.
+func statCPU(b []byte) time.Duration {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
 		return 0
@@ -351,13 +391,13 @@ func engineFloors(p ledgerParams, csvPath string) error {
 		if err != nil {
 			return err
 		}
-		start, pg := time.Now(), postgresCPU()
+		start, pg := time.Now(), startPGRun("postgres", p.PGURL)
 		_, err = conn.PgConn().CopyFrom(ctx, file, "COPY floor_orders FROM STDIN WITH (FORMAT csv, HEADER true)")
 		file.Close()
 		if err != nil {
 			return fmt.Errorf("floor: %w", err)
 		}
-		d, cpu := time.Since(start), postgresCPU()-pg
+		d, cpu := time.Since(start), pg.Stop()
 		fmt.Printf("PostgreSQL floor (%s): %.2f s wall, %.2f s PostgreSQL CPU = %.0f orders per CPU-second, load %s\n",
 			f.what, d.Seconds(), cpu.Seconds(), float64(p.N)/cpu.Seconds(), loadAvg())
 		if _, err := conn.Exec(ctx, "DROP TABLE floor_orders"); err != nil {
