@@ -42,8 +42,11 @@ type ledgerParams struct {
 // the same database (POST /admin/v1/imports/orders, polled until it
 // finishes) into another new carrier; with Check, `trueup verify` of an
 // N-row statement straight after (no statistics but those the import
-// leaves). First it times the floor: reading every cell of the file with
-// the import's own reader, in this process.
+// leaves). First it times the floors: reading every cell of the file with
+// the import's own reader, in this process, and the engines storing the
+// file's rows with no trueup work (engineFloors). Each step gives wall
+// time, trueup's CPU, the CPU of the PostgreSQL processes of the database
+// (pgRun) and orders per CPU-second of the two.
 func runLedger(p ledgerParams) error {
 	spec := gen.Spec{Orders: p.N, Cycle: trueup.CycleOf(time.Now().UTC()).Prev(), Seed: 1,
 		MissingEvery: 20, ExtraEvery: 20, RightsEvery: 20, AmountEvery: 20}
