@@ -1,10 +1,15 @@
 package sqlstore
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +28,10 @@ const stageCols = 14
 // variables, under SQLite's 32,766.
 const orderInsertRows = 1000
 
+// orderCacheKiB is the page cache (KiB) of an import's connection on
+// engines without a bulk-copy protocol (SQLite).
+const orderCacheKiB = 64 << 10
+
 // orderCopyRows is how many orders one bulk copy into the staging table
 // carries on engines with a bulk-copy protocol.
 const orderCopyRows = 20000
@@ -34,16 +43,21 @@ const orderCopyRows = 20000
 // writes one piece while the next is filled, and memory holds those two
 // pieces, never the whole file:
 //
-//   - where the engine has a bulk-copy protocol (Dialect.BulkCopy), each
-//     piece is copied into a temporary staging table with its row numbers,
-//     and the piece's users (one row a user: the last kdUserId, the last
-//     non-empty status) into a second one; repeated keys are found by one
-//     GROUP BY over the staging table, and at Commit the orders and the
-//     users are merged (see merge);
-//   - elsewhere each piece is one prepared multi-row upsert into orders,
-//     its keys go into a temporary key table (a key already there is a
-//     repeated order, noted with its row in a table of duplicates), and
-//     its users are upserted at once.
+//   - where the engine has a bulk-copy protocol (Dialect.BulkCopy), the
+//     orders of a billing cycle in which the carrier had no order are
+//     copied straight into orders (a repeated key is refused by the
+//     primary key), their keys and rows into a narrow staging table for
+//     the report; the orders of the other cycles are copied into a
+//     staging table with their row numbers, to be merged at the end (see
+//     mergeOrders); the piece's users (one row a user: the last
+//     kdUserId, the last non-empty status) go to a third one, merged at
+//     Commit (see mergeUsers);
+//   - elsewhere each piece is one prepared multi-row upsert into orders;
+//     while the keys come in order no key can repeat, and they only go
+//     to a spill file; from the first key out of order they go into a
+//     temporary key table (a key already there is a repeated order,
+//     noted with its row in a table of duplicates; see noteKeys); the
+//     piece's users are upserted at once.
 //
 // Either way an order or a user that would not change is left as it is
 // (a re-import of the same file rewrites no row), and the users are
@@ -80,6 +94,24 @@ type OrderImport struct {
 	// With bulk copy: reused buffers of the copied values.
 	vals []any
 	rows [][]any
+	// With bulk copy: for each billing cycle seen, whether its orders are
+	// copied straight into orders (the carrier had none in it) rather
+	// than staged; direct and staged count the orders each way, and
+	// refused notes that a direct copy met a key already there.
+	// Without bulk copy: whether a key came out of order, the last key
+	// (while none has), and the spill file of the keys so far (noteKeys).
+	unsorted          bool
+	lastKeyed         bool
+	lastCycle, lastID string
+	spill             *os.File
+	spillW            *bufio.Writer
+	spillNamed        bool // the spill file still has its name
+
+	cycleDirect      map[string]bool
+	nDirect, nStaged int64
+	refused          bool
+	keyVals          []any
+	keyRows          [][]any
 
 	// The writer: pieces go to it on work, empty buffers come back on
 	// spare, stopped closes when it ends; werr is its first error.
@@ -131,6 +163,7 @@ func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (l
 				kd_user_id TEXT, sku_code TEXT, sku_price TEXT, kd_package_id TEXT, kd_active_ms BIGINT, kd_end_ms BIGINT,
 				kd_order_ms BIGINT, kd_sale_total TEXT, channel TEXT) ON COMMIT DROP`,
 			`CREATE TEMP TABLE ledger_users_stage (piece BIGINT, carrier_user_id TEXT, kd_user_id TEXT, status TEXT) ON COMMIT DROP`,
+			`CREATE TEMP TABLE ledger_keys_stage (row_no BIGINT, billing_cycle TEXT, carrier_order_id TEXT) ON COMMIT DROP`,
 			// The GROUP BYs over the staging tables hash in memory.
 			`SET LOCAL work_mem = '64MB'`,
 		} {
@@ -138,6 +171,14 @@ func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (l
 				return fail(fmt.Errorf("create import staging table: %w", err))
 			}
 		}
+		// orders and carrier_users have no foreign key to carriers here
+		// (checked row by row, it cost more than half of a first load):
+		// the import holds the carrier instead, as each row's check did.
+		var one int
+		if err := imp.tx.QueryRowContext(ctx, `SELECT 1 FROM carriers WHERE id = $1 FOR KEY SHARE`, carrier).Scan(&one); err != nil {
+			return fail(fmt.Errorf("hold carrier: %w", err))
+		}
+		imp.cycleDirect = map[string]bool{}
 		imp.startWriter()
 		return imp, nil
 	}
@@ -145,6 +186,10 @@ func (db *DB) BeginOrderImport(ctx context.Context, carrier trueup.CarrierID) (l
 	imp.args = make([]any, 0, orderInsertRows*15+5*userUpsertRows)
 	imp.userUpserts = map[bool]*sql.Stmt{}
 	for _, ddl := range []string{
+		// Less page cache than the bulk load's: the orders of a ledger file
+		// come mostly in key order, so a piece touches the right edge of
+		// each B-tree, and the server stays within its memory bound.
+		fmt.Sprintf(`PRAGMA main.cache_size = -%d`, orderCacheKiB),
 		`CREATE TEMP TABLE ledger_keys (billing_cycle TEXT, carrier_order_id TEXT, row_no INTEGER,
 			PRIMARY KEY (billing_cycle, carrier_order_id)) WITHOUT ROWID`,
 		`CREATE TEMP TABLE ledger_dups (row_no INTEGER PRIMARY KEY, first_row INTEGER, billing_cycle TEXT, carrier_order_id TEXT)`,
@@ -356,28 +401,88 @@ func (imp *OrderImport) writePiece(ctx context.Context, orders []stagedOrder) er
 var stageColumns = []string{"row_no", "carrier_order_id", "billing_cycle", "kd_order_id", "carrier_user_id", "kd_user_id", "sku_code",
 	"sku_price", "kd_package_id", "kd_active_ms", "kd_end_ms", "kd_order_ms", "kd_sale_total", "channel"}
 
-// copyPiece copies the buffered orders and their users into the staging
-// tables.
+// orderColumns are the columns of orders in the order copyPiece copies
+// them straight into it.
+var orderColumns = []string{"carrier_id", "billing_cycle", "carrier_order_id", "kd_order_id", "carrier_user_id", "kd_user_id", "sku_code",
+	"sku_price", "kd_package_id", "kd_active_ms", "kd_end_ms", "kd_order_ms", "kd_sale_total", "channel", "updated_at"}
+
+// copyPiece copies the buffered orders and their users. The orders of a
+// billing cycle in which the carrier had no order when the import first
+// met it go straight into orders, and their keys with their rows into
+// ledger_keys_stage (for the report of repeated rows); the others go to
+// ledger_stage, to be merged at the end. A straight copy runs in a
+// savepoint: when the primary key refuses a key (the file repeats an
+// order, or another import wrote it meanwhile) it is undone, and the
+// orders of later pieces are no longer copied into orders, as the import
+// will be refused.
 func (imp *OrderImport) copyPiece(ctx context.Context) error {
 	n := len(imp.piece)
-	if cap(imp.vals) < n*stageCols {
-		imp.vals = make([]any, orderCopyRows*stageCols)
+	if cap(imp.vals) < n*15 {
+		imp.vals = make([]any, orderCopyRows*15)
 		imp.rows = make([][]any, orderCopyRows)
+		imp.keyVals = make([]any, orderCopyRows*3)
+		imp.keyRows = make([][]any, orderCopyRows)
 	}
+	staged, direct := 0, 0
 	for i := range imp.piece {
 		s := &imp.piece[i]
 		o := &s.o
-		row := imp.vals[i*stageCols : (i+1)*stageCols : (i+1)*stageCols]
+		straight, seen := imp.cycleDirect[o.BillingCycle]
+		if !seen {
+			var stored bool
+			err := imp.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE carrier_id = $1 AND billing_cycle = $2)`,
+				imp.carrier, o.BillingCycle).Scan(&stored)
+			if err != nil {
+				return fmt.Errorf("look for stored orders: %w", err)
+			}
+			straight = !stored
+			imp.cycleDirect[o.BillingCycle] = straight
+		}
+		// Straight orders fill vals from the front, staged ones from the
+		// back: rows holds the former at [0, direct), the latter at
+		// [n-staged, n).
+		if straight {
+			row := imp.vals[direct*15 : (direct+1)*15 : (direct+1)*15]
+			row[0], row[1], row[2], row[3], row[4], row[5] = imp.carrier, o.BillingCycle, o.CarrierOrderID, o.KdOrderID, o.CarrierUserID, o.KdUserID
+			row[6], row[7], row[8] = o.SkuCode, o.SkuPrice.String(), o.KdPackageID
+			row[9], row[10], row[11] = o.KdActiveTime.UnixMilli(), o.KdEndTime.UnixMilli(), o.KdOrderTime.UnixMilli()
+			row[12], row[13], row[14] = o.KdSaleTotal.String(), o.Channel, imp.now
+			imp.rows[direct] = row
+			key := imp.keyVals[direct*3 : (direct+1)*3 : (direct+1)*3]
+			key[0], key[1], key[2] = s.row, o.BillingCycle, o.CarrierOrderID
+			imp.keyRows[direct] = key
+			direct++
+			continue
+		}
+		staged++
+		j := n - staged
+		row := imp.vals[j*15 : j*15+stageCols : j*15+stageCols]
 		row[0], row[1], row[2], row[3], row[4], row[5] = s.row, o.CarrierOrderID, o.BillingCycle, o.KdOrderID, o.CarrierUserID, o.KdUserID
 		row[6], row[7], row[8] = o.SkuCode, o.SkuPrice.String(), o.KdPackageID
 		row[9], row[10], row[11] = o.KdActiveTime.UnixMilli(), o.KdEndTime.UnixMilli(), o.KdOrderTime.UnixMilli()
 		row[12], row[13] = o.KdSaleTotal.String(), o.Channel
-		imp.rows[i] = row
+		imp.rows[j] = row
 	}
-	_, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "ledger_stage", stageColumns, imp.rows[:n])
-	clear(imp.vals[:n*stageCols])
-	if err != nil {
-		return fmt.Errorf("copy orders: %w", err)
+	defer func() {
+		clear(imp.vals[:n*15])
+		clear(imp.keyVals[:direct*3])
+	}()
+	if staged > 0 {
+		if _, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "ledger_stage", stageColumns, imp.rows[n-staged:n]); err != nil {
+			return fmt.Errorf("copy orders: %w", err)
+		}
+		imp.nStaged += int64(staged)
+	}
+	if direct > 0 {
+		if _, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "ledger_keys_stage", []string{"row_no", "billing_cycle", "carrier_order_id"}, imp.keyRows[:direct]); err != nil {
+			return fmt.Errorf("copy order keys: %w", err)
+		}
+		imp.nDirect += int64(direct)
+		if !imp.refused {
+			if err := imp.copyOrders(ctx, imp.rows[:direct]); err != nil {
+				return err
+			}
+		}
 	}
 	users := make([][]any, 0, len(imp.userIDs))
 	for _, id := range imp.userIDs {
@@ -386,6 +491,29 @@ func (imp *OrderImport) copyPiece(ctx context.Context) error {
 	}
 	if _, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "ledger_users_stage", []string{"piece", "carrier_user_id", "kd_user_id", "status"}, users); err != nil {
 		return fmt.Errorf("copy users: %w", err)
+	}
+	return nil
+}
+
+// copyOrders copies rows straight into orders in a savepoint; a key the
+// primary key refuses undoes the copy and sets refused.
+func (imp *OrderImport) copyOrders(ctx context.Context, rows [][]any) error {
+	if _, err := imp.tx.ExecContext(ctx, `SAVEPOINT ledger_piece`); err != nil {
+		return fmt.Errorf("copy orders: %w", err)
+	}
+	_, err := imp.db.dialect.CopyFrom(ctx, imp.conn, "orders", orderColumns, rows)
+	if imp.db.dialect.IsUniqueViolation(err) {
+		if _, err := imp.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT ledger_piece`); err != nil {
+			return fmt.Errorf("copy orders: %w", err)
+		}
+		imp.refused = true
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("copy orders: %w", err)
+	}
+	if _, err := imp.tx.ExecContext(ctx, `RELEASE SAVEPOINT ledger_piece`); err != nil {
+		return fmt.Errorf("copy orders: %w", err)
 	}
 	return nil
 }
@@ -410,12 +538,142 @@ func (imp *OrderImport) upsertPiece(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("upsert orders: %w", err)
 	}
-	args = args[:0]
+	clear(args)
+	imp.args = args[:0]
+	if err := imp.noteKeys(ctx); err != nil {
+		return err
+	}
+	return imp.upsertUsers(ctx)
+}
+
+// noteKeys notes the keys of the buffered orders, and the rows that
+// repeat one. While every key of the import comes after the one before
+// (in billing cycle and carrierOrderId order, as ledger exports mostly
+// come) no key can repeat: the keys go to a spill file, a fraction of the
+// cost of a table. At the first key out of order the spill file is loaded
+// into ledger_keys, and from then on each piece's keys go there.
+func (imp *OrderImport) noteKeys(ctx context.Context) error {
+	if !imp.unsorted {
+		ascending := true
+		for i := range imp.piece {
+			o := &imp.piece[i].o
+			if imp.lastKeyed && (o.BillingCycle < imp.lastCycle || o.BillingCycle == imp.lastCycle && o.CarrierOrderID <= imp.lastID) {
+				ascending = false
+				break
+			}
+			imp.lastCycle, imp.lastID, imp.lastKeyed = o.BillingCycle, o.CarrierOrderID, true
+		}
+		if ascending {
+			return imp.spillKeys()
+		}
+		imp.unsorted = true
+		if err := imp.loadSpill(ctx); err != nil {
+			return err
+		}
+	}
+	return imp.insertKeys(ctx, imp.piece, true)
+}
+
+// spillKeys appends the buffered orders' keys and rows to the spill
+// file, creating it on first use.
+func (imp *OrderImport) spillKeys() error {
+	if imp.spill == nil {
+		f, err := os.CreateTemp("", "trueup-ledger-keys-*")
+		if err != nil {
+			return fmt.Errorf("spill order keys: %w", err)
+		}
+		// Unlinked at once where the system allows it, so that a process
+		// killed mid-import leaves no file behind.
+		imp.spillNamed = os.Remove(f.Name()) != nil
+		imp.spill, imp.spillW = f, bufio.NewWriterSize(f, 1<<16)
+	}
+	var b [3 * binary.MaxVarintLen64]byte
 	for i := range imp.piece {
 		s := &imp.piece[i]
+		r := binary.AppendUvarint(b[:0], uint64(s.row))
+		r = binary.AppendUvarint(r, uint64(len(s.o.BillingCycle)))
+		r = binary.AppendUvarint(r, uint64(len(s.o.CarrierOrderID)))
+		imp.spillW.Write(r)
+		imp.spillW.WriteString(s.o.BillingCycle)
+		if _, err := imp.spillW.WriteString(s.o.CarrierOrderID); err != nil {
+			return fmt.Errorf("spill order keys: %w", err)
+		}
+	}
+	return nil
+}
+
+// loadSpill inserts the keys of the spill file into ledger_keys, a full
+// piece at a time, and removes the file.
+func (imp *OrderImport) loadSpill(ctx context.Context) error {
+	if imp.spill == nil {
+		return nil
+	}
+	defer imp.removeSpill()
+	if err := imp.spillW.Flush(); err != nil {
+		return fmt.Errorf("spill order keys: %w", err)
+	}
+	if _, err := imp.spill.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("read spilled order keys: %w", err)
+	}
+	r := bufio.NewReaderSize(imp.spill, 1<<16)
+	keys := make([]stagedOrder, 0, orderInsertRows)
+	var text []byte
+	for {
+		row, err := binary.ReadUvarint(r)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var nc, ni uint64
+		if err == nil {
+			nc, err = binary.ReadUvarint(r)
+		}
+		if err == nil {
+			ni, err = binary.ReadUvarint(r)
+		}
+		if err == nil {
+			text = slices.Grow(text[:0], int(nc+ni))[:nc+ni]
+			_, err = io.ReadFull(r, text)
+		}
+		if err != nil {
+			return fmt.Errorf("read spilled order keys: %w", err)
+		}
+		keys = append(keys, stagedOrder{row: int64(row), o: trueup.Order{BillingCycle: string(text[:nc]), CarrierOrderID: string(text[nc:])}})
+		if len(keys) == cap(keys) {
+			if err := imp.insertKeys(ctx, keys, false); err != nil {
+				return err
+			}
+			keys = keys[:0]
+		}
+	}
+	return imp.insertKeys(ctx, keys, false)
+}
+
+// removeSpill closes and removes the spill file, if any.
+func (imp *OrderImport) removeSpill() {
+	if imp.spill != nil {
+		imp.spill.Close()
+		if imp.spillNamed {
+			os.Remove(imp.spill.Name())
+		}
+		imp.spill, imp.spillW = nil, nil
+	}
+}
+
+// insertKeys inserts the keys of orders into ledger_keys; with repeats,
+// a key already there is noted in ledger_dups with the row of orders
+// that repeats it (orders is then the piece being written).
+func (imp *OrderImport) insertKeys(ctx context.Context, orders []stagedOrder, repeats bool) error {
+	n := len(orders)
+	if n == 0 {
+		return nil
+	}
+	args := imp.args[:0]
+	for i := range orders {
+		s := &orders[i]
 		args = append(args, s.o.BillingCycle, s.o.CarrierOrderID, s.row)
 	}
 	var res sql.Result
+	var err error
 	if n == orderInsertRows {
 		res, err = imp.keys.ExecContext(ctx, args...)
 	} else {
@@ -426,6 +684,9 @@ func (imp *OrderImport) upsertPiece(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("note order keys: %w", err)
 	}
+	if !repeats {
+		return nil
+	}
 	if added, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("note order keys: %w", err)
 	} else if added < int64(n) {
@@ -433,7 +694,7 @@ func (imp *OrderImport) upsertPiece(ctx context.Context) error {
 			return err
 		}
 	}
-	return imp.upsertUsers(ctx)
+	return nil
 }
 
 // noteDuplicates records in ledger_dups the buffered orders whose key an
@@ -559,7 +820,9 @@ func (imp *OrderImport) repeats(ctx context.Context, limit int) ([]ledger.Duplic
 	if imp.bulk {
 		query = `SELECT row_no, first_row, billing_cycle, carrier_order_id, COUNT(*) OVER () FROM (
 			SELECT row_no, MIN(row_no) OVER (PARTITION BY billing_cycle, carrier_order_id) AS first_row, billing_cycle, carrier_order_id
-			FROM ledger_stage) s WHERE row_no <> first_row ORDER BY row_no LIMIT $1`
+			FROM (SELECT row_no, billing_cycle, carrier_order_id FROM ledger_stage
+				UNION ALL SELECT row_no, billing_cycle, carrier_order_id FROM ledger_keys_stage) k) s
+			WHERE row_no <> first_row ORDER BY row_no LIMIT $1`
 	}
 	rows, err := imp.tx.QueryContext(ctx, query, max(limit, 1))
 	if err != nil {
@@ -631,46 +894,31 @@ func (imp *OrderImport) Commit() (int64, error) {
 	return imp.count, nil
 }
 
-// mergeOrders writes the staged orders into orders and reports whether
-// a key repeats in the staging table, in which case it writes nothing.
-// Where the carrier has no order in the cycles of the import (a first
-// load) the orders are inserted in one statement, in a savepoint: the
-// primary key refuses a repeated key. Otherwise one hashed GROUP BY over
-// the staging table looks for repeats first, then one UPDATE rewrites the
-// stored orders that the import changes (an unchanged one is not touched,
-// not even locked, as an ON CONFLICT upsert would) and one INSERT adds
-// the others. A key another import wrote meanwhile is an ECONFLICT error.
+// mergeOrders merges the staged orders into orders and reports whether
+// a key repeats, in which case it writes nothing: either a straight copy
+// was refused (copyPiece) or a key repeats in the staging table (one
+// hashed GROUP BY). The staged orders are of cycles in which the carrier
+// had orders: one UPDATE rewrites the stored orders that the import
+// changes (an unchanged one is not touched, not even locked, as an ON
+// CONFLICT upsert would) and one INSERT adds the others. A key another
+// import wrote meanwhile is an ECONFLICT error.
 func (imp *OrderImport) mergeOrders(ctx context.Context) (bool, error) {
-	if _, err := imp.tx.ExecContext(ctx, `ANALYZE ledger_stage, ledger_users_stage`); err != nil {
-		return false, fmt.Errorf("analyze staged orders: %w", err)
-	}
-	err := imp.tx.QueryRowContext(ctx, imp.db.q(`SELECT
-		EXISTS (SELECT 1 FROM orders WHERE carrier_id = ? AND billing_cycle IN (SELECT DISTINCT billing_cycle FROM ledger_stage)),
-		EXISTS (SELECT 1 FROM carrier_users WHERE carrier_id = ?)`), imp.carrier, imp.carrier).Scan(&imp.stored, &imp.storedUsers)
+	err := imp.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM carrier_users WHERE carrier_id = $1)`, imp.carrier).Scan(&imp.storedUsers)
 	if err != nil {
 		return false, fmt.Errorf("merge orders: %w", err)
 	}
-	const insert = `INSERT INTO orders (carrier_id, billing_cycle, carrier_order_id, kd_order_id,
-		carrier_user_id, kd_user_id, sku_code, sku_price, kd_package_id, kd_active_ms, kd_end_ms, kd_order_ms, kd_sale_total, channel, updated_at)
-		SELECT $1, billing_cycle, carrier_order_id, kd_order_id, carrier_user_id, kd_user_id, sku_code, CAST(sku_price AS NUMERIC), kd_package_id,
-		kd_active_ms, kd_end_ms, kd_order_ms, CAST(kd_sale_total AS NUMERIC), channel, $2 FROM ledger_stage s`
+	imp.stored = imp.nStaged > 0
+	if imp.stored || imp.storedUsers {
+		// The joins with the stored rows need the staged rows' numbers;
+		// the straight copies and a first load of users do not.
+		if _, err := imp.tx.ExecContext(ctx, `ANALYZE ledger_stage, ledger_users_stage`); err != nil {
+			return false, fmt.Errorf("analyze staged orders: %w", err)
+		}
+	}
+	if imp.refused {
+		return true, nil
+	}
 	if !imp.stored {
-		if _, err := imp.tx.ExecContext(ctx, `SAVEPOINT ledger_merge`); err != nil {
-			return false, fmt.Errorf("merge orders: %w", err)
-		}
-		_, err := imp.tx.ExecContext(ctx, insert, imp.carrier, imp.now)
-		if imp.db.dialect.IsUniqueViolation(err) {
-			if _, err := imp.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT ledger_merge`); err != nil {
-				return false, fmt.Errorf("merge orders: %w", err)
-			}
-			return true, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("merge orders: %w", err)
-		}
-		if _, err := imp.tx.ExecContext(ctx, `RELEASE SAVEPOINT ledger_merge`); err != nil {
-			return false, fmt.Errorf("merge orders: %w", err)
-		}
 		return false, nil
 	}
 	var repeated bool
@@ -698,7 +946,11 @@ func (imp *OrderImport) mergeOrders(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, conflict(err)
 	}
-	_, err = imp.tx.ExecContext(ctx, insert+` WHERE NOT EXISTS (SELECT 1 FROM orders o
+	_, err = imp.tx.ExecContext(ctx, `INSERT INTO orders (carrier_id, billing_cycle, carrier_order_id, kd_order_id,
+		carrier_user_id, kd_user_id, sku_code, sku_price, kd_package_id, kd_active_ms, kd_end_ms, kd_order_ms, kd_sale_total, channel, updated_at)
+		SELECT $1, billing_cycle, carrier_order_id, kd_order_id, carrier_user_id, kd_user_id, sku_code, CAST(sku_price AS NUMERIC), kd_package_id,
+		kd_active_ms, kd_end_ms, kd_order_ms, CAST(kd_sale_total AS NUMERIC), channel, $2 FROM ledger_stage s
+		WHERE NOT EXISTS (SELECT 1 FROM orders o
 		WHERE o.carrier_id = $1 AND o.billing_cycle = s.billing_cycle AND o.carrier_order_id = s.carrier_order_id)`, imp.carrier, imp.now)
 	if err != nil {
 		return false, conflict(err)
@@ -766,7 +1018,8 @@ func (imp *OrderImport) closeStatements() {
 // finish gives the connection back to the pool with its usual settings.
 func (imp *OrderImport) finish() {
 	imp.finalized = true
-	imp.buf, imp.users, imp.userIDs, imp.vals, imp.rows = nil, nil, nil, nil, nil
+	imp.removeSpill()
+	imp.buf, imp.users, imp.userIDs, imp.vals, imp.rows, imp.keyVals, imp.keyRows = nil, nil, nil, nil, nil, nil, nil
 	if imp.restore != nil {
 		imp.restore()
 	}

@@ -8,13 +8,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/client"
 	"github.com/trueup/trueup/gen"
@@ -38,8 +42,11 @@ type ledgerParams struct {
 // the same database (POST /admin/v1/imports/orders, polled until it
 // finishes) into another new carrier; with Check, `trueup verify` of an
 // N-row statement straight after (no statistics but those the import
-// leaves). First it times the floor: reading every cell of the file with
-// the import's own reader, in this process.
+// leaves). First it times the floors: reading every cell of the file with
+// the import's own reader, in this process, and the engines storing the
+// file's rows with no trueup work (engineFloors). Each step gives wall
+// time, trueup's CPU, the CPU of the PostgreSQL processes of the database
+// (pgRun) and orders per CPU-second of the two.
 func runLedger(p ledgerParams) error {
 	spec := gen.Spec{Orders: p.N, Cycle: trueup.CycleOf(time.Now().UTC()).Prev(), Seed: 1,
 		MissingEvery: 20, ExtraEvery: 20, RightsEvery: 20, AmountEvery: 20}
@@ -65,7 +72,10 @@ func runLedger(p ledgerParams) error {
 		return err
 	}
 	fmt.Printf("# ledger import: %d orders, %s\n\nfloor (every cell read by ledger.OpenFile, in process): %.2f s = %.0f orders/s\n\n", p.N, bin, floor.Seconds(), float64(p.N)/floor.Seconds())
-	fmt.Printf("| engine | route | step | wall | trueup CPU (user+sys) | PostgreSQL CPU | orders/s (wall) | peak RSS | load average |\n|---|---|---|---|---|---|---|---|---|\n")
+	if err := engineFloors(p, ledgerCSV); err != nil {
+		return err
+	}
+	fmt.Printf("| engine | route | step | wall | trueup CPU (user+sys) | PostgreSQL CPU | orders/s (wall) | orders per CPU-second | peak RSS | load average |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	engines := [][2]string{{"sqlite", "--data=" + filepath.Join(p.Dir, "data")}}
 	if p.PGURL != "" {
 		engines = append(engines, [2]string{"postgres", "--database-url=" + p.PGURL})
@@ -83,28 +93,29 @@ func runLedger(p ledgerParams) error {
 			{"re-import", []string{"import", "orders", "--carrier", car, e[1], ledgerCSV}},
 		}
 		for _, s := range steps {
-			start, pg := time.Now(), postgresCPU()
+			start, pg := time.Now(), startPGRun(e[0], p.PGURL)
 			_, use, err := trueupRun(bin, s.args...)
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", e[0], s.name, err)
 			}
 			d := time.Since(start)
 			cpu := time.Duration(use.Utime.Nano() + use.Stime.Nano())
-			fmt.Printf("| %s | CLI | %s | %.2f s | %.2f s | %s | %.0f | %d MiB | %s |\n", e[0], s.name, d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg),
-				float64(p.N)/d.Seconds(), use.Maxrss/1024, loadAvg())
+			pgUsed := pg.Stop()
+			fmt.Printf("| %s | CLI | %s | %.2f s | %.2f s | %s | %.0f | %.0f | %d MiB | %s |\n", e[0], s.name, d.Seconds(), cpu.Seconds(), pgCPU(e[0], pgUsed),
+				float64(p.N)/d.Seconds(), float64(p.N)/(cpu+pgUsed).Seconds(), use.Maxrss/1024, loadAvg())
 		}
-		if err := apiImports(p.N, bin, e, ledgerCSV); err != nil {
+		if err := apiImports(p.N, bin, e, p.PGURL, ledgerCSV); err != nil {
 			return fmt.Errorf("%s admin API: %w", e[0], err)
 		}
 		if p.Check {
-			start, pg := time.Now(), postgresCPU()
+			start, pg := time.Now(), startPGRun(e[0], p.PGURL)
 			_, use, err := trueupRun(bin, "verify", "--carrier", car, "--cycle", spec.Cycle.String(), e[1], statementCSV)
 			if err != nil {
 				return fmt.Errorf("%s verify: %w", e[0], err)
 			}
 			d := time.Since(start)
 			cpu := time.Duration(use.Utime.Nano() + use.Stime.Nano())
-			fmt.Printf("| %s | CLI | verify after import | %.2f s | %.2f s | %s | | %d MiB | %s |\n", e[0], d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg), use.Maxrss/1024, loadAvg())
+			fmt.Printf("| %s | CLI | verify after import | %.2f s | %.2f s | %s | | | %d MiB | %s |\n", e[0], d.Seconds(), cpu.Seconds(), pgCPU(e[0], pg.Stop()), use.Maxrss/1024, loadAvg())
 		}
 	}
 	return nil
@@ -128,7 +139,7 @@ func newCarrier(bin, db string) (string, error) {
 // apiImports serves the database of e and imports the ledger twice into
 // a new carrier through the admin API, timing each from the POST to the
 // import's end; the server's peak RSS is its high-water mark so far.
-func apiImports(n int, bin string, e [2]string, ledgerCSV string) error {
+func apiImports(n int, bin string, e [2]string, pgURL, ledgerCSV string) error {
 	ctx := context.Background()
 	car, err := newCarrier(bin, e[1])
 	if err != nil {
@@ -163,7 +174,7 @@ func apiImports(n int, bin string, e [2]string, ledgerCSV string) error {
 		if err != nil {
 			return err
 		}
-		start, pg := time.Now(), postgresCPU()
+		start, pg, own := time.Now(), startPGRun(e[0], pgURL), procCPU(srv.Process.Pid)
 		im, err := api.ImportOrders(ctx, car, client.ImportBody{Body: f, ContentType: "text/csv"})
 		f.Close()
 		if err != nil {
@@ -176,10 +187,12 @@ func apiImports(n int, bin string, e [2]string, ledgerCSV string) error {
 			}
 		}
 		d := time.Since(start)
+		cpu, pgUsed := procCPU(srv.Process.Pid)-own, pg.Stop()
 		if im.State != client.ImportSucceeded || im.Imported != int64(n) {
 			return fmt.Errorf("%s: import %s ended %s with %d orders: %s", step, im.ImportID, im.State, im.Imported, im.Reason)
 		}
-		fmt.Printf("| %s | admin API | %s | %.2f s | | %s | %.0f | %s | %s |\n", e[0], step, d.Seconds(), pgCPU(e[0], pg), float64(n)/d.Seconds(), peakRSS(srv.Process.Pid), loadAvg())
+		fmt.Printf("| %s | admin API | %s | %.2f s | %.2f s | %s | %.0f | %.0f | %s | %s |\n", e[0], step, d.Seconds(), cpu.Seconds(), pgCPU(e[0], pgUsed),
+			float64(n)/d.Seconds(), float64(n)/(cpu+pgUsed).Seconds(), peakRSS(srv.Process.Pid), loadAvg())
 	}
 	return nil
 }
@@ -212,44 +225,190 @@ func readFloor(path string) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-// postgresCPU returns the CPU time (user+sys) that the machine's
-// PostgreSQL processes have used so far, their ended children (the
-// backends of closed connections) included; zero when none run here. Other
-// work on the same server counts too.
-func postgresCPU() time.Duration {
-	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var ticks int64
+// pgRun measures the CPU time (user+sys) of the PostgreSQL processes that
+// serve one database: its backends and autovacuum workers, found by their
+// process titles and sampled every 50 ms, so that other work on the same
+// server does not count (nor do the server's shared processes, the WAL
+// writer and the checkpointer; a backend's last 50 ms before it exits may
+// be missed).
+type pgRun struct {
+	db         string
+	stop, done chan struct{}
+	base, last map[int]time.Duration
+}
+
+// startPGRun starts measuring the database of url for the postgres engine;
+// for the others it returns nil, whose Stop returns zero.
+func startPGRun(engine, pgURL string) *pgRun {
+	u, err := url.Parse(pgURL)
+	if engine != "postgres" || err != nil {
+		return nil
+	}
+	r := &pgRun{db: strings.TrimPrefix(u.Path, "/"), stop: make(chan struct{}), done: make(chan struct{}),
+		base: map[int]time.Duration{}, last: map[int]time.Duration{}}
+	r.sample(r.base)
+	go func() {
+		defer close(r.done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.stop:
+				r.sample(r.last)
+				return
+			case <-t.C:
+				r.sample(r.last)
+			}
+		}
+	}()
+	return r
+}
+
+// sample notes the CPU time of each process of the database in into.
+func (r *pgRun) sample(into map[int]time.Duration) {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range dirs {
-		b, err := os.ReadFile(d)
+		b, err := os.ReadFile(d + "/stat")
+		if err != nil || !bytes.Contains(b, []byte("(postgres)")) {
+			continue
+		}
+		title, err := os.ReadFile(d + "/cmdline")
+		if err != nil || !slices.Contains(strings.Fields(strings.ReplaceAll(string(title), "\x00", " ")), r.db) {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(d))
 		if err != nil {
 			continue
 		}
-		// pid (comm) state ppid ... utime stime cutime cstime: fields
-		// 14-17, counted after the closing parenthesis of comm.
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 || !bytes.Contains(b[:i], []byte("(postgres")) {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 15 {
-			continue
-		}
-		for _, v := range f[11:15] {
-			var n int64
-			fmt.Sscan(v, &n)
-			ticks += n
-		}
+		into[pid] = statCPU(b)
+	}
+}
+
+// Stop ends the measure and returns the CPU time used since the start.
+func (r *pgRun) Stop() time.Duration {
+	if r == nil {
+		return 0
+	}
+	close(r.stop)
+	<-r.done
+	var sum time.Duration
+	for pid, c := range r.last {
+		sum += c - r.base[pid]
+	}
+	return sum
+}
+
+// pgCPU returns d for the postgres engine, and nothing for the others.
+func pgCPU(engine string, d time.Duration) string {
+	if engine != "postgres" {
+		return ""
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// procCPU returns the CPU time (user+sys) that process pid has used so
+// far, or zero when /proc does not tell.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	return statCPU(b)
+}
+
+// statCPU returns the user+sys time of a /proc/PID/stat line.
+func statCPU(b []byte) time.Duration {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		var n int64
+		fmt.Sscan(v, &n)
+		ticks += n
 	}
 	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
 
-// pgCPU returns the PostgreSQL CPU time since since (postgresCPU) for
-// the postgres engine, and nothing for the others.
-func pgCPU(engine string, since time.Duration) string {
-	if engine != "postgres" {
-		return ""
+// engineFloors times what the engines themselves take to store the
+// file's rows, with no work of trueup: the sqlite3 shell (C SQLite, when
+// on PATH) importing the CSV into a table of its 13 columns with the
+// orders' primary key and user index, in one transaction; on PostgreSQL
+// a bare COPY of the CSV into a temporary table with no index, then a
+// COPY into a logged table of the same columns, typed, with that primary
+// key and index. Each line gives wall time, CPU (the shell's; the
+// PostgreSQL server's) and orders per CPU-second.
+func engineFloors(p ledgerParams, csvPath string) error {
+	const cols = `carrier_order_id TEXT NOT NULL, billing_cycle TEXT NOT NULL, kd_order_id TEXT, carrier_user_id TEXT, kd_user_id TEXT,
+		sku_code TEXT, sku_price %[1]s, kd_package_id TEXT, kd_active_time %[2]s, kd_end_time %[2]s, kd_order_time %[2]s, kd_sale_total %[1]s, channel TEXT`
+	if shell, err := exec.LookPath("sqlite3"); err == nil {
+		db := filepath.Join(p.Dir, "floor.db")
+		os.Remove(db)
+		script := "PRAGMA journal_mode=WAL;\nPRAGMA synchronous=NORMAL;\n" +
+			"CREATE TABLE o (" + fmt.Sprintf(cols, "TEXT", "TEXT") + ", PRIMARY KEY (billing_cycle, carrier_order_id));\n" +
+			"CREATE INDEX o_user ON o (carrier_user_id, kd_package_id);\n" +
+			".import --csv --skip 1 " + csvPath + " o\n"
+		cmd := exec.Command(shell, db)
+		cmd.Stdin = strings.NewReader(script)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("sqlite3 floor: %w: %s", err, errb.String())
+		}
+		d := time.Since(start)
+		use, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		if use != nil {
+			cpu := time.Duration(use.Utime.Nano() + use.Stime.Nano())
+			fmt.Printf("SQLite floor (sqlite3 shell, .import of the CSV with the primary key and user index): %.2f s wall, %.2f s CPU = %.0f orders per CPU-second, load %s\n",
+				d.Seconds(), cpu.Seconds(), float64(p.N)/cpu.Seconds(), loadAvg())
+		}
+		os.Remove(db)
+		os.Remove(db + "-wal")
+		os.Remove(db + "-shm")
 	}
-	return fmt.Sprintf("%.2f s", (postgresCPU() - since).Seconds())
+	if p.PGURL == "" {
+		fmt.Println()
+		return nil
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, p.PGURL)
+	if err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	defer conn.Close(ctx)
+	for _, f := range []struct{ what, ddl string }{
+		{"bare COPY into a temporary table, no index", "CREATE TEMP TABLE floor_orders (" + fmt.Sprintf(cols, "TEXT", "TEXT") + ")"},
+		{"COPY into a logged table, typed, with the primary key and user index", "CREATE TABLE floor_orders (" + fmt.Sprintf(cols, "NUMERIC", "TIMESTAMPTZ") +
+			", PRIMARY KEY (billing_cycle, carrier_order_id)); CREATE INDEX ON floor_orders (carrier_user_id, kd_package_id)"},
+	} {
+		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS floor_orders; "+f.ddl); err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		file, err := os.Open(csvPath)
+		if err != nil {
+			return err
+		}
+		start, pg := time.Now(), startPGRun("postgres", p.PGURL)
+		_, err = conn.PgConn().CopyFrom(ctx, file, "COPY floor_orders FROM STDIN WITH (FORMAT csv, HEADER true)")
+		file.Close()
+		if err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		d, cpu := time.Since(start), pg.Stop()
+		fmt.Printf("PostgreSQL floor (%s): %.2f s wall, %.2f s PostgreSQL CPU = %.0f orders per CPU-second, load %s\n",
+			f.what, d.Seconds(), cpu.Seconds(), float64(p.N)/cpu.Seconds(), loadAvg())
+		if _, err := conn.Exec(ctx, "DROP TABLE floor_orders"); err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+	}
+	fmt.Println()
+	return nil
 }
 
 // loadAvg returns the one-minute load average of the machine.
