@@ -67,24 +67,25 @@ func (db *DB) applyCases(ctx context.Context, tx *sql.Tx, p batch.FinishBatchPar
 		}
 		return nil
 	}
-	// The first batch applied to a cycle only opens cases: one insert,
-	// in key order so that the unique index of cases takes them in order.
-	// A later batch, in this order: reopens the cases a batch had fixed
-	// that it shows (before resolving, which adds to the fixed cases),
-	// resolves as fixed the open cases it does not show (found against its
-	// discrepancies by order and kind: index discrepancies_case on SQLite,
-	// a hash anti-join on PostgreSQL; before the new cases are in, which
-	// it shows all), gives its values to the cases it
-	// shows whose values changed (a case shown unchanged is only read,
-	// never written nor locked) and opens the cases it shows first: on
-	// SQLite one upsert reading the discrepancies in key order; where an
-	// upsert would lock every case it meets (PostgreSQL), an UPDATE of the
-	// cases whose values differ and a plain insert of the discrepancies
-	// with no case (the cycle's lock above keeps other batches from adding
-	// one meanwhile). Resolving and reopening write their history lines
-	// from the ids they changed: on PostgreSQL in the same statement (a
-	// writable CTE), on SQLite from the ids the statement returns. Each
-	// step leaves its mark (change, change_batch) for CaseChanges.
+	// The first batch applied to a cycle (no case yet) only opens cases:
+	// one insert, in key order so that the unique index of cases takes
+	// them in order. A later batch, in this order: reopens the cases a
+	// batch had fixed that it shows (before resolving adds to them);
+	// resolves as fixed the open cases it does not show, found against
+	// its discrepancies by order and kind (index discrepancies_case on
+	// SQLite, a hash anti-join on PostgreSQL), before its new cases are in
+	// (it shows them all); gives its values to the cases it shows whose
+	// values changed (a case shown unchanged is only read, never written
+	// nor locked) and opens the cases it shows first: on SQLite one upsert
+	// reading the discrepancies in key order; where an upsert would lock
+	// every case it meets (PostgreSQL), an UPDATE of the cases whose
+	// values differ and a plain insert of the discrepancies with no case
+	// (the cycle's lock above keeps other batches from adding one
+	// meanwhile; the unique key still guards). Reopening and resolving
+	// write their history lines from the ids they changed: on PostgreSQL
+	// in the same statement (a writable CTE), on SQLite from the ids the
+	// UPDATE returns. Each step leaves its mark (change, change_batch) for
+	// CaseChanges.
 	start := time.Now()
 	defer func() {
 		// How long the cases took inside the transaction (without its
