@@ -111,7 +111,13 @@ func (l Limits) openXLSX(r io.ReaderAt, size int64, head int) (Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.Open(0)
+	x, err := b.Open(0)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	x.(*xlsxReader).ownSST = true
+	return x, nil
 }
 
 // xlsxWorkbookFile is the Book of an .xlsx workbook: its parts found, its shared
@@ -158,6 +164,7 @@ func (l Limits) openXLSXBook(r io.ReaderAt, size int64, head int) (*xlsxWorkbook
 	if wb.date1904 {
 		if f := pkg.file(wb.styles); f != nil {
 			if b.dateXf, err = pkg.readDateStyles(f); err != nil {
+				b.sst.close()
 				return nil, err
 			}
 		}
@@ -198,8 +205,9 @@ func (b *xlsxWorkbookFile) Open(i int) (Reader, error) {
 	return x, nil
 }
 
-// Close returns nil: the readers Open returns hold what must be released.
-func (b *xlsxWorkbookFile) Close() error { return nil }
+// Close releases the temporary file of a shared strings table on disk;
+// the readers Open returns hold what else must be released.
+func (b *xlsxWorkbookFile) Close() error { return b.sst.close() }
 
 // xlsxLooksLikeZip reports whether r starts with a zip signature, which tells
 // a damaged zip archive from a file of another kind.
