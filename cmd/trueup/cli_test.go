@@ -325,6 +325,7 @@ func TestServeEnv(t *testing.T) {
 		"TRUEUP_TOKEN_ADDR_BURST":     "9",
 		"TRUEUP_TEMP_DIR":             "/var/tmp/trueup",
 		"TRUEUP_MAX_SHARED_STRINGS":   "1000000",
+		"TRUEUP_XLSX_STRINGS_MEMORY":  "500000",
 		"TRUEUP_MAX_INFLATED":         "2000000",
 		"TRUEUP_MAX_CELL_BYTES":       "300",
 		"TRUEUP_MAX_ROW_BYTES":        "4000",
@@ -364,7 +365,7 @@ func TestServeEnv(t *testing.T) {
 		"max-upload-bytes": "1048576", "demo": "true", "log-level": "debug", "memory-limit": "0", "tls-cert": "cert.pem", "tls-key": "key.pem",
 		"body-timeout": "5s", "upload-idle-timeout": "6s", "upload-min-rate": "100", "max-uploads": "3", "max-header-bytes": "4096",
 		"token-rate": "2.5", "token-burst": "4", "token-addr-rate": "7.5", "token-addr-burst": "9", "temp-dir": "/var/tmp/trueup",
-		"max-shared-strings": "1000000", "max-inflated": "2000000", "max-cell-bytes": "300", "max-row-bytes": "4000", "max-row-cells": "50", "webhook-timeout": "3s", "match-memory": "1000000",
+		"max-shared-strings": "1000000", "xlsx-strings-memory": "500000", "max-inflated": "2000000", "max-cell-bytes": "300", "max-row-bytes": "4000", "max-row-cells": "50", "webhook-timeout": "3s", "match-memory": "1000000",
 		"case-note-max-bytes": "500",
 		"session-ttl":         "8h0m0s", "session-idle-timeout": "20m0s", "signin-slow-after": "4", "signin-max-failures": "8", "signin-lockout": "10m0s", "secure-cookies": "true"} {
 		if got := fs.Lookup(name).Value.String(); got != want {
