@@ -43,6 +43,7 @@ type xlsxStringsSpill struct {
 	f    *os.File
 	name string // the file's name when it could not be removed at once
 	w    *bufio.Writer
+	hbuf [binary.MaxVarintLen64]byte
 	size uint64   // bytes written
 	n    int      // strings
 	idx  []uint64 // idx[g] is the offset of string g<<spillGroupBits; idx[len] the end
@@ -106,9 +107,8 @@ func (s *xlsxStringsSpill) head(n int) {
 	if s.n&(1<<spillGroupBits-1) == 0 {
 		s.idx = append(s.idx, s.size)
 	}
-	var head [binary.MaxVarintLen64]byte
-	k := binary.PutUvarint(head[:], uint64(n))
-	s.w.Write(head[:k]) // bufio keeps the first error
+	k := binary.PutUvarint(s.hbuf[:], uint64(n))
+	s.w.Write(s.hbuf[:k]) // bufio keeps the first error
 	s.size += uint64(k)
 }
 
