@@ -33,6 +33,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -158,12 +159,14 @@ func run(ctx context.Context, p runParams) error {
 		return err
 	}
 
-	fmt.Println("\n| statement | size | upload → succeeded | server peak RSS |")
-	fmt.Println("|---|---|---|---|")
+	rss := watchRSS(ctx, srv.Process.Pid)
+	fmt.Println("\n| statement | size | upload → succeeded | server peak RSS (run so far) | server peak RSS (this statement, sampled) |")
+	fmt.Println("|---|---|---|---|---|")
 	var lastBatch trueup.BatchNo
 	took := map[string]time.Duration{}
 	for _, f := range formats {
 		st, _ := os.Stat(files[f])
+		rss.reset()
 		start := time.Now()
 		no, err := c.VerifyFile(ctx, spec.Cycle.String(), files[f])
 		if err != nil {
@@ -180,7 +183,7 @@ func run(ctx context.Context, p runParams) error {
 		if b.Batch.Counts != want {
 			return fmt.Errorf("%s: counts %+v, want %+v", f, b.Batch.Counts, want)
 		}
-		fmt.Printf("| %s | %.1f MB | %.2f s | %s |\n", f, float64(st.Size())/1e6, d.Seconds(), peakRSS(srv.Process.Pid))
+		fmt.Printf("| %s | %.1f MB | %.2f s | %s | %.0f MiB |\n", f, float64(st.Size())/1e6, d.Seconds(), peakRSS(srv.Process.Pid), float64(rss.peak())/(1<<20))
 		lastBatch = no
 		took[f] = d
 	}
@@ -302,6 +305,55 @@ func waitReady(ctx context.Context, c *client.Client) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return errors.New("server not ready after 30 s")
+}
+
+// rssWatch samples a process's resident set every 100 ms and keeps the
+// largest since the last reset.
+type rssWatch struct {
+	mu  sync.Mutex
+	max int64
+}
+
+// watchRSS starts sampling process pid until ctx ends.
+func watchRSS(ctx context.Context, pid int) *rssWatch {
+	w := &rssWatch{}
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if v := statusKiB(pid, "VmRSS:"); v > 0 {
+				w.mu.Lock()
+				w.max = max(w.max, v<<10)
+				w.mu.Unlock()
+			}
+		}
+	}()
+	return w
+}
+
+func (w *rssWatch) reset() { w.mu.Lock(); w.max = 0; w.mu.Unlock() }
+
+func (w *rssWatch) peak() int64 { w.mu.Lock(); defer w.mu.Unlock(); return w.max }
+
+// statusKiB reads a field of /proc/pid/status in KiB (0 when it cannot).
+func statusKiB(pid int, field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, field) {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, field)), "%d", &kb)
+			return kb
+		}
+	}
+	return 0
 }
 
 // peakRSS reads the process's high-water resident set from /proc.
