@@ -36,7 +36,8 @@ const (
 // relationships part, xl/worksheets/sheet1.xml. The sheet is read as a
 // stream, by a byte-level scanner; only the shared strings table is held in
 // memory, compactly (the text of the strings end to end, and four bytes a
-// string).
+// string), up to Limits.StringsMemory: a larger table is written to a
+// temporary file and read from there (Close releases it).
 //
 // Row.Cells holds each cell's text: a shared or inline string (rich text runs
 // joined, phonetic runs left out, _xHHHH_ escapes decoded), a number as

@@ -50,6 +50,7 @@ type xlsxStringsSpill struct {
 
 	// The read side.
 	win   [spillWindows]spillWindowBuf
+	last  int // the window last read
 	tick  uint64
 	big   []byte // a read longer than a window
 	cur   int    // the index of the string at curAt (its uvarint), -1 when none
@@ -172,7 +173,21 @@ func (s *xlsxStringsSpill) get(i int) ([]byte, error) {
 		j, at = s.cur, s.curAt // go on from the last string read
 	}
 	for ; ; j++ {
-		head, err := s.read(at, min(binary.MaxVarintLen64, end-at))
+		if j == i {
+			// The common case, strings read in order: string i is in the
+			// window last read.
+			if w := &s.win[s.last]; at >= w.off && at-w.off < uint64(len(w.buf)) {
+				b := w.buf[at-w.off:]
+				n, k := binary.Uvarint(b)
+				if k > 0 && n <= uint64(len(b)-k) && n <= end-at-uint64(k) {
+					p := b[k : k+int(n)]
+					s.cur, s.curAt = i+1, at+uint64(k)+n
+					s.keep(h, i, p)
+					return p, nil
+				}
+			}
+		}
+		head, err := s.read(at, min(binary.MaxVarintLen64, end-at), end)
 		if err != nil {
 			return nil, err
 		}
@@ -184,33 +199,47 @@ func (s *xlsxStringsSpill) get(i int) ([]byte, error) {
 			at += uint64(k) + n
 			continue
 		}
-		p, err := s.read(at+uint64(k), n)
+		p, err := s.read(at+uint64(k), n, end)
 		if err != nil {
 			return nil, err
 		}
 		s.cur, s.curAt = i+1, at+uint64(k)+n
-		if len(p) <= spillHotMax {
-			if h.idx == 0 || !h.ref {
-				h.idx, h.buf = i+1, append(h.buf[:0], p...)
-			}
-			h.ref = false
-		}
+		s.keep(h, i, p)
 		return p, nil
 	}
 }
 
-// read returns bytes [off, off+n) of the file, valid until the next read.
-func (s *xlsxStringsSpill) read(off, n uint64) ([]byte, error) {
+// keep puts string i, p, in its slot h of the cache, unless the string
+// there was used since it was last spared.
+func (s *xlsxStringsSpill) keep(h *spillHot, i int, p []byte) {
+	if len(p) <= spillHotMax {
+		if h.idx == 0 || !h.ref {
+			h.idx, h.buf = i+1, append(h.buf[:0], p...)
+		}
+		h.ref = false
+	}
+}
+
+// read returns bytes [off, off+n) of the file, valid until the next read;
+// end is the end of the group of strings they are in. A read that goes on
+// from a window reads a whole window ahead (the strings are read in order);
+// any other reads to the end of the group only, so that strings looked up
+// out of order cost a read of about 64 strings each.
+func (s *xlsxStringsSpill) read(off, n, end uint64) ([]byte, error) {
 	if n == 0 {
 		return nil, nil
 	}
 	s.tick++
-	lru := 0
+	lru, ahead := 0, false
 	for k := range s.win {
 		w := &s.win[k]
-		if off >= w.off && off+n <= w.off+uint64(len(w.buf)) {
-			w.used = s.tick
+		wend := w.off + uint64(len(w.buf))
+		if off >= w.off && off+n <= wend {
+			w.used, s.last = s.tick, k
 			return w.buf[off-w.off:][:n], nil
+		}
+		if off >= w.off && off <= wend && len(w.buf) > 0 {
+			ahead = true
 		}
 		if w.used < s.win[lru].used {
 			lru = k
@@ -230,6 +259,9 @@ func (s *xlsxStringsSpill) read(off, n uint64) ([]byte, error) {
 		w.buf = make([]byte, spillWindow)
 	}
 	m := min(spillWindow, s.size-off)
+	if !ahead {
+		m = min(m, max(n, end-off))
+	}
 	if m < n {
 		return nil, errSpillDamaged
 	}
@@ -238,7 +270,7 @@ func (s *xlsxStringsSpill) read(off, n uint64) ([]byte, error) {
 		w.buf = w.buf[:0]
 		return nil, s.readError(err)
 	}
-	w.off, w.used = off, s.tick
+	w.off, w.used, s.last = off, s.tick, lru
 	return w.buf[:n], nil
 }
 

@@ -1,6 +1,9 @@
 package sheet
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+)
 
 // BenchmarkXLSXStringsSpill reads the shared-strings benchmark workbook of
 // BenchmarkXLSX (every cell a distinct shared string: 10 strings a row)
@@ -35,6 +38,56 @@ func BenchmarkXLSXStringsSpill(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/row")
+		})
+	}
+}
+
+// BenchmarkXLSXStringsSpillGet looks up strings of a table on disk of 2
+// million strings of 10 to 30 bytes: in order, at random, and in the mix
+// of a statement whose rows each refer to a new string, back to an earlier
+// one, and to a few used on every row.
+func BenchmarkXLSXStringsSpillGet(b *testing.B) {
+	const n = 2 << 20
+	d, err := newXLSXStringsSpill(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.close()
+	rng := rand.New(rand.NewPCG(5, 6))
+	p := make([]byte, 30)
+	for i := range n {
+		if err := d.add(p[:10+rng.IntN(20)]); err != nil {
+			b.Fatal(err)
+		}
+		_ = i
+	}
+	if err := d.finish(); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		next func(k int) int
+	}{
+		{"sequential", func(k int) int { return k % n }},
+		{"random", func(int) int { return rng.IntN(n) }},
+		{"statement", func(k int) int {
+			switch k % 4 {
+			case 0:
+				return (k / 4) % n
+			case 1:
+				return rng.IntN(max(1, (k/4)%n))
+			}
+			return k % 4 * 7
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			k := 0
+			for b.Loop() {
+				if _, err := d.get(c.next(k)); err != nil {
+					b.Fatal(err)
+				}
+				k++
+			}
 		})
 	}
 }
