@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -151,7 +152,11 @@ func (b *xlsxStringsBuilder) spill() error {
 			return err
 		}
 	}
-	b.t, b.cur, b.disk = xlsxSharedStrings{}, strings.Builder{}, d
+	t, b.t, b.cur, b.disk = nil, xlsxSharedStrings{}, strings.Builder{}, d
+	// Hand the table's memory back now, before the rows of the sheets
+	// take theirs: left to the collector, its pages stay resident beside
+	// them.
+	debug.FreeOSMemory()
 	return nil
 }
 
@@ -274,7 +279,10 @@ func xlsxReadSharedStrings(f *zip.File, o sstOptions) (*xlsxSharedStrings, error
 				n, size = min(n, uint64(limit)), min(size, 1<<20)
 			}
 			n = min(n, uint64(lim.SharedStrings/4))
-			n = min(n, uint64(lim.StringsMemory/4))
+			// No more offsets reserved than a quarter of the memory the
+			// table may hold before it moves to disk: a large table grows
+			// into its budget instead of reserving it whole.
+			n = min(n, uint64(lim.StringsMemory/16))
 			b = newXLSXStringsBuilder(n, size-min(size, 16*n))
 			b.max, b.spillAt, b.dir = lim.SharedStrings, lim.StringsMemory, lim.TempDir
 		case "si":
