@@ -160,13 +160,14 @@ func run(ctx context.Context, p runParams) error {
 	}
 
 	rss := watchRSS(ctx, srv.Process.Pid)
-	fmt.Println("\n| statement | size | upload → succeeded | server peak RSS (run so far) | server peak RSS (this statement, sampled) |")
-	fmt.Println("|---|---|---|---|---|")
+	fmt.Println("\n| statement | size | upload → succeeded | server CPU | server peak RSS (run so far) | server peak RSS (this statement, sampled) |")
+	fmt.Println("|---|---|---|---|---|---|")
 	var lastBatch trueup.BatchNo
 	took := map[string]time.Duration{}
 	for _, f := range formats {
 		st, _ := os.Stat(files[f])
 		rss.reset()
+		cpu0 := cpuTime(srv.Process.Pid)
 		start := time.Now()
 		no, err := c.VerifyFile(ctx, spec.Cycle.String(), files[f])
 		if err != nil {
@@ -183,7 +184,8 @@ func run(ctx context.Context, p runParams) error {
 		if b.Batch.Counts != want {
 			return fmt.Errorf("%s: counts %+v, want %+v", f, b.Batch.Counts, want)
 		}
-		fmt.Printf("| %s | %.1f MB | %.2f s | %s | %.0f MiB |\n", f, float64(st.Size())/1e6, d.Seconds(), peakRSS(srv.Process.Pid), float64(rss.peak())/(1<<20))
+		fmt.Printf("| %s | %.1f MB | %.2f s | %.1f s | %s | %.0f MiB |\n", f, float64(st.Size())/1e6, d.Seconds(),
+			(cpuTime(srv.Process.Pid) - cpu0).Seconds(), peakRSS(srv.Process.Pid), float64(rss.peak())/(1<<20))
 		lastBatch = no
 		took[f] = d
 	}
@@ -354,6 +356,28 @@ func statusKiB(pid int, field string) int64 {
 		}
 	}
 	return 0
+}
+
+// cpuTime returns the CPU time (user and system) process pid has used:
+// on a machine shared with other work, the server's own cost of a
+// statement, which its wall time is not.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command's closing parenthesis; utime and
+	// stime are the 14th and 15th of the line, in clock ticks (100 a
+	// second on Linux).
+	rest := string(b[bytes.LastIndexByte(b, ')')+1:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	var u, s int64
+	fmt.Sscan(f[11], &u)
+	fmt.Sscan(f[12], &s)
+	return time.Duration(u+s) * 10 * time.Millisecond
 }
 
 // peakRSS reads the process's high-water resident set from /proc.
