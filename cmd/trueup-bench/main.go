@@ -33,6 +33,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,7 +48,7 @@ func main() {
 	n := flag.Int("n", 1_000_000, "orders in the ledger and rows in each statement")
 	dir := flag.String("dir", "", "work directory (a temporary one when empty; kept when given)")
 	pgURL := flag.String("pg", os.Getenv("TRUEUP_TEST_POSTGRES_URL"), "PostgreSQL URL for the reference route (skipped when empty)")
-	formats := flag.String("formats", "csv,xlsx-shared,xlsx-inline", "statements to check")
+	formats := flag.String("formats", "csv,xlsx-shared,xlsx-inline", "statements to check: csv, xlsx-shared, xlsx-inline, and for more rows than a sheet holds xlsx-split (inline strings) and xlsx-split-shared, workbooks split over sheets of 1,048,575 rows")
 	pages := flag.Int("pages", 50, "requests averaged for the first and the last page")
 	ledgerOnly := flag.Bool("ledger", false, "measure only the ledger import (trueup import orders and the admin ingest API, insert and re-import, beside the file-reading floor) on SQLite and on PostgreSQL (-pg)")
 	check := flag.Bool("check", false, "with -ledger: also time trueup verify of an N-row statement after the import")
@@ -117,6 +118,10 @@ func run(ctx context.Context, p runParams) error {
 				// Inline strings, split over sheets of the most rows an
 				// xlsx sheet holds below its header.
 				return spec.WriteXLSX(w, gen.XLSXOptions{NumericAmounts: true, SheetRows: 1<<20 - 1})
+			case "xlsx-split-shared":
+				// The same with every text cell in the shared strings
+				// table, as Excel saves it: a table of 8 strings a row.
+				return spec.WriteXLSX(w, gen.XLSXOptions{SharedStrings: true, NumericAmounts: true, SheetRows: 1<<20 - 1})
 			}
 			return fmt.Errorf("unknown format %q", f)
 		}); err != nil {
@@ -154,11 +159,15 @@ func run(ctx context.Context, p runParams) error {
 		return err
 	}
 
-	fmt.Println("\n| statement | size | upload → succeeded | server peak RSS |")
-	fmt.Println("|---|---|---|---|")
+	rss := watchRSS(ctx, srv.Process.Pid)
+	fmt.Println("\n| statement | size | upload → succeeded | server CPU | server peak RSS (run so far) | server peak RSS (this statement, sampled) |")
+	fmt.Println("|---|---|---|---|---|---|")
 	var lastBatch trueup.BatchNo
+	took := map[string]time.Duration{}
 	for _, f := range formats {
 		st, _ := os.Stat(files[f])
+		rss.reset()
+		cpu0 := cpuTime(srv.Process.Pid)
 		start := time.Now()
 		no, err := c.VerifyFile(ctx, spec.Cycle.String(), files[f])
 		if err != nil {
@@ -175,24 +184,24 @@ func run(ctx context.Context, p runParams) error {
 		if b.Batch.Counts != want {
 			return fmt.Errorf("%s: counts %+v, want %+v", f, b.Batch.Counts, want)
 		}
-		fmt.Printf("| %s | %.1f MB | %.2f s | %s |\n", f, float64(st.Size())/1e6, d.Seconds(), peakRSS(srv.Process.Pid))
+		fmt.Printf("| %s | %.1f MB | %.2f s | %.1f s | %s | %.0f MiB |\n", f, float64(st.Size())/1e6, d.Seconds(),
+			(cpuTime(srv.Process.Pid) - cpu0).Seconds(), peakRSS(srv.Process.Pid), float64(rss.peak())/(1<<20))
 		lastBatch = no
+		took[f] = d
 	}
 
 	fmt.Println("\nreferences (same run):")
-	if path, ok := files["xlsx-shared"]; ok {
-		d, rows, err := zipFloor(path)
+	ratios := []string{}
+	for _, f := range formats {
+		if f == "csv" {
+			continue
+		}
+		d, rows, err := zipFloor(files[f])
 		if err != nil {
 			return err
 		}
-		fmt.Printf("- floor, xlsx-shared: archive/zip inflate + scan for </row>: %.2f s (%d rows)\n", d.Seconds(), rows)
-	}
-	if path, ok := files["xlsx-inline"]; ok {
-		d, rows, err := zipFloor(path)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("- floor, xlsx-inline: archive/zip inflate + scan for </row>: %.2f s (%d rows)\n", d.Seconds(), rows)
+		fmt.Printf("- floor, %s: archive/zip inflate of the sheets + scan for </row>: %.2f s (%d rows)\n", f, d.Seconds(), rows)
+		ratios = append(ratios, fmt.Sprintf("%s %.2f × its floor (goal ≤ 4)", f, took[f].Seconds()/d.Seconds()))
 	}
 	if pgURL != "" && files["csv"] != "" {
 		d, counts, err := pgRoute(ctx, pgURL, ledgerCSV, files["csv"])
@@ -200,6 +209,9 @@ func run(ctx context.Context, p runParams) error {
 			return fmt.Errorf("postgres route: %w", err)
 		}
 		fmt.Printf("- PostgreSQL route (COPY both CSVs into unlogged tables + one FULL OUTER JOIN): %.2f s, counts %v\n", d.Seconds(), counts)
+		for _, f := range formats {
+			ratios = append(ratios, fmt.Sprintf("%s %.2f × the PostgreSQL route", f, took[f].Seconds()/d.Seconds()))
+		}
 	}
 	if lastBatch != "" && pages > 0 {
 		first, last, err := pageCost(ctx, c, lastBatch, pages)
@@ -208,6 +220,11 @@ func run(ctx context.Context, p runParams) error {
 		}
 		fmt.Printf("- discrepancy list, pageSize 100, %d discrepancies: first page %.2f ms, last page %.2f ms (mean of %d)\n",
 			want.Total(), ms(first), ms(last), pages)
+		ratios = append(ratios, fmt.Sprintf("last page %.2f × the first (goal ≤ 1.5)", last.Seconds()/first.Seconds()))
+	}
+	fmt.Printf("- server peak RSS, whole run: %s (goal ≤ 384 MiB)\n", peakRSS(srv.Process.Pid))
+	if len(ratios) > 0 {
+		fmt.Printf("\nratios: %s\n", strings.Join(ratios, "; "))
 	}
 	return nil
 }
@@ -292,6 +309,77 @@ func waitReady(ctx context.Context, c *client.Client) error {
 	return errors.New("server not ready after 30 s")
 }
 
+// rssWatch samples a process's resident set every 100 ms and keeps the
+// largest since the last reset.
+type rssWatch struct {
+	mu  sync.Mutex
+	max int64
+}
+
+// watchRSS starts sampling process pid until ctx ends.
+func watchRSS(ctx context.Context, pid int) *rssWatch {
+	w := &rssWatch{}
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if v := statusKiB(pid, "VmRSS:"); v > 0 {
+				w.mu.Lock()
+				w.max = max(w.max, v<<10)
+				w.mu.Unlock()
+			}
+		}
+	}()
+	return w
+}
+
+func (w *rssWatch) reset() { w.mu.Lock(); w.max = 0; w.mu.Unlock() }
+
+func (w *rssWatch) peak() int64 { w.mu.Lock(); defer w.mu.Unlock(); return w.max }
+
+// statusKiB reads a field of /proc/pid/status in KiB (0 when it cannot).
+func statusKiB(pid int, field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, field) {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, field)), "%d", &kb)
+			return kb
+		}
+	}
+	return 0
+}
+
+// cpuTime returns the CPU time (user and system) process pid has used:
+// on a machine shared with other work, the server's own cost of a
+// statement, which its wall time is not.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command's closing parenthesis; utime and
+	// stime are the 14th and 15th of the line, in clock ticks (100 a
+	// second on Linux).
+	rest := string(b[bytes.LastIndexByte(b, ')')+1:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	var u, s int64
+	fmt.Sscan(f[11], &u)
+	fmt.Sscan(f[12], &s)
+	return time.Duration(u+s) * 10 * time.Millisecond
+}
+
 // peakRSS reads the process's high-water resident set from /proc.
 func peakRSS(pid int) string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -308,8 +396,8 @@ func peakRSS(pid int) string {
 	return "n/a"
 }
 
-// zipFloor inflates the workbook's sheet XML and counts row ends: the least
-// any xlsx reader must do.
+// zipFloor inflates the workbook's sheet XML (every worksheet) and counts
+// row ends: the least any xlsx reader must do.
 func zipFloor(path string) (time.Duration, int, error) {
 	start := time.Now()
 	zr, err := zip.OpenReader(path)
@@ -317,17 +405,18 @@ func zipFloor(path string) (time.Duration, int, error) {
 		return 0, 0, err
 	}
 	defer zr.Close()
+	rows, sheets := 0, 0
+	buf := make([]byte, 1<<20)
 	for _, f := range zr.File {
-		if f.Name != "xl/worksheets/sheet1.xml" {
+		if !strings.HasPrefix(f.Name, "xl/worksheets/sheet") || !strings.HasSuffix(f.Name, ".xml") {
 			continue
 		}
+		sheets++
 		r, err := f.Open()
 		if err != nil {
 			return 0, 0, err
 		}
-		defer r.Close()
-		buf := make([]byte, 1<<20)
-		rows, carry := 0, []byte{}
+		carry := []byte{}
 		for {
 			k, err := r.Read(buf)
 			chunk := append(carry, buf[:k]...)
@@ -336,14 +425,19 @@ func zipFloor(path string) (time.Duration, int, error) {
 				carry = append(carry[:0], chunk[len(chunk)-5:]...)
 			}
 			if errors.Is(err, io.EOF) {
-				return time.Since(start), rows, nil
+				break
 			}
 			if err != nil {
+				r.Close()
 				return 0, 0, err
 			}
 		}
+		r.Close()
 	}
-	return 0, 0, errors.New("no sheet1.xml")
+	if sheets == 0 {
+		return 0, 0, errors.New("no worksheet")
+	}
+	return time.Since(start), rows, nil
 }
 
 // pgRoute is what a team would otherwise do: load both sides into
@@ -355,12 +449,16 @@ func pgRoute(ctx context.Context, url, ledger, statement string) (time.Duration,
 	}
 	defer conn.Close(ctx)
 	start := time.Now()
+	// Tables named after the process, so that two runs on one database
+	// do not meet.
+	suffix := fmt.Sprintf("_%d", os.Getpid())
+	ledgerTable, stmtTable := "bench_ledger"+suffix, "bench_statement"+suffix
 	stmts := []string{
-		`DROP TABLE IF EXISTS bench_ledger, bench_statement`,
-		`CREATE UNLOGGED TABLE bench_ledger (carrier_order_id text, billing_cycle text, kd_order_id text, carrier_user_id text, kd_user_id text,
+		`DROP TABLE IF EXISTS ` + ledgerTable + `, ` + stmtTable,
+		`CREATE UNLOGGED TABLE ` + ledgerTable + ` (carrier_order_id text, billing_cycle text, kd_order_id text, carrier_user_id text, kd_user_id text,
 			sku_code text, sku_price numeric, kd_package_id text, kd_active_time timestamptz, kd_end_time timestamptz, kd_order_time timestamptz,
 			kd_sale_total numeric, channel text)`,
-		`CREATE UNLOGGED TABLE bench_statement (carrier_order_id text, carrier_user_id text, carrier_order_time timestamptz, sku_code text,
+		`CREATE UNLOGGED TABLE ` + stmtTable + ` (carrier_order_id text, carrier_user_id text, carrier_order_time timestamptz, sku_code text,
 			carrier_package_id text, carrier_active_time timestamptz, carrier_end_time timestamptz, carrier_sale numeric, carrier_sale_to_kd numeric, channel text)`,
 	}
 	for _, s := range stmts {
@@ -368,7 +466,7 @@ func pgRoute(ctx context.Context, url, ledger, statement string) (time.Duration,
 			return 0, nil, err
 		}
 	}
-	for table, path := range map[string]string{"bench_ledger": ledger, "bench_statement": statement} {
+	for table, path := range map[string]string{ledgerTable: ledger, stmtTable: statement} {
 		f, err := os.Open(path)
 		if err != nil {
 			return 0, nil, err
@@ -387,7 +485,7 @@ func pgRoute(ctx context.Context, url, ledger, statement string) (time.Duration,
 				OR s.carrier_active_time <> l.kd_active_time OR s.carrier_end_time <> l.kd_end_time THEN 3
 			WHEN abs(s.carrier_sale_to_kd - l.kd_sale_total) > 0.01 THEN 4
 			END AS kind
-		FROM bench_ledger l FULL OUTER JOIN bench_statement s ON s.carrier_order_id = l.carrier_order_id) k
+		FROM `+ledgerTable+` l FULL OUTER JOIN `+stmtTable+` s ON s.carrier_order_id = l.carrier_order_id) k
 		WHERE kind IS NOT NULL GROUP BY kind`)
 	if err != nil {
 		return 0, nil, err
@@ -405,7 +503,7 @@ func pgRoute(ctx context.Context, url, ledger, statement string) (time.Duration,
 		return 0, nil, err
 	}
 	d := time.Since(start)
-	conn.Exec(ctx, `DROP TABLE IF EXISTS bench_ledger, bench_statement`)
+	conn.Exec(ctx, `DROP TABLE IF EXISTS `+ledgerTable+`, `+stmtTable)
 	return d, counts, nil
 }
 

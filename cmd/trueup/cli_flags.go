@@ -217,6 +217,7 @@ func addReaderFlags(cmd *cobra.Command) *sheet.Limits {
 func readerFlags(fs *pflag.FlagSet, l *sheet.Limits) {
 	*l = sheet.DefaultLimits()
 	fs.Int64Var(&l.SharedStrings, "max-shared-strings", l.SharedStrings, "most bytes a workbook's shared strings may take in memory (xlsx, xls)")
+	fs.Int64Var(&l.StringsMemory, "xlsx-strings-memory", l.StringsMemory, "bytes of an xlsx workbook's shared strings held in memory; a larger table is read from a temporary file (not when at or above --max-shared-strings)")
 	fs.Int64Var(&l.Inflated, "max-inflated", l.Inflated, "most bytes a workbook may inflate to (xlsx, xls)")
 	fs.IntVar(&l.FieldBytes, "max-cell-bytes", l.FieldBytes, "longest text of one cell or JSON Lines value, in bytes")
 	fs.IntVar(&l.RowBytes, "max-row-bytes", l.RowBytes, "most text of one row or JSON Lines line, in bytes")

@@ -343,6 +343,7 @@ func TestServeEnv(t *testing.T) {
 		"TRUEUP_SIGNIN_LOCKOUT":            "10m",
 		"TRUEUP_SECURE_COOKIES":            "true",
 		"TRUEUP_CONSOLE_PROGRESS_STREAMS":  "5",
+		"TRUEUP_XLSX_STRINGS_MEMORY":       "500000",
 	}
 	e := Env{Getenv: func(k string) string { return env[k] }}
 	cmd := newServeCmd(e)

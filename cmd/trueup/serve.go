@@ -208,6 +208,7 @@ func (m *Main) Open(ctx context.Context, store *sqlstore.DB, cfg ServeConfig) er
 		m.Logger.Info("removed temporary files left by an earlier run", "count", n, "dir", store.UploadTempDir())
 	}
 	m.Batches.TempDir = store.UploadTempDir()
+	m.Batches.Limits.TempDir = store.UploadTempDir() // shared strings past --xlsx-strings-memory
 	m.Batches.MatchMemory = cfg.MatchMemory
 	m.Batches.Partitions = cfg.BatchPartitions
 	m.Server = trueuphttp.NewServer(trueuphttp.Config{MaxUploadBytes: cfg.MaxUploadBytes, Limits: cfg.Limits, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey}, store, trueuphttp.Services{

@@ -14,6 +14,19 @@ type Limits struct {
 	// workbook (xlsx or xls) may hold in memory: the text of the strings
 	// plus 4 bytes a string for an xlsx, the text for an xls.
 	SharedStrings int64
+	// StringsMemory is the bytes (counted as for SharedStrings) past
+	// which the shared strings table of an xlsx workbook moves from
+	// memory to a temporary file in TempDir, from which its strings are
+	// then read, with the same results: memory then holds 8 bytes for 64
+	// strings and a few hundred KiB of read windows and cache, and
+	// Inflated alone bounds the table. When it is not below SharedStrings
+	// the table stays in memory (and past SharedStrings is refused). With
+	// the table on disk, the shared strings a row refers to count against
+	// RowBytes (they are read into the row).
+	StringsMemory int64
+	// TempDir is the folder of the temporary files of StringsMemory;
+	// os.TempDir() when empty.
+	TempDir string
 	// Inflated is the most bytes an xlsx may inflate to: the uncompressed
 	// bytes of every part the reader reads (workbook, relationships,
 	// styles, shared strings, sheet), together. For an xls it bounds the
@@ -35,6 +48,7 @@ type Limits struct {
 // 32,767 characters in a cell and 16,384 columns in a row, far below them.
 const (
 	DefaultSharedStrings = 256 << 20
+	DefaultStringsMemory = 64 << 20
 	DefaultInflated      = 1 << 30
 	DefaultFieldBytes    = 1 << 20
 	DefaultRowBytes      = 8 << 20
@@ -45,6 +59,7 @@ const (
 func DefaultLimits() Limits {
 	return Limits{
 		SharedStrings: DefaultSharedStrings,
+		StringsMemory: DefaultStringsMemory,
 		Inflated:      DefaultInflated,
 		FieldBytes:    DefaultFieldBytes,
 		RowBytes:      DefaultRowBytes,
@@ -58,6 +73,9 @@ func (l Limits) WithDefaults() Limits {
 	d := DefaultLimits()
 	if l.SharedStrings <= 0 {
 		l.SharedStrings = d.SharedStrings
+	}
+	if l.StringsMemory <= 0 {
+		l.StringsMemory = d.StringsMemory
 	}
 	if l.Inflated <= 0 {
 		l.Inflated = d.Inflated

@@ -36,7 +36,8 @@ const (
 // relationships part, xl/worksheets/sheet1.xml. The sheet is read as a
 // stream, by a byte-level scanner; only the shared strings table is held in
 // memory, compactly (the text of the strings end to end, and four bytes a
-// string).
+// string), up to Limits.StringsMemory: a larger table is written to a
+// temporary file and read from there (Close releases it).
 //
 // Row.Cells holds each cell's text: a shared or inline string (rich text runs
 // joined, phonetic runs left out, _xHHHH_ escapes decoded), a number as
@@ -111,7 +112,13 @@ func (l Limits) openXLSX(r io.ReaderAt, size int64, head int) (Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.Open(0)
+	x, err := b.Open(0)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	x.(*xlsxReader).ownSST = true
+	return x, nil
 }
 
 // xlsxWorkbookFile is the Book of an .xlsx workbook: its parts found, its shared
@@ -158,6 +165,7 @@ func (l Limits) openXLSXBook(r io.ReaderAt, size int64, head int) (*xlsxWorkbook
 	if wb.date1904 {
 		if f := pkg.file(wb.styles); f != nil {
 			if b.dateXf, err = pkg.readDateStyles(f); err != nil {
+				b.sst.close()
 				return nil, err
 			}
 		}
@@ -198,8 +206,9 @@ func (b *xlsxWorkbookFile) Open(i int) (Reader, error) {
 	return x, nil
 }
 
-// Close returns nil: the readers Open returns hold what must be released.
-func (b *xlsxWorkbookFile) Close() error { return nil }
+// Close releases the temporary file of a shared strings table on disk;
+// the readers Open returns hold what else must be released.
+func (b *xlsxWorkbookFile) Close() error { return b.sst.close() }
 
 // xlsxLooksLikeZip reports whether r starts with a zip signature, which tells
 // a damaged zip archive from a file of another kind.

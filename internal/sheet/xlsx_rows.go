@@ -34,6 +34,7 @@ type xlsxReader struct {
 	size     int64         // uncompressed size of the sheet part
 	s        xlsxScanner
 	sst      *xlsxSharedStrings
+	ownSST   bool // Close closes sst (a reader of OpenXLSX, not of a Book)
 	date1904 bool
 	dateXf   []bool // by cell style: whether it is a date format (1904 only)
 	lim      Limits // all fields set
@@ -255,6 +256,9 @@ func (x *xlsxReader) endCell(row int64, col, typ, style, start int) error {
 			return x.parseError(row, ColumnLetter(col), fmt.Errorf("shared string index %q out of range (the table has %d strings): %w", v, x.sst.len(), ErrCorrupt))
 		}
 		x.rowText = x.rowText[:start]
+		if x.sst.disk != nil {
+			return x.diskString(row, col, start, i)
+		}
 		if x.sst.off[i] != x.sst.off[i+1] { // not empty
 			x.cells = append(x.cells, xlsxCell{col: int32(col), shared: true, a: int32(i)})
 		}
@@ -278,6 +282,25 @@ func (x *xlsxReader) endCell(row int64, col, typ, style, start int) error {
 	if len(x.rowText) > start {
 		x.cells = append(x.cells, xlsxCell{col: int32(col), a: int32(start), b: int32(len(x.rowText))})
 	}
+	return nil
+}
+
+// diskString completes the cell of row at column col, whose text starts
+// at rowText[start:], with shared string i of a table on disk: its text is
+// read into the row.
+func (x *xlsxReader) diskString(row int64, col, start, i int) error {
+	v, err := x.sst.disk.get(i)
+	if err != nil {
+		return err
+	}
+	if len(v) == 0 {
+		return nil
+	}
+	if start+len(v) > x.lim.RowBytes {
+		return x.parseError(row, ColumnLetter(col), &LimitError{Limit: LimitRowBytes, Max: int64(x.lim.RowBytes)})
+	}
+	x.rowText = append(x.rowText, v...)
+	x.cells = append(x.cells, xlsxCell{col: int32(col), a: int32(start), b: int32(len(x.rowText))})
 	return nil
 }
 
@@ -340,6 +363,9 @@ func (x *xlsxReader) Close() error {
 	x.s.src = nil
 	if x.pf != nil {
 		x.pf.Close()
+	}
+	if x.ownSST {
+		x.sst.close()
 	}
 	if err := x.rc.Close(); err != nil {
 		return fmt.Errorf("close xlsx: %w", err)

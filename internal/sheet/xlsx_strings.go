@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -21,16 +22,34 @@ import (
 // table grow without copying it, so that its memory is the text and four
 // bytes a string, even when the part does not say how many strings it
 // holds.
+//
+// A table past its budget in memory (Limits.StringsMemory) is in a
+// temporary file instead: disk is then set, and chunks and off are not
+// used.
 type xlsxSharedStrings struct {
 	chunks []string
 	bits   uint
 	off    []uint32 // string i starts at off[i]; off[len] is the end
+	disk   *xlsxStringsSpill
 }
 
 // len returns the number of strings.
-func (t *xlsxSharedStrings) len() int { return len(t.off) - 1 }
+func (t *xlsxSharedStrings) len() int {
+	if t.disk != nil {
+		return t.disk.n
+	}
+	return len(t.off) - 1
+}
 
-// at returns string i, which must be in range.
+// close releases the temporary file of a table on disk.
+func (t *xlsxSharedStrings) close() error {
+	if t == nil || t.disk == nil {
+		return nil
+	}
+	return t.disk.close()
+}
+
+// at returns string i, which must be in range, of a table in memory.
 func (t *xlsxSharedStrings) at(i int) string {
 	a, b := t.off[i], t.off[i+1]
 	mask := uint32(1)<<t.bits - 1
@@ -49,6 +68,11 @@ type xlsxStringsBuilder struct {
 	// max, when not 0, bounds the bytes the table holds: its text and 4
 	// bytes a string; held counts them.
 	max, held int64
+	// spillAt, when not 0 and below max, is the bytes past which the table
+	// moves to a temporary file in dir; disk is that file once it has.
+	spillAt int64
+	dir     string
+	disk    *xlsxStringsSpill
 }
 
 // newXLSXStringsBuilder returns a builder of a table of n strings (0 when
@@ -67,9 +91,26 @@ func (b *xlsxStringsBuilder) pos() uint64 {
 	return uint64(len(b.t.chunks))<<b.t.bits + uint64(b.cur.Len())
 }
 
+// count returns the number of strings added.
+func (b *xlsxStringsBuilder) count() int {
+	if b.disk != nil {
+		return b.disk.n
+	}
+	return len(b.t.off)
+}
+
 // add appends the string s to the table.
 func (b *xlsxStringsBuilder) add(s []byte) error {
+	if b.disk != nil {
+		return b.disk.add(s)
+	}
 	b.held += int64(len(s)) + 4
+	if b.spillAt > 0 && b.held > b.spillAt && (b.max <= 0 || b.spillAt < b.max) {
+		if err := b.spill(); err != nil {
+			return err
+		}
+		return b.disk.add(s)
+	}
 	if b.max > 0 && b.held > b.max {
 		return &LimitError{Limit: LimitSharedStrings, Max: b.max}
 	}
@@ -97,7 +138,51 @@ func (b *xlsxStringsBuilder) add(s []byte) error {
 	return nil
 }
 
-// table returns the table built.
+// spill moves the strings added so far to a temporary file, where the
+// next ones go too, and lets go of their memory.
+func (b *xlsxStringsBuilder) spill() error {
+	d, err := newXLSXStringsSpill(b.dir)
+	if err != nil {
+		return err
+	}
+	t := b.table()
+	for i := range t.len() {
+		if err := d.addString(t.at(i)); err != nil {
+			d.close()
+			return err
+		}
+	}
+	t, b.t, b.cur, b.disk = nil, xlsxSharedStrings{}, strings.Builder{}, d
+	// Hand the table's memory back now, before the rows of the sheets
+	// take theirs: left to the collector, its pages stay resident beside
+	// them.
+	debug.FreeOSMemory()
+	return nil
+}
+
+// finish returns the table built, in memory or on disk.
+func (b *xlsxStringsBuilder) finish() (*xlsxSharedStrings, error) {
+	if b.disk == nil {
+		return b.table(), nil
+	}
+	d := b.disk
+	b.disk = nil
+	if err := d.finish(); err != nil {
+		d.close()
+		return nil, err
+	}
+	return &xlsxSharedStrings{disk: d}, nil
+}
+
+// abort releases the temporary file of a table not finished.
+func (b *xlsxStringsBuilder) abort() {
+	if b != nil && b.disk != nil {
+		b.disk.close()
+		b.disk = nil
+	}
+}
+
+// table returns the table built in memory.
 func (b *xlsxStringsBuilder) table() *xlsxSharedStrings {
 	t := b.t
 	t.off = append(t.off, uint32(b.pos()))
@@ -169,9 +254,10 @@ func xlsxReadSharedStrings(f *zip.File, o sstOptions) (*xlsxSharedStrings, error
 		inPh   bool // in a phonetic run (<rPh>)
 		sawEnd bool
 	)
+	defer func() { b.abort() }() // a table finished is no longer b's
 	for s.nextTag() {
-		if limit > 0 && b != nil && len(b.t.off) >= limit {
-			return b.table(), nil // enough for a look at the first rows
+		if limit > 0 && b != nil && b.count() >= limit {
+			return b.finish() // enough for a look at the first rows
 		}
 		switch string(s.name()) {
 		case "sst":
@@ -193,8 +279,12 @@ func xlsxReadSharedStrings(f *zip.File, o sstOptions) (*xlsxSharedStrings, error
 				n, size = min(n, uint64(limit)), min(size, 1<<20)
 			}
 			n = min(n, uint64(lim.SharedStrings/4))
+			// No more offsets reserved than a quarter of the memory the
+			// table may hold before it moves to disk: a large table grows
+			// into its budget instead of reserving it whole.
+			n = min(n, uint64(lim.StringsMemory/16))
 			b = newXLSXStringsBuilder(n, size-min(size, 16*n))
-			b.max = lim.SharedStrings
+			b.max, b.spillAt, b.dir = lim.SharedStrings, lim.StringsMemory, lim.TempDir
 		case "si":
 			if b == nil {
 				return fail(fmt.Errorf("<si> outside <sst>: %w", ErrCorrupt))
@@ -245,7 +335,7 @@ func xlsxReadSharedStrings(f *zip.File, o sstOptions) (*xlsxSharedStrings, error
 	if !sawEnd || inItem || b == nil {
 		return fail(fmt.Errorf("no closing </sst> tag: %w", ErrCorrupt))
 	}
-	return b.table(), nil
+	return b.finish()
 }
 
 // xlsxUnescape decodes, in place, the _xHHHH_ escapes with which OOXML
