@@ -155,43 +155,11 @@ func (r *run) matchSpilled(ctx context.Context) error {
 	missing := newRecordSorter(r.s.tempDir(), r.budget/2, r.s.matchRunRows, byPlace)
 	defer missing.close()
 
-	cur, err := u.next()
-	if err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	err = r.s.Store.EachOrderKey(ctx, r.p.Carrier.ID, r.p.Cycle.String(), func(o trueup.Order) error {
-		id := unsafe.Slice(unsafe.StringData(o.CarrierOrderID), len(o.CarrierOrderID))
-		for cur != nil && bytes.Compare(recID(cur), id) < 0 {
-			if err := missing.add(cur); err != nil {
-				return err
-			}
-			if cur, err = u.next(); err != nil && !errors.Is(err, io.EOF) {
-				return err
-			}
-		}
-		if cur != nil && bytes.Equal(recID(cur), id) {
-			if reconcile.Compare(recordView(cur, false), o, r.opt) != nil {
-				if err := spool.write(spoolBoth, cur); err != nil {
-					return err
-				}
-			}
-			if cur, err = u.next(); err != nil && !errors.Is(err, io.EOF) {
-				return err
-			}
-			return nil
-		}
-		return spool.write(spoolLedgerOnly, id)
-	})
+	err = joinLedger(func(fn func(trueup.Order) error) error {
+		return r.s.Store.EachOrderKey(ctx, r.p.Carrier.ID, r.p.Cycle.String(), fn)
+	}, u.next, missing.add, r.opt, spool)
 	if err != nil {
 		return err
-	}
-	for cur != nil {
-		if err := missing.add(cur); err != nil {
-			return err
-		}
-		if cur, err = u.next(); err != nil && !errors.Is(err, io.EOF) {
-			return err
-		}
 	}
 	if r.res.ErrTotal > 0 {
 		return r.failRows()
@@ -217,6 +185,59 @@ func (r *run) matchSpilled(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// joinLedger joins the statement records next yields with the ledger
+// orders each yields, both in carrierOrderId order, in one pass: a record
+// the ledger lacks goes to statementOnly; a ledger order that differs
+// from its record goes to spool with the record (spoolBoth), one the
+// statement lacks with its id (spoolLedgerOnly). next returns io.EOF
+// after the last record.
+func joinLedger(each func(func(trueup.Order) error) error, next func() ([]byte, error), statementOnly func(rec []byte) error,
+	opt reconcile.Options, spool *spool) error {
+	cur, err := next()
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	advance := func() error {
+		var err error
+		if cur, err = next(); err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		return nil
+	}
+	err = each(func(o trueup.Order) error {
+		id := unsafe.Slice(unsafe.StringData(o.CarrierOrderID), len(o.CarrierOrderID))
+		for cur != nil && bytes.Compare(recID(cur), id) < 0 {
+			if err := statementOnly(cur); err != nil {
+				return err
+			}
+			if err := advance(); err != nil {
+				return err
+			}
+		}
+		if cur != nil && bytes.Equal(recID(cur), id) {
+			if reconcile.Compare(recordView(cur, false), o, opt) != nil {
+				if err := spool.write(spoolBoth, cur); err != nil {
+					return err
+				}
+			}
+			return advance()
+		}
+		return spool.write(spoolLedgerOnly, id)
+	})
+	if err != nil {
+		return err
+	}
+	for cur != nil {
+		if err := statementOnly(cur); err != nil {
+			return err
+		}
+		if err := advance(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // spoolChunk is how many differing ledger orders are read back at a time.

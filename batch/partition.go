@@ -2,7 +2,6 @@ package batch
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/gob"
@@ -13,7 +12,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"unsafe"
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/reconcile"
@@ -344,50 +342,17 @@ func (r *run) matchPart(ctx context.Context, it recordIter, rng OrderRange) erro
 		return err
 	}
 	defer spool.close()
-	cur, err := it.next()
-	if err != nil && !errors.Is(err, io.EOF) {
-		return err
+	// statementOnly writes the discrepancy of rec, a row the ledger lacks.
+	statementOnly := func(rec []byte) error {
+		d := reconcile.MissingOnPlatform(recordView(rec, true), r.opt)
+		d.Seq = statementSeqs + recPlace(rec)
+		return r.write(ctx, d)
 	}
-	// statementOnly writes the discrepancy of cur, a row the ledger lacks,
-	// and moves on.
-	statementOnly := func() error {
-		d := reconcile.MissingOnPlatform(recordView(cur, true), r.opt)
-		d.Seq = statementSeqs + recPlace(cur)
-		if err := r.write(ctx, d); err != nil {
-			return err
-		}
-		if cur, err = it.next(); err != nil && !errors.Is(err, io.EOF) {
-			return err
-		}
-		return nil
-	}
-	err = r.s.Store.EachOrderKeyRange(ctx, rng, func(o trueup.Order) error {
-		id := unsafe.Slice(unsafe.StringData(o.CarrierOrderID), len(o.CarrierOrderID))
-		for cur != nil && bytes.Compare(recID(cur), id) < 0 {
-			if err := statementOnly(); err != nil {
-				return err
-			}
-		}
-		if cur != nil && bytes.Equal(recID(cur), id) {
-			if reconcile.Compare(recordView(cur, false), o, r.opt) != nil {
-				if err := spool.write(spoolBoth, cur); err != nil {
-					return err
-				}
-			}
-			if cur, err = it.next(); err != nil && !errors.Is(err, io.EOF) {
-				return err
-			}
-			return nil
-		}
-		return spool.write(spoolLedgerOnly, id)
-	})
+	err = joinLedger(func(fn func(trueup.Order) error) error {
+		return r.s.Store.EachOrderKeyRange(ctx, rng, fn)
+	}, it.next, statementOnly, r.opt, spool)
 	if err != nil {
 		return err
-	}
-	for cur != nil {
-		if err := statementOnly(); err != nil {
-			return err
-		}
 	}
 	return r.writeDiffering(ctx, spool)
 }
