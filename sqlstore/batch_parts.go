@@ -164,12 +164,17 @@ func (db *DB) CopyBatchPartRows(ctx context.Context, no trueup.BatchNo, attempt,
 }
 
 // EachOrderKeyRange is EachOrderKey for the orders whose carrier order id
-// lies in r, bytewise.
+// lies in r, bytewise (from the first order when r.From is empty, to the
+// last when r.To is).
 func (db *DB) EachOrderKeyRange(ctx context.Context, r batch.OrderRange, fn func(trueup.Order) error) error {
 	c := db.dialect.CollateC()
 	query := `SELECT carrier_order_id, sku_code, kd_package_id, kd_active_ms, kd_end_ms, kd_sale_total
-		FROM orders WHERE carrier_id = ? AND billing_cycle = ? AND carrier_order_id` + c + ` >= ?`
-	args := []any{r.Carrier, r.Cycle, r.From}
+		FROM orders WHERE carrier_id = ? AND billing_cycle = ?`
+	args := []any{r.Carrier, r.Cycle}
+	if r.From != "" {
+		query += ` AND carrier_order_id` + c + ` >= ?`
+		args = append(args, r.From)
+	}
 	if r.To != "" {
 		query += ` AND carrier_order_id` + c + ` < ?`
 		args = append(args, r.To)

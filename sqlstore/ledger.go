@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/batch"
 )
 
 // EachOrder calls fn for every ledger order of a carrier and cycle, ordered
@@ -58,32 +59,7 @@ func (db *DB) eachOrder(ctx context.Context, query string, args []any, carrier t
 // kdEndTime and kdSaleTotal. It reads a third of what EachOrder reads; the
 // full orders of the few that differ come from OrdersByID.
 func (db *DB) EachOrderKey(ctx context.Context, carrier trueup.CarrierID, cycle string, fn func(trueup.Order) error) error {
-	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT carrier_order_id, sku_code, kd_package_id, kd_active_ms, kd_end_ms, kd_sale_total
-		FROM orders WHERE carrier_id = ? AND billing_cycle = ? ORDER BY carrier_order_id`+db.dialect.CollateC()), carrier, cycle)
-	if err != nil {
-		return fmt.Errorf("query orders: %w", err)
-	}
-	defer rows.Close()
-	o := trueup.Order{CarrierID: carrier, BillingCycle: cycle}
-	var total string
-	var active, end int64
-	for rows.Next() {
-		if err := rows.Scan(&o.CarrierOrderID, &o.SkuCode, &o.KdPackageID, &active, &end, &total); err != nil {
-			return fmt.Errorf("scan order: %w", err)
-		}
-		if o.KdSaleTotal, err = decimal.NewFromString(total); err != nil {
-			return fmt.Errorf("order %s kd_sale_total %q: %w", o.CarrierOrderID, total, err)
-		}
-		o.KdActiveTime = time.UnixMilli(active).UTC()
-		o.KdEndTime = time.UnixMilli(end).UTC()
-		if err := fn(o); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read orders: %w", err)
-	}
-	return nil
+	return db.EachOrderKeyRange(ctx, batch.OrderRange{Carrier: carrier, Cycle: cycle}, fn)
 }
 
 // OrdersByID calls fn for the full ledger orders (with the user's current
