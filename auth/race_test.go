@@ -9,28 +9,12 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
-	"github.com/trueup/trueup/postgres/pgtest"
-	"github.com/trueup/trueup/sqlite"
-	"github.com/trueup/trueup/sqlstore"
+	"github.com/trueup/trueup/storetest"
 )
 
-// engines open a fresh store of each engine; PostgreSQL skips when
-// TRUEUP_TEST_POSTGRES_URL is unset.
-var engines = []struct {
-	name string
-	open func(tb testing.TB) *sqlstore.DB
-}{
-	{"sqlite", func(tb testing.TB) *sqlstore.DB {
-		tb.Helper()
-		db, err := sqlite.Open(context.Background(), tb.TempDir())
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { db.Close() })
-		return db
-	}},
-	{"postgres", pgtest.Open},
-}
+// engines open a fresh store of each engine (PostgreSQL only when
+// TRUEUP_TEST_POSTGRES_URL is set).
+var engines = storetest.Engines()
 
 // TestIssueRacesRevocation issues tokens from several goroutines while the
 // client is revoked or rotated, then checks that no token issued with the
@@ -39,8 +23,8 @@ func TestIssueRacesRevocation(t *testing.T) {
 	const rounds, issuers = 12, 6
 	for _, eng := range engines {
 		for _, op := range []string{"revoke", "rotate"} {
-			t.Run(eng.name+"/"+op, func(t *testing.T) {
-				db := eng.open(t)
+			t.Run(eng.Name+"/"+op, func(t *testing.T) {
+				db := eng.Open(t)
 				svc := auth.New(db)
 				ctx := context.Background()
 				survivors, issued := 0, 0

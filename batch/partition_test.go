@@ -133,9 +133,9 @@ func TestPartitionsChangeNothing(t *testing.T) {
 		t.Skip("checks many batches")
 	}
 	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
+		t.Run(eng.Name, func(t *testing.T) {
 			ctx := context.Background()
-			store := eng.open(t)
+			store := eng.Open(t)
 			cred, err := auth.New(store).CreateCarrier(ctx, auth.CreateCarrierParams{Name: "Parts"})
 			if err != nil {
 				t.Fatal(err)

@@ -5,36 +5,19 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/gen"
-	"github.com/trueup/trueup/postgres/pgtest"
-	"github.com/trueup/trueup/sqlite"
-	"github.com/trueup/trueup/sqlstore"
 	"github.com/trueup/trueup/statement"
+	"github.com/trueup/trueup/storetest"
 )
 
-// engines open a fresh store of each engine (PostgreSQL when
+// engines open a fresh store of each engine (PostgreSQL only when
 // TRUEUP_TEST_POSTGRES_URL is set).
-var engines = []struct {
-	name string
-	open func(tb testing.TB) *sqlstore.DB
-}{
-	{"sqlite", func(tb testing.TB) *sqlstore.DB {
-		tb.Helper()
-		db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "data"))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { db.Close() })
-		return db
-	}},
-	{"postgres", pgtest.Open},
-}
+var engines = storetest.Engines()
 
 // checkOutcome is what a check gives: its result and its list.
 type checkOutcome struct {
@@ -63,9 +46,9 @@ func runCheck(tb testing.TB, svc *batch.Service, carrier trueup.Carrier, cycle t
 // matched in memory, whatever the number of runs; on both engines.
 func TestCheckSpilled(t *testing.T) {
 	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
+		t.Run(eng.Name, func(t *testing.T) {
 			ctx := context.Background()
-			store := eng.open(t)
+			store := eng.Open(t)
 			cred, err := auth.New(store).CreateCarrier(ctx, auth.CreateCarrierParams{Name: "Spill"})
 			if err != nil {
 				t.Fatal(err)

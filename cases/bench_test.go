@@ -48,9 +48,9 @@ func BenchmarkCaseUpdate(b *testing.B) {
 	slog.SetDefault(slog.New(times))
 	b.Cleanup(func() { slog.SetDefault(prev) })
 	for _, eng := range engines {
-		b.Run(eng.name, func(b *testing.B) {
+		b.Run(eng.Name, func(b *testing.B) {
 			ctx := context.Background()
-			store := eng.open(b)
+			store := eng.Open(b)
 			cyc := trueup.Cycle{Year: 2025, Month: 9}
 			first := gen.Spec{Orders: n, Cycle: cyc, Seed: 1, MissingEvery: 20, ExtraEvery: 20, RightsEvery: 20, AmountEvery: 20}
 			second := first

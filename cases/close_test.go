@@ -70,8 +70,8 @@ func (f *fixture) openCases(t *testing.T) []string {
 // racing a close either is in the figure or changes nothing.
 func TestCloseLocksOutBatches(t *testing.T) {
 	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
-			f := newFixture(t, eng.open)
+		t.Run(eng.Name, func(t *testing.T) {
+			f := newFixture(t, eng.Open)
 			ctx := trueup.WithActor(context.Background(), "operator:ann")
 			in := cases.CycleInput{CarrierID: f.carrier.ID, Cycle: cycle}
 			f.batch(t, diff("A", 1, "10.00", ""), diff("B", 4, "10.00", "12.50"))

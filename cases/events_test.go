@@ -40,8 +40,8 @@ func (f *flaky) Record(ctx context.Context, e trueup.Event) error {
 // and in a subscription's deliveries.
 func TestDurableBatchEvents(t *testing.T) {
 	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
-			f := newFixture(t, eng.open)
+		t.Run(eng.Name, func(t *testing.T) {
+			f := newFixture(t, eng.Open)
 			ctx := context.Background()
 			chain := audit.New(f.db)
 			chain.Clock = f.clock
@@ -182,8 +182,8 @@ func TestDurableBatchEvents(t *testing.T) {
 // opened.
 func TestEventsOfALateBatch(t *testing.T) {
 	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
-			f := newFixture(t, eng.open)
+		t.Run(eng.Name, func(t *testing.T) {
+			f := newFixture(t, eng.Open)
 			ctx := context.Background()
 			older, finish := f.prepare(t, diff("A", 1, "10.00", ""), diff("E", 4, "10.00", "12.00"))
 			f.clock.Advance(time.Minute)

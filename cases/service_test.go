@@ -15,28 +15,13 @@ import (
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/cases"
 	"github.com/trueup/trueup/clock"
-	"github.com/trueup/trueup/postgres/pgtest"
-	"github.com/trueup/trueup/sqlite"
 	"github.com/trueup/trueup/sqlstore"
+	"github.com/trueup/trueup/storetest"
 )
 
 // engines open a fresh store of each engine (PostgreSQL only when
 // TRUEUP_TEST_POSTGRES_URL is set).
-var engines = []struct {
-	name string
-	open func(tb testing.TB) *sqlstore.DB
-}{
-	{"sqlite", func(tb testing.TB) *sqlstore.DB {
-		tb.Helper()
-		db, err := sqlite.Open(context.Background(), tb.TempDir())
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { db.Close() })
-		return db
-	}},
-	{"postgres", pgtest.Open},
-}
+var engines = storetest.Engines()
 
 // recorder keeps the events it is given.
 type recorder struct {
@@ -153,8 +138,8 @@ func (f *fixture) find(t *testing.T, order string) cases.Case {
 
 func TestEventsAndAging(t *testing.T) {
 	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
-			f := newFixture(t, eng.open)
+		t.Run(eng.Name, func(t *testing.T) {
+			f := newFixture(t, eng.Open)
 			ctx := trueup.WithActor(context.Background(), "operator:ann")
 			f.batch(t, diff("A", 1, "10.00", ""), diff("B", 4, "10.00", "12.50"))
 			if got, want := f.rec.take(), []string{"case.opened A system", "case.opened B system"}; !slices.Equal(got, want) {
@@ -232,8 +217,8 @@ func TestEventsAndAging(t *testing.T) {
 // the open cases past the SLA, never a resolved one.
 func TestListFilters(t *testing.T) {
 	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
-			f := newFixture(t, eng.open)
+		t.Run(eng.Name, func(t *testing.T) {
+			f := newFixture(t, eng.Open)
 			ctx := trueup.WithActor(context.Background(), "operator:ann")
 			f.batch(t, diff("A", 1, "10.00", ""), diff("B", 4, "10.00", "12.50"))
 			f.clock.Advance(6 * 24 * time.Hour) // past the 5-day SLA

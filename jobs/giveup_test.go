@@ -41,7 +41,7 @@ func loseWorker(tb testing.TB, db *sqlstore.DB, clock *offsetClock, id int64, n 
 // ends, given up with the reason.
 func TestRunnerLostWorker(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			tests := []struct {
 				name        string
 				maxAttempts int
@@ -62,7 +62,7 @@ func TestRunnerLostWorker(t *testing.T) {
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					db := e.open(t)
+					db := e.Open(t)
 					clock := &offsetClock{}
 					db.Clock = clock
 					id, err := db.EnqueueJob(context.Background(), nil, "k", "{}", tt.maxAttempts, time.Time{})
@@ -108,8 +108,8 @@ func TestRunnerLostWorker(t *testing.T) {
 // the handler does not run again.
 func TestRunnerGiveUpRetried(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			db := e.open(t)
+		t.Run(e.Name, func(t *testing.T) {
+			db := e.Open(t)
 			var calls atomic.Int32
 			g := &gaveUp{fail: 1}
 			startRunner(t, db, runnerParams{Lease: 5 * time.Second, GiveUp: g, Handler: func(context.Context, trueup.Job) error {
@@ -138,8 +138,8 @@ func TestRunnerGiveUpRetried(t *testing.T) {
 // was the job's last attempt.
 func TestRunnerLeaseLostIsNoFailure(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			db := e.open(t)
+		t.Run(e.Name, func(t *testing.T) {
+			db := e.Open(t)
 			clock := &offsetClock{}
 			db.Clock = clock
 			started := make(chan struct{}, 4)
@@ -181,8 +181,8 @@ func TestRunnerLeaseLostIsNoFailure(t *testing.T) {
 // worker had died.
 func TestRunnerShutdownReleases(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			db := e.open(t)
+		t.Run(e.Name, func(t *testing.T) {
+			db := e.Open(t)
 			started := make(chan struct{}, 1)
 			r := &jobs.Runner{Store: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Workers: 1, Lease: time.Minute, Poll: 10 * time.Millisecond,
 				Handlers: map[string]jobs.Kind{"k": jobs.Handle(func(ctx context.Context, _ trueup.Job) error {

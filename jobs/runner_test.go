@@ -12,25 +12,13 @@ import (
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/jobs"
-	"github.com/trueup/trueup/postgres/pgtest"
-	"github.com/trueup/trueup/sqlite"
 	"github.com/trueup/trueup/sqlstore"
+	"github.com/trueup/trueup/storetest"
 )
 
-var engines = []struct {
-	name string
-	open func(testing.TB) *sqlstore.DB
-}{
-	{"sqlite", func(tb testing.TB) *sqlstore.DB {
-		db, err := sqlite.Open(context.Background(), tb.TempDir())
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { db.Close() })
-		return db
-	}},
-	{"postgres", pgtest.Open},
-}
+// engines open a fresh store of each engine (PostgreSQL only when
+// TRUEUP_TEST_POSTGRES_URL is set).
+var engines = storetest.Engines()
 
 // gaveUp records the calls of a give-up function.
 type gaveUp struct {
@@ -100,7 +88,7 @@ func waitJob(tb testing.TB, db *sqlstore.DB, id int64, state trueup.JobState) tr
 
 func TestRunner(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			tests := []struct {
 				name        string
 				maxAttempts int
@@ -130,7 +118,7 @@ func TestRunner(t *testing.T) {
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					db := e.open(t)
+					db := e.Open(t)
 					var calls atomic.Int32
 					g := &gaveUp{}
 					r := startRunner(t, db, runnerParams{Lease: 5 * time.Second, Handler: tt.handler(&calls), GiveUp: g})
@@ -169,8 +157,8 @@ func TestRunner(t *testing.T) {
 // two runners competing: the lease is renewed, so it runs once.
 func TestRunnerRenewsLease(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			db := e.open(t)
+		t.Run(e.Name, func(t *testing.T) {
+			db := e.Open(t)
 			var calls atomic.Int32
 			slow := func(ctx context.Context, _ trueup.Job) error {
 				calls.Add(1)
@@ -199,8 +187,8 @@ func TestRunnerRenewsLease(t *testing.T) {
 // job runs again, and the runner's Backoff the others'.
 func TestKindBackoff(t *testing.T) {
 	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			db := e.open(t)
+		t.Run(e.Name, func(t *testing.T) {
+			db := e.Open(t)
 			ctx := context.Background()
 			fail := func(context.Context, trueup.Job) error { return errors.New("receiver down") }
 			g := &gaveUp{}

@@ -16,29 +16,14 @@ import (
 
 	"github.com/trueup/trueup"
 	testclock "github.com/trueup/trueup/clock"
-	"github.com/trueup/trueup/postgres/pgtest"
 	"github.com/trueup/trueup/sqlite"
-	"github.com/trueup/trueup/sqlstore"
+	"github.com/trueup/trueup/storetest"
 	"github.com/trueup/trueup/webhook"
 )
 
 // engines open a fresh store of each engine (PostgreSQL only when
 // TRUEUP_TEST_POSTGRES_URL is set).
-var engines = []struct {
-	name string
-	open func(tb testing.TB) *sqlstore.DB
-}{
-	{"sqlite", func(tb testing.TB) *sqlstore.DB {
-		tb.Helper()
-		db, err := sqlite.Open(context.Background(), tb.TempDir())
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { db.Close() })
-		return db
-	}},
-	{"postgres", pgtest.Open},
-}
+var engines = storetest.Engines()
 
 // TestCheckDialAddress checks which addresses a delivery may connect to.
 func TestCheckDialAddress(t *testing.T) {
@@ -173,9 +158,9 @@ func TestDeliveryRefusesPrivateAddresses(t *testing.T) {
 // the url, and the cap on a carrier's live subscriptions.
 func TestCreateChecks(t *testing.T) {
 	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
+		t.Run(eng.Name, func(t *testing.T) {
 			ctx := context.Background()
-			store := eng.open(t)
+			store := eng.Open(t)
 			for i, id := range []trueup.CarrierID{"car_a", "car_b"} {
 				if err := store.CreateCarrier(ctx, trueup.Carrier{ID: id, Name: []string{"Alpha", "Beta"}[i], UserID: fmt.Sprint(i + 1), TimeZone: "UTC", CreatedAt: time.Now().UTC()}); err != nil {
 					t.Fatal(err)
@@ -236,9 +221,9 @@ func TestCreateChecks(t *testing.T) {
 // deleted or unknown one is refused.
 func TestRotate(t *testing.T) {
 	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
+		t.Run(eng.Name, func(t *testing.T) {
 			ctx := context.Background()
-			store := eng.open(t)
+			store := eng.Open(t)
 			clk := testclock.At(time.Now().UTC().Truncate(time.Second))
 			svc := webhook.New(store, nil)
 			svc.Clock, svc.AllowPrivate, svc.RotationGrace = clk, true, time.Hour
