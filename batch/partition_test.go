@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/trueup/trueup"
-	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/gen"
 	"github.com/trueup/trueup/jobs"
@@ -134,29 +133,9 @@ func TestPartitionsChangeNothing(t *testing.T) {
 	}
 	for _, eng := range engines {
 		t.Run(eng.Name, func(t *testing.T) {
-			ctx := context.Background()
 			store := eng.Open(t)
-			cred, err := auth.New(store).CreateCarrier(ctx, auth.CreateCarrierParams{Name: "Parts"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			carrier, err := store.Carrier(ctx, cred.CarrierID)
-			if err != nil {
-				t.Fatal(err)
-			}
 			spec := gen.Spec{Orders: 1200, Cycle: trueup.Cycle{Year: 2025, Month: 9}, Seed: 11, MissingEvery: 7, ExtraEvery: 9, RightsEvery: 5, AmountEvery: 4}
-			imp, err := store.BeginOrderImport(ctx, carrier.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range spec.Orders {
-				if err := imp.Add(ctx, spec.Order(i)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := imp.Commit(); err != nil {
-				t.Fatal(err)
-			}
+			carrier := carrierWithLedger(t, store, "Parts", spec)
 			var rows [][]string
 			if err := spec.EachStatementRow(func(cells []string) error {
 				rows = append(rows, append([]string(nil), cells...))

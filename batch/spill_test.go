@@ -11,6 +11,7 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/batch"
 	"github.com/trueup/trueup/gen"
+	"github.com/trueup/trueup/sqlstore"
 	"github.com/trueup/trueup/statement"
 	"github.com/trueup/trueup/storetest"
 )
@@ -41,35 +42,43 @@ func runCheck(tb testing.TB, svc *batch.Service, carrier trueup.Carrier, cycle t
 	return out
 }
 
+// carrierWithLedger creates a carrier named name in store, with the
+// ledger of spec's orders.
+func carrierWithLedger(tb testing.TB, store *sqlstore.DB, name string, spec gen.Spec) trueup.Carrier {
+	tb.Helper()
+	ctx := context.Background()
+	cred, err := auth.New(store).CreateCarrier(ctx, auth.CreateCarrierParams{Name: name})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	carrier, err := store.Carrier(ctx, cred.CarrierID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	imp, err := store.BeginOrderImport(ctx, carrier.ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := range spec.Orders {
+		if err := imp.Add(ctx, spec.Order(i)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if _, err := imp.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+	return carrier
+}
+
 // TestCheckSpilled: a statement matched through runs on disk gives the
 // result, the row errors and the list, in the same order, that it gives
 // matched in memory, whatever the number of runs; on both engines.
 func TestCheckSpilled(t *testing.T) {
 	for _, eng := range engines {
 		t.Run(eng.Name, func(t *testing.T) {
-			ctx := context.Background()
 			store := eng.Open(t)
-			cred, err := auth.New(store).CreateCarrier(ctx, auth.CreateCarrierParams{Name: "Spill"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			carrier, err := store.Carrier(ctx, cred.CarrierID)
-			if err != nil {
-				t.Fatal(err)
-			}
 			spec := gen.Spec{Orders: 3000, Cycle: trueup.Cycle{Year: 2025, Month: 9}, Seed: 5, MissingEvery: 7, ExtraEvery: 9, RightsEvery: 5, AmountEvery: 4}
-			imp, err := store.BeginOrderImport(ctx, carrier.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range spec.Orders {
-				if err := imp.Add(ctx, spec.Order(i)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := imp.Commit(); err != nil {
-				t.Fatal(err)
-			}
+			carrier := carrierWithLedger(t, store, "Spill", spec)
 			var good bytes.Buffer
 			if err := spec.WriteCSV(&good); err != nil {
 				t.Fatal(err)
