@@ -293,7 +293,9 @@ func TestConsoleBatches(t *testing.T) {
 			t.Fatalf("import: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
 		}
 		impPath := resp.Request.URL.Path
-		ops.progressEvents(impPath + "/progress")
+		if events := ops.progressEvents(impPath + "/progress"); len(events) == 0 || events[len(events)-1]["state"] != "failed" || events[len(events)-1]["final"] != true {
+			t.Errorf("import progress events = %v, want the last failed and final", events)
+		}
 		p = ops.mustGet(impPath)
 		if !strings.Contains(p, "failed") || !strings.Contains(p, `class="row-errors"`) || !strings.Contains(p, "not-a-price") {
 			t.Errorf("import page does not show the row errors:\n%s", p)

@@ -452,6 +452,41 @@ func (h *Handler) batchProgress(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	last := map[string]progressEvent{}
+	h.streamProgress(w, r, func(ctx context.Context) ([]any, bool, error) {
+		var events []any
+		done := true
+		for _, no := range nos {
+			if e, ok := last[no]; ok && e.Final {
+				continue
+			}
+			b, _, err := h.Batches.Batch(ctx, trueup.BatchNo(no))
+			if err != nil {
+				if ctx.Err() == nil {
+					h.Logger.Warn("console: progress", "batch_no", no, "err", err)
+				}
+				return nil, false, err
+			}
+			e := progressEvent{No: b.No, State: b.State, Percent: b.Percent, RowsRead: b.RowsRead, RowErrors: b.RowErrors,
+				Total: b.Counts.Total(), Final: batchFinal(b)}
+			done = done && e.Final
+			if prev, ok := last[no]; ok && prev == e {
+				continue
+			}
+			last[no] = e
+			events = append(events, e)
+		}
+		return events, done, nil
+	})
+}
+
+// streamProgress serves server-sent events, at most cap(h.streams) streams
+// at once (503 past it; the page shows the state as loaded). Every
+// progressPoll it calls poll, sends each event it returns as "progress"
+// and, once poll says done, "done" and ends; a comment keeps a quiet
+// stream alive. It ends on poll's error, the client leaving, or
+// progressMaxAge.
+func (h *Handler) streamProgress(w http.ResponseWriter, r *http.Request, poll func(ctx context.Context) (events []any, done bool, err error)) {
 	select {
 	case h.streams <- struct{}{}:
 		defer func() { <-h.streams }()
@@ -468,30 +503,15 @@ func (h *Handler) batchProgress(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, "retry: 2000\n\n")
 	ctx, cancel := context.WithTimeout(r.Context(), progressMaxAge)
 	defer cancel()
-	last := map[string]progressEvent{}
 	tick := time.NewTicker(progressPoll)
 	defer tick.Stop()
 	quiet := 0 // polls since the last thing sent
 	for {
-		done := true
-		for _, no := range nos {
-			if e, ok := last[no]; ok && e.Final {
-				continue
-			}
-			b, _, err := h.Batches.Batch(ctx, trueup.BatchNo(no))
-			if err != nil {
-				if ctx.Err() == nil {
-					h.Logger.Warn("console: progress", "batch_no", no, "err", err)
-				}
-				return
-			}
-			e := progressEvent{No: b.No, State: b.State, Percent: b.Percent, RowsRead: b.RowsRead, RowErrors: b.RowErrors,
-				Total: b.Counts.Total(), Final: batchFinal(b)}
-			done = done && e.Final
-			if prev, ok := last[no]; ok && prev == e {
-				continue
-			}
-			last[no] = e
+		events, done, err := poll(ctx)
+		if err != nil {
+			return
+		}
+		for _, e := range events {
 			data, _ := json.Marshal(e)
 			fmt.Fprintf(w, "event: progress\ndata: %s\n\n", data)
 			quiet = 0

@@ -2,12 +2,9 @@ package console
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"path/filepath"
-	"time"
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/buyer"
@@ -223,53 +220,17 @@ func (h *Handler) importProgress(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	select {
-	case h.streams <- struct{}{}:
-		defer func() { <-h.streams }()
-	default:
-		w.Header().Set("Retry-After", "5")
-		h.fail(w, r, trueup.Errorf(trueup.EUNAVAILABLE, "the server follows %d progress streams already, its limit; refresh the page to see the latest state", cap(h.streams)))
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("X-Accel-Buffering", "no")
-	rc := http.NewResponseController(w)
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, "retry: 2000\n\n")
-	ctx, cancel := context.WithTimeout(r.Context(), progressMaxAge)
-	defer cancel()
-	tick := time.NewTicker(progressPoll)
-	defer tick.Stop()
-	var last importEvent
-	quiet := 0
-	for first := true; ; first = false {
+	var last *importEvent
+	h.streamProgress(w, r, func(ctx context.Context) ([]any, bool, error) {
 		im, err := h.Imports.Get(ctx, id)
 		if err != nil {
-			return
+			return nil, false, err
 		}
 		e := importEvent{State: im.State, RowsRead: im.RowsRead, Imported: im.Imported, ErrorCount: im.ErrorCount, Final: im.State != imports.Running}
-		if first || e != last {
-			last = e
-			data, _ := json.Marshal(e)
-			fmt.Fprintf(w, "event: progress\ndata: %s\n\n", data)
-			quiet = 0
+		if last != nil && *last == e {
+			return nil, e.Final, nil
 		}
-		if e.Final {
-			fmt.Fprint(w, "event: done\ndata: {}\n\n")
-			rc.Flush()
-			return
-		}
-		if quiet++; time.Duration(quiet)*progressPoll >= progressKeepAlive {
-			fmt.Fprint(w, ": waiting\n\n")
-			quiet = 0
-		}
-		if err := rc.Flush(); err != nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+		last = &e
+		return []any{e}, e.Final, nil
+	})
 }
