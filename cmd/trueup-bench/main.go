@@ -30,10 +30,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,7 +43,6 @@ import (
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/client"
 	"github.com/trueup/trueup/gen"
-	"github.com/trueup/trueup/sqlite"
 )
 
 func main() {
@@ -53,7 +54,10 @@ func main() {
 	ledgerOnly := flag.Bool("ledger", false, "measure only the ledger import (trueup import orders and the admin ingest API, insert and re-import, beside the file-reading floor) on SQLite and on PostgreSQL (-pg)")
 	check := flag.Bool("check", false, "with -ledger: also time trueup verify of an N-row statement after the import")
 	bin := flag.String("bin", "", "with -ledger: the trueup binary to measure (built from this tree when empty)")
-	serveFlags := flag.String("serve-flags", "", "extra flags of trueup serve, space-separated (for example --match-memory 67108864)")
+	serveFlags := flag.String("serve-flags", "", "extra flags of trueup serve, space-separated, given to every replica (for example --match-memory 67108864)")
+	engine := flag.String("engine", "sqlite", "the statement check's database: sqlite (a data directory) or postgres (a database created on the server of -pg for the run, dropped at its end)")
+	replicas := flag.Int("replicas", 1, "trueup serve processes sharing the database (more than 1 needs -engine postgres); uploads and list reads go to the first")
+	keepDB := flag.Bool("keep-db", false, "with -engine postgres: keep the run's database instead of dropping it")
 	flag.Parse()
 	if *ledgerOnly {
 		d := *dir
@@ -70,7 +74,23 @@ func main() {
 		}
 		return
 	}
-	if err := run(context.Background(), runParams{n: *n, dir: *dir, pgURL: *pgURL, formats: strings.Split(*formats, ","), pages: *pages, serveFlags: strings.Fields(*serveFlags)}); err != nil {
+	switch {
+	case *engine != "sqlite" && *engine != "postgres":
+		log.Fatalf("-engine %q: use sqlite or postgres", *engine)
+	case *replicas < 1:
+		log.Fatalf("-replicas %d: use 1 or more", *replicas)
+	case *replicas > 1 && *engine != "postgres":
+		log.Fatalf("-replicas %d: replicas share a PostgreSQL database; add -engine postgres -pg postgres://...", *replicas)
+	case *engine == "postgres" && *pgURL == "":
+		log.Fatal("-engine postgres: give the server's URL with -pg postgres://... or TRUEUP_TEST_POSTGRES_URL")
+	}
+	// An interrupt ends the run through its context, so that the servers
+	// are stopped and the run's database dropped.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, runParams{n: *n, dir: *dir, pgURL: *pgURL, formats: strings.Split(*formats, ","), pages: *pages, serveFlags: strings.Fields(*serveFlags),
+		engine: *engine, replicas: *replicas, keepDB: *keepDB}); err != nil {
+		stop()
 		log.Fatal(err)
 	}
 }
@@ -82,6 +102,9 @@ type runParams struct {
 	formats    []string
 	pages      int
 	serveFlags []string
+	engine     string // "sqlite" or "postgres"
+	replicas   int    // servers on the database; more than 1 on postgres only
+	keepDB     bool   // postgres: keep the run's database
 }
 
 func run(ctx context.Context, p runParams) error {
@@ -99,7 +122,13 @@ func run(ctx context.Context, p runParams) error {
 	spec := gen.Spec{Orders: n, Cycle: trueup.CycleOf(now).Prev(), Seed: 1,
 		MissingEvery: 20, ExtraEvery: 20, RightsEvery: 20, AmountEvery: 20}
 	want := spec.Expected()
-	fmt.Printf("# trueup-bench: N=%d, %d discrepancies expected (%+v)\n", n, want.Total(), want)
+	// The engine and replicas are named when not the default, so that a
+	// pasted output says what ran; a default run's header is as it was.
+	setup := ""
+	if p.engine != "sqlite" || p.replicas != 1 {
+		setup = fmt.Sprintf(", engine %s, %d replica%s", p.engine, p.replicas, map[bool]string{true: "s"}[p.replicas != 1])
+	}
+	fmt.Printf("# trueup-bench: N=%d, %d discrepancies expected (%+v)%s\n", n, want.Total(), want, setup)
 	fmt.Printf("machine: %d cores, %s, %s/%s\n\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 
 	files := map[string]string{}
@@ -135,8 +164,22 @@ func run(ctx context.Context, p runParams) error {
 	}
 	fmt.Printf("generated files in %s\n", time.Since(t0).Round(time.Millisecond))
 
-	data := filepath.Join(dir, "data")
-	cred, err := provision(ctx, data, spec)
+	db, err := newBenchDB(ctx, p.engine, dir, pgURL)
+	if err != nil {
+		return err
+	}
+	if db.engine == "postgres" {
+		if p.keepDB {
+			defer fmt.Printf("database kept: %s\n", db.url)
+		} else {
+			defer func() {
+				if err := db.drop(); err != nil {
+					log.Print(err)
+				}
+			}()
+		}
+	}
+	cred, err := provision(ctx, db, spec)
 	if err != nil {
 		return err
 	}
@@ -144,30 +187,35 @@ func run(ctx context.Context, p runParams) error {
 	if err != nil {
 		return err
 	}
-	addr, err := freeAddr()
+	srvs, err := startReplicas(ctx, bin, db, dir, p.replicas, p.serveFlags)
 	if err != nil {
 		return err
 	}
-	srv := exec.Command(bin, append([]string{"serve", "--data", data, "--addr", addr, "--log-level", "warn", "--max-upload-bytes", "2147483648"}, p.serveFlags...)...)
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer srv.Process.Kill()
-	c := client.New("http://"+addr, client.WithCredentials(string(cred.ClientID), cred.ClientSecret), client.WithUserID(cred.UserID))
-	if err := waitReady(ctx, c); err != nil {
-		return err
-	}
+	defer srvs.stop()
+	c := client.New("http://"+srvs.addrs[0], client.WithCredentials(string(cred.ClientID), cred.ClientSecret), client.WithUserID(cred.UserID))
 
-	rss := watchRSS(ctx, srv.Process.Pid)
-	fmt.Println("\n| statement | size | upload → succeeded | server CPU | server peak RSS (run so far) | server peak RSS (this statement, sampled) |")
-	fmt.Println("|---|---|---|---|---|---|")
+	// On PostgreSQL the table has the CPU of the database's own server
+	// processes too; with replicas the server CPU is their sum and a peak
+	// RSS the largest replica's.
+	cpuHead, rssHead, pgHead := "server CPU", "server peak RSS", ""
+	if p.replicas > 1 {
+		cpuHead, rssHead = fmt.Sprintf("server CPU (%d replicas, summed)", p.replicas), "largest replica's peak RSS"
+	}
+	if db.engine == "postgres" {
+		pgHead = " PostgreSQL CPU |"
+	}
+	fmt.Printf("\n| statement | size | upload → succeeded | %s |%s %s (run so far) | %s (this statement, sampled) |\n", cpuHead, pgHead, rssHead, rssHead)
+	sep := "|---|---|---|---|---|---|"
+	if pgHead != "" {
+		sep += "---|"
+	}
+	fmt.Println(sep)
 	var lastBatch trueup.BatchNo
 	took := map[string]time.Duration{}
 	for _, f := range formats {
 		st, _ := os.Stat(files[f])
-		rss.reset()
-		cpu0 := cpuTime(srv.Process.Pid)
+		srvs.resetRSS()
+		cpu0, pg := srvs.cpu(), startPGRun(db.engine, db.url)
 		start := time.Now()
 		no, err := c.VerifyFile(ctx, spec.Cycle.String(), files[f])
 		if err != nil {
@@ -177,15 +225,19 @@ func run(ctx context.Context, p runParams) error {
 		if err != nil {
 			return fmt.Errorf("%s: wait: %w", f, err)
 		}
-		d := time.Since(start)
+		d, pgUsed := time.Since(start), pg.Stop()
 		if b.Batch.State != trueup.BatchSucceeded {
 			return fmt.Errorf("%s: batch %s ended %s: %s", f, no, b.Batch.State, b.Batch.Failure)
 		}
 		if b.Batch.Counts != want {
 			return fmt.Errorf("%s: counts %+v, want %+v", f, b.Batch.Counts, want)
 		}
-		fmt.Printf("| %s | %.1f MB | %.2f s | %.1f s | %s | %.0f MiB |\n", f, float64(st.Size())/1e6, d.Seconds(),
-			(cpuTime(srv.Process.Pid) - cpu0).Seconds(), peakRSS(srv.Process.Pid), float64(rss.peak())/(1<<20))
+		pgCol := ""
+		if db.engine == "postgres" {
+			pgCol = fmt.Sprintf(" %.1f s |", pgUsed.Seconds())
+		}
+		fmt.Printf("| %s | %.1f MB | %.2f s | %.1f s |%s %s | %s |\n", f, float64(st.Size())/1e6, d.Seconds(),
+			(srvs.cpu() - cpu0).Seconds(), pgCol, srvs.peakRSS(), srvs.sampledPeak())
 		lastBatch = no
 		took[f] = d
 	}
@@ -222,7 +274,7 @@ func run(ctx context.Context, p runParams) error {
 			want.Total(), ms(first), ms(last), pages)
 		ratios = append(ratios, fmt.Sprintf("last page %.2f × the first (goal ≤ 1.5)", last.Seconds()/first.Seconds()))
 	}
-	fmt.Printf("- server peak RSS, whole run: %s (goal ≤ 384 MiB)\n", peakRSS(srv.Process.Pid))
+	fmt.Printf("- server peak RSS, whole run: %s (goal ≤ 384 MiB)\n", srvs.peakRSS())
 	if len(ratios) > 0 {
 		fmt.Printf("\nratios: %s\n", strings.Join(ratios, "; "))
 	}
@@ -249,10 +301,10 @@ func writeFile(path string, fn func(io.Writer) error) error {
 }
 
 // provision creates the carrier and loads the ledger straight into the
-// server's SQLite file (not timed: the ledger is there before statements
+// server's database (not timed: the ledger is there before statements
 // arrive).
-func provision(ctx context.Context, data string, spec gen.Spec) (auth.Credentials, error) {
-	store, err := sqlite.Open(ctx, data)
+func provision(ctx context.Context, db *benchDB, spec gen.Spec) (auth.Credentials, error) {
+	store, err := db.open(ctx)
 	if err != nil {
 		return auth.Credentials{}, err
 	}
