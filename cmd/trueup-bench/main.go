@@ -212,10 +212,11 @@ func run(ctx context.Context, p runParams) error {
 	fmt.Println(sep)
 	var lastBatch trueup.BatchNo
 	took := map[string]time.Duration{}
+	perReplica := map[string][]time.Duration{}
 	for _, f := range formats {
 		st, _ := os.Stat(files[f])
 		srvs.resetRSS()
-		cpu0, pg := srvs.cpu(), startPGRun(db.engine, db.url)
+		cpu0, each0, pg := srvs.cpu(), srvs.cpuEach(), startPGRun(db.engine, db.url)
 		start := time.Now()
 		no, err := c.VerifyFile(ctx, spec.Cycle.String(), files[f])
 		if err != nil {
@@ -238,10 +239,26 @@ func run(ctx context.Context, p runParams) error {
 		}
 		fmt.Printf("| %s | %.1f MB | %.2f s | %.1f s |%s %s | %s |\n", f, float64(st.Size())/1e6, d.Seconds(),
 			(srvs.cpu() - cpu0).Seconds(), pgCol, srvs.peakRSS(), srvs.sampledPeak())
+		if p.replicas > 1 {
+			each := srvs.cpuEach()
+			for i := range each {
+				each[i] -= each0[i]
+			}
+			perReplica[f] = each
+		}
 		lastBatch = no
 		took[f] = d
 	}
 
+	for _, f := range formats {
+		if each := perReplica[f]; each != nil {
+			s := make([]string, len(each))
+			for i, d := range each {
+				s[i] = fmt.Sprintf("%.1f s", d.Seconds())
+			}
+			fmt.Printf("server CPU per replica, %s: %s\n", f, strings.Join(s, ", "))
+		}
+	}
 	fmt.Println("\nreferences (same run):")
 	ratios := []string{}
 	for _, f := range formats {

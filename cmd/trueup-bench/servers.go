@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -97,9 +98,10 @@ func (d *benchDB) drop() error {
 // own address and temporary folder; the first takes the uploads and the
 // list reads.
 type replicaSet struct {
-	procs []*exec.Cmd
-	addrs []string
-	rss   []*rssWatch
+	procs  []*exec.Cmd
+	exited []chan struct{} // closed when the process has exited
+	addrs  []string
+	rss    []*rssWatch
 }
 
 // startReplicas starts r servers of bin on db with the extra flags and
@@ -122,8 +124,10 @@ func startReplicas(ctx context.Context, bin string, db *benchDB, dir string, r i
 			s.stop()
 			return nil, fmt.Errorf("start replica %d: %w", i+1, err)
 		}
-		s.procs, s.addrs = append(s.procs, srv), append(s.addrs, addr)
-		if err := waitReady(ctx, client.New("http://"+addr)); err != nil {
+		exited := make(chan struct{})
+		go func() { srv.Wait(); close(exited) }()
+		s.procs, s.exited, s.addrs = append(s.procs, srv), append(s.exited, exited), append(s.addrs, addr)
+		if err := waitServer(ctx, client.New("http://"+addr), exited); err != nil {
 			s.stop()
 			return nil, fmt.Errorf("replica %d: %w", i+1, err)
 		}
@@ -134,19 +138,48 @@ func startReplicas(ctx context.Context, bin string, db *benchDB, dir string, r i
 
 // stop kills the servers and waits for them to exit.
 func (s *replicaSet) stop() {
-	for _, p := range s.procs {
+	for i, p := range s.procs {
 		p.Process.Kill()
-		p.Wait()
+		<-s.exited[i]
 	}
+}
+
+// waitServer waits until the server answers /readyz, for 30 s at most; it
+// returns an error at once when the server exits first.
+func waitServer(ctx context.Context, c *client.Client, exited <-chan struct{}) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := c.Readyz(ctx); err == nil {
+			return nil
+		}
+		select {
+		case <-exited:
+			return errors.New("server exited before it was ready (its error is above)")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return errors.New("server not ready after 30 s")
 }
 
 // cpu returns the CPU time (user and system) the servers have used, summed.
 func (s *replicaSet) cpu() time.Duration {
 	var sum time.Duration
-	for _, p := range s.procs {
-		sum += cpuTime(p.Process.Pid)
+	for _, d := range s.cpuEach() {
+		sum += d
 	}
 	return sum
+}
+
+// cpuEach returns the CPU time (user and system) each server has used, in
+// replica order.
+func (s *replicaSet) cpuEach() []time.Duration {
+	each := make([]time.Duration, len(s.procs))
+	for i, p := range s.procs {
+		each[i] = cpuTime(p.Process.Pid)
+	}
+	return each
 }
 
 // resetRSS starts a new sampled peak for every server.
