@@ -3,8 +3,12 @@
 // with known discrepancies of each kind (CSV, xlsx with shared strings,
 // xlsx with inline strings), starts the real trueup server as a child
 // process on SQLite, uploads each statement, waits for the batch to
-// succeed, checks the counts, and reports the time and the server's peak
-// RSS. In the same run it measures two references: the floor (archive/zip
+// succeed, checks the counts, and reports the time, the server's CPU and
+// its peak RSS. With -engine postgres the server runs on a PostgreSQL
+// database created for the run on the server of -pg (dropped at the end
+// unless -keep-db), and the table gives that database's CPU too; with
+// -replicas R, R servers share it (uploads go to the first), their CPU is
+// summed and the largest peak RSS named with its replica. In the same run it measures two references: the floor (archive/zip
 // inflating the sheet XML and scanning it for row ends) and the PostgreSQL
 // route (COPY both sides as CSV into unlogged tables, one FULL OUTER JOIN
 // classifying the four kinds), plus the cost of the first and the last page
@@ -13,6 +17,7 @@
 // check after it), on SQLite and on PostgreSQL.
 //
 //	go run ./cmd/trueup-bench -n 1000000
+//	go run ./cmd/trueup-bench -n 1000000 -formats csv -engine postgres -replicas 3 -serve-flags "--batch-partitions 6" -pg postgres://...
 //	go run ./cmd/trueup-bench -ledger -n 1000000 -pg postgres://...
 package main
 
@@ -250,6 +255,9 @@ func run(ctx context.Context, p runParams) error {
 		took[f] = d
 	}
 
+	if len(perReplica) > 0 {
+		fmt.Println()
+	}
 	for _, f := range formats {
 		if each := perReplica[f]; each != nil {
 			s := make([]string, len(each))
