@@ -14,3 +14,7 @@ func TestStore(t *testing.T) {
 func BenchmarkLedgerImport(b *testing.B) {
 	storetest.BenchmarkLedgerImport(b, pgtest.Open)
 }
+
+func BenchmarkDiscrepancyWriter(b *testing.B) {
+	storetest.BenchmarkDiscrepancyWriter(b, pgtest.Open)
+}

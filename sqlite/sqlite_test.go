@@ -32,3 +32,15 @@ func BenchmarkLedgerImport(b *testing.B) {
 		return db
 	})
 }
+
+func BenchmarkDiscrepancyWriter(b *testing.B) {
+	storetest.BenchmarkDiscrepancyWriter(b, func(tb testing.TB) *sqlstore.DB {
+		tb.Helper()
+		db, err := sqlite.Open(context.Background(), tb.TempDir())
+		if err != nil {
+			tb.Fatalf("open: %v", err)
+		}
+		tb.Cleanup(func() { db.Close() })
+		return db
+	})
+}

@@ -218,7 +218,7 @@ func (db *DB) FinishPart(ctx context.Context, p batch.FinishPartParams) (assembl
 	if err != nil {
 		return false, fmt.Errorf("batch %s part %d counts: %w", p.No, p.Part, err)
 	}
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 		assembled = false
 		if err := db.completeJob(ctx, tx, p.Job); err != nil {
 			return err
@@ -241,14 +241,14 @@ func (db *DB) FinishPart(ctx context.Context, p batch.FinishPartParams) (assembl
 			if len(buf) < discrepancyFlush {
 				return nil
 			}
-			err := db.insertDiscrepancyRows(ctx, tx, p.No, p.Attempt, buf)
+			err := db.insertDiscrepancyRows(ctx, conn, tx, p.No, p.Attempt, buf)
 			buf = buf[:0]
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		if err := db.insertDiscrepancyRows(ctx, tx, p.No, p.Attempt, buf); err != nil {
+		if err := db.insertDiscrepancyRows(ctx, conn, tx, p.No, p.Attempt, buf); err != nil {
 			return err
 		}
 		// The rows every part's transaction shares come last: parts

@@ -421,27 +421,42 @@ func (w *DiscrepancyWriter) Flush(ctx context.Context) error {
 	return err
 }
 
-// insert writes buf in one transaction, many rows per INSERT.
+// insert writes buf in one transaction.
 func (w *DiscrepancyWriter) insert(ctx context.Context, buf []trueup.Discrepancy) error {
 	if len(buf) == 0 {
 		return nil
 	}
-	return w.db.inTx(ctx, func(tx *sql.Tx) error { return w.db.insertDiscrepancyRows(ctx, tx, w.no, w.attempt, buf) })
+	return w.db.inConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
+		return w.db.insertDiscrepancyRows(ctx, conn, tx, w.no, w.attempt, buf)
+	})
 }
 
 // insertDiscrepancyRows writes buf, discrepancies of a batch attempt
-// numbered already, in tx, many rows per INSERT.
-func (db *DB) insertDiscrepancyRows(ctx context.Context, tx *sql.Tx, no trueup.BatchNo, attempt int, buf []trueup.Discrepancy) error {
+// numbered already, in tx open on conn: with the engine's bulk copy where
+// it has one (PostgreSQL's COPY), else many rows per INSERT.
+func (db *DB) insertDiscrepancyRows(ctx context.Context, conn *sql.Conn, tx *sql.Tx, no trueup.BatchNo, attempt int, buf []trueup.Discrepancy) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	if db.dialect.BulkCopy() {
+		rows := make([][]any, len(buf))
+		vals := make([]any, 0, len(buf)*discrepancyParams)
+		for i, d := range buf {
+			vals = appendDiscrepancy(vals, no, attempt, d)
+			rows[i] = vals[len(vals)-discrepancyParams:]
+		}
+		if _, err := db.dialect.CopyFrom(ctx, conn, "discrepancies", discrepancyColumns, rows); err != nil {
+			return fmt.Errorf("copy discrepancies %d-%d: %w", buf[0].Seq, buf[len(buf)-1].Seq, err)
+		}
+		return nil
+	}
 	var full *sql.Stmt
 	args := make([]any, 0, discrepancyRows*discrepancyParams)
 	for rest := buf; len(rest) > 0; {
 		n := min(len(rest), discrepancyRows)
 		args = args[:0]
 		for _, d := range rest[:n] {
-			args = append(args, no, attempt, batch.AmountGap(d), d.Seq, int(d.DiffType), d.DiffReason, d.CarrierOrderID, d.KdOrderID, d.CarrierUserID,
-				d.CarrierOrderTime, d.KdUserID, d.UserStatus, d.SkuCode, decString(d.SkuPrice), d.BillingCycle, d.CarrierSale, d.CarrierSaleToKd,
-				d.ThisMonthBilling, d.NextMonthBilling, d.Channel, d.CarrierActiveTime, d.CarrierEndTime, d.CarrierPackageID,
-				d.KdActiveTime, d.KdEndTime, d.KdOrderTime, d.KdPackageID, decString(d.KdSaleTotal))
+			args = appendDiscrepancy(args, no, attempt, d)
 		}
 		var err error
 		if n == discrepancyRows {
@@ -463,16 +478,33 @@ func (db *DB) insertDiscrepancyRows(ctx context.Context, tx *sql.Tx, no trueup.B
 	return nil
 }
 
+// appendDiscrepancy appends the values of d's row, in the order of
+// discrepancyColumns, to vals.
+func appendDiscrepancy(vals []any, no trueup.BatchNo, attempt int, d trueup.Discrepancy) []any {
+	return append(vals, string(no), int64(attempt), batch.AmountGap(d), d.Seq, int64(d.DiffType), d.DiffReason, d.CarrierOrderID, d.KdOrderID, d.CarrierUserID,
+		d.CarrierOrderTime, d.KdUserID, d.UserStatus, d.SkuCode, decString(d.SkuPrice), d.BillingCycle, d.CarrierSale, d.CarrierSaleToKd,
+		d.ThisMonthBilling, d.NextMonthBilling, d.Channel, d.CarrierActiveTime, d.CarrierEndTime, d.CarrierPackageID,
+		d.KdActiveTime, d.KdEndTime, d.KdOrderTime, d.KdPackageID, decString(d.KdSaleTotal))
+}
+
 // Rows per INSERT of DiscrepancyWriter, and parameters per row.
 const (
 	discrepancyRows   = 32
 	discrepancyParams = 28
 )
 
-// insertDiscrepancies returns an INSERT of n discrepancy rows.
+// discrepancyColumns are the columns of a discrepancy row as
+// appendDiscrepancy gives their values.
+var discrepancyColumns = append([]string{"batch_no", "attempt", "amount_gap"}, strings.Fields(strings.ReplaceAll(discrepancyCols, ",", " "))...)
+
+// insertDiscrepancies returns an INSERT of n discrepancy rows. OR FAIL
+// rather than the default (ABORT): a statement that would undo its own
+// rows on a failed constraint makes SQLite copy every page it changes to a
+// statement journal first, and on any error the whole transaction is
+// rolled back anyway.
 func (db *DB) insertDiscrepancies(n int) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO discrepancies (batch_no, attempt, amount_gap, ` + discrepancyCols + `) VALUES `)
+	b.WriteString(`INSERT OR FAIL INTO discrepancies (` + strings.Join(discrepancyColumns, ", ") + `) VALUES `)
 	row := "(" + strings.Repeat("?, ", discrepancyParams-1) + "?)"
 	for i := 0; i < n; i++ {
 		if i > 0 {

@@ -326,7 +326,18 @@ func testBatchCounts(t *testing.T, db *sqlstore.DB) {
 
 func testDiscrepancyWriterError(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	w := db.NewDiscrepancyWriter("no_such_batch", 1)
+	// A second writer of the same attempt numbers its discrepancies from 1
+	// again: its first insert breaks the primary key, in the background.
+	c := MustCarrier(t, db, "Writer Errors")
+	newBatch(t, db, c.ID, "20250103_twice", []byte("x"))
+	first := db.NewDiscrepancyWriter("20250103_twice", 1)
+	if err := first.Write(ctx, discrepancy("x", trueup.DiffRights)); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := db.NewDiscrepancyWriter("20250103_twice", 1)
 	defer w.Close()
 	var err error
 	for i := 0; i < 12001 && err == nil; i++ {
@@ -336,7 +347,7 @@ func testDiscrepancyWriterError(t *testing.T, db *sqlstore.DB) {
 		err = ferr
 	}
 	if err == nil {
-		t.Fatal("writing discrepancies of a missing batch succeeded")
+		t.Fatal("writing discrepancies over stored ones succeeded")
 	}
 	if err2 := w.Flush(ctx); err2 == nil {
 		t.Error("a second Flush forgot the error")
