@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/audit"
@@ -26,45 +28,102 @@ func (db *DB) AppendAudit(ctx context.Context, p audit.AppendParams) error {
 		if err != nil {
 			return fmt.Errorf("lock audit head: %w", err)
 		}
-		insert, err := tx.PrepareContext(ctx, db.q(`INSERT INTO audit_entries (seq, at, actor, type, carrier_id, subject, data, prev_hash, hash, event_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
+		// Under the head's lock: no append of the same keys runs between
+		// this read and the inserts.
+		taken, err := db.takenEventKeys(ctx, tx, p.Entries)
 		if err != nil {
-			return fmt.Errorf("insert audit entry: %w", err)
+			return err
 		}
-		defer insert.Close()
-		seen := map[string]bool{}
+		rows := make([]any, 0, auditInsertRows*auditParams)
+		flush := func() error {
+			if len(rows) == 0 {
+				return nil
+			}
+			n := len(rows) / auditParams
+			q := `INSERT INTO audit_entries (seq, at, actor, type, carrier_id, subject, data, prev_hash, hash, event_key) VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+			if _, err := tx.ExecContext(ctx, db.q(q), rows...); err != nil {
+				return fmt.Errorf("insert audit entries %d-%d: %w", rows[0], rows[len(rows)-auditParams], err)
+			}
+			rows = rows[:0]
+			return nil
+		}
 		for _, k := range p.Entries {
 			var key sql.NullString
 			if k.Key != "" {
-				// Under the head's lock: no append of the same key
-				// runs between this read and the insert.
-				if seen[k.Key] {
+				if taken[k.Key] {
 					continue
 				}
-				seen[k.Key] = true
-				var n int
-				err := tx.QueryRowContext(ctx, db.q(`SELECT count(*) FROM audit_entries WHERE event_key = ?`), k.Key).Scan(&n)
-				if err != nil {
-					return fmt.Errorf("audit entry of key %s: %w", k.Key, err)
-				}
-				if n > 0 {
-					continue
-				}
+				taken[k.Key] = true // a key twice in one append: the first
 				key = sql.NullString{String: k.Key, Valid: true}
 			}
 			e := k.Entry
 			e.Seq, e.PrevHash = head.Seq+1, head.Hash
 			e.Hash = p.Seal(e)
-			if _, err := insert.ExecContext(ctx, e.Seq, e.Time.UTC(), string(e.Actor), e.Type, string(e.CarrierID), e.Subject, string(e.Data), e.PrevHash, e.Hash, key); err != nil {
-				return fmt.Errorf("insert audit entry: %w", err)
+			rows = append(rows, e.Seq, e.Time.UTC(), string(e.Actor), e.Type, string(e.CarrierID), e.Subject, string(e.Data), e.PrevHash, e.Hash, key)
+			if len(rows) == auditInsertRows*auditParams {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
 			head = audit.Head{Seq: e.Seq, Hash: e.Hash}
+		}
+		if err := flush(); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, db.q(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), head.Seq, head.Hash); err != nil {
 			return fmt.Errorf("move audit head: %w", err)
 		}
 		return nil
 	})
+}
+
+// Audit entries per INSERT, and parameters per entry.
+const (
+	auditInsertRows = 100
+	auditParams     = 10
+)
+
+// takenEventKeys returns which keys of entries the chain holds already,
+// in one query: an array parameter on PostgreSQL, a JSON array read by
+// json_each on SQLite.
+func (db *DB) takenEventKeys(ctx context.Context, tx *sql.Tx, entries []audit.Keyed) (map[string]bool, error) {
+	keys := make([]string, 0, len(entries))
+	for _, k := range entries {
+		if k.Key != "" {
+			keys = append(keys, k.Key)
+		}
+	}
+	taken := make(map[string]bool, len(keys))
+	if len(keys) == 0 {
+		return taken, nil
+	}
+	var rows *sql.Rows
+	var err error
+	if db.dialect.ArrayParams() {
+		rows, err = tx.QueryContext(ctx, db.q(`SELECT event_key FROM audit_entries WHERE event_key = ANY(?)`), keys)
+	} else {
+		list, merr := json.Marshal(keys)
+		if merr != nil {
+			return nil, fmt.Errorf("audit event keys: %w", merr)
+		}
+		rows, err = tx.QueryContext(ctx, db.q(`SELECT event_key FROM audit_entries WHERE event_key IN (SELECT value FROM json_each(?))`), string(list))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit entries of %d keys: %w", len(keys), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("audit entries of %d keys: %w", len(keys), err)
+		}
+		taken[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("audit entries of %d keys: %w", len(keys), err)
+	}
+	return taken, nil
 }
 
 // AuditEntries returns up to p.Limit entries with seq > p.After, in seq
