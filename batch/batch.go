@@ -654,15 +654,31 @@ func (r *run) match(ctx context.Context) error {
 }
 
 // rowStore holds validated rows compactly: fixed-size slots with times as
-// Unix milliseconds and the text in one arena, so a million rows take some
-// 120 MB rather than the 400 MB of reconcile.Row values. An open-addressing
+// Unix milliseconds and the text in an arena of 1 MiB chunks (a row's text
+// in one chunk; the arena grows without copying what it holds, nor holding
+// it twice while it grows), so a million rows take some 120 MB rather than
+// the 400 MB of reconcile.Row values. An open-addressing
 // table of slot numbers, hashed by carrierOrderId, finds a row by its id
 // and catches repeats, without a second copy of the ids.
 type rowStore struct {
-	slots []slot
-	arena []byte
+	slots  []slot
+	chunks [][]byte // the arena: a slot's off is its chunk << arenaChunkBits + its place in it
 	table []int32 // slot index + 1; 0 is empty; a power of two long
 	seed  maphash.Seed
+}
+
+// The size of the row store's arena chunks: more than the largest text of
+// a row (nText lengths of at most 65,535 bytes).
+const (
+	arenaChunkBits = 20
+	arenaChunk     = 1 << arenaChunkBits
+)
+
+// text returns the n bytes of the arena at off.
+func (s *rowStore) text(off uint64, n int) []byte {
+	c := s.chunks[off>>arenaChunkBits]
+	o := off & (arenaChunk - 1)
+	return c[o : o+uint64(n) : o+uint64(n)]
 }
 
 const nText = 7 // carrierOrderId, carrierUserId, skuCode, carrierPackageId, channel, carrierSale, carrierSaleToKd
@@ -713,7 +729,8 @@ func (s *rowStore) id(i int) string {
 	if sl.lens[0] == 0 {
 		return ""
 	}
-	return unsafe.String(&s.arena[sl.off], int(sl.lens[0]))
+	b := s.text(sl.off, int(sl.lens[0]))
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // lookup returns the slot of the row with carrierOrderId id, or -1.
@@ -748,11 +765,19 @@ func (s *rowStore) append(r reconcile.Row) {
 		sale = keepScale(r.CarrierSale)
 	}
 	texts := [nText]string{r.CarrierOrderID, r.CarrierUserID, r.SkuCode, r.CarrierPackageID, r.Channel, sale, keepScale(r.CarrierSaleToKd)}
+	n := 0
+	for _, t := range texts {
+		n += len(t)
+	}
+	if len(s.chunks) == 0 || len(s.chunks[len(s.chunks)-1])+n > arenaChunk {
+		s.chunks = append(s.chunks, make([]byte, 0, arenaChunk))
+	}
+	last := &s.chunks[len(s.chunks)-1]
 	sl := slot{number: r.Number, orderMs: r.OrderTime.UnixMilli(), activeMs: r.ActiveTime.UnixMilli(), endMs: r.EndTime.UnixMilli(),
-		off: uint64(len(s.arena)), hasSale: r.HasCarrierSale}
+		off: uint64(len(s.chunks)-1)<<arenaChunkBits | uint64(len(*last)), hasSale: r.HasCarrierSale}
 	for i, t := range texts {
 		sl.lens[i] = uint16(len(t))
-		s.arena = append(s.arena, t...)
+		*last = append(*last, t...)
 	}
 	s.slots = append(s.slots, sl)
 }
@@ -776,7 +801,8 @@ func (s *rowStore) view(i int, full bool) reconcile.Row {
 	off := sl.off
 	for k, n := range sl.lens {
 		if n > 0 {
-			texts[k] = unsafe.String(&s.arena[off], int(n))
+			b := s.text(off, int(n))
+			texts[k] = unsafe.String(unsafe.SliceData(b), len(b))
 		}
 		off += uint64(n)
 	}

@@ -43,7 +43,7 @@ func (s *Service) tempDir() string {
 
 // bytes returns the memory the store holds, by capacity.
 func (s *rowStore) bytes() int {
-	return cap(s.arena) + cap(s.slots)*int(unsafe.Sizeof(slot{})) + cap(s.table)*4
+	return len(s.chunks)*arenaChunk + cap(s.slots)*int(unsafe.Sizeof(slot{})) + cap(s.table)*4
 }
 
 // spillRows moves the rows held in memory to a first run on disk, sorted

@@ -58,7 +58,7 @@ func (s *rowStore) appendRecord(b []byte, i int) []byte {
 		b = binary.LittleEndian.AppendUint16(b, l)
 		n += int(l)
 	}
-	return append(b, s.arena[sl.off:sl.off+uint64(n)]...)
+	return append(b, s.text(sl.off, n)...)
 }
 
 // appendRowRecord appends the record of row r, at place, to b.
