@@ -663,8 +663,8 @@ func (r *run) match(ctx context.Context) error {
 type rowStore struct {
 	slots  []slot
 	chunks [][]byte // the arena: a slot's off is its chunk << arenaChunkBits + its place in it
-	table []int32 // slot index + 1; 0 is empty; a power of two long
-	seed  maphash.Seed
+	table  []int32  // slot index + 1; 0 is empty; a power of two long
+	seed   maphash.Seed
 }
 
 // The size of the row store's arena chunks: more than the largest text of
