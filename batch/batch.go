@@ -317,21 +317,14 @@ func (s *Service) GiveUp(ctx context.Context, job trueup.Job, cause error) error
 		return nil // no batch to finalise
 	}
 	s.Logger.Warn("batch given up", "batch_no", a.BatchNo, "cause", cause)
-	b, _, err := s.Store.Batch(ctx, a.BatchNo)
-	if err != nil && trueup.ErrorKind(err) != trueup.ENOTFOUND {
-		return err
-	}
+	// AbandonBatch queues the batch.failed event in its transaction.
 	if err := s.Store.AbandonBatch(ctx, a.BatchNo, giveUpMessage(cause)); err != nil {
 		return err
 	}
-	if err := s.Store.DropBatchSplit(ctx, a.BatchNo); err != nil {
-		return err
+	if s.Notify != nil {
+		s.Notify()
 	}
-	if b.State == trueup.BatchQueued || b.State == trueup.BatchProcessing {
-		trueup.Emit(ctx, s.Events, s.Logger, trueup.Event{Type: trueup.EventBatchFailed, CarrierID: b.CarrierID, Subject: string(b.No),
-			Data: map[string]any{"batchNo": b.No, "cycle": b.Cycle, "failure": giveUpMessage(cause)}})
-	}
-	return nil
+	return s.Store.DropBatchSplit(ctx, a.BatchNo)
 }
 
 // giveUpMessage is what a carrier reads about a batch whose check was given

@@ -34,7 +34,9 @@ type Store interface {
 	// cycle's discrepancy cases (package cases).
 	FinishBatch(ctx context.Context, p FinishBatchParams) error
 	// AbandonBatch fails a batch still queued or processing with failure
-	// and removes what its attempts wrote; a final batch is left as it is.
+	// and removes what its attempts wrote, and queues in the same
+	// transaction the job recording its batch.failed event (as
+	// FinishBatch does); a final batch is left as it is.
 	AbandonBatch(ctx context.Context, no trueup.BatchNo, failure string) error
 	// EachOrderKey calls fn for every ledger order of a carrier and cycle
 	// in carrier order id order (bytewise), with only the fields a

@@ -622,7 +622,9 @@ func (db *DB) AbandonBatch(ctx context.Context, no trueup.BatchNo, failure strin
 				return fmt.Errorf("clear %s: %w", table, err)
 			}
 		}
-		return nil
+		// Its batch.failed event, through the outbox as a finished
+		// batch's (outbox.go): recorded even if the process dies now.
+		return db.enqueueBatchEvents(ctx, tx, no)
 	})
 }
 

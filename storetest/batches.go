@@ -13,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/trueup/trueup"
 	"github.com/trueup/trueup/batch"
+	"github.com/trueup/trueup/cases"
 	"github.com/trueup/trueup/sqlstore"
 )
 
@@ -272,17 +273,17 @@ func testBatchCounts(t *testing.T, db *sqlstore.DB) {
 		counts trueup.DiffCounts
 	}
 	var all trueup.DiffCounts
-	cases := []countsCase{{name: "none"}}
+	tests := []countsCase{{name: "none"}}
 	for i, k := range trueup.Kinds {
 		var one trueup.DiffCounts
 		one[k.Type] = int64(1000*(i+1) + 7)
-		cases = append(cases, countsCase{name: k.Name, counts: one})
+		tests = append(tests, countsCase{name: k.Name, counts: one})
 		all[k.Type] = int64(i + 1)
 	}
 	all[trueup.Kinds[0].Type] = 0 // a kind of the table with a zero count among others
-	cases = append(cases, countsCase{name: "all", counts: all})
+	tests = append(tests, countsCase{name: "all", counts: all})
 	want := map[trueup.BatchNo]trueup.DiffCounts{}
-	for i, tt := range cases {
+	for i, tt := range tests {
 		no := trueup.BatchNo(fmt.Sprintf("20250102_%d", i))
 		newBatch(t, db, c.ID, no, []byte("x"))
 		if err := db.StartBatch(ctx, no, 1); err != nil {
@@ -305,8 +306,8 @@ func testBatchCounts(t *testing.T, db *sqlstore.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != len(cases) {
-		t.Fatalf("Batches returned %d batches, want %d", len(list), len(cases))
+	if len(list) != len(tests) {
+		t.Fatalf("Batches returned %d batches, want %d", len(list), len(tests))
 	}
 	for _, b := range list {
 		if b.Counts != want[b.No] {
@@ -321,6 +322,24 @@ func testBatchCounts(t *testing.T, db *sqlstore.DB) {
 	}
 	if b, _, err := db.Batch(ctx, no); err != nil || b.Counts != (trueup.DiffCounts{}) {
 		t.Errorf("abandoned batch counts = %v, %v; want zero", b.Counts, err)
+	}
+	// Abandoning queued its batch.failed event in the same transaction;
+	// abandoning it again (final now) queues nothing more.
+	if err := db.AbandonBatch(ctx, no, "given up"); err != nil {
+		t.Fatal(err)
+	}
+	queued, err := db.JobsInState(ctx, trueup.JobAvailable, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := 0
+	for _, j := range queued {
+		if j.Kind == cases.EventsJobKind && j.Args == cases.EventsJobArgs(no) {
+			events++
+		}
+	}
+	if events != 1 {
+		t.Errorf("%d events jobs of the abandoned batch queued, want 1", events)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	trueuphttp "github.com/trueup/trueup/http"
 
 	"github.com/trueup/trueup"
+	"github.com/trueup/trueup/audit"
 	"github.com/trueup/trueup/auth"
 	"github.com/trueup/trueup/client"
 	"github.com/trueup/trueup/gen"
@@ -83,6 +84,24 @@ func TestE2EBatchGivenUp(t *testing.T) {
 		}
 		if job.State != trueup.JobFailed || job.Failures != job.MaxAttempts || job.Lost != 0 || !strings.Contains(job.LastError, "open upload") {
 			t.Errorf("job %+v; want failed after its %d attempts with the internal cause", job, job.MaxAttempts)
+		}
+
+		// Its batch.failed event reaches the audit chain through the
+		// outbox, queued in the transaction that failed the batch.
+		var failed []audit.Entry
+		for deadline := time.Now().Add(10 * time.Second); len(failed) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			entries, err := store.AuditEntries(ctx, audit.ListParams{Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				if e.Type == trueup.EventBatchFailed && e.Subject == string(no) {
+					failed = append(failed, e)
+				}
+			}
+		}
+		if len(failed) != 1 || !strings.Contains(string(failed[0].Data), reason) {
+			t.Errorf("batch.failed audit entries of %s: %+v; want one with the failure", no, failed)
 		}
 	})
 }
