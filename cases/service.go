@@ -210,8 +210,7 @@ func (s *Service) Act(ctx context.Context, in ActInput) (Case, error) {
 			return Case{}, err
 		}
 		if st.ClosedAt != nil {
-			return Case{}, trueup.Errorf(trueup.ECONFLICT, "cycle %s of carrier %s is closed, so its cases cannot change; reopen it first (trueup cycle reopen --carrier %s --cycle %s)",
-				c.Cycle, c.CarrierID, c.CarrierID, c.Cycle)
+			return Case{}, ClosedCycleError(c.CarrierID, c.Cycle)
 		}
 	}
 	actor := trueup.ActorFrom(ctx)
@@ -306,4 +305,12 @@ func dec(s string) decimal.Decimal {
 // cycleSubject names a cycle in events: "CARRIER/2025-10".
 func cycleSubject(carrier trueup.CarrierID, cycle string) string {
 	return fmt.Sprintf("%s/%s", carrier, cycle)
+}
+
+// ClosedCycleError is the error of an action, other than a comment, on a
+// case of a closed cycle. The store checks it again under the cycle's lock
+// (Store.ActOnCase), so that a close committing meanwhile is not missed.
+func ClosedCycleError(carrier trueup.CarrierID, cycle string) error {
+	return trueup.Errorf(trueup.ECONFLICT, "cycle %s of carrier %s is closed, so its cases cannot change; reopen it first (trueup cycle reopen --carrier %s --cycle %s)",
+		cycle, carrier, carrier, cycle)
 }

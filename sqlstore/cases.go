@@ -366,11 +366,33 @@ func (db *DB) CaseHistory(ctx context.Context, id cases.ID) ([]cases.Entry, erro
 }
 
 // ActOnCase applies an action and records it in the history, in one
-// transaction.
+// transaction. An action other than a comment holds the case's cycle row
+// first (on PostgreSQL; SQLite's write transaction holds the database) and
+// is refused when the cycle is closed: a close committing between the
+// service's check and this transaction is seen here, and a close that
+// waits for this one counts the change in its summary. The cycle row is
+// taken before the case row, in the order a batch's case update and a
+// close take them.
 func (db *DB) ActOnCase(ctx context.Context, p cases.ActParams) (cases.Case, error) {
 	var out cases.Case
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		n := caseNumber(p.ID)
+		if p.Action != cases.Comment {
+			var carrier trueup.CarrierID
+			var cycle string
+			if err := tx.QueryRowContext(ctx, db.q(`SELECT carrier_id, billing_cycle FROM cases WHERE id = ?`), n).Scan(&carrier, &cycle); err != nil {
+				return notFound(err, "case %s not found; list a cycle's cases with trueup cases list", p.ID)
+			}
+			var closed sql.NullTime
+			err := tx.QueryRowContext(ctx, db.q(`SELECT closed_at FROM case_cycles WHERE carrier_id = ? AND billing_cycle = ? `+db.dialect.ForUpdate()),
+				carrier, cycle).Scan(&closed)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("case %s cycle: %w", p.ID, err)
+			}
+			if closed.Valid {
+				return cases.ClosedCycleError(carrier, cycle)
+			}
+		}
 		c, err := scanCase(tx.QueryRowContext(ctx, db.q(`SELECT `+caseCols+` FROM cases WHERE id = ? `+db.dialect.ForUpdate()), n))
 		if err != nil {
 			return notFound(err, "case %s not found; list a cycle's cases with trueup cases list", p.ID)

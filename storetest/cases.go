@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -411,8 +412,27 @@ func testCycleCloseReopen(t *testing.T, db *sqlstore.DB) {
 	if st.ClosedAt == nil || st.ClosedBy != "operator:ann" || st.ClosedSummary != "{}" {
 		t.Errorf("CycleState = %+v", st)
 	}
+	// The store refuses an action on a case of the closed cycle by
+	// itself (under the cycle's lock), whatever its caller checked
+	// before; a comment is taken.
+	var a cases.Case
+	if err := db.EachCycleCase(ctx, c.ID, casesCycle, func(cc cases.Case) error { a = cc; return nil }); err != nil || a.ID == "" {
+		t.Fatalf("EachCycleCase: %v, %+v", err, a)
+	}
+	for _, act := range []cases.Action{cases.WriteOff, cases.Assign} {
+		_, err := db.ActOnCase(ctx, cases.ActParams{ID: a.ID, Action: act, Actor: "operator:ann", Note: "late", Assignee: "bob", Now: t0})
+		if trueup.ErrorKind(err) != trueup.ECONFLICT || !strings.Contains(err.Error(), "closed") {
+			t.Errorf("%s on a closed cycle's case: err = %v, want a conflict naming the close", act, err)
+		}
+	}
+	if _, err := db.ActOnCase(ctx, cases.ActParams{ID: a.ID, Action: cases.Comment, Actor: "operator:ann", Note: "seen", Now: t0}); err != nil {
+		t.Errorf("comment on a closed cycle's case: %v", err)
+	}
 	if err := db.ReopenCycle(ctx, c.ID, casesCycle); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := db.ActOnCase(ctx, cases.ActParams{ID: a.ID, Action: cases.WriteOff, Actor: "operator:ann", Note: "after reopen", Now: t0}); err != nil || got.State != cases.StateResolved {
+		t.Errorf("write-off after reopen: %+v, %v", got, err)
 	}
 	if err := db.ReopenCycle(ctx, c.ID, casesCycle); trueup.ErrorKind(err) != trueup.ECONFLICT {
 		t.Errorf("second reopen: err = %v, want conflict", err)
