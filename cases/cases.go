@@ -171,7 +171,9 @@ type Store interface {
 	CaseHistory(ctx context.Context, id ID) ([]Entry, error)
 	// ActOnCase applies an action and records it in the history in one
 	// transaction, and returns the case after it. A resolving action on
-	// a case that is not open is an ECONFLICT error.
+	// a case that is not open is an ECONFLICT error, and so is an action
+	// other than a comment on a case of a closed cycle (ClosedCycleError,
+	// checked under the cycle's lock).
 	ActOnCase(ctx context.Context, p ActParams) (Case, error)
 	// CaseChanges calls fn for each case the batch no changed when it was
 	// applied (nothing when it was not applied).

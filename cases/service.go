@@ -200,19 +200,8 @@ func (s *Service) Act(ctx context.Context, in ActInput) (Case, error) {
 	case in.Action != Assign && in.Note == "":
 		return Case{}, trueup.Errorf(trueup.EINVALID, "%s needs a note; say why, for the record", in.Action)
 	}
-	c, err := s.Store.Case(ctx, in.ID)
-	if err != nil {
-		return Case{}, err
-	}
-	if in.Action != Comment {
-		st, err := s.Store.CycleState(ctx, c.CarrierID, c.Cycle)
-		if err != nil {
-			return Case{}, err
-		}
-		if st.ClosedAt != nil {
-			return Case{}, ClosedCycleError(c.CarrierID, c.Cycle)
-		}
-	}
+	// The store refuses an action other than a comment on a case of a
+	// closed cycle, under the cycle's lock (ClosedCycleError).
 	actor := trueup.ActorFrom(ctx)
 	after, err := s.Store.ActOnCase(ctx, ActParams{ID: in.ID, Action: in.Action, Actor: actor, Note: in.Note,
 		Assignee: strings.TrimSpace(in.Assignee), Now: s.now()})
@@ -307,9 +296,8 @@ func cycleSubject(carrier trueup.CarrierID, cycle string) string {
 	return fmt.Sprintf("%s/%s", carrier, cycle)
 }
 
-// ClosedCycleError is the error of an action, other than a comment, on a
-// case of a closed cycle. The store checks it again under the cycle's lock
-// (Store.ActOnCase), so that a close committing meanwhile is not missed.
+// ClosedCycleError is the error Store.ActOnCase returns for an action,
+// other than a comment, on a case of a closed cycle.
 func ClosedCycleError(carrier trueup.CarrierID, cycle string) error {
 	return trueup.Errorf(trueup.ECONFLICT, "cycle %s of carrier %s is closed, so its cases cannot change; reopen it first (trueup cycle reopen --carrier %s --cycle %s)",
 		cycle, carrier, carrier, cycle)

@@ -270,22 +270,12 @@ func (db *DB) Ready(ctx context.Context) error {
 
 // inTx runs fn in a transaction, committing when it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return db.inConnTx(ctx, func(_ *sql.Conn, tx *sql.Tx) error { return fn(tx) })
 }
 
-// inConnTx is inTx on a connection of its own, for work that needs the
-// connection under the transaction (the engine's bulk copy).
+// inConnTx runs fn in a transaction on a connection of the pool, which fn
+// gets too (the engine's bulk copy needs it), and commits it unless fn
+// fails.
 func (db *DB) inConnTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {

@@ -165,7 +165,7 @@ func apiImports(n int, bin string, e [2]string, pgURL, ledgerCSV string) error {
 		return err
 	}
 	defer func() { srv.Process.Kill(); srv.Wait() }()
-	if err := waitReady(ctx, client.New("http://"+addr)); err != nil {
+	if err := waitServer(ctx, client.New("http://"+addr), nil); err != nil {
 		return err
 	}
 	api := client.NewAdminClient("http://"+addr, key.Key, &http.Client{})

@@ -426,17 +426,6 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func waitReady(ctx context.Context, c *client.Client) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := c.Readyz(ctx); err == nil {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return errors.New("server not ready after 30 s")
-}
-
 // rssWatch samples a process's resident set every 100 ms and keeps the
 // largest since the last reset.
 type rssWatch struct {

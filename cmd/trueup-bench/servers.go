@@ -145,7 +145,8 @@ func (s *replicaSet) stop() {
 }
 
 // waitServer waits until the server answers /readyz, for 30 s at most; it
-// returns an error at once when the server exits first.
+// returns an error at once when the server exits first (exited closed;
+// nil when the caller does not watch the process).
 func waitServer(ctx context.Context, c *client.Client, exited <-chan struct{}) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
